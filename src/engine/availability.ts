@@ -1,0 +1,96 @@
+/**
+ * Free time: where a new entry's span could go. For each instant t of open time, `free` is the
+ * capacity minus the most footprints a new entry whose span contains t would meet; an entry
+ * fits exactly when every instant of its span has free >= 1. Spans are clipped to the window,
+ * maximal (adjacent spans differ in `free`) and ordered.
+ */
+import { AllotError, SqlState } from '../errors.js';
+import { Limits } from './limits.js';
+import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
+import { coverageSteps, coverageStepsFromWeighted, intersectSpans, mergeSpans, slidingMax } from './spans.js';
+import type { Store } from './state.js';
+import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
+import { checkInteger, checkSpan } from './validate.js';
+
+export type AvailabilityAnswer =
+  | { readonly merged: false; readonly perResource: readonly { readonly resourceId: string; readonly spans: readonly FreeSpan[] }[] }
+  | { readonly merged: true; readonly spans: readonly FreeSpan[] };
+
+export function availability(store: Store, q: AvailabilityQuery, now: Ms): AvailabilityAnswer {
+  checkSpan('availability window', q.start, q.end);
+  if (q.end - q.start > Limits.maxWindowMs) {
+    throw new AllotError(
+      SqlState.programLimitExceeded,
+      `availability window of ${q.end - q.start} ms is longer than the limit of ${Limits.maxWindowMs} ms (${Limits.maxWindowMs / 86_400_000} days)`,
+    );
+  }
+  if (q.resourceIds.length === 0) throw new AllotError(SqlState.invalidParameterValue, 'availability needs at least one resource_id');
+  if (q.resourceIds.length > Limits.maxIdsPerInList) {
+    throw new AllotError(SqlState.programLimitExceeded, `availability over ${q.resourceIds.length} resources; the limit is ${Limits.maxIdsPerInList}`);
+  }
+  const minDuration = q.minDurationMs ?? 0;
+  checkInteger('min_duration', minDuration, 0, Limits.maxWindowMs);
+  // Like any SELECT, an id that matches no resource contributes no rows rather than an error.
+  const ids = [...new Set(q.resourceIds)];
+  const perResource = ids.map((id) => ({ resourceId: id, spans: freeSpans(store, id, q, now) }));
+  if (q.minAvailable === undefined) {
+    return { merged: false, perResource: perResource.map((r) => ({ ...r, spans: dropShort(r.spans, minDuration) })) };
+  }
+  checkInteger('min_available', q.minAvailable, 1, ids.length);
+  // Count, at each instant, how many resources have room for one more entry.
+  const weighted = perResource.flatMap((r) => r.spans.map((s) => ({ start: s.start, end: s.end, weight: 1 })));
+  const counts = coverageStepsFromWeighted(weighted, q.start, q.end, 'sum');
+  const spans = counts.filter((s) => s.count >= q.minAvailable!).map((s) => ({ start: s.start, end: s.end, free: s.count }));
+  return { merged: true, spans: dropShort(spans, minDuration) };
+}
+
+/** Free spans of one resource, before the min_duration filter. */
+function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: Ms): FreeSpan[] {
+  const node = store.node(resourceId);
+  if (node === undefined) return [];
+  const r = node.resource;
+  if (r.capacity === 0) return [];
+  if (missingCapabilities(r, q.capabilities ?? []).length > 0) return [];
+  const open = openSpans(store, resourceId, q.policyId ?? null, q.start, q.end);
+  if (open.length === 0) return [];
+  // free(t) depends on footprints met by a new entry containing t: instants up to
+  // buffer_before before t and buffer_after after it.
+  const lo = q.start - r.bufferBeforeMs;
+  const hi = q.end + r.bufferAfterMs + 1;
+  const fps = entriesTouching(node, lo, hi, now).map((e) => footprint(r, e.start, e.end));
+  const taken = slidingMax(coverageSteps(fps, lo, hi), r.bufferBeforeMs, r.bufferAfterMs, q.start, q.end);
+  const out: FreeSpan[] = [];
+  for (const step of taken) {
+    const free = r.capacity - step.count;
+    if (free <= 0) continue;
+    for (const s of intersectSpans(open, [step])) pushSpan(out, s.start, s.end, free);
+  }
+  return out;
+}
+
+function pushSpan(out: FreeSpan[], start: Ms, end: Ms, free: number): void {
+  const last = out[out.length - 1];
+  if (last !== undefined && last.end === start && last.free === free) out[out.length - 1] = { start: last.start, end, free };
+  else out.push({ start, end, free });
+}
+
+/**
+ * Drops free time in stretches shorter than `minDuration`: a stretch is a run of adjacent
+ * spans (whatever their `free`), since an entry may span several of them.
+ */
+function dropShort(spans: readonly FreeSpan[], minDuration: Ms): FreeSpan[] {
+  if (minDuration <= 0) return [...spans];
+  const keep = new Set<number>();
+  for (const run of mergeSpans(spans)) {
+    if (run.end - run.start >= minDuration) keep.add(run.start);
+  }
+  const out: FreeSpan[] = [];
+  let runStart = Number.NaN;
+  let prevEnd = Number.NaN;
+  for (const s of spans) {
+    if (s.start !== prevEnd) runStart = s.start;
+    prevEnd = s.end;
+    if (keep.has(runStart)) out.push(s);
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+/** Words for refusals: messages a person can act on, DETAIL a program can parse. */
+import { AllotError, SqlState } from '../errors.js';
+import { Limits } from './limits.js';
+import type { Conflict, Ms, Resource } from './types.js';
+
+export function iso(t: Ms): string {
+  return new Date(t).toISOString();
+}
+
+export function quoteList(ids: readonly string[]): string {
+  const shown = ids.slice(0, 5).map((i) => `"${i}"`);
+  return ids.length > 5 ? `${shown.join(', ')} and ${ids.length - 5} more` : shown.join(', ');
+}
+
+/** DETAIL for a refusal: every conflict up to the named limit, and how many more there were. */
+export function conflictDetail(conflicts: readonly Conflict[]): object {
+  const named = conflicts.slice(0, Limits.maxConflictsNamed);
+  return conflicts.length > named.length ? { conflicts: named, more: conflicts.length - named.length } : { conflicts: named };
+}
+
+/** "booking "b1", hold "h2" and 3 more" */
+export function describeConflicts(conflicts: readonly Conflict[]): string {
+  const words = conflicts.slice(0, 3).map(describeOne);
+  const rest = conflicts.length - words.length;
+  if (rest > 0) return `${words.join(', ')} and ${rest} more`;
+  if (words.length <= 1) return words.join('');
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+function describeOne(c: Conflict): string {
+  switch (c.kind) {
+    case 'booking':
+    case 'hold':
+      return `${c.kind} "${c.id}" [${iso(c.start)}, ${iso(c.end)})`;
+    case 'rule':
+      return `blocking rule "${c.id}" on "${c.resource_id}" [${iso(c.start)}, ${iso(c.end)})`;
+    case 'closed':
+      return `closed time on "${c.resource_id}" [${iso(c.start)}, ${iso(c.end)})`;
+    case 'capacity':
+      return `capacity ${c.capacity} of "${c.resource_id}"`;
+    default: {
+      const never: never = c;
+      return JSON.stringify(never);
+    }
+  }
+}
+
+/** The 23P01 for an entry that does not fit where it was asked to go. */
+export function placementError(
+  kind: 'booking' | 'hold',
+  e: { readonly id: string; readonly start: Ms; readonly end: Ms },
+  resource: Resource,
+  conflicts: readonly Conflict[],
+): AllotError {
+  const taken = conflicts.filter((c) => c.kind === 'booking' || c.kind === 'hold');
+  const closed = conflicts.filter((c) => c.kind === 'closed' || c.kind === 'rule');
+  const reasons: string[] = [];
+  if (conflicts.some((c) => c.kind === 'capacity')) reasons.push(`it has capacity ${resource.capacity}`);
+  if (closed.length > 0) reasons.push(`the time is not open (${describeConflicts(closed)})`);
+  if (taken.length > 0) {
+    reasons.push(`capacity ${resource.capacity} is taken by ${describeConflicts(taken)}`);
+  }
+  return new AllotError(
+    SqlState.exclusionViolation,
+    `${kind} "${e.id}" [${iso(e.start)}, ${iso(e.end)}) does not fit on resource "${resource.id}": ${reasons.join('; ')}`,
+    { detail: conflictDetail(conflicts) },
+  );
+}

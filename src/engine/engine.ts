@@ -1,0 +1,650 @@
+/**
+ * The engine: a pure, synchronous state machine. `execute` decides a batch of commands against
+ * the current state at a given `now` and returns the effects (what changed); `replay` applies
+ * effects without deciding anything. No I/O, no timers, no clock, no randomness.
+ */
+import { AllotError, SqlState } from '../errors.js';
+import { availability, type AvailabilityAnswer } from './availability.js';
+import { conflictDetail, describeConflicts, iso, placementError, quoteList } from './conflicts.js';
+import { Limits } from './limits.js';
+import {
+  capacityConflicts,
+  chainOf,
+  closedConflicts,
+  entryConflict,
+  isLive,
+  missingCapabilities,
+  overCapacity,
+  ruleApplies,
+} from './placement.js';
+import { isHold, Store, type Entry, type ResourceNode } from './state.js';
+import type {
+  AvailabilityQuery,
+  Booking,
+  BookingInput,
+  BookingPatch,
+  BookingTarget,
+  Command,
+  CommandResult,
+  Conflict,
+  Effect,
+  Hold,
+  Ms,
+  Resource,
+  ResourcePatch,
+  Rule,
+  RulePatch,
+} from './types.js';
+import {
+  checkCapabilities,
+  checkId,
+  checkInteger,
+  checkLabel,
+  checkOptionalId,
+  checkSpan,
+  checkTime,
+  normaliseCapabilities,
+} from './validate.js';
+
+export interface ExecOutcome {
+  readonly effects: readonly Effect[];
+  readonly results: readonly CommandResult[];
+}
+
+export interface EngineOptions {
+  /** Re-verify capacity and tree invariants after every batch (tests turn this on). */
+  readonly checkInvariants?: boolean;
+}
+
+export class Engine {
+  readonly store = new Store();
+  private effects: Effect[] = [];
+  private readonly checkInvariants: boolean;
+
+  constructor(opts: EngineOptions = {}) {
+    this.checkInvariants = opts.checkInvariants ?? false;
+  }
+
+  // ---- batches ------------------------------------------------------------------------
+
+  /** Decides and applies the commands atomically: all succeed, or none does and it throws. */
+  execute(commands: readonly Command[], now: Ms): ExecOutcome {
+    if (commands.length > Limits.maxBatchCommands) {
+      throw new AllotError(SqlState.programLimitExceeded, `a batch of ${commands.length} rows is over the limit of ${Limits.maxBatchCommands}`);
+    }
+    checkTime('now', now);
+    this.store.begin();
+    this.effects = [];
+    let keep = false;
+    try {
+      const results = commands.map((c) => this.runOne(c, now));
+      if (this.checkInvariants) this.assertInvariants(now);
+      keep = true;
+      return { effects: this.effects, results };
+    } finally {
+      this.store.end(keep);
+      if (!keep) this.effects = [];
+    }
+  }
+
+  /**
+   * Decides the commands, hands the outcome to `read` while the state includes them, then
+   * undoes everything. For checking a transaction's writes and reading its own writes.
+   */
+  dryRun<T>(commands: readonly Command[], now: Ms, read: (outcome: ExecOutcome) => T): T {
+    checkTime('now', now);
+    this.store.begin();
+    this.effects = [];
+    try {
+      const results = commands.map((c) => this.runOne(c, now));
+      return read({ effects: this.effects, results });
+    } finally {
+      this.store.end(false);
+      this.effects = [];
+    }
+  }
+
+  /** Applies logged effects, deciding nothing: the same effects rebuild the same state. */
+  replay(effects: readonly Effect[]): void {
+    for (const e of effects) this.apply(e);
+  }
+
+  private runOne(cmd: Command, now: Ms): CommandResult {
+    const skippable = 'onConflictSkip' in cmd && cmd.onConflictSkip === true;
+    if (!skippable) return this.decide(cmd, now);
+    const mark = this.store.mark();
+    const effectCount = this.effects.length;
+    try {
+      return this.decide(cmd, now);
+    } catch (err) {
+      if (err instanceof AllotError && (err.sqlstate === SqlState.uniqueViolation || err.sqlstate === SqlState.exclusionViolation)) {
+        this.store.rollbackTo(mark);
+        this.effects.length = effectCount;
+        return { type: 'skipped' };
+      }
+      throw err;
+    }
+  }
+
+  private decide(cmd: Command, now: Ms): CommandResult {
+    switch (cmd.type) {
+      case 'CreateResource':
+        return this.createResource(cmd.resource);
+      case 'UpdateResource':
+        return this.updateResource(cmd.id, cmd.patch, now);
+      case 'DeleteResource':
+        return this.deleteResource(cmd.id, now);
+      case 'CreateRule':
+        return this.createRule(cmd.rule, now);
+      case 'UpdateRule':
+        return this.updateRule(cmd.id, cmd.patch, now);
+      case 'DeleteRule':
+        return this.deleteRule(cmd.id, now);
+      case 'PlaceHold':
+        return this.placeHold(cmd.hold, now);
+      case 'ReleaseHold':
+        return this.releaseHold(cmd.id, now);
+      case 'CreateBooking':
+        return this.createBooking(cmd.booking, now);
+      case 'UpdateBookings':
+        return this.updateBookings(cmd.target, cmd.patch, now);
+      case 'CancelBookings':
+        return this.cancelBookings(cmd.target);
+      case 'ExpireHolds':
+        return this.expireHolds(cmd.limit, now);
+      default: {
+        const never: never = cmd;
+        throw new Error(`engine: unknown command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private emit(e: Effect): void {
+    this.apply(e);
+    this.effects.push(e);
+  }
+
+  private apply(e: Effect): void {
+    const s = this.store;
+    switch (e.type) {
+      case 'ResourceCreated':
+        return s.addResource(e.resource);
+      case 'ResourceUpdated':
+        return s.replaceResource(e.resource);
+      case 'ResourceDeleted':
+        return s.removeResource(e.resource.id);
+      case 'RuleAdded':
+        return s.addRule(e.rule);
+      case 'RuleUpdated':
+        s.removeRule(e.rule.id);
+        return s.addRule(e.rule);
+      case 'RuleRemoved':
+        s.removeRule(e.rule.id);
+        return;
+      case 'HoldPlaced':
+        return s.addHold(e.hold);
+      case 'HoldReleased':
+        s.removeHold(e.hold.id);
+        return;
+      case 'BookingConfirmed':
+        return s.addBooking(e.booking);
+      case 'BookingUpdated':
+        s.removeBooking(e.booking.id);
+        return s.addBooking(e.booking);
+      case 'BookingCancelled':
+        s.removeBooking(e.booking.id);
+        return;
+      default: {
+        const never: never = e;
+        throw new Error(`engine: unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  // ---- reads --------------------------------------------------------------------------
+
+  resource(id: string): Resource | undefined {
+    return this.store.node(id)?.resource;
+  }
+
+  /** A live hold (expired holds are gone for every read). */
+  hold(id: string, now: Ms): Hold | undefined {
+    const h = this.store.holds.get(id);
+    return h !== undefined && h.expiresAt > now ? h : undefined;
+  }
+
+  booking(id: string): Booking | undefined {
+    return this.store.bookings.get(id);
+  }
+
+  rule(id: string): Rule | undefined {
+    return this.store.rules.get(id);
+  }
+
+  /** Live bookings and holds on a resource whose spans overlap [a, b), in start order. */
+  entriesOn(resourceId: string, a: Ms, b: Ms, now: Ms): Entry[] {
+    const node = this.store.node(resourceId);
+    if (node === undefined) return [];
+    const out: Entry[] = [];
+    node.entries.overlapping(a, b, (e) => {
+      if (isLive(e, now)) out.push(e);
+    });
+    return out;
+  }
+
+  groupMembers(groupId: string): Booking[] {
+    const ids = this.store.groups.get(groupId);
+    if (ids === undefined) return [];
+    return [...ids].sort().map((id) => this.store.bookings.get(id)!);
+  }
+
+  availability(q: AvailabilityQuery, now: Ms): AvailabilityAnswer {
+    return availability(this.store, q, now);
+  }
+
+  /** The earliest expiry of a hold still in the state (expired or not), for the reaper. */
+  nextHoldExpiry(): Ms | null {
+    return this.store.holdExpiry.first()?.start ?? null;
+  }
+
+  // ---- resources ----------------------------------------------------------------------
+
+  private createResource(input: Resource): CommandResult {
+    const r: Resource = { ...input, capabilities: normaliseCapabilities(input.capabilities) };
+    checkResourceFields(r);
+    if (this.store.resources.has(r.id)) {
+      throw new AllotError(SqlState.uniqueViolation, `resource "${r.id}" already exists`, { detail: `Key (id)=(${r.id}) already exists.` });
+    }
+    if (r.parentId !== null) {
+      if (!this.store.resources.has(r.parentId)) throw unknown('resource', r.parentId, 'parent_id');
+      const depth = chainOf(this.store, r.parentId).length + 1;
+      if (depth > Limits.maxTreeDepth) {
+        throw new AllotError(SqlState.programLimitExceeded, `resource "${r.id}" would be ${depth} levels deep; the limit is ${Limits.maxTreeDepth}`);
+      }
+    }
+    if (this.store.resources.size >= Limits.maxResourcesPerTenant) {
+      throw new AllotError(SqlState.programLimitExceeded, `this database already has ${Limits.maxResourcesPerTenant} resources, the limit`);
+    }
+    this.emit({ type: 'ResourceCreated', resource: r });
+    return { type: 'resources', rows: [r] };
+  }
+
+  private updateResource(id: string, patch: ResourcePatch, now: Ms): CommandResult {
+    const node = this.store.node(id);
+    if (node === undefined) return { type: 'resources', rows: [] };
+    const old = node.resource;
+    const next: Resource = {
+      id,
+      parentId: patch.parentId !== undefined ? patch.parentId : old.parentId,
+      name: patch.name !== undefined ? patch.name : old.name,
+      capacity: patch.capacity ?? old.capacity,
+      bufferBeforeMs: patch.bufferBeforeMs ?? old.bufferBeforeMs,
+      bufferAfterMs: patch.bufferAfterMs ?? old.bufferAfterMs,
+      capabilities: normaliseCapabilities(patch.capabilities ?? old.capabilities),
+    };
+    checkResourceFields(next);
+    const reparented = next.parentId !== old.parentId;
+    if (reparented && next.parentId !== null) this.checkNewParent(id, next.parentId);
+    this.emit({ type: 'ResourceUpdated', resource: next });
+
+    if (next.capacity < old.capacity || next.bufferBeforeMs > old.bufferBeforeMs || next.bufferAfterMs > old.bufferAfterMs) {
+      const over = overCapacity(node, next, now);
+      if (over.length > 0) {
+        throw new AllotError(
+          SqlState.exclusionViolation,
+          `resource "${id}" cannot take capacity ${next.capacity} with buffers ${next.bufferBeforeMs}/${next.bufferAfterMs} ms: ${describeConflicts(over)} would overlap beyond it`,
+          { detail: conflictDetail(over) },
+        );
+      }
+    }
+    const dropped = old.capabilities.filter((c) => !next.capabilities.includes(c));
+    if (dropped.length > 0) {
+      const needing: Conflict[] = [];
+      for (const e of node.entries) {
+        if (isLive(e, now) && e.capabilities.some((c) => dropped.includes(c))) needing.push(entryConflict(e));
+      }
+      if (needing.length > 0) {
+        throw new AllotError(
+          SqlState.checkViolation,
+          `resource "${id}" cannot drop capabilities ${dropped.join(', ')}: ${describeConflicts(needing)} require them`,
+          { detail: conflictDetail(needing) },
+        );
+      }
+    }
+    if (reparented) this.checkStranded(id, null, 'all', now, `moving resource "${id}" under ${next.parentId === null ? 'no parent' : `"${next.parentId}"`}`);
+    return { type: 'resources', rows: [next] };
+  }
+
+  private checkNewParent(id: string, parentId: string): void {
+    if (!this.store.resources.has(parentId)) throw unknown('resource', parentId, 'parent_id');
+    const chain = chainOf(this.store, parentId);
+    if (chain.some((n) => n.resource.id === id)) {
+      throw new AllotError(SqlState.invalidParameterValue, `resource "${id}" cannot be placed under "${parentId}": that would make it its own ancestor`);
+    }
+    const depth = chain.length + this.subtreeHeight(id);
+    if (depth > Limits.maxTreeDepth) {
+      throw new AllotError(SqlState.programLimitExceeded, `moving resource "${id}" under "${parentId}" would make the tree ${depth} levels deep; the limit is ${Limits.maxTreeDepth}`);
+    }
+  }
+
+  private subtreeHeight(id: string): number {
+    const n = this.store.mustNode(id);
+    let h = 0;
+    for (const c of n.children) h = Math.max(h, this.subtreeHeight(c));
+    return h + 1;
+  }
+
+  private deleteResource(id: string, now: Ms): CommandResult {
+    const node = this.store.node(id);
+    if (node === undefined) return { type: 'resources', rows: [] };
+    if (node.children.size > 0) {
+      const kids = [...node.children].sort();
+      throw new AllotError(SqlState.foreignKeyViolation, `resource "${id}" still has child resources: ${quoteList(kids)}`, {
+        detail: { children: kids.slice(0, Limits.maxConflictsNamed), more: Math.max(0, kids.length - Limits.maxConflictsNamed) },
+      });
+    }
+    const live: Conflict[] = [];
+    const expired: Hold[] = [];
+    for (const e of node.entries) {
+      if (isLive(e, now)) live.push(entryConflict(e));
+      else expired.push(e as Hold);
+    }
+    if (live.length > 0) {
+      throw new AllotError(SqlState.foreignKeyViolation, `resource "${id}" still has ${describeConflicts(live)}`, { detail: conflictDetail(live) });
+    }
+    for (const h of expired) this.emit({ type: 'HoldReleased', hold: h, reason: 'expired' });
+    for (const r of [...node.openRules, ...node.closeRules]) this.emit({ type: 'RuleRemoved', rule: r });
+    this.emit({ type: 'ResourceDeleted', resource: node.resource });
+    return { type: 'resources', rows: [node.resource] };
+  }
+
+  // ---- rules --------------------------------------------------------------------------
+
+  private createRule(rule: Rule, now: Ms): CommandResult {
+    checkRuleFields(rule);
+    if (this.store.rules.has(rule.id)) {
+      throw new AllotError(SqlState.uniqueViolation, `rule "${rule.id}" already exists`, { detail: `Key (id)=(${rule.id}) already exists.` });
+    }
+    const node = this.store.node(rule.resourceId);
+    if (node === undefined) throw unknown('resource', rule.resourceId, 'resource_id');
+    if (node.openRules.size + node.closeRules.size >= Limits.maxRulesPerResource) {
+      throw new AllotError(SqlState.programLimitExceeded, `resource "${rule.resourceId}" already has ${Limits.maxRulesPerResource} rules, the limit`);
+    }
+    this.emit({ type: 'RuleAdded', rule });
+    this.checkRuleChange(rule, now, `rule "${rule.id}"`);
+    return { type: 'rules', rows: [rule] };
+  }
+
+  private updateRule(id: string, patch: RulePatch, now: Ms): CommandResult {
+    const old = this.store.rules.get(id);
+    if (old === undefined) return { type: 'rules', rows: [] };
+    const next: Rule = {
+      id,
+      resourceId: patch.resourceId ?? old.resourceId,
+      start: patch.start ?? old.start,
+      end: patch.end ?? old.end,
+      blocking: patch.blocking ?? old.blocking,
+      policyId: patch.policyId !== undefined ? patch.policyId : old.policyId,
+    };
+    checkRuleFields(next);
+    if (!this.store.resources.has(next.resourceId)) throw unknown('resource', next.resourceId, 'resource_id');
+    this.emit({ type: 'RuleUpdated', rule: next });
+    const what = `changing rule "${id}"`;
+    if (!old.blocking) this.checkRuleChange(old, now, what);
+    this.checkRuleChange(next, now, what);
+    return { type: 'rules', rows: [next] };
+  }
+
+  private deleteRule(id: string, now: Ms): CommandResult {
+    const old = this.store.rules.get(id);
+    if (old === undefined) return { type: 'rules', rows: [] };
+    this.emit({ type: 'RuleRemoved', rule: old });
+    if (!old.blocking) this.checkRuleChange(old, now, `removing rule "${id}"`);
+    return { type: 'rules', rows: [old] };
+  }
+
+  /**
+   * After a rule was added, changed or removed: no live entry it could affect may be left
+   * outside open time. A blocking rule affects entries overlapping it; a non-blocking one can
+   * change which level's rules apply, so every entry below it under its policy is checked.
+   */
+  private checkRuleChange(rule: Rule, now: Ms, what: string): void {
+    const scope = rule.blocking ? { start: rule.start, end: rule.end } : 'all';
+    this.checkStranded(rule.resourceId, rule.policyId, scope, now, what);
+  }
+
+  /** Refuses (23P01) if any live entry at or below `rootId` now lies outside open time. */
+  private checkStranded(rootId: string, policyId: string | null, scope: 'all' | { start: Ms; end: Ms }, now: Ms, what: string): void {
+    const stranded: Conflict[] = [];
+    const visit = (node: ResourceNode): void => {
+      const check = (e: Entry): void => {
+        if (!isLive(e, now)) return;
+        if (policyId !== null && e.policyId !== policyId) return;
+        if (closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end).length > 0) stranded.push(entryConflict(e));
+      };
+      if (scope === 'all') for (const e of node.entries) check(e);
+      else node.entries.overlapping(scope.start, scope.end, check);
+      for (const c of node.children) visit(this.store.mustNode(c));
+    };
+    visit(this.store.mustNode(rootId));
+    if (stranded.length > 0) {
+      throw new AllotError(SqlState.exclusionViolation, `${what} would leave ${describeConflicts(stranded)} outside open time`, {
+        detail: conflictDetail(stranded),
+      });
+    }
+  }
+
+  // ---- holds --------------------------------------------------------------------------
+
+  private placeHold(input: Hold, now: Ms): CommandResult {
+    const hold: Hold = { ...input, capabilities: normaliseCapabilities(input.capabilities) };
+    checkEntryFields('hold', hold);
+    checkTime('expires_at', hold.expiresAt);
+    if (hold.expiresAt <= now) {
+      throw new AllotError(SqlState.invalidParameterValue, `hold "${hold.id}" would expire at ${iso(hold.expiresAt)}, which is not after now (${iso(now)})`);
+    }
+    const existing = this.store.holds.get(hold.id);
+    if (existing !== undefined) {
+      if (isLive(existing, now)) {
+        throw new AllotError(SqlState.uniqueViolation, `hold "${hold.id}" already exists`, { detail: `Key (id)=(${hold.id}) already exists.` });
+      }
+      this.emit({ type: 'HoldReleased', hold: existing, reason: 'expired' });
+    }
+    this.checkPlacement('hold', hold, now);
+    this.emit({ type: 'HoldPlaced', hold });
+    return { type: 'holds', rows: [hold] };
+  }
+
+  private releaseHold(id: string, now: Ms): CommandResult {
+    const h = this.hold(id, now);
+    if (h === undefined) return { type: 'holds', rows: [] };
+    this.emit({ type: 'HoldReleased', hold: h, reason: 'released' });
+    return { type: 'holds', rows: [h] };
+  }
+
+  private expireHolds(limit: number, now: Ms): CommandResult {
+    checkInteger('expire limit', limit, 1, Limits.maxBatchCommands);
+    const due: Hold[] = [];
+    this.store.holdExpiry.startingBefore(now + 1, (x) => {
+      due.push(this.store.holds.get(x.id)!);
+      return due.length < limit;
+    });
+    for (const h of due) this.emit({ type: 'HoldReleased', hold: h, reason: 'expired' });
+    return { type: 'count', count: due.length };
+  }
+
+  // ---- bookings -----------------------------------------------------------------------
+
+  private createBooking(input: BookingInput, now: Ms): CommandResult {
+    checkId('booking id', input.id);
+    let hold: Hold | undefined;
+    if (input.holdId !== undefined) {
+      hold = this.hold(input.holdId, now);
+      if (hold === undefined) throw unknown('hold', input.holdId, 'hold_id', ' (holds vanish when they expire)');
+    }
+    const resourceId = input.resourceId ?? hold?.resourceId;
+    const start = input.start ?? hold?.start;
+    const end = input.end ?? hold?.end;
+    if (resourceId === undefined) throw notNull('resource_id');
+    if (start === undefined) throw notNull('start');
+    if (end === undefined) throw notNull('end');
+    const booking: Booking = {
+      id: input.id,
+      resourceId,
+      start,
+      end,
+      label: input.label !== undefined ? input.label : (hold?.label ?? null),
+      capabilities: normaliseCapabilities(input.capabilities ?? hold?.capabilities ?? []),
+      userId: input.userId !== undefined ? input.userId : (hold?.userId ?? null),
+      policyId: input.policyId !== undefined ? input.policyId : (hold?.policyId ?? null),
+      groupId: input.groupId ?? null,
+    };
+    checkEntryFields('booking', booking);
+    checkOptionalId('group_id', booking.groupId);
+    if (this.store.bookings.has(booking.id)) {
+      throw new AllotError(SqlState.uniqueViolation, `booking "${booking.id}" already exists`, { detail: `Key (id)=(${booking.id}) already exists.` });
+    }
+    if (hold !== undefined) this.emit({ type: 'HoldReleased', hold, reason: 'committed' });
+    this.checkPlacement('booking', booking, now);
+    this.emit({ type: 'BookingConfirmed', booking });
+    return { type: 'bookings', rows: [booking] };
+  }
+
+  private targetBookings(target: BookingTarget): Booking[] {
+    if ('id' in target) {
+      const b = this.store.bookings.get(target.id);
+      return b === undefined ? [] : [b];
+    }
+    return this.groupMembers(target.groupId);
+  }
+
+  /**
+   * Moves or edits bookings, all or nothing. The old versions are taken out first, so a
+   * booking never collides with itself, and members of a group are checked against each
+   * other's new places.
+   */
+  private updateBookings(target: BookingTarget, patch: BookingPatch, now: Ms): CommandResult {
+    const olds = this.targetBookings(target);
+    if (olds.length === 0) return { type: 'bookings', rows: [] };
+    const news: Booking[] = olds.map((o) => ({
+      id: o.id,
+      resourceId: patch.resourceId ?? o.resourceId,
+      start: patch.start ?? o.start,
+      end: patch.end ?? o.end,
+      label: patch.label !== undefined ? patch.label : o.label,
+      capabilities: normaliseCapabilities(patch.capabilities ?? o.capabilities),
+      userId: patch.userId !== undefined ? patch.userId : o.userId,
+      policyId: patch.policyId !== undefined ? patch.policyId : o.policyId,
+      groupId: patch.groupId !== undefined ? patch.groupId : o.groupId,
+    }));
+    for (const b of news) {
+      checkEntryFields('booking', b);
+      checkOptionalId('group_id', b.groupId);
+    }
+    for (const o of olds) this.store.removeBooking(o.id);
+    for (const b of news) {
+      this.checkPlacement('booking', b, now);
+      this.store.addBooking(b);
+      this.effects.push({ type: 'BookingUpdated', booking: b });
+    }
+    return { type: 'bookings', rows: news };
+  }
+
+  private cancelBookings(target: BookingTarget): CommandResult {
+    const olds = this.targetBookings(target);
+    for (const b of olds) this.emit({ type: 'BookingCancelled', booking: b, reason: 'cancelled' });
+    return { type: 'bookings', rows: olds };
+  }
+
+  // ---- placement ----------------------------------------------------------------------
+
+  /** Refuses an entry that needs a missing capability (23514) or does not fit (23P01). */
+  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms): void {
+    const node = this.store.node(e.resourceId);
+    if (node === undefined) throw unknown('resource', e.resourceId, 'resource_id');
+    if (node.entries.size >= Limits.maxAllocationsPerResource) {
+      throw new AllotError(SqlState.programLimitExceeded, `resource "${e.resourceId}" already holds ${Limits.maxAllocationsPerResource} entries, the limit`);
+    }
+    const missing = missingCapabilities(node.resource, e.capabilities);
+    if (missing.length > 0) {
+      throw new AllotError(
+        SqlState.checkViolation,
+        `${kind} "${e.id}" requires ${missing.length === 1 ? 'capability' : 'capabilities'} ${quoteList(missing)}, which resource "${e.resourceId}" does not have`,
+        { detail: { missing, resource_id: e.resourceId, resource_capabilities: node.resource.capabilities } },
+      );
+    }
+    const conflicts = [
+      ...closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end),
+      ...capacityConflicts(node, e.start, e.end, now, null),
+    ];
+    if (conflicts.length > 0) throw placementError(kind, e, node.resource, conflicts);
+  }
+
+  // ---- invariants ---------------------------------------------------------------------
+
+  /** Throws if any resource holds more live footprints at once than its capacity, or an index is off. */
+  assertInvariants(now: Ms): void {
+    const s = this.store;
+    let entries = 0;
+    for (const [id, node] of s.resources) {
+      node.entries.assertValid();
+      node.openRules.assertValid();
+      node.closeRules.assertValid();
+      entries += node.entries.size;
+      const over = overCapacity(node, node.resource, now);
+      if (over.length > 0) throw new Error(`invariant: resource ${id} over capacity: ${JSON.stringify(over)}`);
+      for (const e of node.entries) {
+        if (!(e.start < e.end)) throw new Error(`invariant: malformed span on ${e.id}`);
+        if (e.resourceId !== id) throw new Error(`invariant: ${e.id} indexed under ${id}`);
+        if (isLive(e, now) && missingCapabilities(node.resource, e.capabilities).length > 0) {
+          throw new Error(`invariant: ${e.id} requires capabilities ${id} lacks`);
+        }
+      }
+      if (node.resource.parentId !== null && !s.resources.get(node.resource.parentId)?.children.has(id)) {
+        throw new Error(`invariant: ${id} missing from its parent's children`);
+      }
+    }
+    if (entries !== s.bookings.size + s.holds.size) throw new Error('invariant: entry count differs from bookings + holds');
+    if (s.holdExpiry.size !== s.holds.size) throw new Error('invariant: hold expiry index differs from holds');
+  }
+}
+
+function checkResourceFields(r: Resource): void {
+  checkId('resource id', r.id);
+  checkOptionalId('parent_id', r.parentId);
+  if (r.parentId === r.id) throw new AllotError(SqlState.invalidParameterValue, `resource "${r.id}" cannot be its own parent`);
+  checkLabel('name', r.name);
+  checkInteger('capacity', r.capacity, 0, Limits.maxCapacity);
+  checkInteger('buffer_before', r.bufferBeforeMs, 0, Limits.maxBufferMs);
+  checkInteger('buffer_after', r.bufferAfterMs, 0, Limits.maxBufferMs);
+  checkCapabilities(`resource "${r.id}"`, r.capabilities);
+}
+
+function checkRuleFields(r: Rule): void {
+  checkId('rule id', r.id);
+  checkId('resource_id', r.resourceId);
+  checkSpan(`rule "${r.id}"`, r.start, r.end);
+  checkOptionalId('policy_id', r.policyId);
+}
+
+function checkEntryFields(kind: 'booking' | 'hold', e: Booking | Hold): void {
+  checkId(`${kind} id`, e.id);
+  checkId('resource_id', e.resourceId);
+  checkSpan(`${kind} "${e.id}"`, e.start, e.end);
+  checkLabel('label', e.label);
+  checkCapabilities(`${kind} "${e.id}"`, e.capabilities);
+  checkOptionalId('user_id', e.userId);
+  checkOptionalId('policy_id', e.policyId);
+}
+
+function unknown(what: string, id: string, column: string, note = ''): AllotError {
+  return new AllotError(SqlState.foreignKeyViolation, `${what} "${id}" does not exist${note}`, {
+    detail: `Key (${column})=(${id}) is not present in table "${what === 'policy' ? 'policies' : `${what}s`}".`,
+  });
+}
+
+function notNull(column: string): AllotError {
+  return new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
+}
+
+export { isHold };

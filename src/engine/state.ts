@@ -1,0 +1,201 @@
+/**
+ * The engine's state and the only code that mutates it. Every mutation records its inverse
+ * while a batch is open, so a failed batch (or a dry run) is undone exactly.
+ */
+import { IntervalTree } from './interval-tree.js';
+import type { Booking, Hold, Resource, Rule } from './types.js';
+
+/** An entry in a resource's allocation index: a booking or a hold, by its own span. */
+export type Entry = Booking | Hold;
+
+export function isHold(e: Entry): e is Hold {
+  return (e as Hold).expiresAt !== undefined;
+}
+
+export function entryKey(e: Entry): string {
+  return (isHold(e) ? 'h:' : 'b:') + e.id;
+}
+
+export class ResourceNode {
+  readonly children = new Set<string>();
+  /** Bookings and holds (expired holds too, until reaped), ordered by span start. */
+  readonly entries = new IntervalTree<Entry>(entryKey);
+  readonly openRules = new IntervalTree<Rule>((r) => r.id);
+  readonly closeRules = new IntervalTree<Rule>((r) => r.id);
+  /** Non-blocking rules without a policy, and per policy: decides which level's rules apply. */
+  openRulesNoPolicy = 0;
+  readonly openRulesByPolicy = new Map<string, number>();
+  constructor(public resource: Resource) {}
+}
+
+interface ExpiryItem {
+  readonly start: number;
+  readonly end: number;
+  readonly id: string;
+}
+
+export class Store {
+  readonly resources = new Map<string, ResourceNode>();
+  readonly rules = new Map<string, Rule>();
+  readonly bookings = new Map<string, Booking>();
+  readonly holds = new Map<string, Hold>();
+  readonly groups = new Map<string, Set<string>>();
+  /** Holds by expiry instant, for the reaper and for `nextHoldExpiry`. */
+  readonly holdExpiry = new IntervalTree<ExpiryItem>((x) => x.id);
+  private undoLog: (() => void)[] | null = null;
+
+  // ---- batches ------------------------------------------------------------------------
+
+  /** Starts recording inverses; returns a mark to roll back to. */
+  begin(): void {
+    if (this.undoLog !== null) throw new Error('store: batch already open');
+    this.undoLog = [];
+  }
+
+  mark(): number {
+    return this.undoLog!.length;
+  }
+
+  rollbackTo(mark: number): void {
+    const log = this.undoLog!;
+    this.undoLog = null; // inverses must not record inverses
+    while (log.length > mark) log.pop()!();
+    this.undoLog = log;
+  }
+
+  /** Ends the batch: keep the changes (commit) or undo them all. */
+  end(keep: boolean): void {
+    if (!keep) this.rollbackTo(0);
+    this.undoLog = null;
+  }
+
+  get inBatch(): boolean {
+    return this.undoLog !== null;
+  }
+
+  private record(inverse: () => void): void {
+    if (this.undoLog !== null) this.undoLog.push(inverse);
+  }
+
+  // ---- resources ----------------------------------------------------------------------
+
+  node(id: string): ResourceNode | undefined {
+    return this.resources.get(id);
+  }
+
+  addResource(r: Resource): void {
+    if (this.resources.has(r.id)) throw new Error(`store: resource ${r.id} exists`);
+    this.resources.set(r.id, new ResourceNode(r));
+    if (r.parentId !== null) this.mustNode(r.parentId).children.add(r.id);
+    this.record(() => this.removeResource(r.id));
+  }
+
+  removeResource(id: string): void {
+    const n = this.mustNode(id);
+    if (n.children.size > 0 || n.entries.size > 0 || n.openRules.size > 0 || n.closeRules.size > 0) {
+      throw new Error(`store: resource ${id} is not empty`);
+    }
+    this.resources.delete(id);
+    if (n.resource.parentId !== null) this.mustNode(n.resource.parentId).children.delete(id);
+    this.record(() => this.addResource(n.resource));
+  }
+
+  replaceResource(r: Resource): void {
+    const n = this.mustNode(r.id);
+    const old = n.resource;
+    if (old.parentId !== r.parentId) {
+      if (old.parentId !== null) this.mustNode(old.parentId).children.delete(r.id);
+      if (r.parentId !== null) this.mustNode(r.parentId).children.add(r.id);
+    }
+    n.resource = r;
+    this.record(() => this.replaceResource(old));
+  }
+
+  mustNode(id: string): ResourceNode {
+    const n = this.resources.get(id);
+    if (n === undefined) throw new Error(`store: no resource ${id}`);
+    return n;
+  }
+
+  // ---- rules --------------------------------------------------------------------------
+
+  addRule(rule: Rule): void {
+    if (this.rules.has(rule.id)) throw new Error(`store: rule ${rule.id} exists`);
+    const n = this.mustNode(rule.resourceId);
+    this.rules.set(rule.id, rule);
+    if (rule.blocking) n.closeRules.insert(rule);
+    else {
+      n.openRules.insert(rule);
+      if (rule.policyId === null) n.openRulesNoPolicy++;
+      else n.openRulesByPolicy.set(rule.policyId, (n.openRulesByPolicy.get(rule.policyId) ?? 0) + 1);
+    }
+    this.record(() => this.removeRule(rule.id));
+  }
+
+  removeRule(id: string): Rule {
+    const rule = this.rules.get(id);
+    if (rule === undefined) throw new Error(`store: no rule ${id}`);
+    const n = this.mustNode(rule.resourceId);
+    this.rules.delete(id);
+    if (rule.blocking) n.closeRules.delete(rule);
+    else {
+      n.openRules.delete(rule);
+      if (rule.policyId === null) n.openRulesNoPolicy--;
+      else {
+        const c = n.openRulesByPolicy.get(rule.policyId)! - 1;
+        if (c === 0) n.openRulesByPolicy.delete(rule.policyId);
+        else n.openRulesByPolicy.set(rule.policyId, c);
+      }
+    }
+    this.record(() => this.addRule(rule));
+    return rule;
+  }
+
+  // ---- bookings -----------------------------------------------------------------------
+
+  addBooking(b: Booking): void {
+    if (this.bookings.has(b.id)) throw new Error(`store: booking ${b.id} exists`);
+    this.mustNode(b.resourceId).entries.insert(b);
+    this.bookings.set(b.id, b);
+    if (b.groupId !== null) {
+      let g = this.groups.get(b.groupId);
+      if (g === undefined) this.groups.set(b.groupId, (g = new Set()));
+      g.add(b.id);
+    }
+    this.record(() => this.removeBooking(b.id));
+  }
+
+  removeBooking(id: string): Booking {
+    const b = this.bookings.get(id);
+    if (b === undefined) throw new Error(`store: no booking ${id}`);
+    if (!this.mustNode(b.resourceId).entries.delete(b)) throw new Error(`store: booking ${id} not indexed`);
+    this.bookings.delete(id);
+    if (b.groupId !== null) {
+      const g = this.groups.get(b.groupId)!;
+      g.delete(id);
+      if (g.size === 0) this.groups.delete(b.groupId);
+    }
+    this.record(() => this.addBooking(b));
+    return b;
+  }
+
+  // ---- holds --------------------------------------------------------------------------
+
+  addHold(h: Hold): void {
+    if (this.holds.has(h.id)) throw new Error(`store: hold ${h.id} exists`);
+    this.mustNode(h.resourceId).entries.insert(h);
+    this.holds.set(h.id, h);
+    this.holdExpiry.insert({ start: h.expiresAt, end: h.expiresAt, id: h.id });
+    this.record(() => this.removeHold(h.id));
+  }
+
+  removeHold(id: string): Hold {
+    const h = this.holds.get(id);
+    if (h === undefined) throw new Error(`store: no hold ${id}`);
+    if (!this.mustNode(h.resourceId).entries.delete(h)) throw new Error(`store: hold ${id} not indexed`);
+    this.holds.delete(id);
+    this.holdExpiry.delete({ start: h.expiresAt, end: h.expiresAt, id: h.id });
+    this.record(() => this.addHold(h));
+    return h;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The engine's data: entities, the commands that ask for a change, and the effects that
+ * describe a change once decided. Times are integer Unix milliseconds; spans are half-open
+ * `[start, end)`.
+ */
+
+export type Ms = number;
+
+export interface Resource {
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly name: string | null;
+  readonly capacity: number;
+  readonly bufferBeforeMs: Ms;
+  readonly bufferAfterMs: Ms;
+  /** What the resource supports; an entry may require only these. */
+  readonly capabilities: readonly string[];
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly start: Ms;
+  readonly end: Ms;
+  /** false: opens time; true: closes it. */
+  readonly blocking: boolean;
+  /** When set, the rule applies only to entries made under this policy. */
+  readonly policyId: string | null;
+}
+
+interface AllocationFields {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly start: Ms;
+  readonly end: Ms;
+  readonly label: string | null;
+  /** What the entry requires of its resource. */
+  readonly capabilities: readonly string[];
+  readonly userId: string | null;
+  readonly policyId: string | null;
+}
+
+export interface Booking extends AllocationFields {
+  readonly groupId: string | null;
+}
+
+export interface Hold extends AllocationFields {
+  /** The hold is gone for every read and check from this instant on. */
+  readonly expiresAt: Ms;
+}
+
+export type Allocation =
+  | { readonly kind: 'booking'; readonly entry: Booking }
+  | { readonly kind: 'hold'; readonly entry: Hold };
+
+/** Fields of a resource that UPDATE may change. */
+export interface ResourcePatch {
+  readonly parentId?: string | null;
+  readonly name?: string | null;
+  readonly capacity?: number;
+  readonly bufferBeforeMs?: Ms;
+  readonly bufferAfterMs?: Ms;
+  readonly capabilities?: readonly string[];
+}
+
+export interface RulePatch {
+  readonly resourceId?: string;
+  readonly start?: Ms;
+  readonly end?: Ms;
+  readonly blocking?: boolean;
+  readonly policyId?: string | null;
+}
+
+export interface BookingPatch {
+  readonly resourceId?: string;
+  readonly start?: Ms;
+  readonly end?: Ms;
+  readonly label?: string | null;
+  readonly capabilities?: readonly string[];
+  readonly userId?: string | null;
+  readonly policyId?: string | null;
+  readonly groupId?: string | null;
+}
+
+export type BookingTarget = { readonly id: string } | { readonly groupId: string };
+
+/**
+ * A request for a change. Ids are chosen before the engine sees the command (the SQL layer
+ * generates ULIDs for omitted ids), so deciding a command needs no randomness.
+ */
+export type Command =
+  | { readonly type: 'CreateResource'; readonly resource: Resource; readonly onConflictSkip?: boolean }
+  | { readonly type: 'UpdateResource'; readonly id: string; readonly patch: ResourcePatch }
+  | { readonly type: 'DeleteResource'; readonly id: string }
+  | { readonly type: 'CreateRule'; readonly rule: Rule; readonly onConflictSkip?: boolean }
+  | { readonly type: 'UpdateRule'; readonly id: string; readonly patch: RulePatch }
+  | { readonly type: 'DeleteRule'; readonly id: string }
+  | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean }
+  | { readonly type: 'ReleaseHold'; readonly id: string }
+  | {
+      readonly type: 'CreateBooking';
+      readonly booking: BookingInput;
+      readonly onConflictSkip?: boolean;
+    }
+  | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch }
+  | { readonly type: 'CancelBookings'; readonly target: BookingTarget }
+  | { readonly type: 'ExpireHolds'; readonly limit: number };
+
+/**
+ * A booking to create. With `holdId`, fields left undefined are taken from the hold, and the
+ * hold's own footprint does not count against the booking.
+ */
+export interface BookingInput {
+  readonly id: string;
+  readonly holdId?: string;
+  readonly resourceId?: string;
+  readonly start?: Ms;
+  readonly end?: Ms;
+  readonly label?: string | null;
+  readonly capabilities?: readonly string[];
+  readonly userId?: string | null;
+  readonly policyId?: string | null;
+  readonly groupId?: string | null;
+}
+
+export type HoldReleaseReason = 'released' | 'expired' | 'committed' | 'evicted';
+export type BookingCancelReason = 'cancelled' | 'evicted';
+
+/**
+ * What changed. Effects are what the log stores and what listeners receive: applying the same
+ * effects to the same state always gives the same state, with no decision left to make.
+ */
+export type Effect =
+  | { readonly type: 'ResourceCreated'; readonly resource: Resource }
+  | { readonly type: 'ResourceUpdated'; readonly resource: Resource }
+  | { readonly type: 'ResourceDeleted'; readonly resource: Resource }
+  | { readonly type: 'RuleAdded'; readonly rule: Rule }
+  | { readonly type: 'RuleUpdated'; readonly rule: Rule }
+  | { readonly type: 'RuleRemoved'; readonly rule: Rule }
+  | { readonly type: 'HoldPlaced'; readonly hold: Hold }
+  | { readonly type: 'HoldReleased'; readonly hold: Hold; readonly reason: HoldReleaseReason }
+  | { readonly type: 'BookingConfirmed'; readonly booking: Booking }
+  | { readonly type: 'BookingUpdated'; readonly booking: Booking }
+  | { readonly type: 'BookingCancelled'; readonly booking: Booking; readonly reason: BookingCancelReason };
+
+/** What one command did, for command tags and RETURNING. */
+export type CommandResult =
+  | { readonly type: 'skipped' }
+  | { readonly type: 'resources'; readonly rows: readonly Resource[] }
+  | { readonly type: 'rules'; readonly rows: readonly Rule[] }
+  | { readonly type: 'holds'; readonly rows: readonly Hold[] }
+  | { readonly type: 'bookings'; readonly rows: readonly Booking[] }
+  | { readonly type: 'count'; readonly count: number };
+
+/** One conflict named in a 23P01 error's DETAIL. */
+export type Conflict =
+  | {
+      readonly kind: 'booking' | 'hold';
+      readonly id: string;
+      readonly resource_id: string;
+      readonly start: Ms;
+      readonly end: Ms;
+    }
+  | { readonly kind: 'rule'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
+  | { readonly kind: 'closed'; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
+  | { readonly kind: 'capacity'; readonly resource_id: string; readonly capacity: number };
+
+export interface FreeSpan {
+  readonly start: Ms;
+  readonly end: Ms;
+  /** Remaining capacity for a new entry over this span (or, merged, how many resources are free). */
+  readonly free: number;
+}
+
+export interface AvailabilityQuery {
+  readonly resourceIds: readonly string[];
+  readonly start: Ms;
+  readonly end: Ms;
+  readonly minDurationMs?: Ms;
+  /** Capabilities the entry to place would require. */
+  readonly capabilities?: readonly string[];
+  /** Policy the entry would be made under (policy-scoped rules apply). */
+  readonly policyId?: string | null;
+  /** Merge the resources: spans where at least this many are free at once. */
+  readonly minAvailable?: number;
+}

@@ -1,0 +1,50 @@
+/**
+ * The one error class of allot. Every layer throws it; the wire layer turns it into an
+ * ErrorResponse in one place. `detail` is shown to clients as DETAIL (JSON for conflicts).
+ */
+export class AllotError extends Error {
+  readonly sqlstate: string;
+  readonly detail: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(sqlstate: string, message: string, opts: { detail?: string | object; hint?: string } = {}) {
+    super(message);
+    this.name = 'AllotError';
+    this.sqlstate = sqlstate;
+    this.detail = typeof opts.detail === 'object' ? JSON.stringify(opts.detail) : opts.detail;
+    this.hint = opts.hint;
+  }
+}
+
+/** SQLSTATEs used by allot, named as in PostgreSQL's errcodes. */
+export const SqlState = {
+  successfulCompletion: '00000',
+  featureNotSupported: '0A000',
+  stringDataRightTruncation: '22001',
+  datetimeFieldOverflow: '22008',
+  invalidDatetimeFormat: '22007',
+  invalidParameterValue: '22023',
+  invalidTextRepresentation: '22P02',
+  numericValueOutOfRange: '22003',
+  nullValueNotAllowed: '22004',
+  notNullViolation: '23502',
+  foreignKeyViolation: '23503',
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  exclusionViolation: '23P01',
+  activeSqlTransaction: '25001',
+  noActiveSqlTransaction: '25P01',
+  inFailedSqlTransaction: '25P02',
+  invalidPassword: '28P01',
+  serializationFailure: '40001',
+  syntaxError: '42601',
+  undefinedTable: '42P01',
+  undefinedColumn: '42703',
+  undefinedFunction: '42883',
+  datatypeMismatch: '42804',
+  invalidObjectDefinition: '42P17',
+  programLimitExceeded: '54000',
+  tooManyConnections: '53300',
+  ioError: '58030',
+  internalError: 'XX000',
+} as const;
