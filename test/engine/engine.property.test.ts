@@ -1,0 +1,237 @@
+/**
+ * Random sequences of operations, run against the engine and the brute-force model: they must
+ * agree on every accept/reject (and the SQLSTATE and entries named), every result, the whole
+ * state after each step, and every availability answer.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import type { Command, CommandResult, Conflict } from '../../src/engine/types.js';
+import { AllotError } from '../../src/errors.js';
+import { emptyModel, modelAvailability, modelExecute, sameConflicts, type ModelResult, type ModelState } from './model.js';
+
+const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000);
+
+const rid = fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4');
+const ruleId = fc.constantFrom('u0', 'u1', 'u2', 'u3', 'u4', 'u5');
+const bookingId = fc.constantFrom('b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7');
+const holdId = fc.constantFrom('h0', 'h1', 'h2', 'h3');
+const groupId = fc.option(fc.constantFrom('g0', 'g1'), { nil: null });
+const policyId = fc.option(fc.constantFrom('p0', 'p1'), { nil: null });
+const caps = fc.uniqueArray(fc.constantFrom('c0', 'c1', 'c2'), { maxLength: 3 });
+const needs = fc.oneof({ weight: 4, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { maxLength: 2 }) });
+/** Mostly well-formed spans on a 0..40 line, now and then an empty or inverted one. */
+const span = fc.oneof(
+  { weight: 12, arbitrary: fc.tuple(fc.integer({ min: 0, max: 36 }), fc.integer({ min: 1, max: 8 })).map(([s, l]) => ({ start: s, end: s + l })) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 })).map(([s, e]) => ({ start: s, end: e })) },
+);
+
+const createResource = fc
+  .record({ id: rid, parentId: fc.option(rid, { nil: null }), capacity: fc.integer({ min: 0, max: 3 }), before: fc.integer({ min: 0, max: 2 }), after: fc.integer({ min: 0, max: 3 }), caps })
+  .map(
+    (r): Command => ({
+      type: 'CreateResource',
+      resource: { id: r.id, parentId: r.parentId, name: null, capacity: r.capacity, bufferBeforeMs: r.before, bufferAfterMs: r.after, capabilities: r.caps },
+    }),
+  );
+const updateResource = fc
+  .record({
+    id: rid,
+    parentId: fc.option(fc.option(rid, { nil: null }), { nil: undefined }),
+    capacity: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    before: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    after: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    caps: fc.option(caps, { nil: undefined }),
+  })
+  .map(
+    (r): Command => ({
+      type: 'UpdateResource',
+      id: r.id,
+      patch: {
+        ...(r.parentId !== undefined ? { parentId: r.parentId } : {}),
+        ...(r.capacity !== undefined ? { capacity: r.capacity } : {}),
+        ...(r.before !== undefined ? { bufferBeforeMs: r.before } : {}),
+        ...(r.after !== undefined ? { bufferAfterMs: r.after } : {}),
+        ...(r.caps !== undefined ? { capabilities: r.caps } : {}),
+      },
+    }),
+  );
+const createRule = fc
+  .record({ id: ruleId, resourceId: rid, span, blocking: fc.boolean(), policyId: fc.option(fc.constantFrom('p0', 'p1'), { nil: null, freq: 3 }) })
+  .map((r): Command => ({ type: 'CreateRule', rule: { id: r.id, resourceId: r.resourceId, ...r.span, blocking: r.blocking, policyId: r.policyId } }));
+const updateRule = fc
+  .record({ id: ruleId, span: fc.option(span, { nil: undefined }), blocking: fc.option(fc.boolean(), { nil: undefined }) })
+  .map((r): Command => ({ type: 'UpdateRule', id: r.id, patch: { ...(r.span ?? {}), ...(r.blocking !== undefined ? { blocking: r.blocking } : {}) } }));
+const placeHold = fc
+  .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, policyId, skip: fc.boolean() })
+  .map((r) => (now: number): Command => ({
+    type: 'PlaceHold',
+    hold: { id: r.id, resourceId: r.resourceId, ...r.span, expiresAt: now + r.ttl, label: null, capabilities: r.caps, userId: null, policyId: r.policyId },
+    ...(r.skip ? { onConflictSkip: true } : {}),
+  }));
+const createBooking = fc
+  .record({ id: bookingId, resourceId: rid, span, caps: needs, policyId, groupId, skip: fc.boolean() })
+  .map(
+    (r): Command => ({
+      type: 'CreateBooking',
+      booking: { id: r.id, resourceId: r.resourceId, ...r.span, capabilities: r.caps, policyId: r.policyId, groupId: r.groupId },
+      ...(r.skip ? { onConflictSkip: true } : {}),
+    }),
+  );
+const convertHold = fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } }));
+const updateBookings = fc
+  .record({
+    target: fc.oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g }))),
+    span: fc.option(span, { nil: undefined }),
+    resourceId: fc.option(rid, { nil: undefined }),
+  })
+  .map((r): Command => ({ type: 'UpdateBookings', target: r.target, patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}) } }));
+const cancelBookings = fc
+  .oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })))
+  .map((target): Command => ({ type: 'CancelBookings', target }));
+
+type MakeCommand = (now: number) => Command;
+const constant = (a: fc.Arbitrary<Command>): fc.Arbitrary<MakeCommand> => a.map((c) => () => c);
+const command: fc.Arbitrary<MakeCommand> = fc.oneof(
+  { weight: 4, arbitrary: constant(createResource) },
+  { weight: 2, arbitrary: constant(updateResource) },
+  { weight: 1, arbitrary: constant(rid.map((id): Command => ({ type: 'DeleteResource', id }))) },
+  { weight: 3, arbitrary: constant(createRule) },
+  { weight: 1, arbitrary: constant(updateRule) },
+  { weight: 1, arbitrary: constant(ruleId.map((id): Command => ({ type: 'DeleteRule', id }))) },
+  { weight: 3, arbitrary: placeHold },
+  { weight: 1, arbitrary: constant(holdId.map((id): Command => ({ type: 'ReleaseHold', id }))) },
+  { weight: 8, arbitrary: constant(createBooking) },
+  { weight: 2, arbitrary: constant(convertHold) },
+  { weight: 2, arbitrary: constant(updateBookings) },
+  { weight: 1, arbitrary: constant(cancelBookings) },
+  { weight: 1, arbitrary: constant(fc.integer({ min: 1, max: 3 }).map((limit): Command => ({ type: 'ExpireHolds', limit }))) },
+);
+
+const query = fc.record({
+  resourceIds: fc.uniqueArray(fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4', 'rX'), { minLength: 1, maxLength: 3 }),
+  start: fc.integer({ min: 0, max: 30 }),
+  length: fc.integer({ min: 1, max: 14 }),
+  minDurationMs: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  capabilities: fc.option(needs, { nil: undefined }),
+  policyId: fc.option(fc.constantFrom('p0', 'p1'), { nil: undefined }),
+  minAvailable: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  probe: fc.record({ resourceId: rid, start: fc.integer({ min: 0, max: 36 }), length: fc.integer({ min: 1, max: 6 }) }),
+});
+
+const batch = fc.oneof({ weight: 6, arbitrary: fc.array(command, { minLength: 1, maxLength: 1 }) }, { weight: 2, arbitrary: fc.array(command, { minLength: 2, maxLength: 3 }) });
+const step = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('batch' as const), advance: fc.integer({ min: 0, max: 3 }), commands: batch }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('query' as const), advance: fc.integer({ min: 0, max: 2 }), q: query }) },
+);
+
+/** A starting tree: r0 { r1 { r3 }, r2 }, r4; random capacities, buffers and capabilities. */
+const TREE: [string, string | null][] = [
+  ['r0', null],
+  ['r1', 'r0'],
+  ['r2', 'r0'],
+  ['r3', 'r1'],
+  ['r4', null],
+];
+const setup = fc
+  .tuple(
+    fc.array(fc.record({ capacity: fc.integer({ min: 0, max: 3 }), before: fc.integer({ min: 0, max: 2 }), after: fc.integer({ min: 0, max: 3 }), caps }), {
+      minLength: 5,
+      maxLength: 5,
+    }),
+    fc.array(createRule, { maxLength: 3 }),
+  )
+  .map(([cfg, rules]): Command[] => [
+    ...TREE.map(([id, parentId], i): Command => {
+      const c = cfg[i]!;
+      // Mostly bookable: capacity 0 only now and then.
+      const capacity = c.capacity === 0 && i % 2 === 0 ? 1 : c.capacity;
+      return { type: 'CreateResource', resource: { id, parentId, name: null, capacity, bufferBeforeMs: c.before, bufferAfterMs: c.after, capabilities: c.caps } };
+    }),
+    ...rules,
+  ]);
+
+function conflictsOf(err: AllotError): Conflict[] {
+  try {
+    const d = JSON.parse(err.detail ?? '{}') as { conflicts?: Conflict[] };
+    return sameConflicts(d.conflicts ?? []);
+  } catch {
+    return [];
+  }
+}
+
+function resultOf(r: CommandResult): ModelResult {
+  switch (r.type) {
+    case 'skipped':
+      return { type: 'skipped' };
+    case 'count':
+      return { type: 'count', count: r.count };
+    default:
+      return { type: 'rows', ids: r.rows.map((x) => x.id) };
+  }
+}
+
+function stateOf(e: Engine): unknown {
+  const s = e.store;
+  const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { resources: byId([...s.resources.values()].map((n) => n.resource)), rules: byId(s.rules.values()), bookings: byId(s.bookings.values()), holds: byId(s.holds.values()) };
+}
+
+function modelStateOf(m: ModelState): unknown {
+  const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()) };
+}
+
+describe('engine agrees with the brute-force model', () => {
+  it(`on ${RUNS} random sequences of operations`, () => {
+    fc.assert(
+      fc.property(setup, fc.array(step, { minLength: 10, maxLength: 40 }), (initial, steps) => {
+        const engine = new Engine({ checkInvariants: true });
+        let model = emptyModel();
+        let now = 0;
+        for (const st of [{ kind: 'batch' as const, advance: 0, commands: initial.map((c) => () => c) }, ...steps]) {
+          now += st.advance;
+          if (st.kind === 'batch') {
+            const cmds = st.commands.map((make) => make(now));
+            const want = modelExecute(model, cmds, now);
+            let got: { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[] };
+            try {
+              got = { ok: true, results: engine.execute(cmds, now).results.map(resultOf) };
+            } catch (err) {
+              if (!(err instanceof AllotError)) throw err;
+              got = { ok: false, sqlstate: err.sqlstate, conflicts: conflictsOf(err) };
+            }
+            if (want.ok) {
+              expect(got, JSON.stringify(cmds)).toEqual({ ok: true, results: want.results });
+              model = want.state;
+            } else {
+              expect(got, JSON.stringify(cmds)).toEqual({ ok: false, sqlstate: want.error.sqlstate, conflicts: want.error.conflicts });
+            }
+            expect(stateOf(engine)).toEqual(modelStateOf(model));
+          } else {
+            const q = { ...st.q, end: st.q.start + st.q.length };
+            const ok = q.minAvailable === undefined || q.minAvailable <= q.resourceIds.length;
+            if (!ok) continue;
+            expect(engine.availability(q, now), JSON.stringify(q)).toEqual(modelAvailability(model, q, now));
+            // A booking fits exactly where availability says every instant of it is free.
+            const p = st.q.probe;
+            const end = p.start + p.length;
+            const free = engine.availability({ resourceIds: [p.resourceId], start: p.start, end }, now);
+            const spans = free.merged ? [] : free.perResource[0]!.spans;
+            const covered = spans.reduce((n, s) => n + (s.end - s.start), 0) === p.length;
+            let fits = true;
+            try {
+              engine.dryRun([{ type: 'CreateBooking', booking: { id: 'probe', resourceId: p.resourceId, start: p.start, end } }], now, () => undefined);
+            } catch (err) {
+              if (!(err instanceof AllotError)) throw err;
+              fits = false;
+            }
+            if (engine.resource(p.resourceId) !== undefined) expect(fits, JSON.stringify(p)).toBe(covered);
+            expect(stateOf(engine)).toEqual(modelStateOf(model));
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

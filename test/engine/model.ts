@@ -1,0 +1,512 @@
+/**
+ * A brute-force model of DESIGN §3, written from the spec and sharing no code with the engine:
+ * time is a small integer line and every question is answered unit by unit. It is slow and
+ * obviously right; the property tests require the engine to agree with it.
+ */
+import type { Booking, Command, Conflict, FreeSpan, Hold, Resource, Rule } from '../../src/engine/types.js';
+
+export interface ModelState {
+  resources: Map<string, Resource>;
+  rules: Map<string, Rule>;
+  bookings: Map<string, Booking>;
+  holds: Map<string, Hold>;
+}
+
+export class ModelError extends Error {
+  constructor(
+    readonly sqlstate: string,
+    readonly conflicts: Conflict[] = [],
+  ) {
+    super(sqlstate);
+  }
+}
+
+const MAX_ID = 255;
+const MAX_LABEL = 1024;
+const MAX_DEPTH = 32;
+const MAX_CAPS = 64;
+const MAX_CAP_LEN = 255;
+const MAX_CAPACITY = 1_000_000;
+const MAX_BUFFER = 30 * 86_400_000;
+const MIN_T = -62_135_596_800_000;
+const MAX_T = 253_402_300_799_999;
+
+export function emptyModel(): ModelState {
+  return { resources: new Map(), rules: new Map(), bookings: new Map(), holds: new Map() };
+}
+
+function clone(s: ModelState): ModelState {
+  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds) };
+}
+
+type Entry = Booking | Hold;
+const isHold = (e: Entry): e is Hold => 'expiresAt' in e;
+
+// ---- the rules of §3, one unit of time at a time ------------------------------------------
+
+function live(s: ModelState, now: number): Entry[] {
+  return [...s.bookings.values(), ...[...s.holds.values()].filter((h) => h.expiresAt > now)];
+}
+
+function chain(s: ModelState, id: string): Resource[] {
+  const out: Resource[] = [];
+  for (let r = s.resources.get(id); r !== undefined; r = r.parentId === null ? undefined : s.resources.get(r.parentId)) out.push(r);
+  return out;
+}
+
+const applies = (rule: Rule, policy: string | null): boolean => rule.policyId === null || rule.policyId === policy;
+
+/** The resource whose non-blocking rules decide, or undefined: always open. */
+function openingLevel(s: ModelState, id: string, policy: string | null): Resource | undefined {
+  const rules = [...s.rules.values()];
+  return chain(s, id).find((r) => rules.some((x) => x.resourceId === r.id && !x.blocking && applies(x, policy)));
+}
+
+function openByRules(s: ModelState, id: string, policy: string | null, u: number): boolean {
+  const level = openingLevel(s, id, policy);
+  return level === undefined || [...s.rules.values()].some((x) => x.resourceId === level.id && !x.blocking && applies(x, policy) && x.start <= u && u < x.end);
+}
+
+function blockedAt(s: ModelState, id: string, policy: string | null, u: number): boolean {
+  const ids = new Set(chain(s, id).map((r) => r.id));
+  return [...s.rules.values()].some((x) => ids.has(x.resourceId) && x.blocking && applies(x, policy) && x.start <= u && u < x.end);
+}
+
+/** Footprint of an entry on its resource: [start - before, end + after). */
+function covers(r: Resource, e: Entry, u: number): boolean {
+  return e.start - r.bufferBeforeMs <= u && u < e.end + r.bufferAfterMs;
+}
+
+function countAt(s: ModelState, r: Resource, u: number, now: number): number {
+  return live(s, now).filter((e) => e.resourceId === r.id && covers(r, e, u)).length;
+}
+
+function entryConflict(e: Entry): Conflict {
+  return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end };
+}
+
+/** Closed time in [start, end): runs not opened at the deciding level, then blocking rules. */
+function closedConflicts(s: ModelState, id: string, policy: string | null, start: number, end: number): Conflict[] {
+  const out: Conflict[] = [];
+  const level = openingLevel(s, id, policy);
+  if (level !== undefined) {
+    let runStart: number | null = null;
+    for (let u = start; u <= end; u++) {
+      const gap = u < end && !openByRules(s, id, policy, u);
+      if (gap && runStart === null) runStart = u;
+      if (!gap && runStart !== null) {
+        out.push({ kind: 'closed', resource_id: level.id, start: runStart, end: u });
+        runStart = null;
+      }
+    }
+  }
+  const rules: Rule[] = [];
+  for (const r of chain(s, id)) {
+    for (const x of s.rules.values()) {
+      if (x.resourceId === r.id && x.blocking && applies(x, policy) && x.start < end && start < x.end) rules.push(x);
+    }
+  }
+  for (const r of chain(s, id)) {
+    rules
+      .filter((x) => x.resourceId === r.id)
+      .sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1))
+      .forEach((x) => out.push({ kind: 'rule', id: x.id, resource_id: x.resourceId, start: x.start, end: x.end }));
+  }
+  return out;
+}
+
+function capacityConflicts(s: ModelState, r: Resource, e: Entry, now: number): Conflict[] {
+  if (r.capacity === 0) return [{ kind: 'capacity', resource_id: r.id, capacity: 0 }];
+  const full: number[] = [];
+  for (let u = e.start - r.bufferBeforeMs; u < e.end + r.bufferAfterMs; u++) if (countAt(s, r, u, now) >= r.capacity) full.push(u);
+  return live(s, now)
+    .filter((o) => o.resourceId === r.id && full.some((u) => covers(r, o, u)))
+    .sort(byStartThenKey)
+    .map(entryConflict);
+}
+
+function byStartThenKey(a: Entry, b: Entry): number {
+  const ka = (isHold(a) ? 'h:' : 'b:') + a.id;
+  const kb = (isHold(b) ? 'h:' : 'b:') + b.id;
+  return a.start - b.start || (ka < kb ? -1 : ka > kb ? 1 : 0);
+}
+
+// ---- value checks, in the order the spec's errors are reported ------------------------------
+
+function id(v: string): void {
+  if (v.length === 0) throw new ModelError('22023');
+  if (v.length > MAX_ID) throw new ModelError('22001');
+}
+const optId = (v: string | null): void => (v === null ? undefined : id(v));
+function label(v: string | null): void {
+  if (v !== null && v.length > MAX_LABEL) throw new ModelError('22001');
+}
+function caps(v: readonly string[]): void {
+  if (v.length > MAX_CAPS) throw new ModelError('54000');
+  for (const c of v) {
+    if (c.length === 0) throw new ModelError('22023');
+    if (c.length > MAX_CAP_LEN) throw new ModelError('22001');
+  }
+}
+function time(t: number): void {
+  if (!Number.isSafeInteger(t)) throw new ModelError('22023');
+  if (t < MIN_T || t > MAX_T) throw new ModelError('22008');
+}
+function span(a: number, b: number): void {
+  time(a);
+  time(b);
+  if (!(a < b)) throw new ModelError('22023');
+}
+function int(v: number, lo: number, hi: number): void {
+  if (!Number.isSafeInteger(v) || v < lo || v > hi) throw new ModelError('22023');
+}
+const dedupe = (c: readonly string[]): readonly string[] => [...new Set(c)];
+
+function resourceFields(r: Resource): void {
+  id(r.id);
+  optId(r.parentId);
+  if (r.parentId === r.id) throw new ModelError('22023');
+  label(r.name);
+  int(r.capacity, 0, MAX_CAPACITY);
+  int(r.bufferBeforeMs, 0, MAX_BUFFER);
+  int(r.bufferAfterMs, 0, MAX_BUFFER);
+  caps(r.capabilities);
+}
+
+function entryFields(e: Entry): void {
+  id(e.id);
+  id(e.resourceId);
+  span(e.start, e.end);
+  label(e.label);
+  caps(e.capabilities);
+  optId(e.userId);
+  optId(e.policyId);
+}
+
+// ---- commands -------------------------------------------------------------------------------
+
+function place(s: ModelState, e: Entry, now: number): void {
+  const r = s.resources.get(e.resourceId);
+  if (r === undefined) throw new ModelError('23503');
+  if (e.capabilities.some((c) => !r.capabilities.includes(c))) throw new ModelError('23514');
+  const conflicts = [...closedConflicts(s, r.id, e.policyId, e.start, e.end), ...capacityConflicts(s, r, e, now)];
+  if (conflicts.length > 0) throw new ModelError('23P01', conflicts);
+}
+
+/** Every live entry must lie in open time; returns those that do not. */
+function stranded(s: ModelState, now: number): Conflict[] {
+  return live(s, now)
+    .filter((e) => closedConflicts(s, e.resourceId, e.policyId, e.start, e.end).length > 0)
+    .map(entryConflict);
+}
+
+function overCapacity(s: ModelState, r: Resource, now: number): Conflict[] {
+  const mine = live(s, now).filter((e) => e.resourceId === r.id);
+  const over = new Set<number>();
+  for (const e of mine) for (let u = e.start - r.bufferBeforeMs; u < e.end + r.bufferAfterMs; u++) if (countAt(s, r, u, now) > r.capacity) over.add(u);
+  return mine.filter((e) => [...over].some((u) => covers(r, e, u))).sort(byStartThenKey).map(entryConflict);
+}
+
+function sameConflicts(a: Conflict[]): Conflict[] {
+  return [...a].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+}
+
+export type ModelResult = { type: 'skipped' } | { type: 'rows'; ids: string[] } | { type: 'count'; count: number };
+
+function run(s: ModelState, c: Command, now: number): ModelResult {
+  switch (c.type) {
+    case 'CreateResource': {
+      const r = { ...c.resource, capabilities: dedupe(c.resource.capabilities) };
+      resourceFields(r);
+      if (s.resources.has(r.id)) throw new ModelError('23505');
+      if (r.parentId !== null) {
+        if (!s.resources.has(r.parentId)) throw new ModelError('23503');
+        if (chain(s, r.parentId).length + 1 > MAX_DEPTH) throw new ModelError('54000');
+      }
+      s.resources.set(r.id, r);
+      return { type: 'rows', ids: [r.id] };
+    }
+    case 'UpdateResource': {
+      const old = s.resources.get(c.id);
+      if (old === undefined) return { type: 'rows', ids: [] };
+      const p = c.patch;
+      const next: Resource = {
+        id: c.id,
+        parentId: p.parentId !== undefined ? p.parentId : old.parentId,
+        name: p.name !== undefined ? p.name : old.name,
+        capacity: p.capacity ?? old.capacity,
+        bufferBeforeMs: p.bufferBeforeMs ?? old.bufferBeforeMs,
+        bufferAfterMs: p.bufferAfterMs ?? old.bufferAfterMs,
+        capabilities: dedupe(p.capabilities ?? old.capabilities),
+      };
+      resourceFields(next);
+      if (next.parentId !== old.parentId && next.parentId !== null) {
+        if (!s.resources.has(next.parentId)) throw new ModelError('23503');
+        if (chain(s, next.parentId).some((r) => r.id === c.id)) throw new ModelError('22023');
+        const height = (rid: string): number =>
+          1 + Math.max(0, ...[...s.resources.values()].filter((r) => r.parentId === rid).map((r) => height(r.id)));
+        if (chain(s, next.parentId).length + height(c.id) > MAX_DEPTH) throw new ModelError('54000');
+      }
+      s.resources.set(c.id, next);
+      const over = overCapacity(s, next, now);
+      if (over.length > 0) throw new ModelError('23P01', over);
+      const dropped = old.capabilities.filter((x) => !next.capabilities.includes(x));
+      const needing = live(s, now).filter((e) => e.resourceId === c.id && e.capabilities.some((x) => dropped.includes(x)));
+      if (needing.length > 0) throw new ModelError('23514', needing.map(entryConflict));
+      const lost = stranded(s, now);
+      if (lost.length > 0) throw new ModelError('23P01', lost);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'DeleteResource': {
+      const r = s.resources.get(c.id);
+      if (r === undefined) return { type: 'rows', ids: [] };
+      if ([...s.resources.values()].some((x) => x.parentId === c.id)) throw new ModelError('23503');
+      const mine = live(s, now).filter((e) => e.resourceId === c.id);
+      if (mine.length > 0) throw new ModelError('23503', mine.map(entryConflict));
+      for (const h of [...s.holds.values()]) if (h.resourceId === c.id) s.holds.delete(h.id);
+      for (const x of [...s.rules.values()]) if (x.resourceId === c.id) s.rules.delete(x.id);
+      s.resources.delete(c.id);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'CreateRule': {
+      const x = c.rule;
+      id(x.id);
+      id(x.resourceId);
+      span(x.start, x.end);
+      optId(x.policyId);
+      if (s.rules.has(x.id)) throw new ModelError('23505');
+      if (!s.resources.has(x.resourceId)) throw new ModelError('23503');
+      s.rules.set(x.id, x);
+      const lost = stranded(s, now);
+      if (lost.length > 0) throw new ModelError('23P01', lost);
+      return { type: 'rows', ids: [x.id] };
+    }
+    case 'UpdateRule': {
+      const old = s.rules.get(c.id);
+      if (old === undefined) return { type: 'rows', ids: [] };
+      const p = c.patch;
+      const next: Rule = {
+        id: c.id,
+        resourceId: p.resourceId ?? old.resourceId,
+        start: p.start ?? old.start,
+        end: p.end ?? old.end,
+        blocking: p.blocking ?? old.blocking,
+        policyId: p.policyId !== undefined ? p.policyId : old.policyId,
+      };
+      id(next.id);
+      id(next.resourceId);
+      span(next.start, next.end);
+      optId(next.policyId);
+      if (!s.resources.has(next.resourceId)) throw new ModelError('23503');
+      s.rules.set(c.id, next);
+      const lost = stranded(s, now);
+      if (lost.length > 0) throw new ModelError('23P01', lost);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'DeleteRule': {
+      if (!s.rules.has(c.id)) return { type: 'rows', ids: [] };
+      s.rules.delete(c.id);
+      const lost = stranded(s, now);
+      if (lost.length > 0) throw new ModelError('23P01', lost);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'PlaceHold': {
+      const h = { ...c.hold, capabilities: dedupe(c.hold.capabilities) };
+      entryFields(h);
+      time(h.expiresAt);
+      if (h.expiresAt <= now) throw new ModelError('22023');
+      const old = s.holds.get(h.id);
+      if (old !== undefined && old.expiresAt > now) throw new ModelError('23505');
+      s.holds.delete(h.id);
+      place(s, h, now);
+      s.holds.set(h.id, h);
+      return { type: 'rows', ids: [h.id] };
+    }
+    case 'ReleaseHold': {
+      const h = s.holds.get(c.id);
+      if (h === undefined || h.expiresAt <= now) return { type: 'rows', ids: [] };
+      s.holds.delete(c.id);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'CreateBooking': {
+      const i = c.booking;
+      id(i.id);
+      let hold: Hold | undefined;
+      if (i.holdId !== undefined) {
+        hold = s.holds.get(i.holdId);
+        if (hold === undefined || hold.expiresAt <= now) throw new ModelError('23503');
+      }
+      const resourceId = i.resourceId ?? hold?.resourceId;
+      const start = i.start ?? hold?.start;
+      const end = i.end ?? hold?.end;
+      if (resourceId === undefined || start === undefined || end === undefined) throw new ModelError('23502');
+      const b: Booking = {
+        id: i.id,
+        resourceId,
+        start,
+        end,
+        label: i.label !== undefined ? i.label : (hold?.label ?? null),
+        capabilities: dedupe(i.capabilities ?? hold?.capabilities ?? []),
+        userId: i.userId !== undefined ? i.userId : (hold?.userId ?? null),
+        policyId: i.policyId !== undefined ? i.policyId : (hold?.policyId ?? null),
+        groupId: i.groupId ?? null,
+      };
+      entryFields(b);
+      optId(b.groupId);
+      if (s.bookings.has(b.id)) throw new ModelError('23505');
+      if (hold !== undefined) s.holds.delete(hold.id);
+      place(s, b, now);
+      s.bookings.set(b.id, b);
+      return { type: 'rows', ids: [b.id] };
+    }
+    case 'UpdateBookings': {
+      const olds = targets(s, c.target);
+      const p = c.patch;
+      const news: Booking[] = olds.map((o) => ({
+        id: o.id,
+        resourceId: p.resourceId ?? o.resourceId,
+        start: p.start ?? o.start,
+        end: p.end ?? o.end,
+        label: p.label !== undefined ? p.label : o.label,
+        capabilities: dedupe(p.capabilities ?? o.capabilities),
+        userId: p.userId !== undefined ? p.userId : o.userId,
+        policyId: p.policyId !== undefined ? p.policyId : o.policyId,
+        groupId: p.groupId !== undefined ? p.groupId : o.groupId,
+      }));
+      for (const b of news) {
+        entryFields(b);
+        optId(b.groupId);
+      }
+      for (const o of olds) s.bookings.delete(o.id);
+      for (const b of news) {
+        place(s, b, now);
+        s.bookings.set(b.id, b);
+      }
+      return { type: 'rows', ids: news.map((b) => b.id) };
+    }
+    case 'CancelBookings': {
+      const olds = targets(s, c.target);
+      for (const o of olds) s.bookings.delete(o.id);
+      return { type: 'rows', ids: olds.map((b) => b.id) };
+    }
+    case 'ExpireHolds': {
+      int(c.limit, 1, 10_000);
+      const due = [...s.holds.values()]
+        .filter((h) => h.expiresAt <= now)
+        .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1))
+        .slice(0, c.limit);
+      for (const h of due) s.holds.delete(h.id);
+      return { type: 'count', count: due.length };
+    }
+  }
+}
+
+function targets(s: ModelState, t: { id: string } | { groupId: string }): Booking[] {
+  if ('id' in t) {
+    const b = s.bookings.get(t.id);
+    return b === undefined ? [] : [b];
+  }
+  return [...s.bookings.values()].filter((b) => b.groupId === t.groupId).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** Runs a batch: all or nothing. Returns the new state and results, or the first error. */
+export function modelExecute(
+  s: ModelState,
+  cmds: readonly Command[],
+  now: number,
+): { ok: true; state: ModelState; results: ModelResult[] } | { ok: false; error: ModelError } {
+  const next = clone(s);
+  const results: ModelResult[] = [];
+  try {
+    for (const c of cmds) {
+      const skippable = 'onConflictSkip' in c && c.onConflictSkip === true;
+      const before = clone(next);
+      try {
+        results.push(run(next, c, now));
+      } catch (e) {
+        if (skippable && e instanceof ModelError && (e.sqlstate === '23505' || e.sqlstate === '23P01')) {
+          restore(next, before);
+          results.push({ type: 'skipped' });
+        } else throw e;
+      }
+    }
+  } catch (e) {
+    if (e instanceof ModelError) return { ok: false, error: new ModelError(e.sqlstate, sameConflicts(e.conflicts)) };
+    throw e;
+  }
+  return { ok: true, state: next, results };
+}
+
+function restore(into: ModelState, from: ModelState): void {
+  into.resources = from.resources;
+  into.rules = from.rules;
+  into.bookings = from.bookings;
+  into.holds = from.holds;
+}
+
+export { sameConflicts };
+
+// ---- availability ---------------------------------------------------------------------------
+
+/** How much capacity a new entry whose span contains t would find left; 0 where it cannot go. */
+function freeAt(s: ModelState, rid: string, t: number, now: number, policy: string | null, required: readonly string[]): number {
+  const r = s.resources.get(rid);
+  if (r === undefined || r.capacity === 0) return 0;
+  if (required.some((c) => !r.capabilities.includes(c))) return 0;
+  if (!openByRules(s, rid, policy, t) || blockedAt(s, rid, policy, t)) return 0;
+  let worst = 0;
+  for (let u = t - r.bufferBeforeMs; u <= t + r.bufferAfterMs; u++) worst = Math.max(worst, countAt(s, r, u, now));
+  return Math.max(0, r.capacity - worst);
+}
+
+function segments(values: number[], start: number): FreeSpan[] {
+  const out: FreeSpan[] = [];
+  values.forEach((v, i) => {
+    if (v <= 0) return;
+    const t = start + i;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.end === t && last.free === v) out[out.length - 1] = { ...last, end: t + 1 };
+    else out.push({ start: t, end: t + 1, free: v });
+  });
+  return out;
+}
+
+function keepLong(values: number[], minDuration: number): number[] {
+  const out = [...values];
+  let i = 0;
+  while (i < out.length) {
+    if (out[i]! <= 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < out.length && out[j]! > 0) j++;
+    if (j - i < minDuration) for (let k = i; k < j; k++) out[k] = 0;
+    i = j;
+  }
+  return out;
+}
+
+export function modelAvailability(
+  s: ModelState,
+  q: { resourceIds: string[]; start: number; end: number; minDurationMs?: number; capabilities?: string[]; policyId?: string | null; minAvailable?: number },
+  now: number,
+): { merged: false; perResource: { resourceId: string; spans: FreeSpan[] }[] } | { merged: true; spans: FreeSpan[] } {
+  const ids = [...new Set(q.resourceIds)];
+  const units = (rid: string): number[] => {
+    const v: number[] = [];
+    for (let t = q.start; t < q.end; t++) v.push(freeAt(s, rid, t, now, q.policyId ?? null, q.capabilities ?? []));
+    return v;
+  };
+  const minD = q.minDurationMs ?? 0;
+  if (q.minAvailable === undefined) {
+    return { merged: false, perResource: ids.map((rid) => ({ resourceId: rid, spans: segments(keepLong(units(rid), minD), q.start) })) };
+  }
+  const per = ids.map(units);
+  const counts: number[] = [];
+  for (let i = 0; i < q.end - q.start; i++) {
+    const n = per.filter((v) => v[i]! > 0).length;
+    counts.push(n >= q.minAvailable ? n : 0);
+  }
+  return { merged: true, spans: segments(keepLong(counts, minD), q.start) };
+}
