@@ -7,7 +7,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
 import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
-import { coverageSteps, coverageStepsFromWeighted, intersectSpans, mergeSpans, slidingMax } from './spans.js';
+import { coverageSteps, mergeSpans, slidingMax } from './spans.js';
 import type { Store } from './state.js';
 import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
 import { checkInteger, checkSpan } from './validate.js';
@@ -38,8 +38,7 @@ export function availability(store: Store, q: AvailabilityQuery, now: Ms): Avail
   }
   checkInteger('min_available', q.minAvailable, 1, ids.length);
   // Count, at each instant, how many resources have room for one more entry.
-  const weighted = perResource.flatMap((r) => r.spans.map((s) => ({ start: s.start, end: s.end, weight: 1 })));
-  const counts = coverageStepsFromWeighted(weighted, q.start, q.end, 'sum');
+  const counts = coverageSteps(perResource.flatMap((r) => r.spans), q.start, q.end);
   const spans = counts.filter((s) => s.count >= q.minAvailable!).map((s) => ({ start: s.start, end: s.end, free: s.count }));
   return { merged: true, spans: dropShort(spans, minDuration) };
 }
@@ -59,11 +58,18 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
   const hi = q.end + r.bufferAfterMs + 1;
   const fps = entriesTouching(node, lo, hi, now).map((e) => footprint(r, e.start, e.end));
   const taken = slidingMax(coverageSteps(fps, lo, hi), r.bufferBeforeMs, r.bufferAfterMs, q.start, q.end);
+  // Both lists are ordered: walk them together.
   const out: FreeSpan[] = [];
+  let k = 0;
   for (const step of taken) {
     const free = r.capacity - step.count;
     if (free <= 0) continue;
-    for (const s of intersectSpans(open, [step])) pushSpan(out, s.start, s.end, free);
+    while (k < open.length && open[k]!.end <= step.start) k++;
+    for (let m = k; m < open.length && open[m]!.start < step.end; m++) {
+      const start = Math.max(open[m]!.start, step.start);
+      const end = Math.min(open[m]!.end, step.end);
+      if (start < end) pushSpan(out, start, end, free);
+    }
   }
   return out;
 }

@@ -69,103 +69,101 @@ export function spanLength(s: Span): number {
   return s.end - s.start;
 }
 
+export interface Step {
+  start: number;
+  end: number;
+  count: number;
+}
+
 /**
  * A step function of how many of `intervals` cover each instant of [a, b): consecutive
  * segments tiling [a, b), each with a constant count, adjacent segments differing.
  */
-export function coverageSteps(intervals: readonly Span[], a: number, b: number): { start: number; end: number; count: number }[] {
-  const points = new Map<number, number>();
-  for (const iv of intervals) {
-    const s = Math.max(iv.start, a);
-    const e = Math.min(iv.end, b);
+export function coverageSteps(intervals: readonly Span[], a: number, b: number): Step[] {
+  const n = intervals.length;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const iv = intervals[i]!;
+    const s = iv.start > a ? iv.start : a;
+    const e = iv.end < b ? iv.end : b;
     if (s >= e) continue;
-    points.set(s, (points.get(s) ?? 0) + 1);
-    points.set(e, (points.get(e) ?? 0) - 1);
+    starts[m] = s;
+    ends[m] = e;
+    m++;
   }
-  const times = [...points.keys()].sort((x, y) => x - y);
-  const out: { start: number; end: number; count: number }[] = [];
+  const ss = starts.subarray(0, m).sort();
+  const es = ends.subarray(0, m).sort();
+  const out: Step[] = [];
   let count = 0;
   let cur = a;
-  for (const t of times) {
+  let i = 0;
+  let j = 0;
+  while (i < m || j < m) {
+    // Ends before starts at the same instant: half-open spans that touch do not overlap.
+    const t = j < m && (i >= m || es[j]! <= ss[i]!) ? es[j]! : ss[i]!;
     if (t > cur) {
       pushStep(out, cur, t, count);
       cur = t;
     }
-    count += points.get(t)!;
+    while (j < m && es[j] === t) {
+      count--;
+      j++;
+    }
+    while (i < m && ss[i] === t) {
+      count++;
+      i++;
+    }
   }
   if (cur < b) pushStep(out, cur, b, count);
   return out;
 }
 
-function pushStep(out: { start: number; end: number; count: number }[], start: number, end: number, count: number): void {
+function pushStep(out: Step[], start: number, end: number, count: number): void {
   const last = out[out.length - 1];
   if (last !== undefined && last.count === count && last.end === start) last.end = end;
   else out.push({ start, end, count });
 }
 
 /**
- * Given a step function over [a, b) and widths `left`, `right`, returns the step function
- * g(t) = max of f over [t - left, t + right] (closed), restricted to [ga, gb). f is taken as 0
- * outside its segments. Used to turn "how many footprints cover u" into "how much capacity a
- * new entry whose span contains t would find taken", given the resource's buffers.
+ * Given a step function f (0 outside its steps) and widths `left`, `right`, returns the step
+ * function g(t) = max of f over [t - left, t + right] (closed), restricted to [ga, gb). Used to
+ * turn "how many footprints cover u" into "how much capacity a new entry whose span contains t
+ * would find taken", given the resource's buffers. A step [p, q) of value v raises g to v for
+ * t in [p - right, q + left); steps are ordered, so they enter and leave that window in the
+ * same order and a monotonic queue gives the max in O(n).
  */
-export function slidingMax(
-  steps: readonly { start: number; end: number; count: number }[],
-  left: number,
-  right: number,
-  ga: number,
-  gb: number,
-): { start: number; end: number; count: number }[] {
-  // A segment [p, q) of value v raises g to v for t in [p - right, q + left).
-  const expanded = steps
-    .filter((s) => s.count > 0)
-    .map((s) => ({ start: s.start - right, end: s.end + left, weight: s.count }));
-  return coverageStepsFromWeighted(expanded, ga, gb, 'max');
-}
-
-/** The pointwise max (or sum) of weighted intervals over [a, b), as a step function. */
-export function coverageStepsFromWeighted(
-  intervals: readonly { start: number; end: number; weight: number }[],
-  a: number,
-  b: number,
-  mode: 'max' | 'sum',
-): { start: number; end: number; count: number }[] {
-  type Ev = { t: number; w: number; add: boolean };
-  const evs: Ev[] = [];
-  for (const iv of intervals) {
-    const s = Math.max(iv.start, a);
-    const e = Math.min(iv.end, b);
-    if (s >= e) continue;
-    evs.push({ t: s, w: iv.weight, add: true }, { t: e, w: iv.weight, add: false });
-  }
-  evs.sort((x, y) => x.t - y.t);
-  const out: { start: number; end: number; count: number }[] = [];
-  const live = new Map<number, number>();
-  let sum = 0;
-  let max = 0;
-  let cur = a;
-  let i = 0;
-  while (i < evs.length) {
-    const t = evs[i]!.t;
+export function slidingMax(steps: readonly Step[], left: number, right: number, ga: number, gb: number): Step[] {
+  const items = steps.filter((s) => s.count > 0);
+  const n = items.length;
+  const out: Step[] = [];
+  const queue: number[] = []; // indices into items, values decreasing
+  let head = 0;
+  let i = 0; // next to enter
+  let j = 0; // next to leave
+  let cur = ga;
+  const value = (): number => (head < queue.length ? items[queue[head]!]!.count : 0);
+  while (i < n || j < i) {
+    const enterAt = i < n ? items[i]!.start - right : Infinity;
+    const leaveAt = j < i ? items[j]!.end + left : Infinity;
+    const t = Math.min(enterAt, leaveAt);
+    if (t >= gb) break;
     if (t > cur) {
-      pushStep(out, cur, t, mode === 'sum' ? sum : max);
+      pushStep(out, cur, t, value());
       cur = t;
     }
-    while (i < evs.length && evs[i]!.t === t) {
-      const ev = evs[i]!;
-      if (mode === 'sum') sum += ev.add ? ev.w : -ev.w;
-      else {
-        const c = (live.get(ev.w) ?? 0) + (ev.add ? 1 : -1);
-        if (c === 0) live.delete(ev.w);
-        else live.set(ev.w, c);
-      }
+    while (j < i && items[j]!.end + left === t) {
+      if (head < queue.length && queue[head] === j) head++;
+      j++;
+    }
+    while (i < n && items[i]!.start - right === t) {
+      const v = items[i]!.count;
+      while (queue.length > head && items[queue[queue.length - 1]!]!.count <= v) queue.pop();
+      queue.push(i);
       i++;
     }
-    if (mode === 'max') {
-      max = 0;
-      for (const w of live.keys()) if (w > max) max = w;
-    }
   }
-  if (cur < b) pushStep(out, cur, b, mode === 'sum' ? sum : max);
+  if (cur < gb) pushStep(out, cur, gb, value());
   return out;
 }
