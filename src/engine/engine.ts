@@ -67,8 +67,11 @@ export class Engine {
 
   // ---- batches ------------------------------------------------------------------------
 
-  /** Decides and applies the commands atomically: all succeed, or none does and it throws. */
-  execute(commands: readonly Command[], now: Ms): ExecOutcome {
+  /**
+   * Decides and applies the commands atomically: all succeed, or none does and it throws.
+   * `verify` sees the outcome before it is kept and may refuse it by throwing.
+   */
+  execute(commands: readonly Command[], now: Ms, verify?: (outcome: ExecOutcome) => void): ExecOutcome {
     if (commands.length > Limits.maxBatchCommands) {
       throw new AllotError(SqlState.programLimitExceeded, `a batch of ${commands.length} rows is over the limit of ${Limits.maxBatchCommands}`);
     }
@@ -79,8 +82,10 @@ export class Engine {
     try {
       const results = commands.map((c) => this.runOne(c, now));
       if (this.checkInvariants) this.assertInvariants(now);
+      const outcome = { effects: this.effects, results };
+      verify?.(outcome);
       keep = true;
-      return { effects: this.effects, results };
+      return outcome;
     } finally {
       this.store.end(keep);
       if (!keep) this.effects = [];

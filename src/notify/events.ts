@@ -1,0 +1,72 @@
+/**
+ * Committed effects as LISTEN/NOTIFY events (DESIGN §5): one JSON object with `type`, the
+ * entity's fields (named as the table's columns) and `lsn`, sent on `allot_events` and on
+ * `resource_<id>` of the entity's resource and every ancestor.
+ */
+import type { Booking, Effect, Hold, Resource, Rule } from '../engine/types.js';
+
+export const ALL_EVENTS_CHANNEL = 'allot_events';
+
+export function resourceChannel(resourceId: string): string {
+  return `resource_${resourceId}`;
+}
+
+function resourceFields(r: Resource): Record<string, unknown> {
+  return { id: r.id, parent_id: r.parentId, name: r.name, capacity: r.capacity, buffer_before: r.bufferBeforeMs, buffer_after: r.bufferAfterMs, capabilities: r.capabilities };
+}
+
+function ruleFields(r: Rule): Record<string, unknown> {
+  return { id: r.id, resource_id: r.resourceId, start: r.start, end: r.end, blocking: r.blocking, policy_id: r.policyId };
+}
+
+function holdFields(h: Hold): Record<string, unknown> {
+  return { id: h.id, resource_id: h.resourceId, start: h.start, end: h.end, expires_at: h.expiresAt, label: h.label, capabilities: h.capabilities, user_id: h.userId, policy_id: h.policyId };
+}
+
+function bookingFields(b: Booking): Record<string, unknown> {
+  return { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId, group_id: b.groupId };
+}
+
+/** The event payload of an effect, and the resource whose channel (and ancestors') it goes to. */
+export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: string; isResource: boolean } {
+  let fields: Record<string, unknown>;
+  let resourceId: string;
+  let isResource = false;
+  switch (e.type) {
+    case 'ResourceCreated':
+    case 'ResourceUpdated':
+    case 'ResourceDeleted':
+      fields = resourceFields(e.resource);
+      resourceId = e.resource.id;
+      isResource = true;
+      break;
+    case 'RuleAdded':
+    case 'RuleUpdated':
+    case 'RuleRemoved':
+      fields = ruleFields(e.rule);
+      resourceId = e.rule.resourceId;
+      break;
+    case 'HoldPlaced':
+      fields = holdFields(e.hold);
+      resourceId = e.hold.resourceId;
+      break;
+    case 'HoldReleased':
+      fields = { ...holdFields(e.hold), reason: e.reason };
+      resourceId = e.hold.resourceId;
+      break;
+    case 'BookingConfirmed':
+    case 'BookingUpdated':
+      fields = bookingFields(e.booking);
+      resourceId = e.booking.resourceId;
+      break;
+    case 'BookingCancelled':
+      fields = { ...bookingFields(e.booking), reason: e.reason };
+      resourceId = e.booking.resourceId;
+      break;
+    default: {
+      const never: never = e;
+      throw new Error(`events: unknown effect ${JSON.stringify(never)}`);
+    }
+  }
+  return { payload: JSON.stringify({ type: e.type, ...fields, lsn }), resourceId, isResource };
+}

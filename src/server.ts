@@ -1,0 +1,150 @@
+/**
+ * The server: listens, admits connections, and holds the tenants (one per database name).
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { AllotError, SqlState } from './errors.js';
+import { PlanCache } from './sql/prepare.js';
+import { systemClock, type Clock } from './tenant/clock.js';
+import { Tenant } from './tenant/tenant.js';
+import { Connection, type ConnectionHost } from './wire/connection.js';
+import { deriveScramCredentials, type ScramCredentials } from './wire/scram.js';
+
+/** Plans kept, across all connections and tenants. */
+export const PLAN_CACHE_ENTRIES = 5_000;
+
+const TENANT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+
+export interface ServerOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Re-verify engine invariants after every batch (tests). */
+  readonly checkInvariants?: boolean;
+}
+
+export class AllotServer implements ConnectionHost {
+  readonly log: Logger;
+  readonly cache = new PlanCache(PLAN_CACHE_ENTRIES);
+  readonly authMethod: 'scram-sha-256' | 'password';
+  readonly maxMessageBytes: number;
+  readonly startupTimeoutMs: number;
+  readonly tls: SecureContext | null;
+  private readonly config: Config;
+  private readonly clock: Clock;
+  private readonly checkInvariants: boolean;
+  private readonly tenants = new Map<string, Tenant>();
+  private readonly connections = new Set<Connection>();
+  private readonly sessions = new Set<Connection>();
+  private readonly byPid = new Map<number, Connection>();
+  private readonly creds = new Map<string, { scram: ScramCredentials; password: string }>();
+  private net: NetServer | null = null;
+
+  constructor(opts: ServerOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    this.checkInvariants = opts.checkInvariants ?? false;
+    this.authMethod = opts.config.authMethod;
+    this.maxMessageBytes = opts.config.maxMessageBytes;
+    this.startupTimeoutMs = opts.config.startupTimeoutMs;
+    this.tls =
+      opts.config.tlsCert !== null && opts.config.tlsKey !== null
+        ? createSecureContext({ cert: readFileSync(opts.config.tlsCert), key: readFileSync(opts.config.tlsKey) })
+        : null;
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    if (this.config.passwordIsDefault) {
+      this.log.warn('no ALLOT_PASSWORD set: every database accepts the default password "allot"; set one before exposing the server');
+    }
+    const server = createServer((socket) => this.accept(socket));
+    this.net = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.port, this.config.bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.config.port;
+    this.log.info({ bind: this.config.bind, port, tls: this.tls !== null, auth: this.authMethod }, 'allot is listening');
+    return { host: this.config.bind, port };
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new Connection(socket, this);
+    this.connections.add(conn);
+    socket.once('close', () => this.connections.delete(conn));
+  }
+
+  // ---- ConnectionHost -------------------------------------------------------------------
+
+  tenant(database: string): Tenant {
+    let t = this.tenants.get(database);
+    if (t !== undefined) return t;
+    if (!TENANT_NAME.test(database)) {
+      throw new AllotError('3D000', `database "${database}" is not a valid name: use letters, digits, _, . and - (up to 63 characters)`);
+    }
+    if (this.tenants.size >= this.config.maxTenants) {
+      throw new AllotError('53400', `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`);
+    }
+    t = new Tenant({ name: database, clock: this.clock, log: this.log.child({ tenant: database }), checkInvariants: this.checkInvariants });
+    this.tenants.set(database, t);
+    this.log.info({ tenant: database }, 'database opened');
+    return t;
+  }
+
+  credentials(database: string): { scram: ScramCredentials; password: string } {
+    const password = this.config.tenantPasswords.get(database) ?? this.config.password;
+    let c = this.creds.get(password);
+    if (c === undefined) {
+      // Derived once per password: PBKDF2 costs milliseconds, too much per connection.
+      c = { scram: deriveScramCredentials(password), password };
+      this.creds.set(password, c);
+    }
+    return c;
+  }
+
+  admit(conn: Connection): boolean {
+    if (this.sessions.size >= this.config.maxConnections) return false;
+    this.sessions.add(conn);
+    this.byPid.set(conn.pid, conn);
+    return true;
+  }
+
+  release(conn: Connection): void {
+    this.sessions.delete(conn);
+    this.byPid.delete(conn.pid);
+  }
+
+  cancel(pid: number, secret: number): void {
+    this.byPid.get(pid)?.requestCancel(secret);
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  /** Tenants open now (for tests and metrics). */
+  tenantByName(name: string): Tenant | undefined {
+    return this.tenants.get(name);
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    const server = this.net;
+    this.net = null;
+    const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of this.connections) c.fatal(SqlState.adminShutdown, 'terminating connection due to administrator command');
+    await closed;
+    for (const t of this.tenants.values()) t.close();
+    this.log.info('allot stopped');
+  }
+}

@@ -1,0 +1,698 @@
+/**
+ * Expressions: pgsql-ast-parser nodes compiled once, per plan, into closures over a row and the
+ * bound parameters. Compiling also infers what each `$n` must be from where it stands
+ * (`start >= $1` makes $1 a time), which Describe reports and Bind uses to read values.
+ */
+import type { Expr } from 'pgsql-ast-parser';
+import { AllotError, SqlState } from '../errors.js';
+import type { ColumnDef, Domain } from './catalog.js';
+import type { LiftedLiteral } from './lexer.js';
+import { clip, formatValue, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
+
+/** What an expression can ask of the session it runs in. */
+export interface SessionView {
+  readonly database: string;
+  readonly user: string;
+  readonly pid: number;
+  setting(name: string): string | undefined;
+  setSetting(name: string, value: string): void;
+  notify(channel: string, payload: string): void;
+}
+
+export interface EvalEnv {
+  readonly params: readonly Value[];
+  readonly session: SessionView;
+}
+
+export type Eval = (row: readonly Value[], env: EvalEnv) => Value;
+
+export interface Compiled {
+  readonly type: SqlType;
+  readonly eval: Eval;
+  /** Set when the expression is exactly one column, or one parameter, or a constant. */
+  readonly column?: number;
+  /** How a value compared with this one is read (a time column reads ISO-8601 text too). */
+  readonly domain?: Domain;
+  readonly param?: number;
+  readonly constant?: boolean;
+  /** Top-level aggregate: the planner folds rows with it. */
+  readonly aggregate?: Aggregate;
+}
+
+export interface Aggregate {
+  readonly fn: 'count' | 'min' | 'max' | 'sum';
+  /** Null for count(*). */
+  readonly arg: Compiled | null;
+}
+
+/** The parameters of a statement: inferred domains, and which ones were lifted literals. */
+export class ParamSlots {
+  readonly domains: (Domain | null)[] = [];
+  /** Types the client declared in Parse, by index (null: infer). */
+  constructor(
+    readonly declared: readonly (SqlType | null)[] = [],
+    readonly lifted: ReadonlyMap<number, LiftedLiteral['kind']> = new Map(),
+  ) {}
+
+  use(index: number, domain: Domain | undefined): void {
+    while (this.domains.length <= index) this.domains.push(null);
+    if (domain !== undefined && this.domains[index] === null) this.domains[index] = domain;
+  }
+
+  /** The type reported in ParameterDescription and used to read binary values. */
+  typeOf(index: number): SqlType {
+    const declared = this.declared[index];
+    if (declared !== undefined && declared !== null) return declared;
+    const d = this.domains[index] ?? null;
+    if (d === null) {
+      const lifted = this.lifted.get(index);
+      return lifted === 'integer' ? 'int8' : lifted === 'numeric' ? 'numeric' : 'text';
+    }
+    return domainType(d);
+  }
+
+  get count(): number {
+    return Math.max(this.domains.length, this.declared.length);
+  }
+}
+
+export function domainType(d: Domain): SqlType {
+  switch (d) {
+    case 'time':
+    case 'int':
+      return 'int8';
+    case 'bool':
+      return 'bool';
+    case 'text[]':
+      return 'text[]';
+    case 'text':
+      return 'text';
+  }
+}
+
+function typeDomain(t: SqlType): Domain | undefined {
+  switch (t) {
+    case 'int8':
+    case 'int4':
+    case 'int2':
+    case 'oid':
+      return 'int';
+    case 'bool':
+      return 'bool';
+    case 'text[]':
+      return 'text[]';
+    case 'text':
+    case 'name':
+      return 'text';
+    default:
+      return undefined;
+  }
+}
+
+export interface Scope {
+  readonly columns: readonly ColumnDef[];
+  /** Names a column may be qualified with: the table's name and its alias. */
+  readonly qualifiers: ReadonlySet<string>;
+}
+
+export const EMPTY_SCOPE: Scope = { columns: [], qualifiers: new Set() };
+
+/** A parameter that stands where only a literal may (ORDER BY 1): plan from the original text. */
+export class NeedsLiteral extends Error {}
+
+/** Reads a bound value for a given domain, with the error a PostgreSQL user would expect. */
+export function coerce(v: Value, domain: Domain | null, what: string): Value {
+  if (v === null || domain === null) return v;
+  switch (domain) {
+    case 'time':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string') return parseTime(v);
+      break;
+    case 'int':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string') return parseInt8(v);
+      break;
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'string') return parseBool(v);
+      break;
+    case 'text':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' || typeof v === 'boolean') return formatValue(v);
+      break;
+    case 'text[]':
+      if (Array.isArray(v)) return v;
+      if (typeof v === 'string') return parseTextArray(v);
+      break;
+  }
+  throw new AllotError(SqlState.datatypeMismatch, `${what} must be of type ${domain === 'time' ? 'bigint (or ISO-8601 text)' : domainType(domain)}, got ${clip(String(formatValue(v)))}`);
+}
+
+function undefinedColumn(name: string): AllotError {
+  return new AllotError(SqlState.undefinedColumn, `column "${name}" does not exist`);
+}
+
+export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
+  switch (ast.type) {
+    case 'integer': {
+      const v = ast.value;
+      if (!Number.isSafeInteger(v)) throw new AllotError(SqlState.numericValueOutOfRange, `integer ${v} is out of range`);
+      return { type: Math.abs(v) <= 2_147_483_647 ? 'int4' : 'int8', eval: () => v, constant: true };
+    }
+    case 'numeric': {
+      const v = ast.value;
+      return { type: 'numeric', eval: () => String(v), constant: true };
+    }
+    case 'string': {
+      const v = ast.value;
+      if (hint !== undefined) {
+        const c = coerce(v, hint, 'value');
+        return { type: domainType(hint), eval: () => c, constant: true };
+      }
+      return { type: 'text', eval: () => v, constant: true };
+    }
+    case 'boolean': {
+      const v = ast.value;
+      return { type: 'bool', eval: () => v, constant: true };
+    }
+    case 'null':
+      return { type: hint !== undefined ? domainType(hint) : 'text', eval: () => null, constant: true };
+    case 'parameter': {
+      const index = Number(ast.name.slice(1)) - 1;
+      if (!Number.isInteger(index) || index < 0 || index >= 65_535) throw new AllotError(SqlState.syntaxError, `bad parameter ${ast.name}`);
+      params.use(index, hint);
+      return {
+        get type(): SqlType {
+          return params.typeOf(index);
+        },
+        eval: (_row, env) => env.params[index] ?? null,
+        param: index,
+        constant: true,
+      };
+    }
+    case 'ref': {
+      if (ast.name === '*') throw new AllotError(SqlState.syntaxError, '"*" is only allowed as a whole select list or in count(*)');
+      if (ast.table !== undefined && !scope.qualifiers.has(ast.table.name)) {
+        throw new AllotError(SqlState.undefinedTable, `missing FROM-clause entry for table "${ast.table.name}"`);
+      }
+      const i = scope.columns.findIndex((c) => c.name === ast.name);
+      if (i < 0) throw undefinedColumn(ast.name);
+      const col = scope.columns[i]!;
+      return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain };
+    }
+    case 'cast':
+      return compileCast(ast, scope, params);
+    case 'unary':
+      return compileUnary(ast, scope, params);
+    case 'binary':
+      return compileBinary(ast, scope, params);
+    case 'ternary': {
+      const value = compileExpr(ast.value, scope, params);
+      const d = value.domain ?? typeDomain(value.type);
+      const lo = compileExpr(ast.lo, scope, params, d);
+      const hi = compileExpr(ast.hi, scope, params, d);
+      const not = ast.op === 'NOT BETWEEN';
+      return {
+        type: 'bool',
+        eval: (row, env) => {
+          const v = value.eval(row, env);
+          const a = lo.eval(row, env);
+          const b = hi.eval(row, env);
+          if (v === null || a === null || b === null) return null;
+          const inside = compare(v, a) >= 0 && compare(v, b) <= 0;
+          return not ? !inside : inside;
+        },
+      };
+    }
+    case 'keyword':
+      return compileKeyword(ast.keyword);
+    case 'call':
+      return compileCall(ast, scope, params, hint);
+    case 'array': {
+      const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
+      return {
+        type: 'text[]',
+        eval: (row, env) => items.map((it) => {
+          const v = it.eval(row, env);
+          return v === null ? null : String(formatValue(v));
+        }),
+        constant: items.every((i) => i.constant === true),
+      };
+    }
+    case 'list':
+      throw new AllotError(SqlState.syntaxError, 'a parenthesised list is only allowed after IN');
+    case 'default':
+      throw new AllotError(SqlState.syntaxError, 'DEFAULT is only allowed in VALUES');
+    default:
+      throw new AllotError(SqlState.featureNotSupported, `expressions of kind "${ast.type}" are not supported by allot`);
+  }
+}
+
+function compileKeyword(keyword: string): Compiled {
+  switch (keyword) {
+    case 'current_user':
+    case 'session_user':
+    case 'user':
+      return { type: 'name', eval: (_r, env) => env.session.user };
+    case 'current_schema':
+      return { type: 'name', eval: () => 'public' };
+    case 'current_catalog':
+      return { type: 'name', eval: (_r, env) => env.session.database };
+    default:
+      throw new AllotError(SqlState.featureNotSupported, `${keyword} is not supported by allot`);
+  }
+}
+
+const CAST_TYPES: Record<string, SqlType> = {
+  int8: 'int8',
+  bigint: 'int8',
+  int: 'int8',
+  int4: 'int8',
+  integer: 'int8',
+  int2: 'int8',
+  smallint: 'int8',
+  text: 'text',
+  varchar: 'text',
+  'character varying': 'text',
+  char: 'text',
+  name: 'text',
+  bool: 'bool',
+  boolean: 'bool',
+  regclass: 'text',
+  oid: 'oid',
+};
+
+function compileCast(ast: Extract<Expr, { type: 'cast' }>, scope: Scope, params: ParamSlots): Compiled {
+  const to = ast.to as { name?: string; kind?: string; arrayOf?: { name?: string } };
+  let target: SqlType;
+  let domain: Domain;
+  if (to.kind === 'array') {
+    const elem = to.arrayOf?.name?.toLowerCase() ?? '';
+    if (CAST_TYPES[elem] !== 'text') throw new AllotError(SqlState.featureNotSupported, `arrays of ${elem} are not supported; use text[]`);
+    target = 'text[]';
+    domain = 'text[]';
+  } else {
+    const name = (to.name ?? '').toLowerCase();
+    if (name === 'timestamptz' || name === 'timestamp' || name === 'timestamp with time zone' || name === 'timestamp without time zone') {
+      target = 'int8';
+      domain = 'time';
+    } else {
+      const t = CAST_TYPES[name];
+      if (t === undefined) throw new AllotError(SqlState.featureNotSupported, `cast to ${name} is not supported; allot has bigint, text, boolean and text[]`);
+      target = t;
+      domain = t === 'int8' || t === 'oid' ? 'int' : t === 'bool' ? 'bool' : 'text';
+    }
+  }
+  const inner = compileExpr(ast.operand, scope, params, domain);
+  if (inner.param !== undefined) return { ...inner, type: target, eval: inner.eval };
+  return { type: target, eval: (row, env) => coerce(inner.eval(row, env), domain, 'cast operand'), constant: inner.constant };
+}
+
+function compileUnary(ast: Extract<Expr, { type: 'unary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const op = ast.op;
+  if (op === '-' || op === '+') {
+    const inner = compileExpr(ast.operand, scope, params, 'int');
+    return { type: inner.type, eval: (row, env) => {
+      const v = inner.eval(row, env);
+      if (v === null) return null;
+      const n = toNumber(v);
+      return op === '-' ? (n === 0 ? 0 : -n) : n;
+    }, constant: inner.constant };
+  }
+  const inner = compileExpr(ast.operand, scope, params, op === 'NOT' ? 'bool' : undefined);
+  switch (op) {
+    case 'NOT':
+      return { type: 'bool', eval: (row, env) => {
+        const v = inner.eval(row, env);
+        return v === null ? null : !toBool(v);
+      } };
+    case 'IS NULL':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) === null };
+    case 'IS NOT NULL':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) !== null };
+    case 'IS TRUE':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) === true };
+    case 'IS NOT TRUE':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) !== true };
+    case 'IS FALSE':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) === false };
+    case 'IS NOT FALSE':
+      return { type: 'bool', eval: (row, env) => inner.eval(row, env) !== false };
+    default:
+      throw new AllotError(SqlState.featureNotSupported, `operator ${op} is not supported by allot`);
+  }
+}
+
+function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const op = ast.op;
+  if (op === 'AND' || op === 'OR') {
+    const l = compileExpr(ast.left, scope, params, 'bool');
+    const r = compileExpr(ast.right, scope, params, 'bool');
+    if (op === 'AND') {
+      return { type: 'bool', eval: (row, env) => {
+        const a = l.eval(row, env);
+        if (a !== null && !toBool(a)) return false;
+        const b = r.eval(row, env);
+        if (b !== null && !toBool(b)) return false;
+        return a === null || b === null ? null : true;
+      } };
+    }
+    return { type: 'bool', eval: (row, env) => {
+      const a = l.eval(row, env);
+      if (a !== null && toBool(a)) return true;
+      const b = r.eval(row, env);
+      if (b !== null && toBool(b)) return true;
+      return a === null || b === null ? null : false;
+    } };
+  }
+  if (op === 'IN' || op === 'NOT IN') {
+    const l = compileExpr(ast.left, scope, params);
+    if (ast.right.type !== 'list') throw new AllotError(SqlState.featureNotSupported, 'IN takes a list of values; subqueries are not supported');
+    const d = l.domain ?? typeDomain(l.type);
+    const items = ast.right.expressions.map((e) => compileExpr(e, scope, params, d));
+    const not = op === 'NOT IN';
+    return { type: 'bool', eval: (row, env) => {
+      const v = l.eval(row, env);
+      if (v === null) return null;
+      let sawNull = false;
+      for (const it of items) {
+        const x = it.eval(row, env);
+        if (x === null) sawNull = true;
+        else if (compare(v, x) === 0) return !not;
+      }
+      return sawNull ? null : not;
+    } };
+  }
+  // `x = ANY(array)`
+  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) {
+    const l = compileExpr(ast.left, scope, params);
+    const arr = compileExpr(ast.right.args[0]!, scope, params, 'text[]');
+    if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
+    const d = l.domain ?? typeDomain(l.type);
+    return { type: 'bool', eval: (row, env) => {
+      const v = l.eval(row, env);
+      const a = arr.eval(row, env);
+      if (v === null || a === null) return null;
+      const xs = Array.isArray(a) ? a : parseTextArray(String(a));
+      let sawNull = false;
+      for (const x of xs) {
+        if (x === null) sawNull = true;
+        else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
+      }
+      return sawNull ? null : false;
+    } };
+  }
+  let l = compileExpr(ast.left, scope, params);
+  const r = compileExpr(ast.right, scope, params, l.param === undefined ? operandHint(op, l) : undefined);
+  if (l.param !== undefined) {
+    // The left side is a bare parameter: it takes its type from the right.
+    params.use(l.param, operandHint(op, r));
+    l = compileExpr(ast.left, scope, params);
+  }
+  switch (op) {
+    case '=':
+    case '!=':
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const test = COMPARE[op]!;
+      return { type: 'bool', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const b = r.eval(row, env);
+        return a === null || b === null ? null : test(compare(a, b));
+      } };
+    }
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%': {
+      const f = ARITH[op]!;
+      return { type: 'int8', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const b = r.eval(row, env);
+        if (a === null || b === null) return null;
+        return f(toNumber(a), toNumber(b));
+      }, constant: l.constant === true && r.constant === true };
+    }
+    case '||':
+      return { type: 'text', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const b = r.eval(row, env);
+        return a === null || b === null ? null : String(formatValue(a)) + String(formatValue(b));
+      } };
+    case 'LIKE':
+    case 'ILIKE':
+    case 'NOT LIKE':
+    case 'NOT ILIKE': {
+      const insensitive = op.includes('ILIKE');
+      const not = op.startsWith('NOT');
+      return { type: 'bool', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const b = r.eval(row, env);
+        if (a === null || b === null) return null;
+        const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
+        return not ? !hit : hit;
+      } };
+    }
+    case '@>':
+    case '<@':
+    case '&&': {
+      return { type: 'bool', eval: (row, env) => {
+        const a = asArray(l.eval(row, env));
+        const b = asArray(r.eval(row, env));
+        if (a === null || b === null) return null;
+        if (op === '@>') return b.every((x) => a.includes(x));
+        if (op === '<@') return a.every((x) => b.includes(x));
+        return a.some((x) => x !== null && b.includes(x));
+      } };
+    }
+    default:
+      throw new AllotError(SqlState.featureNotSupported, `operator ${op} is not supported by allot`);
+  }
+}
+
+function operandHint(op: string, other: Compiled): Domain | undefined {
+  if (op === '@>' || op === '<@' || op === '&&') return 'text[]';
+  if (op === '||' || op.includes('LIKE')) return 'text';
+  if (other.domain !== undefined) return other.domain;
+  if (other.column !== undefined || other.param !== undefined || other.constant !== true) {
+    return typeDomain(other.type) ?? undefined;
+  }
+  return other.type === 'int4' || other.type === 'int8' ? 'int' : undefined;
+}
+
+const COMPARE: Record<string, (c: number) => boolean> = {
+  '=': (c) => c === 0,
+  '<>': (c) => c !== 0,
+  '!=': (c) => c !== 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '>': (c) => c > 0,
+  '>=': (c) => c >= 0,
+};
+
+const ARITH: Record<string, (a: number, b: number) => number> = {
+  '+': (a, b) => checkedInt(a + b),
+  '-': (a, b) => checkedInt(a - b),
+  '*': (a, b) => checkedInt(a * b),
+  '/': (a, b) => {
+    if (b === 0) throw new AllotError('22012', 'division by zero');
+    return Math.trunc(a / b);
+  },
+  '%': (a, b) => {
+    if (b === 0) throw new AllotError('22012', 'division by zero');
+    return a % b;
+  },
+};
+
+function checkedInt(n: number): number {
+  if (!Number.isSafeInteger(n)) throw new AllotError(SqlState.numericValueOutOfRange, 'bigint out of range');
+  return n;
+}
+
+function toNumber(v: Value): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return parseInt8(v);
+  throw new AllotError(SqlState.datatypeMismatch, `expected a number, got ${clip(String(formatValue(v)))}`);
+}
+
+export function toBool(v: Value): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return parseBool(v);
+  throw new AllotError(SqlState.datatypeMismatch, `argument must be of type boolean, got ${clip(String(formatValue(v)))}`);
+}
+
+function asArray(v: Value): readonly (string | null)[] | null {
+  if (v === null) return null;
+  if (Array.isArray(v)) return v;
+  return parseTextArray(String(v));
+}
+
+/** Orders two non-null values: numbers numerically, text by code point, mixed by coercion. */
+export function compare(a: Value, b: Value): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number' && typeof b === 'string') return a - parseTime(b);
+  if (typeof a === 'string' && typeof b === 'number') return parseTime(a) - b;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if (typeof a === 'boolean') return Number(a) - Number(toBool(b));
+  if (typeof b === 'boolean') return Number(toBool(a)) - Number(b);
+  const x = String(formatValue(a));
+  const y = String(formatValue(b));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function likeRegex(pattern: string, insensitive: boolean): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
+    else if (ch === '%') re += '[\\s\\S]*';
+    else if (ch === '_') re += '[\\s\\S]';
+    else re += escapeRe(ch);
+  }
+  return new RegExp(`^${re}$`, insensitive ? 'i' : '');
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
+  const name = ast.function.name.toLowerCase();
+  const schema = ast.function.schema?.toLowerCase();
+  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'public') throw new AllotError(SqlState.undefinedFunction, `function ${schema}.${name} does not exist`);
+  const args = ast.args;
+  const arity = (n: number | number[]): void => {
+    const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
+    if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  };
+  switch (name) {
+    case 'count': {
+      arity(1);
+      const star = args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+      const arg = star ? null : compileExpr(args[0]!, scope, params);
+      return { type: 'int8', eval: () => {
+        throw new Error('aggregate evaluated outside aggregation');
+      }, aggregate: { fn: 'count', arg } };
+    }
+    case 'min':
+    case 'max':
+    case 'sum': {
+      arity(1);
+      const arg = compileExpr(args[0]!, scope, params);
+      return { type: name === 'sum' ? 'int8' : arg.type, eval: () => {
+        throw new Error('aggregate evaluated outside aggregation');
+      }, aggregate: { fn: name, arg } };
+    }
+    case 'version':
+      arity(0);
+      return { type: 'text', eval: (_r, env) => `PostgreSQL ${env.session.setting('server_version') ?? ''} (allot time-allocation database)` };
+    case 'current_setting': {
+      arity([1, 2]);
+      const key = compileExpr(args[0]!, scope, params, 'text');
+      const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
+      return { type: 'text', eval: (row, env) => {
+        const k = String(key.eval(row, env)).toLowerCase();
+        const v = env.session.setting(k);
+        if (v === undefined) {
+          if (missingOk !== null && missingOk.eval(row, env) === true) return null;
+          throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
+        }
+        return v;
+      } };
+    }
+    case 'set_config': {
+      arity(3);
+      const key = compileExpr(args[0]!, scope, params, 'text');
+      const value = compileExpr(args[1]!, scope, params, 'text');
+      compileExpr(args[2]!, scope, params, 'bool');
+      return { type: 'text', eval: (row, env) => {
+        const v = String(value.eval(row, env));
+        env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
+        return v;
+      } };
+    }
+    case 'current_schema':
+      arity(0);
+      return { type: 'name', eval: () => 'public' };
+    case 'current_database':
+      arity(0);
+      return { type: 'name', eval: (_r, env) => env.session.database };
+    case 'current_user':
+    case 'session_user':
+      arity(0);
+      return { type: 'name', eval: (_r, env) => env.session.user };
+    case 'pg_backend_pid':
+      arity(0);
+      return { type: 'int4', eval: (_r, env) => env.session.pid };
+    case 'pg_is_in_recovery':
+      arity(0);
+      return { type: 'bool', eval: () => false };
+    case 'pg_notify': {
+      arity(2);
+      const channel = compileExpr(args[0]!, scope, params, 'text');
+      const payload = compileExpr(args[1]!, scope, params, 'text');
+      return { type: 'text', eval: (row, env) => {
+        const ch = channel.eval(row, env);
+        if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
+        env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
+        return '';
+      } };
+    }
+    case 'lower':
+    case 'upper': {
+      arity(1);
+      const a = compileExpr(args[0]!, scope, params, 'text');
+      return { type: 'text', eval: (row, env) => {
+        const v = a.eval(row, env);
+        return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
+      } };
+    }
+    case 'length':
+    case 'char_length': {
+      arity(1);
+      const a = compileExpr(args[0]!, scope, params, 'text');
+      return { type: 'int4', eval: (row, env) => {
+        const v = a.eval(row, env);
+        return v === null ? null : [...String(formatValue(v))].length;
+      } };
+    }
+    case 'cardinality':
+    case 'array_length': {
+      arity(name === 'cardinality' ? 1 : 2);
+      const a = compileExpr(args[0]!, scope, params, 'text[]');
+      return { type: 'int4', eval: (row, env) => {
+        const v = asArray(a.eval(row, env));
+        if (v === null) return null;
+        return name === 'array_length' && v.length === 0 ? null : v.length;
+      } };
+    }
+    case 'coalesce': {
+      if (args.length === 0) throw new AllotError(SqlState.syntaxError, 'coalesce needs at least one argument');
+      const first = compileExpr(args[0]!, scope, params, hint);
+      const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
+      const all = [first, ...rest];
+      return { type: first.type, eval: (row, env) => {
+        for (const a of all) {
+          const v = a.eval(row, env);
+          if (v !== null) return v;
+        }
+        return null;
+      } };
+    }
+    default:
+      throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
+        hint: 'allot supports a small set of functions: count, min, max, sum, coalesce, lower, upper, length, cardinality, version, current_setting, current_database, current_schema, pg_notify.',
+      });
+  }
+}
+
+export function isAggregate(c: Compiled): boolean {
+  return c.aggregate !== undefined;
+}
+
+export function describeValue(v: Value): string {
+  return String(formatValue(v));
+}

@@ -1,0 +1,214 @@
+/**
+ * A small SQL lexer: enough to split a simple-protocol string into statements, to lift
+ * literals out as parameters (so statements that differ only in their values share one plan),
+ * and to read the utility statements pgsql-ast-parser does not know (LISTEN, SHOW, …).
+ */
+import { AllotError, SqlState } from '../errors.js';
+
+export type Token =
+  | { readonly kind: 'word'; readonly text: string; readonly start: number; readonly end: number }
+  | { readonly kind: 'quoted'; readonly text: string; readonly start: number; readonly end: number }
+  | { readonly kind: 'string'; readonly text: string; readonly start: number; readonly end: number; readonly liftable: boolean }
+  | { readonly kind: 'number'; readonly text: string; readonly start: number; readonly end: number }
+  | { readonly kind: 'param'; readonly index: number; readonly start: number; readonly end: number }
+  | { readonly kind: 'op'; readonly text: string; readonly start: number; readonly end: number };
+
+const isIdentStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
+const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57) || c === 36;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+function unterminated(what: string, at: number): AllotError {
+  return new AllotError(SqlState.syntaxError, `unterminated ${what} at character ${at + 1}`);
+}
+
+/**
+ * Tokenises one or more statements. Comments and whitespace are dropped; `;` is an op token.
+ * String tokens carry their decoded value.
+ */
+export function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+      i++;
+    } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
+      while (i < n && sql.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
+      const start = i;
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql.charCodeAt(i) === 47 && sql.charCodeAt(i + 1) === 42) {
+          depth++;
+          i += 2;
+        } else if (sql.charCodeAt(i) === 42 && sql.charCodeAt(i + 1) === 47) {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      if (depth > 0) throw unterminated('/* comment', start);
+    } else if (c === 39) {
+      const [text, end] = readQuoted(sql, i, 39, false);
+      out.push({ kind: 'string', text, start: i, end, liftable: true });
+      i = end;
+    } else if ((c === 69 || c === 101) && sql.charCodeAt(i + 1) === 39) {
+      const [text, end] = readQuoted(sql, i + 1, 39, true);
+      out.push({ kind: 'string', text, start: i, end, liftable: true });
+      i = end;
+    } else if ((c === 66 || c === 98 || c === 88 || c === 120 || c === 85 || c === 117 || c === 78 || c === 110) && sql.charCodeAt(i + 1) === 39) {
+      // B'…', X'…', U&'…' forms and N'…': kept in place, never lifted.
+      const [text, end] = readQuoted(sql, i + 1, 39, false);
+      out.push({ kind: 'string', text, start: i, end, liftable: false });
+      i = end;
+    } else if (c === 34) {
+      const [text, end] = readQuoted(sql, i, 34, false);
+      out.push({ kind: 'quoted', text, start: i, end });
+      i = end;
+    } else if (c === 36 && isDigit(sql.charCodeAt(i + 1))) {
+      let j = i + 1;
+      while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      out.push({ kind: 'param', index: Number(sql.slice(i + 1, j)), start: i, end: j });
+      i = j;
+    } else if (c === 36) {
+      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
+      if (m === null) {
+        out.push({ kind: 'op', text: '$', start: i, end: i + 1 });
+        i++;
+        continue;
+      }
+      const tag = m[0];
+      const close = sql.indexOf(tag, i + tag.length);
+      if (close < 0) throw unterminated('dollar-quoted string', i);
+      out.push({ kind: 'string', text: sql.slice(i + tag.length, close), start: i, end: close + tag.length, liftable: true });
+      i = close + tag.length;
+    } else if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
+      let j = i;
+      while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      if (sql.charCodeAt(j) === 46) {
+        j++;
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      }
+      if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
+        j += 2;
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      }
+      out.push({ kind: 'number', text: sql.slice(i, j), start: i, end: j });
+      i = j;
+    } else if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(sql.charCodeAt(j))) j++;
+      out.push({ kind: 'word', text: sql.slice(i, j), start: i, end: j });
+      i = j;
+    } else {
+      const two = sql.slice(i, i + 2);
+      const len = ['::', '<=', '>=', '<>', '!=', '||', '->'].includes(two) ? 2 : 1;
+      out.push({ kind: 'op', text: sql.slice(i, i + len), start: i, end: i + len });
+      i += len;
+    }
+  }
+  return out;
+}
+
+function readQuoted(sql: string, at: number, quote: number, escapes: boolean): [string, number] {
+  let i = at + 1;
+  let text = '';
+  let from = i;
+  for (;;) {
+    if (i >= sql.length) throw unterminated(quote === 34 ? 'quoted identifier' : 'quoted string', at);
+    const c = sql.charCodeAt(i);
+    if (c === quote) {
+      if (sql.charCodeAt(i + 1) === quote) {
+        text += sql.slice(from, i + 1);
+        i += 2;
+        from = i;
+        continue;
+      }
+      text += sql.slice(from, i);
+      return [text, i + 1];
+    }
+    if (escapes && c === 92) {
+      text += sql.slice(from, i);
+      const e = sql[i + 1];
+      const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '\\': '\\', "'": "'", '"': '"' };
+      if (e !== undefined && map[e] !== undefined) {
+        text += map[e];
+        i += 2;
+      } else if (e === 'x') {
+        const m = /^[0-9A-Fa-f]{1,2}/.exec(sql.slice(i + 2, i + 4))?.[0] ?? '';
+        text += String.fromCharCode(parseInt(m || '0', 16));
+        i += 2 + m.length;
+      } else if (e === 'u' || e === 'U') {
+        const len = e === 'u' ? 4 : 8;
+        const hex = sql.slice(i + 2, i + 2 + len);
+        if (!/^[0-9A-Fa-f]+$/.test(hex) || hex.length !== len) throw new AllotError(SqlState.syntaxError, 'invalid Unicode escape in string');
+        text += String.fromCodePoint(parseInt(hex, 16));
+        i += 2 + len;
+      } else if (e !== undefined && e >= '0' && e <= '7') {
+        const m = /^[0-7]{1,3}/.exec(sql.slice(i + 1, i + 4))![0];
+        text += String.fromCharCode(parseInt(m, 8));
+        i += 1 + m.length;
+      } else {
+        text += e ?? '';
+        i += 2;
+      }
+      from = i;
+      continue;
+    }
+    i++;
+  }
+}
+
+/** Splits a simple-protocol string into statements (without their `;`), dropping empty ones. */
+export function splitStatements(sql: string, tokens: readonly Token[] = tokenize(sql)): { text: string; tokens: Token[] }[] {
+  const out: { text: string; tokens: Token[] }[] = [];
+  let cur: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'op' && t.text === ';') {
+      if (cur.length > 0) out.push({ text: sql.slice(cur[0]!.start, cur[cur.length - 1]!.end), tokens: cur });
+      cur = [];
+    } else cur.push(t);
+  }
+  if (cur.length > 0) out.push({ text: sql.slice(cur[0]!.start, cur[cur.length - 1]!.end), tokens: cur });
+  return out;
+}
+
+/** A constant lifted out of statement text, in the order of its new parameter number. */
+export interface LiftedLiteral {
+  readonly kind: 'string' | 'integer' | 'numeric';
+  readonly text: string;
+}
+
+/** Words after which a string literal is a typed literal (`interval '1 day'`): never lifted. */
+const TYPE_WORDS = new Set(['interval', 'timestamp', 'timestamptz', 'date', 'time', 'timetz', 'json', 'jsonb', 'uuid', 'bytea', 'numeric', 'inet', 'cidr', 'bit', 'varbit', 'point']);
+
+/**
+ * Rewrites a statement with its string and numeric constants replaced by `$n` parameters
+ * numbered after any it already has, so statements that differ only in their values share a
+ * plan. The key records each lifted constant's kind, since `SELECT 1` and `SELECT '1'` differ.
+ */
+export function liftLiterals(text: string, tokens: readonly Token[]): { key: string; literals: LiftedLiteral[] } {
+  let maxParam = 0;
+  for (const t of tokens) if (t.kind === 'param' && t.index > maxParam) maxParam = t.index;
+  const base = tokens.length > 0 ? tokens[0]!.start : 0;
+  const literals: LiftedLiteral[] = [];
+  let key = '';
+  let from = base;
+  let kinds = '';
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    const prev = tokens[k - 1];
+    let lifted: LiftedLiteral | null = null;
+    if (t.kind === 'string' && t.liftable && !(prev?.kind === 'word' && TYPE_WORDS.has(prev.text.toLowerCase()))) lifted = { kind: 'string', text: t.text };
+    else if (t.kind === 'number') lifted = { kind: /^\d+$/.test(t.text) ? 'integer' : 'numeric', text: t.text };
+    if (lifted === null) continue;
+    key += text.slice(from - base, t.start - base) + '$' + (maxParam + literals.length + 1);
+    from = t.end;
+    literals.push(lifted);
+    const kind = lifted.kind;
+    kinds += kind[0];
+  }
+  key += text.slice(from - base);
+  return { key: kinds.length > 0 ? `${key}\u0000${kinds}` : key, literals };
+}

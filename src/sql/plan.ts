@@ -1,0 +1,914 @@
+/**
+ * Planning: one statement's AST becomes a Plan, once; executing a plan only evaluates its
+ * compiled expressions against bound parameters. Plans know SQL and the engine's commands,
+ * nothing about sockets.
+ */
+import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFromStatement, Statement, UpdateStatement } from 'pgsql-ast-parser';
+import type { Engine } from '../engine/engine.js';
+import { Limits } from '../engine/limits.js';
+import type { Booking, BookingPatch, Command, CommandResult, Hold, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
+import { AllotError, SqlState } from '../errors.js';
+import { bookingRow, CatalogTables, holdRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type TableDef } from './catalog.js';
+import { coerce, compare, compileExpr, EMPTY_SCOPE, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
+import { formatValue, typeOid, type SqlType, type Value } from './types.js';
+import type { Utility } from './utility.js';
+
+export interface OutColumn {
+  readonly name: string;
+  readonly type: SqlType;
+  readonly tableOid: number;
+  readonly columnAttr: number;
+}
+
+/** Reads happen against an engine at an instant (inside a block, one that includes its writes). */
+export interface ReadContext {
+  readonly engine: Engine;
+  readonly now: number;
+}
+
+export interface QueryPlan {
+  readonly kind: 'query';
+  readonly params: ParamSlots;
+  readonly columns: readonly OutColumn[];
+  run(read: ReadContext, env: EvalEnv): Value[][];
+}
+
+export interface WritePlan {
+  readonly kind: 'write';
+  readonly params: ParamSlots;
+  /** RETURNING columns, or null: no rows. */
+  readonly columns: readonly OutColumn[] | null;
+  build(env: EvalEnv, newId: () => string): Command[];
+  finish(results: readonly CommandResult[], env: EvalEnv): { rows: Value[][]; tag: string };
+}
+
+export interface UtilityPlan {
+  readonly kind: 'utility';
+  readonly params: ParamSlots;
+  readonly utility: Utility;
+  readonly columns: readonly OutColumn[] | null;
+}
+
+export interface EmptyPlan {
+  readonly kind: 'empty';
+  readonly params: ParamSlots;
+  readonly columns: null;
+}
+
+export type Plan = QueryPlan | WritePlan | UtilityPlan | EmptyPlan;
+
+/** Rows one SELECT may return; past it the statement fails rather than exhausting memory. */
+export const MAX_RESULT_ROWS = 1_000_000;
+
+function unsupported(what: string, hint?: string): AllotError {
+  return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
+}
+
+export function planStatement(stmt: Statement, params: ParamSlots): Plan {
+  switch (stmt.type) {
+    case 'select':
+      return planSelect(stmt, params);
+    case 'insert':
+      return planInsert(stmt, params);
+    case 'update':
+      return planUpdate(stmt, params);
+    case 'delete':
+      return planDelete(stmt, params);
+    case 'union':
+    case 'union all':
+      throw unsupported('UNION is not supported by allot');
+    case 'values':
+      throw unsupported('a bare VALUES list is not supported by allot');
+    case 'with':
+    case 'with recursive':
+      throw unsupported('WITH queries are not supported by allot');
+    default:
+      throw unsupported(`${stmt.type.toUpperCase()} statements are not supported by allot`, "allot's tables are fixed: resources, rules, bookings, holds, availability. See the README.");
+  }
+}
+
+// ---- table resolution ---------------------------------------------------------------------
+
+type Source =
+  | { readonly kind: 'allot'; readonly table: Exclude<AllotTable, 'availability'>; readonly def: TableDef }
+  | { readonly kind: 'availability'; readonly def: TableDef }
+  | { readonly kind: 'catalog'; readonly def: (typeof CatalogTables)[number] }
+  | { readonly kind: 'none'; readonly def: null };
+
+function resolveTable(name: { name: string; schema?: string }): Source {
+  const schema = name.schema?.toLowerCase();
+  const table = name.name.toLowerCase();
+  if (schema === undefined || schema === 'public') {
+    if (table in Tables) {
+      const t = table as AllotTable;
+      if (t === 'availability') return { kind: 'availability', def: Tables.availability };
+      return { kind: 'allot', table: t, def: Tables[t] };
+    }
+  }
+  if (schema === undefined || schema === 'pg_catalog' || schema === 'information_schema') {
+    const hit = CatalogTables.find((c) => c.name === table && (schema === undefined || c.schema === schema));
+    if (hit !== undefined) return { kind: 'catalog', def: hit };
+  }
+  throw new AllotError(SqlState.undefinedTable, `relation "${schema !== undefined ? `${schema}.` : ''}${table}" does not exist`, {
+    hint: 'allot has the tables resources, rules, bookings, holds and availability.',
+  });
+}
+
+function scopeOf(def: TableDef | null, alias?: string): Scope {
+  if (def === null) return EMPTY_SCOPE;
+  return { columns: def.columns, qualifiers: new Set([def.name, ...(alias !== undefined ? [alias] : [])]) };
+}
+
+function outColumn(name: string, type: SqlType, def: TableDef | null, index: number | undefined): OutColumn {
+  return { name, type, tableOid: def !== null && index !== undefined ? def.oid : 0, columnAttr: index !== undefined && def !== null ? index + 1 : 0 };
+}
+
+// ---- projections -------------------------------------------------------------------------
+
+interface Projection {
+  readonly columns: OutColumn[];
+  readonly exprs: Compiled[];
+}
+
+function compileProjection(list: readonly SelectedColumn[], scope: Scope, def: TableDef | null, params: ParamSlots): Projection {
+  const columns: OutColumn[] = [];
+  const exprs: Compiled[] = [];
+  for (const item of list) {
+    const e = item.expr;
+    if (e.type === 'ref' && e.name === '*') {
+      if (def === null) throw new AllotError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid');
+      def.columns.forEach((col, i) => {
+        columns.push(outColumn(col.name, col.type, def, i));
+        exprs.push({ type: col.type, eval: (row) => row[i] ?? null, column: i });
+      });
+      continue;
+    }
+    const c = compileExpr(e, scope, params);
+    exprs.push(c);
+    columns.push(outColumn(item.alias?.name ?? defaultName(e), c.type, def, c.column));
+  }
+  return { columns, exprs };
+}
+
+function defaultName(e: Expr): string {
+  switch (e.type) {
+    case 'ref':
+      return e.name;
+    case 'call':
+      return e.function.name.toLowerCase();
+    case 'cast':
+      return e.operand.type === 'ref' ? e.operand.name : ((e.to as { name?: string }).name ?? '?column?');
+    case 'keyword':
+      return e.keyword;
+    default:
+      return '?column?';
+  }
+}
+
+/** RETURNING: a projection over the written table's row. */
+function compileReturning(list: readonly SelectedColumn[] | null | undefined, def: TableDef, params: ParamSlots): Projection | null {
+  if (list === undefined || list === null || list.length === 0) return null;
+  const p = compileProjection(list, scopeOf(def), def, params);
+  if (p.exprs.some((e) => e.aggregate !== undefined)) throw new AllotError(SqlState.groupingError, 'aggregate functions are not allowed in RETURNING');
+  return p;
+}
+
+function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
+  return rows.map((row) => p.exprs.map((e) => e.eval(row, env)));
+}
+
+// ---- SELECT -----------------------------------------------------------------------------
+
+function conjuncts(e: Expr | null | undefined): Expr[] {
+  if (e === undefined || e === null) return [];
+  if (e.type === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
+  return [e];
+}
+
+/** `col = v`, `col IN (…)`, `col <op> v` with v constant or a parameter, either way round. */
+interface Predicate {
+  readonly column: string;
+  readonly op: '=' | 'IN' | '<' | '<=' | '>' | '>=';
+  readonly values: Compiled[];
+}
+
+const FLIP: Record<string, Predicate['op']> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicate | null {
+  if (e.type !== 'binary') return null;
+  const col = scope.columns;
+  const domainOf = (name: string): ColumnDef['domain'] | undefined => col.find((c) => c.name === name)?.domain;
+  const valueOf = (x: Expr, name: string): Compiled | null => {
+    if (x.type === 'ref') return null;
+    const c = compileExpr(x, scope, params, domainOf(name));
+    return c.constant === true ? c : null;
+  };
+  if (e.op === 'IN' && e.left.type === 'ref' && e.right.type === 'list') {
+    const name = e.left.name;
+    const values = e.right.expressions.map((x) => valueOf(x, name));
+    if (values.some((v) => v === null)) return null;
+    if (values.length > Limits.maxIdsPerInList) {
+      throw new AllotError(SqlState.programLimitExceeded, `IN list of ${values.length} values; the limit is ${Limits.maxIdsPerInList}`);
+    }
+    return { column: name, op: 'IN', values: values as Compiled[] };
+  }
+  const op = FLIP[e.op];
+  if (op === undefined) return null;
+  if (e.left.type === 'ref' && e.right.type !== 'ref') {
+    const v = valueOf(e.right, e.left.name);
+    return v === null ? null : { column: e.left.name, op: e.op as Predicate['op'], values: [v] };
+  }
+  if (e.right.type === 'ref' && e.left.type !== 'ref') {
+    const v = valueOf(e.left, e.right.name);
+    return v === null ? null : { column: e.right.name, op, values: [v] };
+  }
+  return null;
+}
+
+interface Hints {
+  ids: Compiled[] | null;
+  resourceIds: Compiled[] | null;
+  groupId: Compiled | null;
+  parentId: Compiled | null;
+  /** Bounds on start/end, used to narrow a per-resource scan: entries overlapping [lo, hi). */
+  lo: { expr: Compiled; adjust: number }[];
+  hi: { expr: Compiled; adjust: number }[];
+}
+
+function extractHints(where: Expr | null | undefined, scope: Scope, params: ParamSlots): Hints {
+  const h: Hints = { ids: null, resourceIds: null, groupId: null, parentId: null, lo: [], hi: [] };
+  for (const c of conjuncts(where)) {
+    const p = asPredicate(c, scope, params);
+    if (p === null) continue;
+    const eqOrIn = p.op === '=' || p.op === 'IN';
+    if (p.column === 'id' && eqOrIn) h.ids = p.values;
+    else if (p.column === 'resource_id' && eqOrIn) h.resourceIds = p.values;
+    else if (p.column === 'group_id' && p.op === '=') h.groupId = p.values[0]!;
+    else if (p.column === 'parent_id' && p.op === '=') h.parentId = p.values[0]!;
+    // An entry [s, e) with s >= A, s > A, e > A or e >= A ends after A - 1; with e <= B,
+    // e < B, s < B or s <= B it starts before B + 1. The full WHERE still decides.
+    else if ((p.column === 'start' || p.column === 'end') && (p.op === '>=' || p.op === '>')) h.lo.push({ expr: p.values[0]!, adjust: -1 });
+    else if ((p.column === 'start' || p.column === 'end') && (p.op === '<=' || p.op === '<')) h.hi.push({ expr: p.values[0]!, adjust: 1 });
+  }
+  return h;
+}
+
+function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
+  return xs.map((x) => x.eval([], env));
+}
+
+function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => number, fallback: number): number {
+  let v = fallback;
+  for (const b of list) {
+    const x = b.expr.eval([], env);
+    const n = typeof x === 'number' ? x : null;
+    if (n !== null) v = pick(v, n + b.adjust);
+  }
+  return v;
+}
+
+/** Candidate rows of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
+function candidates(table: Exclude<AllotTable, 'availability'>, h: Hints, read: ReadContext, env: EvalEnv): Value[][] {
+  const { engine, now } = read;
+  const s = engine.store;
+  const ids = h.ids === null ? null : evalAll(h.ids, env).filter((v): v is string => typeof v === 'string');
+  const lo = bound(h.lo, env, Math.max, -Infinity);
+  const hi = bound(h.hi, env, Math.min, Infinity);
+  const byResource = (fn: (rid: string) => Value[][]): Value[][] | null => {
+    if (h.resourceIds === null) return null;
+    const rids = [...new Set(evalAll(h.resourceIds, env).filter((v): v is string => typeof v === 'string'))];
+    return rids.flatMap(fn);
+  };
+  switch (table) {
+    case 'resources': {
+      if (ids !== null) return ids.flatMap((id) => (s.node(id) === undefined ? [] : [resourceRow(s.node(id)!.resource)]));
+      if (h.parentId !== null) {
+        const pid = h.parentId.eval([], env);
+        const node = typeof pid === 'string' ? s.node(pid) : undefined;
+        return node === undefined ? [] : [...node.children].map((c) => resourceRow(s.mustNode(c).resource));
+      }
+      return [...s.resources.values()].map((n) => resourceRow(n.resource));
+    }
+    case 'rules': {
+      if (ids !== null) return ids.flatMap((id) => (s.rules.has(id) ? [ruleRow(s.rules.get(id)!)] : []));
+      const per = byResource((rid) => {
+        const node = s.node(rid);
+        if (node === undefined) return [];
+        const rows: Rule[] = [];
+        const take = (r: Rule): void => {
+          rows.push(r);
+        };
+        node.openRules.overlapping(lo, hi, take);
+        node.closeRules.overlapping(lo, hi, take);
+        return rows.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map(ruleRow);
+      });
+      return per ?? [...s.rules.values()].map(ruleRow);
+    }
+    case 'bookings': {
+      if (ids !== null) return ids.flatMap((id) => (s.bookings.has(id) ? [bookingRow(s.bookings.get(id)!)] : []));
+      if (h.groupId !== null) {
+        const g = h.groupId.eval([], env);
+        return typeof g === 'string' ? engine.groupMembers(g).map(bookingRow) : [];
+      }
+      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Booking => !('expiresAt' in e)).map(bookingRow));
+      return per ?? [...s.bookings.values()].map(bookingRow);
+    }
+    case 'holds': {
+      if (ids !== null) return ids.flatMap((id) => (engine.hold(id, now) !== undefined ? [holdRow(engine.hold(id, now)!)] : []));
+      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e).map(holdRow));
+      return per ?? [...s.holds.values()].filter((x) => x.expiresAt > now).map(holdRow);
+    }
+  }
+}
+
+function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
+  if (ast.distinct != null) throw unsupported('SELECT DISTINCT is not supported by allot');
+  if (ast.groupBy != null || ast.having != null) throw unsupported('GROUP BY and HAVING are not supported by allot');
+  if (ast.for != null) throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
+  const from = ast.from ?? [];
+  if (from.length > 1 || (from[0] !== undefined && (from[0].type !== 'table' || from[0].join !== undefined))) {
+    throw unsupported('joins and subqueries are not supported by allot: select from one table at a time');
+  }
+  const fromTable = from[0]?.type === 'table' ? from[0] : undefined;
+  const source: Source = fromTable === undefined ? { kind: 'none', def: null } : resolveTable(fromTable.name);
+  const scope = scopeOf(source.def, fromTable?.name.alias);
+  const projection = compileProjection(ast.columns ?? [], scope, source.def, params);
+  const where = ast.where != null ? compileExpr(ast.where, scope, params, 'bool') : null;
+  const aggregated = projection.exprs.some((e) => e.aggregate !== undefined);
+  if (aggregated && projection.exprs.some((e) => e.aggregate === undefined && e.constant !== true)) {
+    throw new AllotError(SqlState.groupingError, 'a column must appear in an aggregate function: allot has no GROUP BY');
+  }
+  const order = (ast.orderBy ?? []).map((o) => compileOrder(o.by, o.order ?? undefined, o.nulls ?? undefined, projection, scope, params));
+  const limitExpr = ast.limit?.limit;
+  const offsetExpr = ast.limit?.offset;
+  const limit = limitExpr != null ? compileExpr(limitExpr, EMPTY_SCOPE, params, 'int') : null;
+  const offset = offsetExpr != null ? compileExpr(offsetExpr, EMPTY_SCOPE, params, 'int') : null;
+
+  let rowsOf: (read: ReadContext, env: EvalEnv) => Value[][];
+  switch (source.kind) {
+    case 'none':
+      rowsOf = () => [[]];
+      break;
+    case 'catalog':
+      rowsOf = (_read, env) => source.def.rows({ database: env.session.database, user: env.session.user, settings: settingsOf(env.session) });
+      break;
+    case 'allot': {
+      const hints = extractHints(ast.where, scope, params);
+      rowsOf = (read, env) => candidates(source.table, hints, read, env);
+      break;
+    }
+    case 'availability': {
+      const a = planAvailability(ast.where, scope, params);
+      rowsOf = a;
+      break;
+    }
+  }
+
+  return {
+    kind: 'query',
+    params,
+    columns: projection.columns,
+    run(read, env) {
+      let rows = rowsOf(read, env);
+      if (where !== null) rows = rows.filter((r) => truthy(where.eval(r, env)));
+      if (rows.length > MAX_RESULT_ROWS) {
+        throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
+      }
+      if (aggregated) return [projection.exprs.map((e) => aggregate(e, rows, env))];
+      let pairs = rows.map((r) => ({ src: r, out: projection.exprs.map((e) => e.eval(r, env)) }));
+      if (order.length > 0) {
+        pairs.sort((a, b) => {
+          for (const o of order) {
+            const c = o.cmp(a, b, env);
+            if (c !== 0) return c;
+          }
+          return 0;
+        });
+      }
+      const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
+      const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+      if (off > 0 || lim !== Infinity) pairs = pairs.slice(off, off + lim);
+      return pairs.map((p) => p.out);
+    },
+  };
+}
+
+function settingsOf(session: SessionView): ReadonlyMap<string, string> {
+  const names = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'application_name', 'search_path', 'transaction_isolation', 'standard_conforming_strings', 'integer_datetimes'];
+  return new Map(names.map((n) => [n, session.setting(n) ?? '']));
+}
+
+function truthy(v: Value): boolean {
+  return v !== null && toBool(v);
+}
+
+function nonNegative(v: Value, what: string): number {
+  if (v === null) return what === 'LIMIT' ? Infinity : 0;
+  const n = coerce(v, 'int', what) as number;
+  if (n < 0) throw new AllotError('2201W', `${what} must not be negative`);
+  return n;
+}
+
+function aggregate(e: Compiled, rows: readonly Value[][], env: EvalEnv): Value {
+  const agg = e.aggregate;
+  if (agg === undefined) return e.eval([], env);
+  if (agg.arg === null) return rows.length;
+  const vals = rows.map((r) => agg.arg!.eval(r, env)).filter((v) => v !== null);
+  switch (agg.fn) {
+    case 'count':
+      return vals.length;
+    case 'min':
+      return vals.length === 0 ? null : vals.reduce((a, b) => (compare(a, b) <= 0 ? a : b));
+    case 'max':
+      return vals.length === 0 ? null : vals.reduce((a, b) => (compare(a, b) >= 0 ? a : b));
+    case 'sum':
+      return vals.length === 0 ? null : vals.reduce<number>((a, b) => a + (coerce(b, 'int', 'sum argument') as number), 0);
+  }
+}
+
+interface Order {
+  cmp(a: { src: readonly Value[]; out: readonly Value[] }, b: { src: readonly Value[]; out: readonly Value[] }, env: EvalEnv): number;
+}
+
+function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' | 'LAST' | undefined, p: Projection, scope: Scope, params: ParamSlots): Order {
+  const desc = dir === 'DESC';
+  // PostgreSQL puts NULLs last ascending and first descending.
+  const nullsFirst = nulls === 'FIRST' || (nulls === undefined && desc);
+  const sign = desc ? -1 : 1;
+  const cmpValues = (x: Value, y: Value): number => {
+    if (x === null && y === null) return 0;
+    if (x === null) return nullsFirst ? -1 : 1;
+    if (y === null) return nullsFirst ? 1 : -1;
+    return sign * compare(x, y);
+  };
+  if (by.type === 'parameter' && params.lifted.has(Number(by.name.slice(1)) - 1)) throw new NeedsLiteral();
+  if (by.type === 'integer') {
+    const i = by.value - 1;
+    if (i < 0 || i >= p.columns.length) throw new AllotError(SqlState.invalidColumnReference, `ORDER BY position ${by.value} is not in select list`);
+    return { cmp: (a, b) => cmpValues(a.out[i] ?? null, b.out[i] ?? null) };
+  }
+  if (by.type === 'ref' && by.table === undefined) {
+    const i = p.columns.findIndex((c) => c.name === by.name);
+    if (i >= 0 && !scope.columns.some((c) => c.name === by.name)) return { cmp: (a, b) => cmpValues(a.out[i] ?? null, b.out[i] ?? null) };
+  }
+  const e = compileExpr(by, scope, params);
+  return { cmp: (a, b, env) => cmpValues(e.eval(a.src, env), e.eval(b.src, env)) };
+}
+
+// ---- availability -----------------------------------------------------------------------
+
+/**
+ * `SELECT … FROM availability WHERE resource_id = X (or IN (…)) AND start >= A AND "end" <= B
+ * [AND min_duration = D] [AND min_available = N] [AND capabilities = '{…}'] [AND policy_id = P]`.
+ * Conjuncts on other columns (free) filter the rows.
+ */
+function planAvailability(where: Expr | null | undefined, scope: Scope, params: ParamSlots): (read: ReadContext, env: EvalEnv) => Value[][] {
+  const keyScope: Scope = {
+    columns: [...scope.columns, { name: 'min_duration', type: 'int8', domain: 'int' }, { name: 'min_available', type: 'int8', domain: 'int' }, { name: 'capabilities', type: 'text[]', domain: 'text[]' }, { name: 'policy_id', type: 'text', domain: 'text' }],
+    qualifiers: scope.qualifiers,
+  };
+  let resourceIds: Compiled[] | null = null;
+  const starts: { e: Compiled; adjust: number }[] = [];
+  const ends: { e: Compiled; adjust: number }[] = [];
+  let minDuration: Compiled | null = null;
+  let minAvailable: Compiled | null = null;
+  let capabilities: Compiled | null = null;
+  let policy: Compiled | null = null;
+  for (const c of conjuncts(where)) {
+    const p = asPredicate(c, keyScope, params);
+    if (p === null) continue;
+    const one = p.values[0]!;
+    if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIds = p.values;
+    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
+    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
+    else if (p.column === 'min_duration' && p.op === '=') minDuration = one;
+    else if (p.column === 'min_available' && p.op === '=') minAvailable = one;
+    else if (p.column === 'capabilities' && p.op === '=') capabilities = one;
+    else if (p.column === 'policy_id' && p.op === '=') policy = one;
+  }
+  // The parameters are read from WHERE, so the row filter must not trip over them.
+  if (resourceIds === null) {
+    throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = … or resource_id IN (…)', {
+      hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
+    });
+  }
+  if (starts.length === 0 || ends.length === 0) {
+    throw new AllotError(SqlState.featureNotSupported, 'availability needs a window: start >= … AND "end" <= …', {
+      hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
+    });
+  }
+  const ids = resourceIds;
+  return (read, env) => {
+    const num = (x: Compiled): number | null => {
+      const v = x.eval([], env);
+      return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
+    };
+    let start = -Infinity;
+    for (const s of starts) start = Math.max(start, (num(s.e) ?? -Infinity) + s.adjust);
+    let end = Infinity;
+    for (const e of ends) end = Math.min(end, (num(e.e) ?? Infinity) + e.adjust);
+    if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
+    const rids = evalAll(ids, env).filter((v): v is string => typeof v === 'string');
+    if (rids.length === 0) return [];
+    const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
+    const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
+    const capsValue = capabilities === null ? null : capabilities.eval([], env);
+    const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
+    const pol = policy === null ? undefined : policy.eval([], env);
+    const answer = read.engine.availability(
+      {
+        resourceIds: rids,
+        start,
+        end,
+        ...(md !== undefined ? { minDurationMs: md } : {}),
+        ...(ma !== undefined ? { minAvailable: ma } : {}),
+        ...(caps !== undefined ? { capabilities: caps } : {}),
+        ...(typeof pol === 'string' ? { policyId: pol } : {}),
+      },
+      read.now,
+    );
+    if (answer.merged) return answer.spans.map((s) => [null, s.start, s.end, s.free]);
+    return answer.perResource.flatMap((r) => r.spans.map((s) => [r.resourceId, s.start, s.end, s.free]));
+  };
+}
+
+// ---- writes -----------------------------------------------------------------------------
+
+function writableTable(name: { name: string; schema?: string }, verb: string): { table: Exclude<AllotTable, 'availability'>; def: TableDef } {
+  const src = resolveTable(name);
+  if (src.kind === 'allot') return { table: src.table, def: src.def };
+  if (src.kind === 'availability') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
+  throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} the system catalog`);
+}
+
+function columnOf(def: TableDef, name: string, writeOnlyOk: boolean): ColumnDef {
+  const c = def.columns.find((x) => x.name === name) ?? (writeOnlyOk ? def.writeOnly?.find((x) => x.name === name) : undefined);
+  if (c === undefined) throw new AllotError(SqlState.undefinedColumn, `column "${name}" of relation "${def.name}" does not exist`);
+  return c;
+}
+
+type Fields = Map<string, Value | undefined>;
+
+function text(f: Fields, name: string): string | null | undefined {
+  const v = f.get(name);
+  return v === undefined ? undefined : (v as string | null);
+}
+
+function num(f: Fields, name: string): number | null | undefined {
+  const v = f.get(name);
+  return v === undefined ? undefined : (v as number | null);
+}
+
+function required<T>(v: T | null | undefined, column: string): T {
+  if (v === undefined || v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
+  return v;
+}
+
+function notNullIfGiven<T>(v: T | null | undefined, column: string): T | undefined {
+  if (v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
+  return v;
+}
+
+function capsOf(f: Fields, name = 'capabilities'): readonly string[] | undefined {
+  const v = f.get(name);
+  if (v === undefined) return undefined;
+  if (v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${name}" violates not-null constraint`);
+  const xs = v as readonly (string | null)[];
+  if (xs.some((x) => x === null)) throw new AllotError(SqlState.nullValueNotAllowed, `${name} must not contain NULL`);
+  return xs as readonly string[];
+}
+
+function idOf(f: Fields, newId: () => string): string {
+  const v = f.get('id');
+  if (v === undefined) return newId();
+  return required(v as string | null, 'id');
+}
+
+function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, newId: () => string, skip: boolean): Command {
+  const onConflict = skip ? { onConflictSkip: true } : {};
+  switch (table) {
+    case 'resources': {
+      const resource: Resource = {
+        id: idOf(f, newId),
+        parentId: text(f, 'parent_id') ?? null,
+        name: text(f, 'name') ?? null,
+        capacity: notNullIfGiven(num(f, 'capacity'), 'capacity') ?? 1,
+        bufferBeforeMs: notNullIfGiven(num(f, 'buffer_before'), 'buffer_before') ?? 0,
+        bufferAfterMs: notNullIfGiven(num(f, 'buffer_after'), 'buffer_after') ?? 0,
+        capabilities: capsOf(f) ?? [],
+      };
+      return { type: 'CreateResource', resource, ...onConflict };
+    }
+    case 'rules': {
+      const blocking = f.get('blocking');
+      const rule: Rule = {
+        id: idOf(f, newId),
+        resourceId: required(text(f, 'resource_id'), 'resource_id'),
+        start: required(num(f, 'start'), 'start'),
+        end: required(num(f, 'end'), 'end'),
+        blocking: blocking === undefined ? false : required(blocking as boolean | null, 'blocking'),
+        policyId: text(f, 'policy_id') ?? null,
+      };
+      return { type: 'CreateRule', rule, ...onConflict };
+    }
+    case 'bookings': {
+      const holdId = text(f, 'hold_id');
+      const hasHold = holdId !== undefined && holdId !== null;
+      const given = <T>(v: T | null | undefined, col: string): T | undefined => (hasHold ? notNullIfGiven(v, col) : required(v, col));
+      const label = text(f, 'label');
+      const caps = capsOf(f);
+      const userId = text(f, 'user_id');
+      const policyId = text(f, 'policy_id');
+      const resourceId = given(text(f, 'resource_id'), 'resource_id');
+      const start = given(num(f, 'start'), 'start');
+      const end = given(num(f, 'end'), 'end');
+      return {
+        type: 'CreateBooking',
+        booking: {
+          id: idOf(f, newId),
+          ...(hasHold ? { holdId } : {}),
+          ...(resourceId !== undefined ? { resourceId } : {}),
+          ...(start !== undefined ? { start } : {}),
+          ...(end !== undefined ? { end } : {}),
+          ...(label !== undefined ? { label } : {}),
+          ...(caps !== undefined ? { capabilities: caps } : {}),
+          ...(userId !== undefined ? { userId } : {}),
+          ...(policyId !== undefined ? { policyId } : {}),
+          groupId: text(f, 'group_id') ?? null,
+        },
+        ...onConflict,
+      };
+    }
+    case 'holds': {
+      const hold: Hold = {
+        id: idOf(f, newId),
+        resourceId: required(text(f, 'resource_id'), 'resource_id'),
+        start: required(num(f, 'start'), 'start'),
+        end: required(num(f, 'end'), 'end'),
+        expiresAt: required(num(f, 'expires_at'), 'expires_at'),
+        label: text(f, 'label') ?? null,
+        capabilities: capsOf(f) ?? [],
+        userId: text(f, 'user_id') ?? null,
+        policyId: text(f, 'policy_id') ?? null,
+      };
+      return { type: 'PlaceHold', hold, ...onConflict };
+    }
+  }
+}
+
+function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Rule | Booking | Hold): Value[] {
+  switch (table) {
+    case 'resources':
+      return resourceRow(entity as Resource);
+    case 'rules':
+      return ruleRow(entity as Rule);
+    case 'bookings':
+      return bookingRow(entity as Booking);
+    case 'holds':
+      return holdRow(entity as Hold);
+  }
+}
+
+function resultRows(results: readonly CommandResult[]): (Resource | Rule | Booking | Hold)[] {
+  const out: (Resource | Rule | Booking | Hold)[] = [];
+  for (const r of results) {
+    if (r.type === 'resources' || r.type === 'rules' || r.type === 'bookings' || r.type === 'holds') out.push(...r.rows);
+  }
+  return out;
+}
+
+function writeFinisher(table: Exclude<AllotTable, 'availability'>, returning: Projection | null, tag: (n: number) => string) {
+  return (results: readonly CommandResult[], env: EvalEnv): { rows: Value[][]; tag: string } => {
+    const entities = resultRows(results);
+    // A converted hold shows up as the booking it became.
+    const rows = returning === null ? [] : project(returning, entities.map((e) => rowOf(table, e)), env);
+    return { rows, tag: tag(entities.length) };
+  };
+}
+
+function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
+  const { table, def } = writableTable(ast.into, 'insert into');
+  if (ast.insert.type !== 'values') throw unsupported('INSERT … SELECT is not supported by allot; use VALUES');
+  const names = ast.columns?.map((c) => c.name) ?? def.columns.map((c) => c.name);
+  const cols = names.map((n) => columnOf(def, n, true));
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new AllotError('42701', `column "${n}" specified more than once`);
+    seen.add(n);
+  }
+  const rows = ast.insert.values.map((row) => {
+    if (row.length > cols.length) throw new AllotError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
+    if (row.length < cols.length) throw new AllotError(SqlState.syntaxError, 'INSERT has more target columns than expressions');
+    return row.map((cell, i) => (cell.type === 'default' ? null : compileExpr(cell, EMPTY_SCOPE, params, cols[i]!.domain)));
+  });
+  if (rows.length > Limits.maxBatchCommands) {
+    throw new AllotError(SqlState.programLimitExceeded, `INSERT of ${rows.length} rows; the limit is ${Limits.maxBatchCommands} per statement`);
+  }
+  let skip = false;
+  if (ast.onConflict != null) {
+    if (ast.onConflict.do !== 'do nothing') throw unsupported('ON CONFLICT … DO UPDATE is not supported by allot; use ON CONFLICT DO NOTHING, or UPDATE');
+    skip = true;
+  }
+  const returning = compileReturning(ast.returning, def, params);
+  return {
+    kind: 'write',
+    params,
+    columns: returning?.columns ?? null,
+    build(env, newId) {
+      return rows.map((row) => {
+        const f: Fields = new Map();
+        row.forEach((cell, i) => {
+          if (cell === null) return;
+          const col = cols[i]!;
+          f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`));
+        });
+        return insertCommand(table, f, newId, skip);
+      });
+    },
+    finish: writeFinisher(table, returning, (n) => `INSERT 0 ${n}`),
+  };
+}
+
+/** `WHERE id = v`, `WHERE id IN (…)` or, for bookings, `WHERE group_id = v`. */
+function writeTarget(where: Expr | null | undefined, def: TableDef, params: ParamSlots, verb: string): { kind: 'ids'; values: Compiled[] } | { kind: 'group'; value: Compiled } {
+  const scope = scopeOf(def);
+  const parts = conjuncts(where);
+  const p = parts.length === 1 ? asPredicate(parts[0]!, scope, params) : null;
+  if (p !== null && p.column === 'id' && (p.op === '=' || p.op === 'IN')) return { kind: 'ids', values: p.values };
+  if (p !== null && def.name === 'bookings' && p.column === 'group_id' && p.op === '=') return { kind: 'group', value: p.values[0]! };
+  const forms = def.name === 'bookings' ? 'WHERE id = …, WHERE id IN (…) or WHERE group_id = …' : 'WHERE id = … or WHERE id IN (…)';
+  throw unsupported(`${verb} on ${def.name} needs ${forms}`, 'allot changes rows by their id, so every change is checked and logged as one command.');
+}
+
+function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
+  const { table, def } = writableTable(ast.table, 'update');
+  if (ast.from != null) throw unsupported('UPDATE … FROM is not supported by allot');
+  const sets = ast.sets.map((s) => {
+    const col = columnOf(def, s.column.name, true);
+    if (col.name === 'id') throw unsupported(`the id of a row in ${def.name} cannot be changed`, 'Delete the row and insert a new one.');
+    if (s.value.type === 'default') throw unsupported('SET … = DEFAULT is not supported by allot');
+    const value = compileExpr(s.value, EMPTY_SCOPE, params, col.domain);
+    return { col, value };
+  });
+  const target = writeTarget(ast.where, def, params, 'UPDATE');
+  const returning = compileReturning(ast.returning, def, params);
+  if (table === 'holds') return planHoldUpdate(sets, target, def, returning, params);
+  return {
+    kind: 'write',
+    params,
+    columns: returning?.columns ?? null,
+    build(env) {
+      const f: Fields = new Map();
+      for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+      const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))] : [];
+      switch (table) {
+        case 'resources': {
+          const patch = resourcePatch(f);
+          return ids.filter(isText).map((id): Command => ({ type: 'UpdateResource', id, patch }));
+        }
+        case 'rules': {
+          const patch = rulePatch(f);
+          return ids.filter(isText).map((id): Command => ({ type: 'UpdateRule', id, patch }));
+        }
+        case 'bookings': {
+          const patch = bookingPatch(f);
+          if (target.kind === 'group') {
+            const g = target.value.eval([], env);
+            return isText(g) ? [{ type: 'UpdateBookings', target: { groupId: g }, patch }] : [];
+          }
+          return ids.filter(isText).map((id): Command => ({ type: 'UpdateBookings', target: { id }, patch }));
+        }
+      }
+    },
+    finish: writeFinisher(table, returning, (n) => `UPDATE ${n}`),
+  };
+}
+
+function isText(v: Value): v is string {
+  return typeof v === 'string';
+}
+
+/** deltat's hold commit: `UPDATE holds SET booking_id = … [, label = …] WHERE id = …`. */
+function planHoldUpdate(
+  sets: readonly { col: ColumnDef; value: Compiled }[],
+  target: ReturnType<typeof writeTarget>,
+  def: TableDef,
+  returning: Projection | null,
+  params: ParamSlots,
+): WritePlan {
+  const names = new Set(sets.map((s) => s.col.name));
+  const allowed = new Set(['booking_id', 'label']);
+  if (!names.has('booking_id') || [...names].some((n) => !allowed.has(n)) || target.kind !== 'ids' || target.values.length !== 1) {
+    throw unsupported('holds change only by becoming a booking: UPDATE holds SET booking_id = … [, label = …] WHERE id = …', "Or INSERT INTO bookings (id, hold_id) VALUES (…), or DELETE the hold and place a new one.");
+  }
+  const holdId = target.values[0]!;
+  return {
+    kind: 'write',
+    params,
+    columns: returning?.columns ?? null,
+    build(env) {
+      const f: Fields = new Map();
+      for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+      const hid = holdId.eval([], env);
+      const bookingId = required(text(f, 'booking_id'), 'booking_id');
+      const label = text(f, 'label');
+      if (!isText(hid)) return [];
+      return [{ type: 'CreateBooking', booking: { id: bookingId, holdId: hid, ...(label !== undefined ? { label } : {}) } }];
+    },
+    finish(results, env) {
+      const rows = resultRows(results);
+      return { rows: returning === null ? [] : project(returning, rows.map((b) => bookingAsHoldRow(b as Booking, def)), env), tag: `UPDATE ${rows.length}` };
+    },
+  };
+}
+
+function bookingAsHoldRow(b: Booking, def: TableDef): Value[] {
+  const byName: Record<string, Value> = { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, expires_at: null, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId };
+  return def.columns.map((c) => byName[c.name] ?? null);
+}
+
+function resourcePatch(f: Fields): ResourcePatch {
+  const caps = capsOf(f);
+  return {
+    ...(f.has('parent_id') ? { parentId: text(f, 'parent_id') ?? null } : {}),
+    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
+    ...(f.has('capacity') ? { capacity: required(num(f, 'capacity'), 'capacity') } : {}),
+    ...(f.has('buffer_before') ? { bufferBeforeMs: required(num(f, 'buffer_before'), 'buffer_before') } : {}),
+    ...(f.has('buffer_after') ? { bufferAfterMs: required(num(f, 'buffer_after'), 'buffer_after') } : {}),
+    ...(caps !== undefined ? { capabilities: caps } : {}),
+  };
+}
+
+function rulePatch(f: Fields): RulePatch {
+  return {
+    ...(f.has('resource_id') ? { resourceId: required(text(f, 'resource_id'), 'resource_id') } : {}),
+    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
+    ...(f.has('end') ? { end: required(num(f, 'end'), 'end') } : {}),
+    ...(f.has('blocking') ? { blocking: required(f.get('blocking') as boolean | null, 'blocking') } : {}),
+    ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
+  };
+}
+
+function bookingPatch(f: Fields): BookingPatch {
+  if (f.has('hold_id')) throw unsupported('hold_id can only be given when a booking is inserted');
+  const caps = capsOf(f);
+  return {
+    ...(f.has('resource_id') ? { resourceId: required(text(f, 'resource_id'), 'resource_id') } : {}),
+    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
+    ...(f.has('end') ? { end: required(num(f, 'end'), 'end') } : {}),
+    ...(f.has('label') ? { label: text(f, 'label') ?? null } : {}),
+    ...(caps !== undefined ? { capabilities: caps } : {}),
+    ...(f.has('user_id') ? { userId: text(f, 'user_id') ?? null } : {}),
+    ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
+    ...(f.has('group_id') ? { groupId: text(f, 'group_id') ?? null } : {}),
+  };
+}
+
+function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
+  const { table, def } = writableTable(ast.from, 'delete from');
+  const target = writeTarget(ast.where, def, params, 'DELETE');
+  const returning = compileReturning(ast.returning, def, params);
+  return {
+    kind: 'write',
+    params,
+    columns: returning?.columns ?? null,
+    build(env) {
+      if (target.kind === 'group') {
+        const g = target.value.eval([], env);
+        return isText(g) ? [{ type: 'CancelBookings', target: { groupId: g } }] : [];
+      }
+      const ids = [...new Set(evalAll(target.values, env))].filter(isText);
+      return ids.map((id): Command => {
+        switch (table) {
+          case 'resources':
+            return { type: 'DeleteResource', id };
+          case 'rules':
+            return { type: 'DeleteRule', id };
+          case 'bookings':
+            return { type: 'CancelBookings', target: { id } };
+          case 'holds':
+            return { type: 'ReleaseHold', id };
+        }
+      });
+    },
+    finish: writeFinisher(table, returning, (n) => `DELETE ${n}`),
+  };
+}
+
+/** Row description entries for a plan's columns. */
+export function describeColumns(columns: readonly OutColumn[], formats: readonly number[]): {
+  name: string;
+  tableOid: number;
+  columnAttr: number;
+  typeOid: number;
+  typeSize: number;
+  typeMod: number;
+  format: 0 | 1;
+}[] {
+  return columns.map((c, i) => {
+    const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
+    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: typeOid[c.type], typeSize: c.type === 'int8' ? 8 : c.type === 'bool' ? 1 : c.type === 'int4' ? 4 : -1, typeMod: -1, format: f === 1 ? 1 : 0 };
+  });
+}
+
+export { formatValue };

@@ -1,0 +1,180 @@
+/**
+ * From statement text to a Plan, keeping the slow parser off the hot path: plans are cached by
+ * text (extended protocol) or by text with its literals lifted out as parameters (simple
+ * protocol), so statements that differ only in their values are parsed once.
+ */
+import { parse, type Statement } from 'pgsql-ast-parser';
+import { AllotError, SqlState } from '../errors.js';
+import { KNOWN_QUERIES, squash } from './catalog.js';
+import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
+import { liftLiterals, splitStatements, tokenize, type LiftedLiteral, type Token } from './lexer.js';
+import { planStatement, type Plan } from './plan.js';
+import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
+import { isUtility, parseUtility } from './utility.js';
+
+/** A bounded map from key to plan that forgets the least recently used. */
+export class PlanCache {
+  private readonly map = new Map<string, Plan>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxEntries: number) {}
+
+  get(key: string): Plan | undefined {
+    const p = this.map.get(key);
+    if (p === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Re-insert so Map order is least recently used first.
+    this.map.delete(key);
+    this.map.set(key, p);
+    return p;
+  }
+
+  set(key: string, plan: Plan): void {
+    this.map.set(key, plan);
+    while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** Longest statement text accepted. */
+export const MAX_STATEMENT_BYTES = 1 << 20;
+
+function parseOne(text: string): Statement {
+  let stmts: Statement[];
+  try {
+    stmts = parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const first = msg.split('\n').find((l) => l.trim().length > 0) ?? msg;
+    const near = /Unexpected \w+ token: "([^"]*)"/.exec(msg)?.[1];
+    throw new AllotError(SqlState.syntaxError, near !== undefined ? `syntax error at or near "${near}"` : `syntax error: ${first}`);
+  }
+  if (stmts.length !== 1) throw new AllotError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
+  return stmts[0]!;
+}
+
+const EMPTY: Plan = { kind: 'empty', params: new ParamSlots(), columns: null };
+
+function utilityPlan(tokens: readonly Token[]): Plan {
+  const utility = parseUtility(tokens);
+  const columns =
+    utility.type === 'show'
+      ? utility.name === 'all'
+        ? [
+            { name: 'name', type: 'text' as const, tableOid: 0, columnAttr: 0 },
+            { name: 'setting', type: 'text' as const, tableOid: 0, columnAttr: 0 },
+            { name: 'description', type: 'text' as const, tableOid: 0, columnAttr: 0 },
+          ]
+        : [{ name: utility.name, type: 'text' as const, tableOid: 0, columnAttr: 0 }]
+      : null;
+  return { kind: 'utility', params: new ParamSlots(), utility, columns };
+}
+
+function knownQuery(text: string): Plan | null {
+  const known = KNOWN_QUERIES.get(squash(text));
+  if (known === undefined) return null;
+  return {
+    kind: 'query',
+    params: new ParamSlots(),
+    columns: known.columns.map((c) => ({ name: c.name, type: c.type, tableOid: 0, columnAttr: 0 })),
+    run: () => known.rows(),
+  };
+}
+
+/** One statement of a simple-protocol Query, planned and with its lifted values. */
+export interface SimpleStatement {
+  readonly text: string;
+  readonly plan: Plan;
+  readonly values: readonly Value[];
+}
+
+/** Splits a simple-protocol string and plans each statement. */
+export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleStatement)[] {
+  if (Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
+    throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
+  }
+  // Statements are planned one at a time, as they run: an error in the third does not stop
+  // the first two, as in PostgreSQL.
+  return splitStatements(sql).map((s) => () => planSimple(s.text, s.tokens, cache));
+}
+
+function planSimple(text: string, tokens: Token[], cache: PlanCache): SimpleStatement {
+  if (tokens.length === 0) return { text, plan: EMPTY, values: [] };
+  if (isUtility(tokens)) return { text, plan: utilityPlan(tokens), values: [] };
+  const known = knownQuery(text);
+  if (known !== null) return { text, plan: known, values: [] };
+  if (tokens.some((t) => t.kind === 'param')) {
+    const p = tokens.find((t) => t.kind === 'param') as { index: number };
+    throw new AllotError('42P02', `there is no parameter $${p.index}`);
+  }
+  const { key, literals } = liftLiterals(text, tokens);
+  let plan = cache.get(key);
+  if (plan === undefined) {
+    const lifted = new Map(literals.map((l, i) => [i, l.kind] as const));
+    try {
+      plan = planStatement(parseOne(key.split('\u0000')[0]!), new ParamSlots([], lifted));
+      cache.set(key, plan);
+    } catch (e) {
+      if (!(e instanceof NeedsLiteral) && !(e instanceof AllotError && e.sqlstate === SqlState.syntaxError)) throw e;
+      // Lifting changed the meaning (ORDER BY 1) or the grammar: plan the text as written.
+      const fullKey = `\u0001${text}`;
+      plan = cache.get(fullKey);
+      if (plan === undefined) {
+        plan = planStatement(parseOne(text), new ParamSlots());
+        cache.set(fullKey, plan);
+      }
+      return { text, plan, values: [] };
+    }
+  }
+  return { text, plan, values: bindLifted(plan.params, literals) };
+}
+
+function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[]): Value[] {
+  return literals.map((l, i) => {
+    const d = slots.domains[i] ?? null;
+    if (d !== null) return coerce(l.text, d, `literal ${l.text}`);
+    return l.kind === 'integer' ? parseInt8(l.text) : l.text;
+  });
+}
+
+/** Plans the text of an extended-protocol Parse. */
+export function prepareExtended(sql: string, paramOids: readonly number[], cache: PlanCache): Plan {
+  if (Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
+    throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
+  }
+  const key = paramOids.length === 0 ? sql : `${paramOids.join(',')}\u0000${sql}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const statements = splitStatements(sql);
+  if (statements.length > 1) throw new AllotError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
+  const s = statements[0];
+  let plan: Plan;
+  if (s === undefined) plan = EMPTY;
+  else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
+  else plan = knownQuery(sql) ?? planStatement(parseOne(s.text), new ParamSlots(paramOids.map(typeOfOid)));
+  cache.set(key, plan);
+  return plan;
+}
+
+/** Reads Bind's parameter values as the plan's inferred types. */
+export function bindParams(slots: ParamSlots, raw: readonly ParamValue[]): Value[] {
+  const count = slots.count;
+  if (raw.length !== count) {
+    throw new AllotError(SqlState.protocolViolation, `bind message supplies ${raw.length} parameters, but prepared statement requires ${count}`);
+  }
+  return raw.map((v, i) => {
+    const domain = slots.domains[i] ?? null;
+    const declared: SqlType | null = slots.declared[i] ?? null;
+    const d = domain ?? (declared === 'int8' || declared === 'int4' || declared === 'int2' ? 'int' : declared === 'bool' ? 'bool' : declared === 'text[]' ? 'text[]' : null);
+    return coerce(v, d, `parameter $${i + 1}`);
+  });
+}
+
+export { tokenize };

@@ -1,0 +1,334 @@
+/**
+ * One client's session in a tenant: settings, the transaction block, LISTEN channels. It runs
+ * plans; it knows nothing of bytes or sockets.
+ *
+ * Transactions: outside a block every write statement commits on its own. Inside a block
+ * (BEGIN, or the implicit block of a multi-statement simple query) writes are decided against
+ * the committed state plus the block's own writes, but only kept in the session; COMMIT
+ * decides them again, for real, and fails with 40001 if they no longer decide the same way.
+ */
+import { monotonicFactory } from 'ulid';
+import type { ExecOutcome } from '../engine/engine.js';
+import type { Command, Effect } from '../engine/types.js';
+import { AllotError, SqlState } from '../errors.js';
+import type { Listener } from '../notify/hub.js';
+import type { EvalEnv, SessionView } from '../sql/expr.js';
+import type { OutColumn, Plan, ReadContext } from '../sql/plan.js';
+import { DEFAULT_SETTINGS, REPORTED, validateSetting } from '../sql/settings.js';
+import type { Value } from '../sql/types.js';
+import type { Utility } from '../sql/utility.js';
+import type { Tenant } from './tenant.js';
+
+export type StatementOutcome =
+  | { readonly kind: 'rows'; readonly columns: readonly OutColumn[]; readonly rows: Value[][]; readonly tag: string }
+  | { readonly kind: 'command'; readonly tag: string }
+  | { readonly kind: 'empty' };
+
+export interface Notice {
+  readonly severity: 'WARNING' | 'NOTICE';
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Channels one session may listen to at once. */
+export const MAX_LISTEN_CHANNELS = 1_000;
+
+const newUlid = monotonicFactory();
+
+type TxState = 'idle' | 'block' | 'failed';
+
+export class Session implements SessionView {
+  readonly database: string;
+  readonly user: string;
+  readonly pid: number;
+  private readonly settings = new Map<string, string>();
+  private readonly localSettings = new Map<string, string>();
+  private readonly changedReported = new Map<string, string>();
+  private readonly notices: Notice[] = [];
+  private tx: TxState = 'idle';
+  /** True while the block is the implicit one of a multi-statement query. */
+  private implicit = false;
+  private txCommands: Command[] = [];
+  private txEffects: readonly Effect[] = [];
+  private pendingNotifies: { channel: string; payload: string }[] = [];
+  private readonly channels = new Set<string>();
+
+  constructor(
+    readonly tenant: Tenant,
+    opts: { user: string; pid: number; applicationName?: string },
+    private readonly listener: Listener,
+  ) {
+    this.database = tenant.name;
+    this.user = opts.user;
+    this.pid = opts.pid;
+    for (const [k, v] of DEFAULT_SETTINGS) this.settings.set(k, v);
+    this.settings.set('session_authorization', opts.user);
+    if (opts.applicationName !== undefined) this.settings.set('application_name', opts.applicationName);
+  }
+
+  // ---- SessionView ----------------------------------------------------------------------
+
+  setting(name: string): string | undefined {
+    return this.localSettings.get(name) ?? this.settings.get(name);
+  }
+
+  setSetting(name: string, value: string): void {
+    const v = validateSetting(name, value);
+    this.settings.set(name, v);
+    const reported = REPORTED.get(name);
+    if (reported !== undefined) this.changedReported.set(reported, v);
+  }
+
+  notify(channel: string, payload: string): void {
+    if (this.tx === 'idle') this.tenant.hub.publish(channel, payload);
+    else this.pendingNotifies.push({ channel, payload });
+  }
+
+  // ---- state for the wire layer -----------------------------------------------------------
+
+  /** ReadyForQuery's status: idle, in a block, or in a failed block. */
+  get status(): 'I' | 'T' | 'E' {
+    if (this.tx === 'idle' || this.implicit) return 'I';
+    return this.tx === 'block' ? 'T' : 'E';
+  }
+
+  /** Settings changed since last asked, as ParameterStatus names. */
+  drainParameterChanges(): [string, string][] {
+    const out = [...this.changedReported.entries()];
+    this.changedReported.clear();
+    return out;
+  }
+
+  drainNotices(): Notice[] {
+    return this.notices.splice(0);
+  }
+
+  /** Runs the statements of one simple-protocol Query as one implicit block, as PostgreSQL does. */
+  beginImplicit(): void {
+    if (this.tx === 'idle') {
+      this.tx = 'block';
+      this.implicit = true;
+      this.txCommands = [];
+      this.txEffects = [];
+    }
+  }
+
+  /** Ends a simple query's implicit block: commits it, or drops it after an error. */
+  async endImplicit(failed: boolean): Promise<void> {
+    if (!this.implicit) return;
+    if (failed || this.tx === 'failed') {
+      this.resetTx();
+      return;
+    }
+    await this.commitBlock();
+  }
+
+  /** A statement failed: inside an explicit block the block is now aborted. */
+  fail(): void {
+    if (this.tx === 'block' && !this.implicit) this.tx = 'failed';
+    else if (this.implicit) this.tx = 'failed';
+  }
+
+  close(): void {
+    this.tenant.hub.unlistenAll(this.listener);
+    this.channels.clear();
+    this.resetTx();
+  }
+
+  // ---- running plans --------------------------------------------------------------------
+
+  private env(values: readonly Value[]): EvalEnv {
+    return { params: values, session: this };
+  }
+
+  async run(plan: Plan, values: readonly Value[]): Promise<StatementOutcome> {
+    if (this.tx === 'failed' && !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit'))) {
+      throw new AllotError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    switch (plan.kind) {
+      case 'empty':
+        return { kind: 'empty' };
+      case 'utility': {
+        const out = await this.utility(plan.utility);
+        return out.kind === 'rows' && plan.columns !== null ? { ...out, columns: plan.columns } : out;
+      }
+      case 'query': {
+        const env = this.env(values);
+        const rows = this.read((read) => plan.run(read, env));
+        return { kind: 'rows', columns: plan.columns, rows, tag: `SELECT ${rows.length}` };
+      }
+      case 'write': {
+        const env = this.env(values);
+        const commands = plan.build(env, newUlid);
+        const results = await this.write(commands);
+        const { rows, tag } = plan.finish(results.results, env);
+        return plan.columns === null ? { kind: 'command', tag } : { kind: 'rows', columns: plan.columns, rows, tag };
+      }
+    }
+  }
+
+  /** Reads see the committed state, plus this block's own writes inside a block. */
+  private read<T>(fn: (read: ReadContext) => T): T {
+    const engine = this.tenant.engine;
+    const now = this.tenant.now();
+    if (this.tx !== 'block' || this.txCommands.length === 0) return fn({ engine, now });
+    return engine.dryRun(this.txCommands, now, () => fn({ engine, now }));
+  }
+
+  private async write(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
+    if (commands.length === 0) return { results: [] };
+    if (this.tx === 'idle') return this.tenant.commit(commands);
+    const all = [...this.txCommands, ...commands];
+    const engine = this.tenant.engine;
+    let results: ExecOutcome['results'] = [];
+    let effects: readonly Effect[] = [];
+    engine.dryRun(all, this.tenant.now(), (outcome) => {
+      results = outcome.results.slice(this.txCommands.length);
+      effects = outcome.effects;
+    });
+    this.txCommands = all;
+    this.txEffects = effects;
+    return { results };
+  }
+
+  private async commitBlock(): Promise<void> {
+    const commands = this.txCommands;
+    const expected = JSON.stringify(this.txEffects);
+    const notifies = this.pendingNotifies;
+    this.resetTx();
+    if (commands.length > 0) {
+      try {
+        await this.tenant.commit(commands, (outcome) => {
+          if (JSON.stringify(outcome.effects) !== expected) {
+            throw new AllotError(SqlState.serializationFailure, 'could not serialize access: another session changed what this transaction read or wrote');
+          }
+        });
+      } catch (err) {
+        if (err instanceof AllotError && err.sqlstate !== SqlState.serializationFailure) {
+          throw new AllotError(SqlState.serializationFailure, `the transaction no longer fits and was rolled back: ${err.message}`, {
+            ...(err.detail !== undefined ? { detail: err.detail } : {}),
+            hint: 'Another session committed first. Run the transaction again.',
+          });
+        }
+        throw err;
+      }
+    }
+    for (const n of notifies) this.tenant.hub.publish(n.channel, n.payload);
+  }
+
+  private resetTx(): void {
+    this.tx = 'idle';
+    this.implicit = false;
+    this.txCommands = [];
+    this.txEffects = [];
+    this.pendingNotifies = [];
+    this.localSettings.clear();
+  }
+
+  private async utility(u: Utility): Promise<StatementOutcome> {
+    switch (u.type) {
+      case 'begin':
+        if (this.tx !== 'idle' && !this.implicit) {
+          this.notices.push({ severity: 'WARNING', code: SqlState.activeSqlTransaction, message: 'there is already a transaction in progress' });
+        } else if (this.implicit) {
+          this.implicit = false;
+        } else {
+          this.tx = 'block';
+          this.txCommands = [];
+          this.txEffects = [];
+        }
+        return { kind: 'command', tag: 'BEGIN' };
+      case 'commit': {
+        if (this.tx === 'idle') {
+          this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
+          return { kind: 'command', tag: 'COMMIT' };
+        }
+        if (this.tx === 'failed') {
+          this.resetTx();
+          return { kind: 'command', tag: 'ROLLBACK' };
+        }
+        await this.commitBlock();
+        return { kind: 'command', tag: 'COMMIT' };
+      }
+      case 'rollback':
+        if (this.tx === 'idle') this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
+        this.resetTx();
+        return { kind: 'command', tag: 'ROLLBACK' };
+      case 'set':
+        if (u.value === null) this.reset(u.name);
+        else if (u.local) {
+          if (this.tx === 'idle') {
+            this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'SET LOCAL can only be used in transaction blocks' });
+          } else this.localSettings.set(u.name, validateSetting(u.name, u.value));
+        } else this.setSetting(u.name, u.value);
+        return { kind: 'command', tag: 'SET' };
+      case 'setIgnored':
+        return { kind: 'command', tag: 'SET' };
+      case 'show': {
+        if (u.name === 'all') {
+          const rows = [...this.settings.keys()].sort().map((k): Value[] => [k, this.setting(k) ?? '', '']);
+          return { kind: 'rows', columns: [], rows, tag: 'SHOW' };
+        }
+        const v = this.setting(u.name);
+        if (v === undefined) throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${u.name}"`);
+        return { kind: 'rows', columns: [], rows: [[v]], tag: 'SHOW' };
+      }
+      case 'reset':
+        if (u.name === 'all') for (const k of [...this.settings.keys()]) this.reset(k);
+        else this.reset(u.name);
+        return { kind: 'command', tag: 'RESET' };
+      case 'listen': {
+        if (!this.channels.has(u.channel) && this.channels.size >= MAX_LISTEN_CHANNELS) {
+          throw new AllotError(SqlState.programLimitExceeded, `this session already listens on ${MAX_LISTEN_CHANNELS} channels, the limit`, { hint: 'UNLISTEN some, or use allot_events for everything.' });
+        }
+        this.channels.add(u.channel);
+        this.tenant.hub.listen(this.listener, u.channel);
+        return { kind: 'command', tag: 'LISTEN' };
+      }
+      case 'unlisten':
+        if (u.channel === null) {
+          this.tenant.hub.unlistenAll(this.listener);
+          this.channels.clear();
+        } else {
+          this.tenant.hub.unlisten(this.listener, u.channel);
+          this.channels.delete(u.channel);
+        }
+        return { kind: 'command', tag: 'UNLISTEN' };
+      case 'notify':
+        this.notify(u.channel, u.payload);
+        return { kind: 'command', tag: 'NOTIFY' };
+      case 'discard':
+        this.tenant.hub.unlistenAll(this.listener);
+        this.channels.clear();
+        for (const k of [...this.settings.keys()]) this.reset(k);
+        return { kind: 'command', tag: 'DISCARD ALL' };
+      case 'deallocate':
+        // Prepared statements live in the connection; it handles DEALLOCATE before us.
+        return { kind: 'command', tag: 'DEALLOCATE' };
+    }
+  }
+
+  private reset(name: string): void {
+    const def = DEFAULT_SETTINGS.get(name) ?? (name === 'session_authorization' ? this.user : undefined);
+    if (def === undefined) {
+      if (name.includes('.')) {
+        this.settings.delete(name);
+        return;
+      }
+      throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
+    }
+    if (this.settings.get(name) === def) return;
+    this.settings.set(name, def);
+    const reported = REPORTED.get(name);
+    if (reported !== undefined) this.changedReported.set(reported, def);
+  }
+
+  /** Channels this session listens on. */
+  get listening(): ReadonlySet<string> {
+    return this.channels;
+  }
+}
+
+export function isOutcomeWithRows(o: StatementOutcome): o is Extract<StatementOutcome, { kind: 'rows' }> {
+  return o.kind === 'rows';
+}

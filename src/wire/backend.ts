@@ -1,0 +1,348 @@
+import { AllotError, SqlState } from '../errors.js';
+import { WireSqlState } from './protocol-error.js';
+
+/**
+ * Building what the server sends. Every message function appends to one OutBuffer so a whole reply
+ * leaves in a single socket write (see DEPENDENCIES.md: Nagle plus delayed ACK otherwise).
+ */
+
+export const OutBufferLimits = {
+  /** Capacity a fresh buffer starts with; most replies fit. */
+  initialBytes: 16 * 1024,
+  /** Largest capacity kept across take(); a buffer grown past it is dropped once taken. */
+  retainBytes: 1024 * 1024,
+  /** Largest reply one buffer will hold: past it, writing throws 54000 instead of exhausting memory. */
+  maxBytes: 256 * 1024 * 1024,
+} as const;
+
+/** Below this length, reserve 3 bytes per UTF-16 unit instead of scanning a string twice. */
+const UTF8_EXACT_LENGTH_FROM = 4096;
+/** Counts on the wire are int16. */
+const MAX_INT16 = 0x7fff;
+const MAX_INT32 = 0x7fffffff;
+const NO_FRAME = -1;
+
+export class OutBuffer {
+  private buf: Buffer;
+  private pos = 0;
+  private frameStart = NO_FRAME;
+
+  constructor(
+    private readonly initialBytes: number = OutBufferLimits.initialBytes,
+    private readonly maxBytes: number = OutBufferLimits.maxBytes,
+  ) {
+    // Message lengths are int32, so no buffer may outgrow what one can say.
+    if (!Number.isInteger(initialBytes) || !Number.isInteger(maxBytes) || initialBytes < 1 || initialBytes > maxBytes || maxBytes > MAX_INT32) {
+      throw new RangeError(`OutBuffer needs 1 <= initialBytes (${initialBytes}) <= maxBytes (${maxBytes}) <= ${MAX_INT32}`);
+    }
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /**
+   * Everything written, as a Buffer nothing will overwrite. A reply filling half the capacity or
+   * more takes the buffer itself (no copy) and a fresh one starts; a smaller one is copied out so
+   * the capacity is reused.
+   */
+  take(): Buffer {
+    if (this.frameStart !== NO_FRAME) throw new Error('OutBuffer.take() inside an open message');
+    const n = this.pos;
+    this.pos = 0;
+    if (n * 2 >= this.buf.length) {
+      const whole = this.buf.subarray(0, n);
+      this.buf = Buffer.allocUnsafe(this.initialBytes);
+      return whole;
+    }
+    const copy = Buffer.allocUnsafe(n);
+    this.buf.copy(copy, 0, 0, n);
+    if (this.buf.length > OutBufferLimits.retainBytes) this.buf = Buffer.allocUnsafe(this.initialBytes);
+    return copy;
+  }
+
+  /**
+   * Drops what was written after `length` (a value of `this.length` noted earlier), including a
+   * half-written message left by a throw.
+   */
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.pos) throw new RangeError(`cannot truncate ${this.pos} bytes to ${length}`);
+    this.pos = length;
+    if (this.frameStart >= length) this.frameStart = NO_FRAME;
+  }
+
+  byte(n: number): this {
+    this.ensure(1);
+    this.buf.writeUInt8(n, this.pos);
+    this.pos += 1;
+    return this;
+  }
+
+  int16(n: number): this {
+    this.ensure(2);
+    this.buf.writeInt16BE(n, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  int32(n: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  /** OIDs are unsigned 32-bit. */
+  uint32(n: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  /** A NUL-terminated UTF-8 string; an embedded NUL would end it early and shift the frame. */
+  cstring(s: string): this {
+    if (s.includes('\0')) {
+      throw new AllotError(WireSqlState.characterNotInRepertoire, 'a NUL character cannot be sent in a protocol string');
+    }
+    this.utf8(s);
+    return this.byte(0);
+  }
+
+  /** A string's UTF-8 bytes, unterminated. */
+  utf8(s: string): this {
+    this.ensureUtf8(0, s);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
+  }
+
+  /** A string's UTF-8 bytes after their int32 length, encoding the string once. */
+  int32PrefixedUtf8(s: string): this {
+    this.ensureUtf8(4, s);
+    const written = this.buf.write(s, this.pos + 4, 'utf8');
+    this.buf.writeInt32BE(written, this.pos);
+    this.pos += 4 + written;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  /** Starts a message: its type byte and a length that end() fills in. */
+  begin(code: string): this {
+    if (this.frameStart !== NO_FRAME) throw new Error(`OutBuffer.begin('${code}') inside an open message`);
+    this.ensure(5);
+    this.frameStart = this.pos;
+    this.buf[this.pos] = code.charCodeAt(0);
+    this.pos += 5;
+    return this;
+  }
+
+  end(): this {
+    if (this.frameStart === NO_FRAME) throw new Error('OutBuffer.end() without begin()');
+    this.buf.writeInt32BE(this.pos - this.frameStart - 1, this.frameStart + 1);
+    this.frameStart = NO_FRAME;
+    return this;
+  }
+
+  /**
+   * Room for `extra` bytes and a string's UTF-8: 3 bytes per UTF-16 unit saves scanning short
+   * strings twice, but must not trip the limit when the exact size would fit.
+   */
+  private ensureUtf8(extra: number, s: string): void {
+    const bound = s.length < UTF8_EXACT_LENGTH_FROM ? s.length * 3 : Buffer.byteLength(s);
+    this.ensure(extra + (this.pos + extra + bound <= this.maxBytes ? bound : Buffer.byteLength(s)));
+  }
+
+  private ensure(n: number): void {
+    const needed = this.pos + n;
+    if (needed <= this.buf.length) return;
+    if (needed > this.maxBytes) {
+      throw new AllotError(SqlState.programLimitExceeded, `reply of ${needed} bytes exceeds the limit of ${this.maxBytes}`);
+    }
+    const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buf.length * 2)));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication and startup.
+
+const AuthCode = {
+  Ok: 0,
+  CleartextPassword: 3,
+  SASL: 10,
+  SASLContinue: 11,
+  SASLFinal: 12,
+} as const;
+
+export function authenticationOk(out: OutBuffer): void {
+  out.begin('R').int32(AuthCode.Ok).end();
+}
+
+export function authenticationCleartextPassword(out: OutBuffer): void {
+  out.begin('R').int32(AuthCode.CleartextPassword).end();
+}
+
+export function authenticationSASL(out: OutBuffer, mechanisms: readonly string[]): void {
+  out.begin('R').int32(AuthCode.SASL);
+  for (const m of mechanisms) out.cstring(m);
+  out.byte(0).end();
+}
+
+export function authenticationSASLContinue(out: OutBuffer, data: string): void {
+  out.begin('R').int32(AuthCode.SASLContinue).utf8(data).end();
+}
+
+export function authenticationSASLFinal(out: OutBuffer, data: string): void {
+  out.begin('R').int32(AuthCode.SASLFinal).utf8(data).end();
+}
+
+export function parameterStatus(out: OutBuffer, name: string, value: string): void {
+  out.begin('S').cstring(name).cstring(value).end();
+}
+
+export function backendKeyData(out: OutBuffer, pid: number, secret: number): void {
+  out.begin('K').int32(pid).int32(secret).end();
+}
+
+/** Answers SSLRequest/GSSENCRequest: a single unframed byte. */
+export function sslResponse(out: OutBuffer, answer: 'N' | 'S'): void {
+  out.byte(answer.charCodeAt(0));
+}
+
+/** Protocol minor versions and `_pq_.` options we do not support, sent before authentication. */
+export function negotiateProtocolVersion(out: OutBuffer, newestMinor: number, unrecognized: readonly string[]): void {
+  out.begin('v').int32(newestMinor).int32(unrecognized.length);
+  for (const option of unrecognized) out.cstring(option);
+  out.end();
+}
+
+export function readyForQuery(out: OutBuffer, status: 'I' | 'T' | 'E'): void {
+  out.begin('Z').byte(status.charCodeAt(0)).end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+export type FieldDescription = {
+  name: string;
+  tableOid: number;
+  columnAttr: number;
+  typeOid: number;
+  typeSize: number;
+  typeMod: number;
+  format: 0 | 1;
+};
+
+export function rowDescription(out: OutBuffer, fields: readonly FieldDescription[]): void {
+  out.begin('T').int16(count16(fields.length, 'columns'));
+  for (const f of fields) {
+    out.cstring(f.name).uint32(f.tableOid).int16(f.columnAttr).uint32(f.typeOid).int16(f.typeSize).int32(f.typeMod).int16(f.format);
+  }
+  out.end();
+}
+
+/** Strings go out as UTF-8, Buffers as they are, null as length -1. */
+export function dataRow(out: OutBuffer, values: readonly (Buffer | string | null)[]): void {
+  out.begin('D').int16(count16(values.length, 'columns'));
+  for (const v of values) {
+    if (v === null) {
+      out.int32(-1);
+    } else if (typeof v === 'string') {
+      out.int32PrefixedUtf8(v);
+    } else {
+      out.int32(v.length).bytes(v);
+    }
+  }
+  out.end();
+}
+
+export function commandComplete(out: OutBuffer, tag: string): void {
+  out.begin('C').cstring(tag).end();
+}
+
+export function emptyQueryResponse(out: OutBuffer): void {
+  out.begin('I').end();
+}
+
+export function parameterDescription(out: OutBuffer, oids: readonly number[]): void {
+  out.begin('t').int16(count16(oids.length, 'parameters'));
+  for (const oid of oids) out.uint32(oid);
+  out.end();
+}
+
+export function parseComplete(out: OutBuffer): void {
+  out.begin('1').end();
+}
+
+export function bindComplete(out: OutBuffer): void {
+  out.begin('2').end();
+}
+
+export function closeComplete(out: OutBuffer): void {
+  out.begin('3').end();
+}
+
+export function noData(out: OutBuffer): void {
+  out.begin('n').end();
+}
+
+export function portalSuspended(out: OutBuffer): void {
+  out.begin('s').end();
+}
+
+export function notificationResponse(out: OutBuffer, pid: number, channel: string, payload: string): void {
+  out.begin('A').int32(pid).cstring(channel).cstring(payload).end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and notices.
+
+export type ErrorFields = {
+  severity: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'INFO' | 'LOG';
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based character position in the query text. */
+  position?: number;
+};
+
+export function errorResponse(out: OutBuffer, fields: ErrorFields): void {
+  noticeOrError(out, 'E', fields);
+}
+
+export function noticeResponse(out: OutBuffer, fields: ErrorFields): void {
+  noticeOrError(out, 'N', fields);
+}
+
+function noticeOrError(out: OutBuffer, code: 'E' | 'N', f: ErrorFields): void {
+  out.begin(code);
+  field(out, 'S', f.severity);
+  field(out, 'V', f.severity);
+  field(out, 'C', f.code);
+  field(out, 'M', f.message);
+  if (f.detail !== undefined) field(out, 'D', f.detail);
+  if (f.hint !== undefined) field(out, 'H', f.hint);
+  if (f.position !== undefined) field(out, 'P', String(f.position));
+  out.byte(0).end();
+}
+
+/** An error must always be deliverable, so a NUL in its text (echoed input) is replaced, not thrown. */
+function field(out: OutBuffer, type: string, value: string): void {
+  out.byte(type.charCodeAt(0)).cstring(value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function count16(n: number, what: string): number {
+  if (n > MAX_INT16) throw new AllotError(SqlState.programLimitExceeded, `${n} ${what} exceed the protocol limit of ${MAX_INT16}`);
+  return n;
+}

@@ -1,0 +1,240 @@
+import { AllotError, SqlState } from '../errors.js';
+import { BodyReader, utf8 } from './body-reader.js';
+import { ProtocolError, WireSqlState } from './protocol-error.js';
+
+/**
+ * Binary format (format code 1) of the types allot uses, laid out as PostgreSQL's *send/*recv
+ * functions do. Decoded values come back as their text form ('42', 't', arrays as arrays of element
+ * text) so the SQL layer has a single path for text and binary parameters.
+ */
+
+export const TypeOid = {
+  bool: 16,
+  name: 19,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  oid: 26,
+  textArray: 1009,
+  varcharArray: 1015,
+  int8Array: 1016,
+  varchar: 1043,
+} as const;
+
+const ELEMENT_OF: ReadonlyMap<number, number> = new Map([
+  [TypeOid.textArray, TypeOid.text],
+  [TypeOid.varcharArray, TypeOid.varchar],
+  [TypeOid.int8Array, TypeOid.int8],
+]);
+
+/** PostgreSQL's NAMEDATALEN - 1: the longest identifier in bytes. */
+const MAX_NAME_BYTES = 63;
+/** PostgreSQL's MAXDIM: more dimensions is not an array at all; fewer but > 1 is unsupported here. */
+const MAX_ARRAY_DIMENSIONS = 6;
+/** Array header: ndim, flags, element oid; then size and lower bound per dimension. */
+const ARRAY_HEADER_BYTES = 12;
+const ARRAY_DIMENSION_BYTES = 8;
+const NULL_LENGTH = -1;
+
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+export type BinaryValue = string | number | boolean | readonly (string | null)[];
+
+export function decodeBinaryParam(typeOid: number, data: Buffer): string | (string | null)[] {
+  const element = ELEMENT_OF.get(typeOid);
+  return element === undefined ? decodeScalar(typeOid, data) : decodeArray(element, data);
+}
+
+export function encodeBinary(typeOid: number, value: BinaryValue): Buffer {
+  const element = ELEMENT_OF.get(typeOid);
+  if (element === undefined) return encodeScalar(typeOid, value);
+  if (!isArray(value)) throw mismatch(typeOid, value);
+  return encodeArray(element, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding.
+
+function decodeScalar(oid: number, data: Buffer): string {
+  switch (oid) {
+    case TypeOid.int8:
+      return fixed(data, 8, 'bigint').readBigInt64BE(0).toString();
+    case TypeOid.int4:
+      return String(fixed(data, 4, 'integer').readInt32BE(0));
+    case TypeOid.int2:
+      return String(fixed(data, 2, 'smallint').readInt16BE(0));
+    case TypeOid.oid:
+      return String(fixed(data, 4, 'oid').readUInt32BE(0));
+    case TypeOid.bool:
+      // boolrecv takes any non-zero byte as true.
+      return fixed(data, 1, 'boolean')[0] !== 0 ? 't' : 'f';
+    case TypeOid.text:
+    case TypeOid.varchar:
+      return text(data);
+    case TypeOid.name:
+      if (data.length > MAX_NAME_BYTES) {
+        throw new ProtocolError(`identifier of ${data.length} bytes exceeds the limit of ${MAX_NAME_BYTES}`, '42622');
+      }
+      return text(data);
+    default:
+      throw new ProtocolError(`no binary input function available for type oid ${oid}`, SqlState.undefinedFunction);
+  }
+}
+
+function fixed(data: Buffer, bytes: number, typeName: string): Buffer {
+  if (data.length !== bytes) {
+    throw new ProtocolError(
+      `incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${data.length}`,
+      WireSqlState.invalidBinaryRepresentation,
+    );
+  }
+  return data;
+}
+
+/** PostgreSQL text cannot hold NUL, and must be valid in the server encoding (UTF-8). */
+function text(data: Buffer): string {
+  if (data.includes(0)) {
+    throw new ProtocolError('invalid byte sequence for encoding "UTF8": 0x00', WireSqlState.characterNotInRepertoire);
+  }
+  return utf8(data);
+}
+
+function decodeArray(element: number, data: Buffer): (string | null)[] {
+  const r = new BodyReader(data, 'binary array', WireSqlState.invalidBinaryRepresentation);
+  const ndim = r.int32();
+  const flags = r.int32();
+  const elementOid = r.uint32();
+  if (ndim < 0 || ndim > MAX_ARRAY_DIMENSIONS) throw invalidArray(`invalid number of dimensions: ${ndim}`);
+  if (flags !== 0 && flags !== 1) throw invalidArray('invalid array flags');
+  if (elementOid !== element) {
+    throw new ProtocolError(`binary data has array element type ${elementOid} instead of expected ${element}`, SqlState.datatypeMismatch);
+  }
+  if (ndim === 0) {
+    r.end();
+    return [];
+  }
+  if (ndim > 1) throw new ProtocolError('multidimensional arrays are not supported', SqlState.featureNotSupported);
+  const size = r.int32();
+  r.int32(); // lower bound: a JS array has none, and any bound holds the same elements
+  // Every element takes at least its int32 length, so a size the data cannot hold is a lie.
+  if (size < 0 || size * 4 > r.remaining) throw r.malformed();
+  const values = new Array<string | null>(size);
+  for (let i = 0; i < size; i++) {
+    const length = r.int32();
+    if (length < NULL_LENGTH) throw r.malformed();
+    values[i] = length === NULL_LENGTH ? null : decodeScalar(element, r.bytes(length));
+  }
+  r.end();
+  return values;
+}
+
+function invalidArray(message: string): ProtocolError {
+  return new ProtocolError(message, WireSqlState.invalidBinaryRepresentation);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding.
+
+function encodeScalar(oid: number, value: BinaryValue): Buffer {
+  switch (oid) {
+    case TypeOid.int8: {
+      const b = Buffer.allocUnsafe(8);
+      b.writeBigInt64BE(integer(value, oid, INT8_MIN, INT8_MAX));
+      return b;
+    }
+    case TypeOid.int4: {
+      const b = Buffer.allocUnsafe(4);
+      b.writeInt32BE(Number(integer(value, oid, -(2n ** 31n), 2n ** 31n - 1n)));
+      return b;
+    }
+    case TypeOid.int2: {
+      const b = Buffer.allocUnsafe(2);
+      b.writeInt16BE(Number(integer(value, oid, -(2n ** 15n), 2n ** 15n - 1n)));
+      return b;
+    }
+    case TypeOid.oid: {
+      const b = Buffer.allocUnsafe(4);
+      b.writeUInt32BE(Number(integer(value, oid, 0n, 2n ** 32n - 1n)));
+      return b;
+    }
+    case TypeOid.bool:
+      return Buffer.of(boolean(value, oid) ? 1 : 0);
+    case TypeOid.text:
+    case TypeOid.varchar:
+    case TypeOid.name:
+      if (typeof value !== 'string' && typeof value !== 'number') throw mismatch(oid, value);
+      return Buffer.from(String(value), 'utf8');
+    default:
+      throw new AllotError(SqlState.undefinedFunction, `no binary output function available for type oid ${oid}`);
+  }
+}
+
+/** An integer from a safe JS integer or a decimal string (whose precision a number would lose). */
+function integer(value: BinaryValue, oid: number, min: bigint, max: bigint): bigint {
+  let n: bigint;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new AllotError(SqlState.invalidTextRepresentation, `${value} is not an integer`);
+    if (!Number.isSafeInteger(value)) {
+      throw new AllotError(SqlState.numericValueOutOfRange, `${value} is not a safe integer; pass it as a decimal string`);
+    }
+    n = BigInt(value);
+  } else if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (!/^[+-]?\d+$/.test(trimmed)) {
+      throw new AllotError(SqlState.invalidTextRepresentation, `invalid input syntax for an integer: "${value}"`);
+    }
+    n = BigInt(trimmed);
+  } else {
+    throw mismatch(oid, value);
+  }
+  if (n < min || n > max) throw new AllotError(SqlState.numericValueOutOfRange, `value "${value}" is out of range for type oid ${oid}`);
+  return n;
+}
+
+function boolean(value: BinaryValue, oid: number): boolean {
+  switch (value) {
+    case true:
+    case 't':
+    case 'true':
+      return true;
+    case false:
+    case 'f':
+    case 'false':
+      return false;
+    default:
+      throw mismatch(oid, value);
+  }
+}
+
+function encodeArray(element: number, values: readonly (string | null)[]): Buffer {
+  const encoded = values.map((v) => (v === null ? null : encodeScalar(element, v)));
+  let bytes = ARRAY_HEADER_BYTES + (values.length > 0 ? ARRAY_DIMENSION_BYTES : 0);
+  for (const e of encoded) bytes += 4 + (e?.length ?? 0);
+  const b = Buffer.allocUnsafe(bytes);
+  let at = b.writeInt32BE(values.length > 0 ? 1 : 0, 0);
+  at = b.writeInt32BE(encoded.includes(null) ? 1 : 0, at);
+  at = b.writeUInt32BE(element, at);
+  if (values.length > 0) {
+    at = b.writeInt32BE(values.length, at);
+    at = b.writeInt32BE(1, at); // lower bound
+  }
+  for (const e of encoded) {
+    at = b.writeInt32BE(e === null ? NULL_LENGTH : e.length, at);
+    if (e !== null) at += e.copy(b, at);
+  }
+  return b;
+}
+
+function isArray(value: BinaryValue): value is readonly (string | null)[] {
+  return Array.isArray(value);
+}
+
+function mismatch(oid: number, value: BinaryValue): AllotError {
+  return new AllotError(SqlState.datatypeMismatch, `cannot encode ${describe(value)} as type oid ${oid}`);
+}
+
+function describe(value: BinaryValue): string {
+  return isArray(value) ? 'an array' : `${typeof value} ${JSON.stringify(value)}`;
+}

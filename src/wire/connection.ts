@@ -1,0 +1,666 @@
+/**
+ * One client connection: the protocol state machine of PostgreSQL 3.0 on top of the byte-level
+ * codec. Startup (SSL/GSSENC negotiation, cancel requests), authentication, then simple and
+ * extended queries handed to the session. Every reply is written in one piece, notifications
+ * go out while the connection is idle, and nothing a client sends can crash the server.
+ */
+import { randomInt, timingSafeEqual, createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import { AllotError, SqlState } from '../errors.js';
+import type { Listener } from '../notify/hub.js';
+import { describeColumns, type OutColumn, type Plan } from '../sql/plan.js';
+import { bindParams, prepareExtended, prepareSimple, type PlanCache } from '../sql/prepare.js';
+import { SERVER_VERSION } from '../sql/settings.js';
+import { formatValue, typeOid, type ParamValue, type Value } from '../sql/types.js';
+import { Session, type StatementOutcome } from '../tenant/session.js';
+import type { Tenant } from '../tenant/tenant.js';
+import * as B from './backend.js';
+import { decodeBinaryParam, encodeBinary } from './binary.js';
+import { decodeMessage, decodeStartup, FrameReader, parsePassword, parseSaslInitialResponse, parseSaslResponse, ProtocolError, type FrontendMessage, type StartupPacket } from './frontend.js';
+import { ScramSession, type ScramCredentials } from './scram.js';
+
+/** What a connection needs from the server around it. */
+export interface ConnectionHost {
+  readonly log: Logger;
+  readonly cache: PlanCache;
+  readonly authMethod: 'scram-sha-256' | 'password';
+  readonly maxMessageBytes: number;
+  readonly startupTimeoutMs: number;
+  readonly tls: SecureContext | null;
+  /** The tenant for a database name; throws AllotError (FATAL) when it cannot be had. */
+  tenant(database: string): Tenant;
+  /** Credentials of a database: SCRAM verifier and the password (for cleartext auth). */
+  credentials(database: string): { scram: ScramCredentials; password: string };
+  /** Whether one more session may start; the caller counts it from then on. */
+  admit(conn: Connection): boolean;
+  release(conn: Connection): void;
+  cancel(pid: number, secret: number): void;
+}
+
+/** Notifications queued for one connection before it is cut off as too slow. */
+export const MAX_PENDING_NOTIFICATIONS = 10_000;
+/** Bytes waiting in the socket before a listener is cut off as too slow. */
+export const MAX_SOCKET_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** Output gathered before it is written even mid-reply (large results). */
+const FLUSH_THRESHOLD_BYTES = 64 * 1024;
+/** Prepared statements and portals one connection may hold. */
+export const MAX_PREPARED_STATEMENTS = 10_000;
+
+interface Prepared {
+  readonly plan: Plan;
+  readonly paramOids: readonly number[];
+}
+
+interface Portal {
+  readonly plan: Plan;
+  readonly values: readonly Value[];
+  readonly formats: readonly number[];
+  /** Rows left after a PortalSuspended. */
+  rest: { rows: Value[][]; tag: string } | null;
+  done: boolean;
+}
+
+let nextPid = 1000 + randomInt(1000);
+
+type State = 'startup' | 'sasl-first' | 'sasl-final' | 'password' | 'ready' | 'closed';
+
+export class Connection implements Listener {
+  readonly pid = nextPid++;
+  readonly secret = randomInt(0x7fffffff);
+  private socket: Socket;
+  private readonly reader: FrameReader;
+  private readonly out = new B.OutBuffer();
+  private state: State = 'startup';
+  private busy = false;
+  private session: Session | null = null;
+  private tenantRef: Tenant | null = null;
+  private user = '';
+  private database = '';
+  private scram: ScramSession | null = null;
+  private password = '';
+  private readonly statements = new Map<string, Prepared>();
+  private readonly portals = new Map<string, Portal>();
+  /** After an error in extended-protocol messages, everything up to Sync is skipped. */
+  private skipToSync = false;
+  private cancelRequested = false;
+  private pendingNotifications: { channel: string; payload: string }[] = [];
+  private startupTimer: NodeJS.Timeout | null;
+  private admitted = false;
+
+  constructor(
+    socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.socket = socket;
+    this.reader = new FrameReader(host.maxMessageBytes);
+    socket.setNoDelay(true);
+    this.attach(socket);
+    this.startupTimer = setTimeout(() => this.fatal(SqlState.connectionFailure, 'canceling authentication due to timeout'), host.startupTimeoutMs);
+    this.startupTimer.unref();
+  }
+
+  private attach(s: Socket): void {
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('error', () => this.close());
+    s.on('close', () => this.close());
+  }
+
+  get tenantName(): string {
+    return this.database;
+  }
+
+  // ---- input ----------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.onProtocolError(err);
+      return;
+    }
+    void this.pump();
+  }
+
+  /** Handles buffered messages one at a time, in order, awaiting commits between them. */
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.state !== 'closed') {
+        if (this.state === 'startup') {
+          const body = this.reader.nextStartup();
+          if (body === null) break;
+          await this.onStartup(decodeStartup(body));
+        } else {
+          const frame = this.reader.next();
+          if (frame === null) break;
+          if (this.state !== 'ready') {
+            this.onAuthMessage(decodeMessage(frame.code, frame.body));
+            continue;
+          }
+          let msg: FrontendMessage;
+          try {
+            msg = decodeMessage(frame.code, frame.body);
+          } catch (err) {
+            // The frame was whole, so the stream is still in step: an ERROR, not a FATAL.
+            if (this.skipToSync) continue;
+            this.sendError(err);
+            this.session!.fail();
+            if (frame.code === 0x51 /* Q */) this.endOfCommand();
+            else this.skipToSync = true;
+            continue;
+          }
+          await this.onMessage(msg);
+        }
+      }
+    } catch (err) {
+      this.onProtocolError(err);
+    } finally {
+      this.busy = false;
+    }
+    if (this.state === 'ready') this.flushNotifications();
+  }
+
+  private onProtocolError(err: unknown): void {
+    if (err instanceof AllotError) {
+      this.fatal(err.sqlstate, err.message);
+    } else {
+      this.host.log.error({ err, pid: this.pid }, 'connection failed');
+      this.fatal(SqlState.internalError, 'internal error');
+    }
+  }
+
+  // ---- startup and authentication ----------------------------------------------------------
+
+  private async onStartup(p: StartupPacket): Promise<void> {
+    switch (p.type) {
+      case 'SSLRequest':
+        if (this.host.tls !== null && !(this.socket instanceof TLSSocket)) {
+          this.socket.write('S');
+          this.upgradeToTls(this.host.tls);
+        } else this.socket.write('N');
+        return;
+      case 'GSSENCRequest':
+        this.socket.write('N');
+        return;
+      case 'CancelRequest':
+        this.host.cancel(p.processId, p.secretKey);
+        this.close();
+        return;
+      case 'Startup':
+        return this.onStartupMessage(p);
+    }
+  }
+
+  private upgradeToTls(context: SecureContext): void {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('error');
+    raw.removeAllListeners('close');
+    const tls = new TLSSocket(raw, { isServer: true, secureContext: context });
+    this.socket = tls;
+    this.attach(tls);
+  }
+
+  private onStartupMessage(p: Extract<StartupPacket, { type: 'Startup' }>): void {
+    const user = p.params.get('user');
+    if (user === undefined || user === '') {
+      this.fatal('28000', 'no PostgreSQL user name specified in startup packet');
+      return;
+    }
+    this.user = user;
+    this.database = p.params.get('database') || user;
+    const encoding = p.params.get('client_encoding');
+    if (encoding !== undefined && !/^(utf-?8|unicode)$/i.test(encoding.replace(/'/g, ''))) {
+      this.fatal(SqlState.invalidParameterValue, `allot speaks only UTF8; client_encoding "${encoding}" is not supported`);
+      return;
+    }
+    if (p.protocolMinor > 0) {
+      const unrecognized = [...p.params.keys()].filter((k) => k.startsWith('_pq_.'));
+      B.negotiateProtocolVersion(this.out, 0, unrecognized);
+    }
+    if (!this.host.admit(this)) {
+      this.fatal(SqlState.tooManyConnections, 'sorry, too many clients already');
+      return;
+    }
+    this.admitted = true;
+    let tenant: Tenant;
+    let creds: { scram: ScramCredentials; password: string };
+    try {
+      tenant = this.host.tenant(this.database);
+      creds = this.host.credentials(this.database);
+    } catch (err) {
+      this.onProtocolError(err);
+      return;
+    }
+    this.tenantRef = tenant;
+    this.applicationName = p.params.get('application_name');
+    if (this.host.authMethod === 'password') {
+      this.password = creds.password;
+      B.authenticationCleartextPassword(this.out);
+      this.state = 'password';
+    } else {
+      this.scram = new ScramSession(creds.scram);
+      B.authenticationSASL(this.out, ['SCRAM-SHA-256']);
+      this.state = 'sasl-first';
+    }
+    this.flush();
+  }
+
+  private applicationName: string | undefined;
+
+  private onAuthMessage(msg: FrontendMessage): void {
+    if (msg.type === 'Terminate') {
+      this.close();
+      return;
+    }
+    if (msg.type !== 'Password') throw new ProtocolError(`expected an authentication response, got ${msg.type}`);
+    switch (this.state) {
+      case 'password': {
+        const given = createHash('sha256').update(parsePassword(msg.data)).digest();
+        const want = createHash('sha256').update(this.password).digest();
+        if (!timingSafeEqual(given, want)) return this.authFailed();
+        return this.authenticated();
+      }
+      case 'sasl-first': {
+        const { mechanism, response } = parseSaslInitialResponse(msg.data);
+        if (mechanism !== 'SCRAM-SHA-256') throw new ProtocolError(`unsupported SASL mechanism "${mechanism}"`, SqlState.invalidPassword);
+        B.authenticationSASLContinue(this.out, this.scram!.serverFirst(response));
+        this.state = 'sasl-final';
+        this.flush();
+        return;
+      }
+      case 'sasl-final': {
+        const result = this.scram!.finish(parseSaslResponse(msg.data));
+        if (!result.ok) return this.authFailed();
+        B.authenticationSASLFinal(this.out, result.serverFinal);
+        return this.authenticated();
+      }
+      default:
+        throw new ProtocolError('unexpected authentication message');
+    }
+  }
+
+  private authFailed(): void {
+    this.fatal(SqlState.invalidPassword, `password authentication failed for user "${this.user}"`);
+  }
+
+  private authenticated(): void {
+    if (this.startupTimer !== null) clearTimeout(this.startupTimer);
+    this.startupTimer = null;
+    this.scram = null;
+    this.password = '';
+    const tenant = this.tenantRef!;
+    this.session = new Session(tenant, { user: this.user, pid: this.pid, ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
+    B.authenticationOk(this.out);
+    const s = this.session;
+    for (const [name, key] of [
+      ['server_version', 'server_version'],
+      ['server_encoding', 'server_encoding'],
+      ['client_encoding', 'client_encoding'],
+      ['DateStyle', 'datestyle'],
+      ['IntervalStyle', 'intervalstyle'],
+      ['TimeZone', 'timezone'],
+      ['integer_datetimes', 'integer_datetimes'],
+      ['standard_conforming_strings', 'standard_conforming_strings'],
+      ['application_name', 'application_name'],
+      ['is_superuser', 'is_superuser'],
+      ['session_authorization', 'session_authorization'],
+      ['default_transaction_read_only', 'default_transaction_read_only'],
+      ['in_hot_standby', 'in_hot_standby'],
+    ] as const) {
+      B.parameterStatus(this.out, name, s.setting(key) ?? (key === 'server_version' ? SERVER_VERSION : ''));
+    }
+    B.backendKeyData(this.out, this.pid, this.secret);
+    B.readyForQuery(this.out, 'I');
+    this.state = 'ready';
+    this.host.log.debug({ pid: this.pid, user: this.user, database: this.database }, 'connection authenticated');
+    this.flush();
+  }
+
+  // ---- queries --------------------------------------------------------------------------
+
+  private async onMessage(msg: FrontendMessage): Promise<void> {
+    if (this.skipToSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return;
+    switch (msg.type) {
+      case 'Query':
+        return this.simpleQuery(msg.sql);
+      case 'Parse':
+        return this.extended(() => this.parse(msg.name, msg.sql, msg.paramTypes));
+      case 'Bind':
+        return this.extended(() => this.bind(msg));
+      case 'Describe':
+        return this.extended(() => this.describe(msg.kind, msg.name));
+      case 'Execute':
+        return this.extended(() => this.execute(msg.portal, msg.maxRows));
+      case 'Close':
+        return this.extended(() => {
+          if (msg.kind === 'S') this.statements.delete(msg.name);
+          else this.portals.delete(msg.name);
+          B.closeComplete(this.out);
+        });
+      case 'Sync':
+        this.skipToSync = false;
+        this.portals.delete('');
+        this.endOfCommand();
+        return;
+      case 'Flush':
+        this.flush();
+        return;
+      case 'Terminate':
+        this.close();
+        return;
+      case 'Password':
+        throw new ProtocolError('unexpected password message after authentication');
+      case 'FunctionCall':
+        return this.extended(() => {
+          throw new AllotError(SqlState.featureNotSupported, 'the fast-path function call interface is not supported by allot');
+        });
+      case 'CopyData':
+      case 'CopyDone':
+      case 'CopyFail':
+        // Only meaningful during COPY, which allot never starts: ignore, as PostgreSQL does.
+        return;
+      case 'Unknown':
+        throw new ProtocolError(`invalid frontend message type ${msg.code}`);
+    }
+  }
+
+  private async simpleQuery(sql: string): Promise<void> {
+    const session = this.session!;
+    let statements: ReturnType<typeof prepareSimple>;
+    try {
+      statements = prepareSimple(sql, this.host.cache);
+    } catch (err) {
+      this.sendError(err);
+      session.fail();
+      this.endOfCommand();
+      return;
+    }
+    if (statements.length === 0) {
+      B.emptyQueryResponse(this.out);
+      this.endOfCommand();
+      return;
+    }
+    const implicit = statements.length > 1;
+    if (implicit) session.beginImplicit();
+    let failed = false;
+    for (const next of statements) {
+      try {
+        this.checkCancel();
+        const st = next();
+        if (st.plan.kind === 'utility' && st.plan.utility.type === 'deallocate') this.deallocate(st.plan.utility.name);
+        const outcome = await session.run(st.plan, st.values);
+        this.sendOutcome(outcome, st.plan.columns, [], true);
+      } catch (err) {
+        this.sendError(err);
+        session.fail();
+        failed = true;
+        break;
+      }
+      this.sendNotices();
+    }
+    if (implicit) {
+      try {
+        await session.endImplicit(failed);
+      } catch (err) {
+        this.sendError(err);
+      }
+    }
+    this.endOfCommand();
+  }
+
+  /** Runs one extended-protocol step; an error skips the rest up to Sync. */
+  private async extended(step: () => void | Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.sendError(err);
+      this.session!.fail();
+      this.skipToSync = true;
+    }
+  }
+
+  private parse(name: string, sql: string, paramOids: readonly number[]): void {
+    if (name !== '' && this.statements.has(name)) {
+      throw new AllotError(SqlState.duplicatePreparedStatement, `prepared statement "${name}" already exists`);
+    }
+    if (this.statements.size >= MAX_PREPARED_STATEMENTS && !this.statements.has(name)) {
+      throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, { hint: 'Close or DEALLOCATE some.' });
+    }
+    const plan = prepareExtended(sql, paramOids, this.host.cache);
+    this.statements.set(name, { plan, paramOids });
+    B.parseComplete(this.out);
+  }
+
+  private statement(name: string): Prepared {
+    const s = this.statements.get(name);
+    if (s === undefined) throw new AllotError(SqlState.invalidSqlStatementName, name === '' ? 'unnamed prepared statement does not exist' : `prepared statement "${name}" does not exist`);
+    return s;
+  }
+
+  private bind(msg: Extract<FrontendMessage, { type: 'Bind' }>): void {
+    const st = this.statement(msg.statement);
+    if (msg.portal !== '' && this.portals.has(msg.portal)) throw new AllotError('42P03', `cursor "${msg.portal}" already exists`);
+    if (this.portals.size >= MAX_PREPARED_STATEMENTS && !this.portals.has(msg.portal)) {
+      throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} portals, the limit`);
+    }
+    const slots = st.plan.params;
+    const formats = msg.paramFormats;
+    if (formats.length > 1 && formats.length !== msg.params.length) {
+      throw new AllotError(SqlState.protocolViolation, `bind message has ${formats.length} parameter formats but ${msg.params.length} parameters`);
+    }
+    const raw: ParamValue[] = msg.params.map((buf, i) => {
+      if (buf === null) return null;
+      const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : formats[i]!;
+      if (f === 0) return buf.toString('utf8');
+      return decodeBinaryParam(typeOid[slots.typeOf(i)], buf);
+    });
+    const values = bindParams(slots, raw);
+    this.portals.set(msg.portal, { plan: st.plan, values, formats: msg.resultFormats, rest: null, done: false });
+    B.bindComplete(this.out);
+  }
+
+  private describe(kind: 'S' | 'P', name: string): void {
+    if (kind === 'S') {
+      const st = this.statement(name);
+      const slots = st.plan.params;
+      const oids: number[] = [];
+      for (let i = 0; i < slots.count; i++) oids.push(typeOid[slots.typeOf(i)]);
+      B.parameterDescription(this.out, oids);
+      this.describeRows(st.plan.columns, []);
+      return;
+    }
+    const portal = this.portals.get(name);
+    if (portal === undefined) throw new AllotError(SqlState.invalidCursorName, `portal "${name}" does not exist`);
+    this.describeRows(portal.plan.columns, portal.formats);
+  }
+
+  private describeRows(columns: readonly OutColumn[] | null, formats: readonly number[]): void {
+    if (columns === null || columns.length === 0) B.noData(this.out);
+    else B.rowDescription(this.out, describeColumns(columns, formats));
+  }
+
+  private async execute(name: string, maxRows: number): Promise<void> {
+    const portal = this.portals.get(name);
+    if (portal === undefined) throw new AllotError(SqlState.invalidCursorName, `portal "${name}" does not exist`);
+    if (portal.rest === null) {
+      if (portal.done) {
+        // Executing a completed portal again yields nothing more, as in PostgreSQL.
+        B.commandComplete(this.out, 'SELECT 0');
+        return;
+      }
+      this.checkCancel();
+      if (portal.plan.kind === 'utility' && portal.plan.utility.type === 'deallocate') this.deallocate(portal.plan.utility.name);
+      const outcome = await this.session!.run(portal.plan, portal.values);
+      this.sendNotices();
+      portal.done = true;
+      if (outcome.kind !== 'rows') {
+        this.sendOutcome(outcome, null, portal.formats, false);
+        return;
+      }
+      portal.rest = { rows: outcome.rows, tag: outcome.tag };
+    }
+    const rest = portal.rest;
+    const columns = portal.plan.columns ?? [];
+    const n = maxRows > 0 ? Math.min(maxRows, rest.rows.length) : rest.rows.length;
+    this.writeRows(rest.rows.slice(0, n), columns, portal.formats);
+    rest.rows = rest.rows.slice(n);
+    if (maxRows > 0 && rest.rows.length > 0) {
+      B.portalSuspended(this.out);
+      return;
+    }
+    portal.rest = null;
+    B.commandComplete(this.out, rest.tag);
+  }
+
+  private deallocate(name: string | null): void {
+    if (name === null) this.statements.clear();
+    else if (!this.statements.delete(name)) throw new AllotError(SqlState.invalidSqlStatementName, `prepared statement "${name}" does not exist`);
+  }
+
+  private checkCancel(): void {
+    if (this.cancelRequested) {
+      this.cancelRequested = false;
+      throw new AllotError(SqlState.queryCanceled, 'canceling statement due to user request');
+    }
+  }
+
+  /** Marks the running query for cancellation (a CancelRequest naming this connection). */
+  requestCancel(secret: number): void {
+    if (secret === this.secret && this.busy) this.cancelRequested = true;
+  }
+
+  // ---- output ---------------------------------------------------------------------------
+
+  private sendOutcome(o: StatementOutcome, planColumns: readonly OutColumn[] | null, formats: readonly number[], withDescription: boolean): void {
+    switch (o.kind) {
+      case 'empty':
+        B.emptyQueryResponse(this.out);
+        return;
+      case 'command':
+        B.commandComplete(this.out, o.tag);
+        return;
+      case 'rows': {
+        const columns = o.columns.length > 0 ? o.columns : (planColumns ?? []);
+        if (withDescription) B.rowDescription(this.out, describeColumns(columns, formats));
+        this.writeRows(o.rows, columns, formats);
+        B.commandComplete(this.out, o.tag);
+        return;
+      }
+    }
+  }
+
+  private writeRows(rows: readonly Value[][], columns: readonly OutColumn[], formats: readonly number[]): void {
+    const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
+    const anyBinary = binary.some((b) => b);
+    for (const row of rows) {
+      if (!anyBinary) B.dataRow(this.out, row.map(formatValue));
+      else {
+        B.dataRow(
+          this.out,
+          row.map((v, i) => (v === null ? null : binary[i] ? encodeBinary(typeOid[columns[i]!.type], v) : formatValue(v))),
+        );
+      }
+      if (this.out.length > FLUSH_THRESHOLD_BYTES) this.flush();
+    }
+  }
+
+  private sendError(err: unknown): void {
+    if (err instanceof AllotError) {
+      B.errorResponse(this.out, {
+        severity: 'ERROR',
+        code: err.sqlstate,
+        message: err.message,
+        ...(err.detail !== undefined ? { detail: err.detail } : {}),
+        ...(err.hint !== undefined ? { hint: err.hint } : {}),
+      });
+      return;
+    }
+    this.host.log.error({ err, pid: this.pid }, 'statement failed unexpectedly');
+    B.errorResponse(this.out, { severity: 'ERROR', code: SqlState.internalError, message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
+  }
+
+  private sendNotices(): void {
+    const s = this.session;
+    if (s === null) return;
+    for (const n of s.drainNotices()) B.noticeResponse(this.out, { severity: n.severity, code: n.code, message: n.message });
+  }
+
+  /** ReadyForQuery, after any settings that changed and notifications that waited. */
+  private endOfCommand(): void {
+    const s = this.session!;
+    this.sendNotices();
+    for (const [name, value] of s.drainParameterChanges()) B.parameterStatus(this.out, name, value);
+    this.cancelRequested = false;
+    this.writeNotifications();
+    B.readyForQuery(this.out, s.status);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.out.length === 0 || this.state === 'closed') return;
+    const ok = this.socket.write(this.out.take());
+    if (!ok && !this.socket.isPaused()) {
+      // The client reads slower than we answer: stop reading its requests until it catches up.
+      this.socket.pause();
+      this.socket.once('drain', () => this.socket.resume());
+    }
+  }
+
+  // ---- notifications ----------------------------------------------------------------------
+
+  deliver(channel: string, payload: string): void {
+    if (this.state !== 'ready') return;
+    this.pendingNotifications.push({ channel, payload });
+    if (this.pendingNotifications.length > MAX_PENDING_NOTIFICATIONS || this.socket.writableLength > MAX_SOCKET_BACKLOG_BYTES) {
+      this.pendingNotifications = [];
+      this.fatal(SqlState.programLimitExceeded, 'this listener fell too far behind and is disconnected: notifications were arriving faster than it read them');
+      return;
+    }
+    if (!this.busy) queueMicrotask(() => this.flushNotifications());
+  }
+
+  private writeNotifications(): void {
+    for (const n of this.pendingNotifications) B.notificationResponse(this.out, this.pid, n.channel, n.payload);
+    this.pendingNotifications = [];
+  }
+
+  private flushNotifications(): void {
+    if (this.busy || this.state !== 'ready' || this.pendingNotifications.length === 0) return;
+    this.writeNotifications();
+    this.flush();
+  }
+
+  // ---- closing --------------------------------------------------------------------------
+
+  /** Sends a FATAL error and closes the connection. */
+  fatal(code: string, message: string): void {
+    if (this.state === 'closed') return;
+    try {
+      B.errorResponse(this.out, { severity: 'FATAL', code, message });
+      this.flush();
+    } catch {
+      // The output buffer itself failed: close regardless.
+    }
+    this.socket.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.startupTimer !== null) clearTimeout(this.startupTimer);
+    this.session?.close();
+    this.session = null;
+    if (this.admitted) this.host.release(this);
+    this.admitted = false;
+    this.statements.clear();
+    this.portals.clear();
+    if (!this.socket.destroyed) this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}
