@@ -66,7 +66,7 @@ export class ParamSlots {
     const d = this.domains[index] ?? null;
     if (d === null) {
       const lifted = this.lifted.get(index);
-      return lifted === 'integer' ? 'int8' : lifted === 'numeric' ? 'numeric' : 'text';
+      return lifted === 'integer' ? 'int4' : lifted === 'bigint' ? 'int8' : lifted === 'numeric' ? 'numeric' : 'text';
     }
     return domainType(d);
   }

@@ -176,7 +176,8 @@ export function splitStatements(sql: string, tokens: readonly Token[] = tokenize
 
 /** A constant lifted out of statement text, in the order of its new parameter number. */
 export interface LiftedLiteral {
-  readonly kind: 'string' | 'integer' | 'numeric';
+  /** integer: fits int4, as PostgreSQL types `1`; bigint: a larger integer. */
+  readonly kind: 'string' | 'integer' | 'bigint' | 'numeric';
   readonly text: string;
 }
 
@@ -201,7 +202,7 @@ export function liftLiterals(text: string, tokens: readonly Token[]): { key: str
     const prev = tokens[k - 1];
     let lifted: LiftedLiteral | null = null;
     if (t.kind === 'string' && t.liftable && !(prev?.kind === 'word' && TYPE_WORDS.has(prev.text.toLowerCase()))) lifted = { kind: 'string', text: t.text };
-    else if (t.kind === 'number') lifted = { kind: /^\d+$/.test(t.text) ? 'integer' : 'numeric', text: t.text };
+    else if (t.kind === 'number') lifted = { kind: !/^\d+$/.test(t.text) ? 'numeric' : Number(t.text) <= 2_147_483_647 ? 'integer' : 'bigint', text: t.text };
     if (lifted === null) continue;
     key += text.slice(from - base, t.start - base) + '$' + (maxParam + literals.length + 1);
     from = t.end;

@@ -140,7 +140,7 @@ function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[]): Valu
   return literals.map((l, i) => {
     const d = slots.domains[i] ?? null;
     if (d !== null) return coerce(l.text, d, `literal ${l.text}`);
-    return l.kind === 'integer' ? parseInt8(l.text) : l.text;
+    return l.kind === 'integer' || l.kind === 'bigint' ? parseInt8(l.text) : l.text;
   });
 }
 

@@ -1,0 +1,51 @@
+/** Starts a real allot server on an ephemeral loopback port for a test. */
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { AllotServer } from '../../src/server.js';
+import type { Clock } from '../../src/tenant/clock.js';
+
+export interface TestServer {
+  readonly server: AllotServer;
+  readonly port: number;
+  readonly password: string;
+  /** A connected pg client on `database` (default "test"); closed with the server. */
+  client(database?: string, extra?: Partial<pg.ClientConfig>): Promise<pg.Client>;
+  url(database?: string): string;
+  close(): Promise<void>;
+}
+
+export async function startServer(overrides: Partial<Config> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
+  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, ...overrides };
+  const log = createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
+  const server = new AllotServer({ config, log, checkInvariants: true, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) });
+  const { port } = await server.listen();
+  const clients: pg.Client[] = [];
+  return {
+    server,
+    port,
+    password: config.password,
+    url: (database = 'test') => `postgres://tester:${encodeURIComponent(config.password)}@127.0.0.1:${port}/${database}`,
+    async client(database = 'test', extra = {}) {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'tester', password: config.password, database, ...extra });
+      c.on('error', () => undefined);
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      await server.close();
+    },
+  };
+}
+
+/** The error a promise rejects with, or a failure if it resolves. */
+export async function pgError(p: Promise<unknown>): Promise<{ code: string; message: string; detail?: string; hint?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code: string; message: string; detail?: string; hint?: string };
+  }
+  throw new Error('expected the statement to fail');
+}

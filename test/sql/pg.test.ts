@@ -1,0 +1,308 @@
+/** The SQL surface through `pg`, over a real socket: simple and extended protocol. */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgError, startServer, type TestServer } from '../helpers/server.js';
+
+const T = (iso: string): number => Date.parse(iso);
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+async function fresh(name: string): Promise<pg.Client> {
+  return srv.client(name);
+}
+
+describe('resources, bookings and availability through pg', () => {
+  it('books, refuses an overlap with 23P01 naming the booking, and answers availability', async () => {
+    const c = await fresh('basics');
+    await c.query(`INSERT INTO resources (id, name, capacity) VALUES ('room-1', 'Room 1', 1)`);
+    const ins = await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, $2, $3, $4, $5) RETURNING *`, ['b1', 'room-1', '2026-03-01T09:00:00Z', T('2026-03-01T10:00:00Z'), 'standup']);
+    expect(ins.rows).toEqual([
+      { id: 'b1', resource_id: 'room-1', start: String(T('2026-03-01T09:00:00Z')), end: String(T('2026-03-01T10:00:00Z')), label: 'standup', capabilities: [], user_id: null, policy_id: null, group_id: null },
+    ]);
+    expect(ins.command).toBe('INSERT');
+    expect(ins.rowCount).toBe(1);
+    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b2', 'room-1', '2026-03-01T09:30:00Z', '2026-03-01T10:30:00Z')`));
+    expect(err.code).toBe('23P01');
+    expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'booking', id: 'b1', resource_id: 'room-1', start: T('2026-03-01T09:00:00Z'), end: T('2026-03-01T10:00:00Z') }] });
+    const free = await c.query(`SELECT start, "end", free FROM availability WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, ['room-1', '2026-03-01T08:00:00Z', '2026-03-01T12:00:00Z']);
+    expect(free.rows).toEqual([
+      { start: String(T('2026-03-01T08:00:00Z')), end: String(T('2026-03-01T09:00:00Z')), free: '1' },
+      { start: String(T('2026-03-01T10:00:00Z')), end: String(T('2026-03-01T12:00:00Z')), free: '1' },
+    ]);
+  });
+
+  it('generates ULIDs for omitted ids, readable with RETURNING', async () => {
+    const c = await fresh('ids');
+    const r = await c.query(`INSERT INTO resources (name) VALUES ('a'), ('b') RETURNING id, name`);
+    expect(r.rows).toHaveLength(2);
+    for (const row of r.rows) expect(row.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(r.rows[0].id < r.rows[1].id).toBe(true);
+  });
+
+  it('makes a multi-row INSERT all or nothing, and ON CONFLICT DO NOTHING skips only conflicts', async () => {
+    const c = await fresh('batch');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10), ('b', 'r', 5, 15)`));
+    expect(err.code).toBe('23P01');
+    expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
+    const r = await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10), ('b', 'r', 5, 15), ('c', 'r', 10, 20) ON CONFLICT DO NOTHING RETURNING id`);
+    expect(r.rows.map((x) => x.id)).toEqual(['a', 'c']);
+    expect(r.rowCount).toBe(2);
+    const dup = await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 100, 110) ON CONFLICT (id) DO NOTHING`);
+    expect(dup.rowCount).toBe(0);
+  });
+
+  it('updates and deletes by id, by IN list and by group, reporting rows as PostgreSQL does', async () => {
+    const c = await fresh('update');
+    await c.query(`INSERT INTO resources (id) VALUES ('cam1'), ('cam2'), ('dir')`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", group_id) VALUES ('g1', 'cam1', 100, 200, 'prod'), ('g2', 'cam2', 100, 200, 'prod'), ('g3', 'dir', 100, 200, 'prod')`);
+    const moved = await c.query(`UPDATE bookings SET "end" = 300 WHERE group_id = 'prod' RETURNING id, "end"`);
+    expect(moved.rowCount).toBe(3);
+    expect(moved.rows.map((r) => r.end)).toEqual(['300', '300', '300']);
+    expect((await c.query(`UPDATE bookings SET label = 'x' WHERE id = 'nope'`)).rowCount).toBe(0);
+    expect((await c.query(`UPDATE bookings SET label = $1 WHERE id IN ('g1', 'g2')`, ['crew'])).rowCount).toBe(2);
+    expect((await c.query(`DELETE FROM bookings WHERE id = 'g3'`)).rowCount).toBe(1);
+    expect((await c.query(`DELETE FROM bookings WHERE group_id = 'prod'`)).rowCount).toBe(2);
+    expect((await c.query(`SELECT * FROM bookings`)).rowCount).toBe(0);
+    const err = await pgError(c.query(`DELETE FROM bookings WHERE label = 'x'`));
+    expect(err.code).toBe('0A000');
+  });
+
+  it('selects with projection, WHERE, ORDER BY, LIMIT and OFFSET', async () => {
+    const c = await fresh('select');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 10)`);
+    for (let i = 0; i < 6; i++) await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, 'r', $2, $3, $4)`, [`b${i}`, i * 10, i * 10 + 5, i % 2 === 0 ? 'even' : null]);
+    const r = await c.query(`SELECT id AS booking, start FROM bookings WHERE resource_id = 'r' AND start >= 10 AND "end" <= 45 ORDER BY start DESC LIMIT 2 OFFSET 1`);
+    expect(r.rows).toEqual([
+      { booking: 'b3', start: '30' },
+      { booking: 'b2', start: '20' },
+    ]);
+    expect((await c.query(`SELECT id FROM bookings WHERE label IS NULL ORDER BY 1`)).rows.map((x) => x.id)).toEqual(['b1', 'b3', 'b5']);
+    expect((await c.query(`SELECT id FROM bookings WHERE id IN ($1, $2) ORDER BY id`, ['b4', 'b0'])).rows.map((x) => x.id)).toEqual(['b0', 'b4']);
+    expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
+  });
+
+  it('turns a hold into a booking with hold_id, and holds vanish from reads when they expire', async () => {
+    const c = await fresh('holds');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    const future = Date.now() + 3_600_000;
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, label) VALUES ('h1', 'r', 0, 100, $1, 'cart')`, [future]);
+    expect((await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'r', 50, 60)`))).code).toBe('23P01');
+    const b = await c.query(`INSERT INTO bookings (id, hold_id) VALUES ('b1', 'h1') RETURNING resource_id, start, "end", label`);
+    expect(b.rows).toEqual([{ resource_id: 'r', start: '0', end: '100', label: 'cart' }]);
+    expect((await c.query(`SELECT * FROM holds`)).rowCount).toBe(0);
+    // deltat's form of the same thing
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at) VALUES ('h2', 'r', 200, 300, $1)`, [future]);
+    const u = await c.query(`UPDATE holds SET booking_id = 'b2', label = 'via deltat' WHERE id = 'h2'`);
+    expect(u.rowCount).toBe(1);
+    expect((await c.query(`SELECT label FROM bookings WHERE id = 'b2'`)).rows).toEqual([{ label: 'via deltat' }]);
+    // A hold that expires in 300 ms is gone from reads and checks right after, reaper or not.
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at) VALUES ('h3', 'r', 400, 500, $1)`, [Date.now() + 300]);
+    expect((await c.query(`SELECT id FROM holds`)).rows).toEqual([{ id: 'h3' }]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await c.query(`SELECT id FROM holds`)).rows).toEqual([]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b3', 'r', 400, 500)`);
+    expect((await pgError(c.query(`INSERT INTO bookings (id, hold_id) VALUES ('b4', 'h3')`))).code).toBe('23503');
+  });
+
+  it('reads and writes text[] capabilities and booleans', async () => {
+    const c = await fresh('types');
+    await c.query(`INSERT INTO resources (id, capabilities) VALUES ('cam', ARRAY['4k', 'night vision']), ('cam2', $1)`, [['4k']]);
+    expect((await c.query(`SELECT capabilities FROM resources WHERE id = 'cam'`)).rows).toEqual([{ capabilities: ['4k', 'night vision'] }]);
+    await c.query(`INSERT INTO rules (id, resource_id, start, "end", blocking) VALUES ('closed', 'cam', 0, 10, true), ('open', 'cam2', 0, 10, 'false')`);
+    expect((await c.query(`SELECT id, blocking FROM rules ORDER BY id`)).rows).toEqual([
+      { id: 'closed', blocking: true },
+      { id: 'open', blocking: false },
+    ]);
+    const err = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end", capabilities) VALUES ('cam2', 0, 5, '{night vision}')`));
+    expect(err.code).toBe('23514');
+    await c.query(`INSERT INTO bookings (resource_id, start, "end", capabilities) VALUES ('cam', 20, 30, '{"night vision"}')`);
+    expect((await c.query(`SELECT count(*) FROM bookings WHERE capabilities @> '{"night vision"}'`)).rows).toEqual([{ count: '1' }]);
+  });
+
+  it('returns binary results when asked', async () => {
+    const c = await fresh('binary');
+    await c.query(`INSERT INTO resources (id, capacity, capabilities) VALUES ('r', 3, '{a,b}')`);
+    const r = await c.query({ text: `SELECT id, capacity, capabilities FROM resources WHERE id = $1`, values: ['r'], binary: true } as pg.QueryConfig);
+    expect(r.rows[0].capacity).toBe('3');
+    expect(r.rows[0].capabilities).toEqual(['a', 'b']);
+  });
+});
+
+describe('errors', () => {
+  it('gives every bad statement a SQLSTATE and keeps the connection usable', async () => {
+    const c = await fresh('errors');
+    const cases: [string, string][] = [
+      [`SELEC 1`, '42601'],
+      [`SELECT * FROM nowhere`, '42P01'],
+      [`SELECT nope FROM resources`, '42703'],
+      [`INSERT INTO resources (id, capacity) VALUES ('x', -1)`, '22023'],
+      [`INSERT INTO resources (id, capacity) VALUES ('x', 'many')`, '22P02'],
+      [`INSERT INTO bookings (resource_id, start, "end") VALUES ('x', 'yesterday', 5)`, '22007'],
+      [`INSERT INTO bookings (resource_id, start, "end") VALUES ('nope', 1, 5)`, '23503'],
+      [`INSERT INTO bookings (resource_id, start) VALUES ('nope', 1)`, '23502'],
+      [`CREATE TABLE t (x int)`, '0A000'],
+      [`SELECT * FROM resources r JOIN rules u ON u.resource_id = r.id`, '0A000'],
+      [`SAVEPOINT a`, '0A000'],
+    ];
+    for (const [sql, code] of cases) {
+      const err = await pgError(c.query(sql));
+      expect([sql, err.code]).toEqual([sql, code]);
+      expect(err.message.length).toBeGreaterThan(5);
+    }
+    await c.query(`INSERT INTO resources (id) VALUES ('x')`);
+    expect((await pgError(c.query(`INSERT INTO resources (id) VALUES ('x')`))).code).toBe('23505');
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe('transactions', () => {
+  it('makes a block all or nothing, invisible to others until COMMIT, and visible to itself', async () => {
+    const a = await fresh('tx');
+    const b = await fresh('tx');
+    await a.query(`INSERT INTO resources (id) VALUES ('r')`);
+    await a.query('BEGIN');
+    await a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'r', 0, 10)`);
+    expect((await a.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'x' }]);
+    expect((await b.query(`SELECT id FROM bookings`)).rows).toEqual([]);
+    await a.query('COMMIT');
+    expect((await b.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'x' }]);
+    await a.query('BEGIN');
+    await a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('y', 'r', 20, 30)`);
+    await a.query('ROLLBACK');
+    expect((await b.query(`SELECT id FROM bookings ORDER BY id`)).rows).toEqual([{ id: 'x' }]);
+  });
+
+  it('aborts a block after an error (25P02) until ROLLBACK', async () => {
+    const c = await fresh('tx-abort');
+    await c.query('BEGIN');
+    expect((await pgError(c.query('SELECT * FROM nowhere'))).code).toBe('42P01');
+    expect((await pgError(c.query('SELECT 1'))).code).toBe('25P02');
+    const r = await c.query('COMMIT');
+    expect(r.command).toBe('ROLLBACK');
+    expect((await c.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+  });
+
+  it('fails COMMIT with 40001 when another session took the slot first, changing nothing', async () => {
+    const a = await fresh('tx-race');
+    const b = await fresh('tx-race');
+    await a.query(`INSERT INTO resources (id) VALUES ('r')`);
+    await a.query('BEGIN');
+    await a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('mine', 'r', 0, 10)`);
+    await a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('also', 'r', 50, 60)`);
+    await b.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('theirs', 'r', 5, 15)`);
+    const err = await pgError(a.query('COMMIT'));
+    expect(err.code).toBe('40001');
+    expect(err.detail).toContain('theirs');
+    expect((await a.query(`SELECT id FROM bookings ORDER BY id`)).rows).toEqual([{ id: 'theirs' }]);
+  });
+
+  it('runs a multi-statement simple query as one implicit transaction', async () => {
+    const c = await fresh('implicit');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 5, 15)`));
+    expect(err.code).toBe('23P01');
+    expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 10, 15)`);
+    expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '2' }]);
+  });
+});
+
+describe('session settings and driver queries', () => {
+  it('answers SET, SHOW, RESET, current_setting and version', async () => {
+    const c = await fresh('settings');
+    await c.query(`SET application_name = 'tests'`);
+    expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: 'tests' }]);
+    expect((await c.query(`SELECT current_setting('application_name') AS a, current_schema() AS s, current_database() AS d`)).rows).toEqual([{ a: 'tests', s: 'public', d: 'settings' }]);
+    await c.query('RESET application_name');
+    expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: '' }]);
+    expect((await c.query('SHOW transaction isolation level')).rows).toEqual([{ transaction_isolation: 'read committed' }]);
+    expect((await c.query('SELECT version()')).rows[0].version).toMatch(/^PostgreSQL 16/);
+    expect((await pgError(c.query('SET nonsense = 1'))).code).toBe('42704');
+    expect((await pgError(c.query(`SET TimeZone = 'Europe/Paris'`))).code).toBe('22023');
+    await c.query(`SET my.custom = 'x'`);
+    expect((await c.query(`SELECT current_setting('my.custom') AS v`)).rows).toEqual([{ v: 'x' }]);
+  });
+
+  it('describes its tables in pg_catalog and information_schema', async () => {
+    const c = await fresh('catalog');
+    expect((await c.query(`SELECT oid, typname FROM pg_catalog.pg_type WHERE typname = ANY($1) ORDER BY oid`, [['int8', 'text', '_text']])).rows).toEqual([
+      { oid: 20, typname: 'int8' },
+      { oid: 25, typname: 'text' },
+      { oid: 1009, typname: '_text' },
+    ]);
+    const cols = await c.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'bookings' ORDER BY ordinal_position`);
+    expect(cols.rows.map((r) => r.column_name)).toEqual(['id', 'resource_id', 'start', 'end', 'label', 'capabilities', 'user_id', 'policy_id', 'group_id']);
+  });
+
+  it('keeps tenants apart', async () => {
+    const a = await fresh('tenant_a');
+    const b = await fresh('tenant_b');
+    await a.query(`INSERT INTO resources (id) VALUES ('shared-name')`);
+    await b.query(`INSERT INTO resources (id) VALUES ('shared-name')`);
+    await a.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('shared-name', 0, 10)`);
+    expect((await b.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
+  });
+});
+
+describe('LISTEN / NOTIFY', () => {
+  it('delivers committed changes of a resource and its descendants, and all changes on allot_events', async () => {
+    const w = await fresh('events');
+    const l = await fresh('events');
+    await w.query(`INSERT INTO resources (id) VALUES ('site'); INSERT INTO resources (id, parent_id) VALUES ('room', 'site')`);
+    const got: { channel: string; payload: string }[] = [];
+    l.on('notification', (n) => got.push({ channel: n.channel, payload: n.payload ?? '' }));
+    await l.query('LISTEN resource_site');
+    await l.query('LISTEN allot_events');
+    await w.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b1', 'room', 0, 10)`);
+    await w.query(`DELETE FROM bookings WHERE id = 'b1'`);
+    await w.query(`NOTIFY custom, 'not heard: nobody listens yet'`);
+    await l.query('LISTEN custom');
+    await w.query(`SELECT pg_notify('custom', 'world')`);
+    await waitFor(() => got.length >= 5);
+    const type = (p: string): string => (p.startsWith('{') ? (JSON.parse(p) as { type: string }).type : p);
+    expect(got.map((g) => [g.channel, type(g.payload)])).toEqual([
+      ['allot_events', 'BookingConfirmed'],
+      ['resource_site', 'BookingConfirmed'],
+      ['allot_events', 'BookingCancelled'],
+      ['resource_site', 'BookingCancelled'],
+      ['custom', 'world'],
+    ]);
+    const first = JSON.parse(got[0]!.payload) as Record<string, unknown>;
+    const third = JSON.parse(got[2]!.payload) as Record<string, unknown>;
+    expect(first).toMatchObject({ type: 'BookingConfirmed', id: 'b1', resource_id: 'room', start: 0, end: 10, lsn: expect.any(Number) });
+    expect(third).toMatchObject({ type: 'BookingCancelled', reason: 'cancelled' });
+  });
+
+  it('holds back a block\'s events until COMMIT and drops them on ROLLBACK', async () => {
+    const w = await fresh('events-tx');
+    const l = await fresh('events-tx');
+    const got: string[] = [];
+    l.on('notification', (n) => got.push(JSON.parse(n.payload ?? '{}').id as string));
+    await l.query('LISTEN allot_events');
+    await w.query('BEGIN');
+    await w.query(`INSERT INTO resources (id) VALUES ('r1')`);
+    await l.query('SELECT 1');
+    expect(got).toEqual([]);
+    await w.query('ROLLBACK');
+    await w.query('BEGIN');
+    await w.query(`INSERT INTO resources (id) VALUES ('r2')`);
+    await w.query('COMMIT');
+    await waitFor(() => got.length >= 1);
+    expect(got).toEqual(['r2']);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
