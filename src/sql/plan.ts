@@ -333,7 +333,15 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
   const source: Source = fromTable === undefined ? { kind: 'none', def: null } : resolveTable(fromTable.name);
   const scope = scopeOf(source.def, fromTable?.name.alias);
   const projection = compileProjection(ast.columns ?? [], scope, source.def, params);
-  const where = ast.where != null ? compileExpr(ast.where, scope, params, 'bool') : null;
+  let whereAst: Expr | null = ast.where ?? null;
+  let availabilityRows: ((read: ReadContext, env: EvalEnv) => Value[][]) | null = null;
+  if (source.kind === 'availability') {
+    // The window and options are read from WHERE; what is left filters the rows.
+    const a = planAvailability(ast.where, scope, params);
+    availabilityRows = a.rows;
+    whereAst = a.rest;
+  }
+  const where = whereAst !== null ? compileExpr(whereAst, scope, params, 'bool') : null;
   const aggregated = projection.exprs.some((e) => e.aggregate !== undefined);
   if (aggregated && projection.exprs.some((e) => e.aggregate === undefined && e.constant !== true)) {
     throw new AllotError(SqlState.groupingError, 'a column must appear in an aggregate function: allot has no GROUP BY');
@@ -357,11 +365,9 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       rowsOf = (read, env) => candidates(source.table, hints, read, env);
       break;
     }
-    case 'availability': {
-      const a = planAvailability(ast.where, scope, params);
-      rowsOf = a;
+    case 'availability':
+      rowsOf = availabilityRows!;
       break;
-    }
   }
 
   return {
@@ -462,7 +468,11 @@ function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' 
  * [AND min_duration = D] [AND min_available = N] [AND capabilities = '{…}'] [AND policy_id = P]`.
  * Conjuncts on other columns (free) filter the rows.
  */
-function planAvailability(where: Expr | null | undefined, scope: Scope, params: ParamSlots): (read: ReadContext, env: EvalEnv) => Value[][] {
+function planAvailability(
+  where: Expr | null | undefined,
+  scope: Scope,
+  params: ParamSlots,
+): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
   const keyScope: Scope = {
     columns: [...scope.columns, { name: 'min_duration', type: 'int8', domain: 'int' }, { name: 'min_available', type: 'int8', domain: 'int' }, { name: 'capabilities', type: 'text[]', domain: 'text[]' }, { name: 'policy_id', type: 'text', domain: 'text' }],
     qualifiers: scope.qualifiers,
@@ -474,19 +484,22 @@ function planAvailability(where: Expr | null | undefined, scope: Scope, params: 
   let minAvailable: Compiled | null = null;
   let capabilities: Compiled | null = null;
   let policy: Compiled | null = null;
+  const rest: Expr[] = [];
   for (const c of conjuncts(where)) {
     const p = asPredicate(c, keyScope, params);
-    if (p === null) continue;
-    const one = p.values[0]!;
-    if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIds = p.values;
+    const one = p?.values[0];
+    if (p === null || one === undefined) rest.push(c);
+    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIds = p.values;
     else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
     else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
     else if (p.column === 'min_duration' && p.op === '=') minDuration = one;
     else if (p.column === 'min_available' && p.op === '=') minAvailable = one;
     else if (p.column === 'capabilities' && p.op === '=') capabilities = one;
     else if (p.column === 'policy_id' && p.op === '=') policy = one;
+    else if (['min_duration', 'min_available', 'capabilities', 'policy_id'].includes(p.column)) {
+      throw unsupported(`availability takes ${p.column} only as ${p.column} = …`);
+    } else rest.push(c);
   }
-  // The parameters are read from WHERE, so the row filter must not trip over them.
   if (resourceIds === null) {
     throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = … or resource_id IN (…)', {
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
@@ -498,7 +511,8 @@ function planAvailability(where: Expr | null | undefined, scope: Scope, params: 
     });
   }
   const ids = resourceIds;
-  return (read, env) => {
+  const remaining = rest.reduce<Expr | null>((acc, e) => (acc === null ? e : { type: 'binary', op: 'AND', left: acc, right: e }), null);
+  const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
     const num = (x: Compiled): number | null => {
       const v = x.eval([], env);
       return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
@@ -530,6 +544,7 @@ function planAvailability(where: Expr | null | undefined, scope: Scope, params: 
     if (answer.merged) return answer.spans.map((s) => [null, s.start, s.end, s.free]);
     return answer.perResource.flatMap((r) => r.spans.map((s) => [r.resourceId, s.start, s.end, s.free]));
   };
+  return { rows, rest: remaining };
 }
 
 // ---- writes -----------------------------------------------------------------------------
