@@ -324,7 +324,6 @@ export class Connection implements Listener {
   // ---- queries --------------------------------------------------------------------------
 
   private async onMessage(msg: FrontendMessage): Promise<void> {
-    if (process.env.ALLOT_WIRE_TRACE) console.log("<<", JSON.stringify(msg).slice(0, 300));
     if (this.skipToSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return;
     switch (msg.type) {
       case 'Query':
@@ -607,9 +606,7 @@ export class Connection implements Listener {
 
   private flush(): void {
     if (this.out.length === 0 || this.state === 'closed') return;
-    const chunk = this.out.take();
-    if (process.env.ALLOT_WIRE_TRACE) console.log(">>", chunk.toString("latin1").replace(/[^\x20-\x7e]/g, "."));
-    const ok = this.socket.write(chunk);
+    const ok = this.socket.write(this.out.take());
     if (!ok && !this.socket.isPaused()) {
       // The client reads slower than we answer: stop reading its requests until it catches up.
       this.socket.pause();
