@@ -1,7 +1,7 @@
 /** Starts a real allot server on an ephemeral loopback port for a test. */
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { AllotServer } from '../../src/server.js';
 import type { Clock } from '../../src/tenant/clock.js';
 
@@ -15,9 +15,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<Config> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<Config> = {}, opts: { clock?: Clock; log?: Logger } = {}): Promise<TestServer> {
   const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, ...overrides };
-  const log = createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
+  const log = opts.log ?? createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
   const server = new AllotServer({ config, log, checkInvariants: true, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) });
   const { port } = await server.listen();
   const clients: pg.Client[] = [];

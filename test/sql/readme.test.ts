@@ -1,0 +1,68 @@
+/**
+ * Every SQL example in README.md, run for real through psql against one fresh database, in
+ * order, with its output compared to the text block that follows it.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchesExpected, psql } from '../helpers/psql.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+interface Example {
+  readonly sql: string;
+  readonly expected: string;
+  readonly line: number;
+}
+
+function examples(markdown: string): Example[] {
+  const out: Example[] = [];
+  const re = /```sql\n([\s\S]*?)```\s*\n```text\n([\s\S]*?)```/g;
+  for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) {
+    out.push({ sql: m[1]!, expected: m[2]!, line: markdown.slice(0, m.index).split('\n').length });
+  }
+  return out;
+}
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const all = examples(readme);
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+describe('README examples through psql', () => {
+  it('has examples, and every sql block is followed by its output', () => {
+    expect(all.length).toBeGreaterThan(10);
+    expect((readme.match(/```sql\n/g) ?? []).length).toBe(all.length);
+  });
+
+  it('prints exactly what the README shows, example after example', async () => {
+    for (const ex of all) {
+      const { output } = await psql(srv, 'readme', [], ex.sql);
+      if (!matchesExpected(output, ex.expected)) {
+        expect(`README.md line ${ex.line}:\n${output}`).toBe(`README.md line ${ex.line}:\n${ex.expected}`);
+      }
+    }
+  });
+});
+
+describe('psql -c', () => {
+  it('runs statements given with -c, and reports errors with their SQLSTATE in verbose mode', async () => {
+    const ok = await psql(srv, 'psql_c', ['-c', `INSERT INTO resources (id) VALUES ('r1')`, '-c', `SELECT id, capacity FROM resources`]);
+    expect(ok.code).toBe(0);
+    expect(matchesExpected(ok.output, 'INSERT 0 1\n id | capacity\n----+----------\n r1 |        1\n(1 row)')).toBe(true);
+    const bad = await psql(srv, 'psql_c', ['-v', 'VERBOSITY=verbose', '-c', `INSERT INTO resources (id) VALUES ('r1')`]);
+    expect(bad.code).toBe(1);
+    expect(bad.output).toContain('ERROR:  23505: resource "r1" already exists');
+  });
+
+  it('runs a -c string of several statements as one transaction', async () => {
+    const r = await psql(srv, 'psql_multi', ['-c', `INSERT INTO resources (id) VALUES ('a'); INSERT INTO resources (id) VALUES ('a')`]);
+    expect(r.code).toBe(1);
+    const count = await psql(srv, 'psql_multi', ['-t', '-A', '-c', 'SELECT count(*) FROM resources']);
+    expect(count.output.trim()).toBe('0');
+  });
+});
