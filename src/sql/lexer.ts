@@ -213,3 +213,27 @@ export function liftLiterals(text: string, tokens: readonly Token[]): { key: str
   key += text.slice(from - base);
   return { key: kinds.length > 0 ? `${key}\u0000${kinds}` : key, literals };
 }
+
+const BEFORE_COLUMN = new Set(['(', ',', 'and', 'or', 'where', 'set', 'by', 'select', 'not', 'returning', '.']);
+
+/**
+ * deltat's SQL writes the column `end` unquoted (`AND end <= 5`), which PostgreSQL's grammar
+ * (and so the parser) rejects as the keyword END. Quotes it where it stands as a column: right
+ * after `(`, `,`, AND, OR, WHERE, SET, BY, SELECT, NOT, RETURNING or `.`; the END of a CASE
+ * never follows those. Returns null when there is nothing to quote.
+ */
+export function quoteBareEnd(text: string, tokens: readonly Token[]): string | null {
+  const base = tokens.length > 0 ? tokens[0]!.start : 0;
+  let out = '';
+  let from = 0;
+  for (let k = 1; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.kind !== 'word' || t.text.toLowerCase() !== 'end') continue;
+    const prev = tokens[k - 1]!;
+    const prevText = prev.kind === 'word' || prev.kind === 'op' ? prev.text.toLowerCase() : '';
+    if (!BEFORE_COLUMN.has(prevText)) continue;
+    out += text.slice(from, t.start - base) + '"end"';
+    from = t.end - base;
+  }
+  return from === 0 ? null : out + text.slice(from);
+}

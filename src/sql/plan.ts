@@ -608,8 +608,9 @@ function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, ne
         parentId: text(f, 'parent_id') ?? null,
         name: text(f, 'name') ?? null,
         capacity: notNullIfGiven(num(f, 'capacity'), 'capacity') ?? 1,
-        bufferBeforeMs: notNullIfGiven(num(f, 'buffer_before'), 'buffer_before') ?? 0,
-        bufferAfterMs: notNullIfGiven(num(f, 'buffer_after'), 'buffer_after') ?? 0,
+        // NULL buffers mean none, as in deltat.
+        bufferBeforeMs: num(f, 'buffer_before') ?? 0,
+        bufferAfterMs: num(f, 'buffer_after') ?? 0,
         capabilities: capsOf(f) ?? [],
       };
       return { type: 'CreateResource', resource, ...onConflict };
@@ -848,8 +849,8 @@ function resourcePatch(f: Fields): ResourcePatch {
     ...(f.has('parent_id') ? { parentId: text(f, 'parent_id') ?? null } : {}),
     ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
     ...(f.has('capacity') ? { capacity: required(num(f, 'capacity'), 'capacity') } : {}),
-    ...(f.has('buffer_before') ? { bufferBeforeMs: required(num(f, 'buffer_before'), 'buffer_before') } : {}),
-    ...(f.has('buffer_after') ? { bufferAfterMs: required(num(f, 'buffer_after'), 'buffer_after') } : {}),
+    ...(f.has('buffer_before') ? { bufferBeforeMs: num(f, 'buffer_before') ?? 0 } : {}),
+    ...(f.has('buffer_after') ? { bufferAfterMs: num(f, 'buffer_after') ?? 0 } : {}),
     ...(caps !== undefined ? { capabilities: caps } : {}),
   };
 }
