@@ -24,6 +24,7 @@ function examples(markdown: string): Example[] {
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const all = examples(readme);
+const docs = ['sql.md'].map((name) => ({ name, examples: examples(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')) }));
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -47,6 +48,20 @@ describe('README examples through psql', () => {
       }
     }
   });
+});
+
+describe('docs/ examples through psql', () => {
+  for (const doc of docs) {
+    it(`docs/${doc.name} prints what it shows`, async () => {
+      expect(doc.examples.length).toBeGreaterThan(0);
+      for (const ex of doc.examples) {
+        const { output } = await psql(srv, `docs_${doc.name.replace(/\W/g, '_')}`, [], ex.sql);
+        if (!matchesExpected(output, ex.expected)) {
+          expect(`docs/${doc.name} line ${ex.line}:\n${output}`).toBe(`docs/${doc.name} line ${ex.line}:\n${ex.expected}`);
+        }
+      }
+    });
+  }
 });
 
 describe('psql -c', () => {
