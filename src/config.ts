@@ -15,7 +15,6 @@ export interface Config {
   readonly tlsKey: string | null;
   readonly logLevel: string;
   readonly maxConnections: number;
-  readonly metricsPort: number | null;
   /** Largest protocol message a client may send. */
   readonly maxMessageBytes: number;
   /** Time a new connection has to finish startup and authentication. */
@@ -43,7 +42,6 @@ export const OPTIONS: readonly Option[] = [
   { env: 'ALLOT_TLS_KEY', flag: '--tls-key', help: 'PEM private key file' },
   { env: 'ALLOT_LOG_LEVEL', flag: '--log-level', help: 'trace, debug, info (default), warn, error, fatal or silent' },
   { env: 'ALLOT_MAX_CONNECTIONS', flag: '--max-connections', help: 'concurrent client connections (default 256)' },
-  { env: 'ALLOT_METRICS_PORT', flag: '--metrics-port', help: 'Prometheus metrics HTTP port (off unless set)' },
   { env: 'ALLOT_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', help: 'largest protocol message accepted (default 16777216)' },
   { env: 'ALLOT_STARTUP_TIMEOUT_MS', flag: '--startup-timeout-ms', help: 'time to finish connecting and authenticating (default 10000)' },
   { env: 'ALLOT_MAX_TENANTS', flag: '--max-tenants', help: 'databases one server holds (default 1000)' },
@@ -92,7 +90,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const tlsCert = g('ALLOT_TLS_CERT') ?? null;
   const tlsKey = g('ALLOT_TLS_KEY') ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('ALLOT_TLS_CERT and ALLOT_TLS_KEY go together');
-  const metrics = g('ALLOT_METRICS_PORT');
   const password = g('ALLOT_PASSWORD');
   return {
     port: int('ALLOT_PORT', g('ALLOT_PORT'), 5433, 0, 65_535),
@@ -106,7 +103,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     tlsKey,
     logLevel: g('ALLOT_LOG_LEVEL') ?? 'info',
     maxConnections: int('ALLOT_MAX_CONNECTIONS', g('ALLOT_MAX_CONNECTIONS'), 256, 1, 100_000),
-    metricsPort: metrics === undefined ? null : int('ALLOT_METRICS_PORT', metrics, 0, 0, 65_535),
     maxMessageBytes: int('ALLOT_MAX_MESSAGE_BYTES', g('ALLOT_MAX_MESSAGE_BYTES'), 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     startupTimeoutMs: int('ALLOT_STARTUP_TIMEOUT_MS', g('ALLOT_STARTUP_TIMEOUT_MS'), 10_000, 100, 3_600_000),
     maxTenants: int('ALLOT_MAX_TENANTS', g('ALLOT_MAX_TENANTS'), 1_000, 1, 100_000),

@@ -2,7 +2,9 @@
  * Every SQL example in README.md, run for real through psql against one fresh database, in
  * order, with its output compared to the text block that follows it.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchesExpected, psql } from '../helpers/psql.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -62,6 +64,28 @@ describe('docs/ examples through psql', () => {
       }
     });
   }
+});
+
+describe('the README program example', () => {
+  it('runs with node and pg against the server', async () => {
+    const block = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const c = await srv.client('shop1');
+    await c.query(`INSERT INTO resources (id) VALUES ('room-1')`);
+    await c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('room-1', '2026-03-02T14:30:00Z', '2026-03-02T15:30:00Z')`);
+    const program = block!.replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('shop1')) + '\nawait client.end();\n';
+    const dir = mkdtempSync(join(process.cwd(), '.readme-example-'));
+    try {
+      writeFileSync(join(dir, 'example.mjs'), program);
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [join(dir, 'example.mjs')], { timeout: 30_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(stderr)) : resolve(stdout))),
+      );
+      expect(out).toContain('taken by');
+      expect(out).toContain("resource_id: 'room-1'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('psql -c', () => {
