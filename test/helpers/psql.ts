@@ -11,7 +11,7 @@ export interface PsqlResult {
   readonly code: number;
 }
 
-export function psql(srv: TestServer, database: string, args: readonly string[], input?: string): Promise<PsqlResult> {
+export function psql(srv: Pick<TestServer, 'port' | 'password'>, database: string, args: readonly string[], input?: string, sslmode = 'prefer'): Promise<PsqlResult> {
   const dir = mkdtempSync(join(tmpdir(), 'allot-psql-'));
   const file = join(dir, 'script.sql');
   const fileArgs = input !== undefined ? (writeFileSync(file, input), ['-f', file]) : [];
@@ -19,7 +19,7 @@ export function psql(srv: TestServer, database: string, args: readonly string[],
     const child = execFile(
       'sh',
       ['-c', 'exec psql "$@" 2>&1', 'psql', '-X', '-h', '127.0.0.1', '-p', String(srv.port), '-U', 'tester', '-d', database, '-P', 'pager=off', ...args, ...fileArgs],
-      { env: { ...process.env, PGPASSWORD: srv.password, PGCONNECT_TIMEOUT: '10', PAGER: '' }, timeout: 60_000 },
+      { env: { ...process.env, PGPASSWORD: srv.password, PGCONNECT_TIMEOUT: '10', PAGER: '', PGSSLMODE: sslmode }, timeout: 60_000 },
       (err, stdout) => {
         rmSync(dir, { recursive: true, force: true });
         if (err !== null && typeof err.code !== 'number') {
