@@ -3,11 +3,14 @@
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { AllotError, SqlState } from './errors.js';
 import { PlanCache } from './sql/prepare.js';
+import type { FileSystem } from './storage/files.js';
 import { systemClock, type Clock } from './tenant/clock.js';
 import { Tenant } from './tenant/tenant.js';
 import { Connection, type ConnectionHost } from './wire/connection.js';
@@ -24,6 +27,10 @@ export interface ServerOptions {
   readonly clock?: Clock;
   /** Re-verify engine invariants after every batch (tests). */
   readonly checkInvariants?: boolean;
+  /** The file layer under every tenant's log (tests inject failures here). */
+  readonly fs?: FileSystem;
+  /** Log bytes between checkpoints. */
+  readonly checkpointBytes?: number;
 }
 
 export class AllotServer implements ConnectionHost {
@@ -36,7 +43,10 @@ export class AllotServer implements ConnectionHost {
   private readonly config: Config;
   private readonly clock: Clock;
   private readonly checkInvariants: boolean;
-  private readonly tenants = new Map<string, Tenant>();
+  private readonly tenants = new Map<string, Promise<Tenant>>();
+  private readonly opened = new Map<string, Tenant>();
+  private readonly fs: FileSystem | undefined;
+  private readonly checkpointBytes: number | undefined;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Set<Connection>();
   private readonly byPid = new Map<number, Connection>();
@@ -48,6 +58,8 @@ export class AllotServer implements ConnectionHost {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.checkInvariants = opts.checkInvariants ?? false;
+    this.fs = opts.fs;
+    this.checkpointBytes = opts.checkpointBytes;
     this.authMethod = opts.config.authMethod;
     this.maxMessageBytes = opts.config.maxMessageBytes;
     this.startupTimeoutMs = opts.config.startupTimeoutMs;
@@ -57,7 +69,16 @@ export class AllotServer implements ConnectionHost {
         : null;
   }
 
+  /**
+   * Recovers every database under the data directory, then listens. A database that cannot be
+   * recovered (corruption) stops start-up with its error.
+   */
   async listen(): Promise<{ host: string; port: number }> {
+    const dataDir = resolve(this.config.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    for (const name of (await readdir(dataDir)).sort()) {
+      if (TENANT_NAME.test(name) && (await stat(join(dataDir, name))).isDirectory()) await this.tenant(name);
+    }
     if (this.config.passwordIsDefault) {
       this.log.warn('no ALLOT_PASSWORD set: every database accepts the default password "allot"; set one before exposing the server');
     }
@@ -85,19 +106,29 @@ export class AllotServer implements ConnectionHost {
 
   // ---- ConnectionHost -------------------------------------------------------------------
 
-  tenant(database: string): Tenant {
-    let t = this.tenants.get(database);
-    if (t !== undefined) return t;
+  tenant(database: string): Promise<Tenant> {
+    const known = this.tenants.get(database);
+    if (known !== undefined) return known;
     if (!TENANT_NAME.test(database)) {
-      throw new AllotError('3D000', `database "${database}" is not a valid name: use letters, digits, _, . and - (up to 63 characters)`);
+      return Promise.reject(new AllotError('3D000', `database "${database}" is not a valid name: use letters, digits, _, . and - (up to 63 characters)`));
     }
     if (this.tenants.size >= this.config.maxTenants) {
-      throw new AllotError('53400', `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`);
+      return Promise.reject(new AllotError('53400', `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`));
     }
-    t = new Tenant({ name: database, clock: this.clock, log: this.log.child({ tenant: database }), checkInvariants: this.checkInvariants });
-    this.tenants.set(database, t);
-    this.log.info({ tenant: database }, 'database opened');
-    return t;
+    const opening = Tenant.open({
+      name: database,
+      clock: this.clock,
+      log: this.log.child({ tenant: database }),
+      checkInvariants: this.checkInvariants,
+      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}) },
+    }).then((t) => {
+      this.opened.set(database, t);
+      return t;
+    });
+    // A failed open is not remembered: the next connection tries again.
+    opening.catch(() => this.tenants.delete(database));
+    this.tenants.set(database, opening);
+    return opening;
   }
 
   credentials(database: string): { scram: ScramCredentials; password: string } {
@@ -131,7 +162,7 @@ export class AllotServer implements ConnectionHost {
 
   /** Tenants open now (for tests and metrics). */
   tenantByName(name: string): Tenant | undefined {
-    return this.tenants.get(name);
+    return this.opened.get(name);
   }
 
   get connectionCount(): number {
@@ -144,7 +175,7 @@ export class AllotServer implements ConnectionHost {
     const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
     for (const c of this.connections) c.fatal(SqlState.adminShutdown, 'terminating connection due to administrator command');
     await closed;
-    for (const t of this.tenants.values()) t.close();
+    for (const t of this.opened.values()) await t.close();
     this.log.info('allot stopped');
   }
 }

@@ -49,6 +49,8 @@ import {
 export interface ExecOutcome {
   readonly effects: readonly Effect[];
   readonly results: readonly CommandResult[];
+  /** Effects that undo `effects` when replayed in reverse order (a log write that failed). */
+  readonly inverse: readonly Effect[];
 }
 
 export interface EngineOptions {
@@ -59,6 +61,7 @@ export interface EngineOptions {
 export class Engine {
   readonly store = new Store();
   private effects: Effect[] = [];
+  private inverse: Effect[] = [];
   private readonly checkInvariants: boolean;
 
   constructor(opts: EngineOptions = {}) {
@@ -78,17 +81,21 @@ export class Engine {
     checkTime('now', now);
     this.store.begin();
     this.effects = [];
+    this.inverse = [];
     let keep = false;
     try {
       const results = commands.map((c) => this.runOne(c, now));
       if (this.checkInvariants) this.assertInvariants(now);
-      const outcome = { effects: this.effects, results };
+      const outcome = { effects: this.effects, results, inverse: this.inverse };
       verify?.(outcome);
       keep = true;
       return outcome;
     } finally {
       this.store.end(keep);
-      if (!keep) this.effects = [];
+      if (!keep) {
+        this.effects = [];
+        this.inverse = [];
+      }
     }
   }
 
@@ -100,18 +107,46 @@ export class Engine {
     checkTime('now', now);
     this.store.begin();
     this.effects = [];
+    this.inverse = [];
     try {
       const results = commands.map((c) => this.runOne(c, now));
-      return read({ effects: this.effects, results });
+      return read({ effects: this.effects, results, inverse: this.inverse });
     } finally {
       this.store.end(false);
       this.effects = [];
+      this.inverse = [];
     }
   }
 
   /** Applies logged effects, deciding nothing: the same effects rebuild the same state. */
   replay(effects: readonly Effect[]): void {
     for (const e of effects) this.apply(e);
+  }
+
+  /**
+   * The whole state as arrays (resources parents first), for a snapshot. Entities are
+   * immutable, so the arrays stay a consistent picture while the state moves on.
+   */
+  capture(): { resources: Resource[]; rules: Rule[]; bookings: Booking[]; holds: Hold[] } {
+    const s = this.store;
+    const resources: Resource[] = [];
+    const queue: string[] = [];
+    for (const n of s.resources.values()) if (n.resource.parentId === null) queue.push(n.resource.id);
+    for (let i = 0; i < queue.length; i++) {
+      const n = s.mustNode(queue[i]!);
+      resources.push(n.resource);
+      for (const c of n.children) queue.push(c);
+    }
+    return { resources, rules: [...s.rules.values()], bookings: [...s.bookings.values()], holds: [...s.holds.values()] };
+  }
+
+  /** Loads a captured state into an empty engine. */
+  load(state: { resources: readonly Resource[]; rules: readonly Rule[]; bookings: readonly Booking[]; holds: readonly Hold[] }): void {
+    if (this.store.resources.size > 0) throw new Error('engine: load into a non-empty engine');
+    for (const r of state.resources) this.store.addResource(r);
+    for (const r of state.rules) this.store.addRule(r);
+    for (const b of state.bookings) this.store.addBooking(b);
+    for (const h of state.holds) this.store.addHold(h);
   }
 
   private runOne(cmd: Command, now: Ms): CommandResult {
@@ -125,6 +160,7 @@ export class Engine {
       if (err instanceof AllotError && (err.sqlstate === SqlState.uniqueViolation || err.sqlstate === SqlState.exclusionViolation)) {
         this.store.rollbackTo(mark);
         this.effects.length = effectCount;
+        this.inverse.length = effectCount;
         return { type: 'skipped' };
       }
       throw err;
@@ -165,8 +201,38 @@ export class Engine {
   }
 
   private emit(e: Effect): void {
+    this.inverse.push(this.inverseOf(e));
     this.apply(e);
     this.effects.push(e);
+  }
+
+  /** The effect that undoes `e`, read from the state before `e` is applied. */
+  private inverseOf(e: Effect): Effect {
+    const s = this.store;
+    switch (e.type) {
+      case 'ResourceCreated':
+        return { type: 'ResourceDeleted', resource: e.resource };
+      case 'ResourceUpdated':
+        return { type: 'ResourceUpdated', resource: s.mustNode(e.resource.id).resource };
+      case 'ResourceDeleted':
+        return { type: 'ResourceCreated', resource: e.resource };
+      case 'RuleAdded':
+        return { type: 'RuleRemoved', rule: e.rule };
+      case 'RuleUpdated':
+        return { type: 'RuleUpdated', rule: s.rules.get(e.rule.id)! };
+      case 'RuleRemoved':
+        return { type: 'RuleAdded', rule: e.rule };
+      case 'HoldPlaced':
+        return { type: 'HoldReleased', hold: e.hold, reason: 'released' };
+      case 'HoldReleased':
+        return { type: 'HoldPlaced', hold: e.hold };
+      case 'BookingConfirmed':
+        return { type: 'BookingCancelled', booking: e.booking, reason: 'cancelled' };
+      case 'BookingUpdated':
+        return { type: 'BookingUpdated', booking: s.bookings.get(e.booking.id)! };
+      case 'BookingCancelled':
+        return { type: 'BookingConfirmed', booking: e.booking };
+    }
   }
 
   private apply(e: Effect): void {
@@ -214,16 +280,64 @@ export class Engine {
 
   /** A live hold (expired holds are gone for every read). */
   hold(id: string, now: Ms): Hold | undefined {
-    const h = this.store.holds.get(id);
+    const h = this.entity(this.store.holds, id);
     return h !== undefined && h.expiresAt > now ? h : undefined;
   }
 
   booking(id: string): Booking | undefined {
-    return this.store.bookings.get(id);
+    return this.entity(this.store.bookings, id);
   }
 
   rule(id: string): Rule | undefined {
-    return this.store.rules.get(id);
+    return this.entity(this.store.rules, id);
+  }
+
+  /** A lookup by id that records what the answer depends on. */
+  private entity<T extends { resourceId: string }>(map: ReadonlyMap<string, T>, id: string): T | undefined {
+    const e = map.get(id);
+    if (e === undefined) this.store.touchMiss();
+    else this.store.node(e.resourceId);
+    return e;
+  }
+
+  allResources(): Resource[] {
+    this.store.touchAll();
+    return [...this.store.resources.values()].map((n) => n.resource);
+  }
+
+  allRules(): Rule[] {
+    this.store.touchAll();
+    return [...this.store.rules.values()];
+  }
+
+  allBookings(): Booking[] {
+    this.store.touchAll();
+    return [...this.store.bookings.values()];
+  }
+
+  liveHolds(now: Ms): Hold[] {
+    this.store.touchAll();
+    return [...this.store.holds.values()].filter((h) => h.expiresAt > now);
+  }
+
+  children(id: string): Resource[] {
+    const node = this.store.node(id);
+    if (node === undefined) return [];
+    // A child's creation or deletion marks its parent changed.
+    return [...node.children].map((c) => this.store.resources.get(c)!.resource);
+  }
+
+  /** Rules on a resource overlapping [a, b), in start order. */
+  rulesOn(resourceId: string, a: Ms, b: Ms): Rule[] {
+    const node = this.store.node(resourceId);
+    if (node === undefined) return [];
+    const out: Rule[] = [];
+    const take = (r: Rule): void => {
+      out.push(r);
+    };
+    node.openRules.overlapping(a, b, take);
+    node.closeRules.overlapping(a, b, take);
+    return out.sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1));
   }
 
   /** Live bookings and holds on a resource whose spans overlap [a, b), in start order. */
@@ -238,9 +352,11 @@ export class Engine {
   }
 
   groupMembers(groupId: string): Booking[] {
+    // A member removed by a pending record would be missing from the answer.
+    this.store.touchMiss();
     const ids = this.store.groups.get(groupId);
     if (ids === undefined) return [];
-    return [...ids].sort().map((id) => this.store.bookings.get(id)!);
+    return [...ids].sort().map((id) => this.booking(id)!);
   }
 
   availability(q: AvailabilityQuery, now: Ms): AvailabilityAnswer {
@@ -547,11 +663,12 @@ export class Engine {
       checkOptionalId('group_id', b.groupId);
     }
     for (const o of olds) this.store.removeBooking(o.id);
-    for (const b of news) {
+    news.forEach((b, i) => {
       this.checkPlacement('booking', b, now);
       this.store.addBooking(b);
       this.effects.push({ type: 'BookingUpdated', booking: b });
-    }
+      this.inverse.push({ type: 'BookingUpdated', booking: olds[i]! });
+    });
     return { type: 'bookings', rows: news };
   }
 

@@ -25,6 +25,8 @@ export class ResourceNode {
   /** Non-blocking rules without a policy, and per policy: decides which level's rules apply. */
   openRulesNoPolicy = 0;
   readonly openRulesByPolicy = new Map<string, number>();
+  /** LSN of the last record that changed this resource, its entries or its rules. */
+  changedAt = 0;
   constructor(public resource: Resource) {}
 }
 
@@ -43,6 +45,30 @@ export class Store {
   /** Holds by expiry instant, for the reaper and for `nextHoldExpiry`. */
   readonly holdExpiry = new IntervalTree<ExpiryItem>((x) => x.id);
   private undoLog: (() => void)[] | null = null;
+  /**
+   * The newest LSN any access since `resetReads` depended on: a reply built from those reads
+   * may leave only once that LSN is durable. Hits depend on their resource's last change;
+   * misses on the last removal anywhere; scans on the last change anywhere.
+   */
+  readDep = 0;
+  lastChangeAt = 0;
+  lastRemovalAt = 0;
+
+  resetReads(): void {
+    this.readDep = 0;
+  }
+
+  touchNode(n: ResourceNode): void {
+    if (n.changedAt > this.readDep) this.readDep = n.changedAt;
+  }
+
+  touchMiss(): void {
+    if (this.lastRemovalAt > this.readDep) this.readDep = this.lastRemovalAt;
+  }
+
+  touchAll(): void {
+    if (this.lastChangeAt > this.readDep) this.readDep = this.lastChangeAt;
+  }
 
   // ---- batches ------------------------------------------------------------------------
 
@@ -80,7 +106,10 @@ export class Store {
   // ---- resources ----------------------------------------------------------------------
 
   node(id: string): ResourceNode | undefined {
-    return this.resources.get(id);
+    const n = this.resources.get(id);
+    if (n === undefined) this.touchMiss();
+    else this.touchNode(n);
+    return n;
   }
 
   addResource(r: Resource): void {
@@ -114,6 +143,7 @@ export class Store {
   mustNode(id: string): ResourceNode {
     const n = this.resources.get(id);
     if (n === undefined) throw new Error(`store: no resource ${id}`);
+    this.touchNode(n);
     return n;
   }
 

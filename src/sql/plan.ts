@@ -270,53 +270,45 @@ function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => 
 /** Candidate rows of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
 function candidates(table: Exclude<AllotTable, 'availability'>, h: Hints, read: ReadContext, env: EvalEnv): Value[][] {
   const { engine, now } = read;
-  const s = engine.store;
-  const ids = h.ids === null ? null : evalAll(h.ids, env).filter((v): v is string => typeof v === 'string');
+  const ids = h.ids === null ? null : evalAll(h.ids, env).filter(isText);
   const lo = bound(h.lo, env, Math.max, -Infinity);
   const hi = bound(h.hi, env, Math.min, Infinity);
   const byResource = (fn: (rid: string) => Value[][]): Value[][] | null => {
     if (h.resourceIds === null) return null;
-    const rids = [...new Set(evalAll(h.resourceIds, env).filter((v): v is string => typeof v === 'string'))];
+    const rids = [...new Set(evalAll(h.resourceIds, env).filter(isText))];
     return rids.flatMap(fn);
   };
+  const byId = <T>(get: (id: string) => T | undefined, row: (x: T) => Value[]): Value[][] =>
+    ids!.flatMap((id) => {
+      const x = get(id);
+      return x === undefined ? [] : [row(x)];
+    });
   switch (table) {
     case 'resources': {
-      if (ids !== null) return ids.flatMap((id) => (s.node(id) === undefined ? [] : [resourceRow(s.node(id)!.resource)]));
+      if (ids !== null) return byId((id) => engine.resource(id), resourceRow);
       if (h.parentId !== null) {
         const pid = h.parentId.eval([], env);
-        const node = typeof pid === 'string' ? s.node(pid) : undefined;
-        return node === undefined ? [] : [...node.children].map((c) => resourceRow(s.mustNode(c).resource));
+        return isText(pid) ? engine.children(pid).map(resourceRow) : [];
       }
-      return [...s.resources.values()].map((n) => resourceRow(n.resource));
+      return engine.allResources().map(resourceRow);
     }
     case 'rules': {
-      if (ids !== null) return ids.flatMap((id) => (s.rules.has(id) ? [ruleRow(s.rules.get(id)!)] : []));
-      const per = byResource((rid) => {
-        const node = s.node(rid);
-        if (node === undefined) return [];
-        const rows: Rule[] = [];
-        const take = (r: Rule): void => {
-          rows.push(r);
-        };
-        node.openRules.overlapping(lo, hi, take);
-        node.closeRules.overlapping(lo, hi, take);
-        return rows.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map(ruleRow);
-      });
-      return per ?? [...s.rules.values()].map(ruleRow);
+      if (ids !== null) return byId((id) => engine.rule(id), ruleRow);
+      return byResource((rid) => engine.rulesOn(rid, lo, hi).map(ruleRow)) ?? engine.allRules().map(ruleRow);
     }
     case 'bookings': {
-      if (ids !== null) return ids.flatMap((id) => (s.bookings.has(id) ? [bookingRow(s.bookings.get(id)!)] : []));
+      if (ids !== null) return byId((id) => engine.booking(id), bookingRow);
       if (h.groupId !== null) {
         const g = h.groupId.eval([], env);
-        return typeof g === 'string' ? engine.groupMembers(g).map(bookingRow) : [];
+        return isText(g) ? engine.groupMembers(g).map(bookingRow) : [];
       }
       const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Booking => !('expiresAt' in e)).map(bookingRow));
-      return per ?? [...s.bookings.values()].map(bookingRow);
+      return per ?? engine.allBookings().map(bookingRow);
     }
     case 'holds': {
-      if (ids !== null) return ids.flatMap((id) => (engine.hold(id, now) !== undefined ? [holdRow(engine.hold(id, now)!)] : []));
+      if (ids !== null) return byId((id) => engine.hold(id, now), holdRow);
       const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e).map(holdRow));
-      return per ?? [...s.holds.values()].filter((x) => x.expiresAt > now).map(holdRow);
+      return per ?? engine.liveHolds(now).map(holdRow);
     }
   }
 }
@@ -704,6 +696,7 @@ function writeFinisher(table: Exclude<AllotTable, 'availability'>, returning: Pr
 
 function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
   const { table, def } = writableTable(ast.into, 'insert into');
+  if (ast.insert == null) throw new AllotError(SqlState.syntaxError, 'syntax error at end of input: INSERT needs VALUES (…)');
   if (ast.insert.type !== 'values') throw unsupported('INSERT … SELECT is not supported by allot; use VALUES');
   const names = ast.columns?.map((c) => c.name) ?? def.columns.map((c) => c.name);
   const cols = names.map((n) => columnOf(def, n, true));

@@ -154,7 +154,7 @@ export class Session implements SessionView {
       }
       case 'query': {
         const env = this.env(values);
-        const rows = this.read((read) => plan.run(read, env));
+        const rows = await this.settled(() => this.read((read) => plan.run(read, env)));
         return { kind: 'rows', columns: plan.columns, rows, tag: `SELECT ${rows.length}` };
       }
       case 'write': {
@@ -165,6 +165,26 @@ export class Session implements SessionView {
         return plan.columns === null ? { kind: 'command', tag } : { kind: 'rows', columns: plan.columns, rows, tag };
       }
     }
+  }
+
+  /**
+   * Runs `fn` against the engine, then waits until every log record its answer (or its error)
+   * depended on is durable: nothing leaves the server that rests on a write not yet on disk.
+   */
+  private async settled<T>(fn: () => T): Promise<T> {
+    const store = this.tenant.engine.store;
+    store.resetReads();
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      const wait = this.tenant.settle(store.readDep);
+      if (wait !== null) await wait;
+      throw err;
+    }
+    const wait = this.tenant.settle(store.readDep);
+    if (wait !== null) await wait;
+    return result;
   }
 
   /** Reads see the committed state, plus this block's own writes inside a block. */
@@ -182,10 +202,12 @@ export class Session implements SessionView {
     const engine = this.tenant.engine;
     let results: ExecOutcome['results'] = [];
     let effects: readonly Effect[] = [];
-    engine.dryRun(all, this.tenant.now(), (outcome) => {
-      results = outcome.results.slice(this.txCommands.length);
-      effects = outcome.effects;
-    });
+    await this.settled(() =>
+      engine.dryRun(all, this.tenant.now(), (outcome) => {
+        results = outcome.results.slice(this.txCommands.length);
+        effects = outcome.effects;
+      }),
+    );
     this.txCommands = all;
     this.txEffects = effects;
     return { results };

@@ -1,15 +1,26 @@
 /**
- * A tenant: one database name's engine, notify hub and reaper. Tenants share nothing. Every
- * change goes through `commit`, which decides it, makes it durable and only then publishes
- * its events and lets the reply go.
+ * A tenant: one database name's engine, log, notify hub and reaper. Tenants share nothing.
+ * Every change goes through `commit`: decided and applied in memory, appended to the log, and
+ * only once the record is on disk are its events published and its reply let go. A reply that
+ * read state changed by a record still on its way to disk waits for that record (`settle`);
+ * one that read nothing pending does not wait at all.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Engine, type ExecOutcome } from '../engine/engine.js';
-import type { Command } from '../engine/types.js';
+import type { Command, Effect } from '../engine/types.js';
 import { ALL_EVENTS_CHANNEL, eventOf, resourceChannel } from '../notify/events.js';
 import { NotifyHub } from '../notify/hub.js';
+import { nodeFileSystem, type FileSystem } from '../storage/files.js';
+import { encodeBody } from '../storage/payload.js';
+import { recover, listDir, type Recovered } from '../storage/recovery.js';
+import { snapshotChunks, snapshotName } from '../storage/snapshot.js';
+import { segmentName, StorageFailure, Wal } from '../storage/wal.js';
 import type { Clock } from './clock.js';
 import { Reaper } from './reaper.js';
+
+/** Log bytes after which a checkpoint (snapshot + dropping older log files) starts. */
+export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 export interface TenantOptions {
   readonly name: string;
@@ -17,6 +28,15 @@ export interface TenantOptions {
   readonly log: Logger;
   /** Re-verify engine invariants after every batch (tests). */
   readonly checkInvariants?: boolean;
+  /** Where the tenant's log and snapshots live; absent: memory only (engine tests, benches). */
+  readonly storage?: { readonly dir: string; readonly fs?: FileSystem; readonly checkpointBytes?: number };
+}
+
+interface Storage {
+  readonly dir: string;
+  readonly fs: FileSystem;
+  readonly wal: Wal;
+  readonly checkpointBytes: number;
 }
 
 export class Tenant {
@@ -26,15 +46,46 @@ export class Tenant {
   readonly clock: Clock;
   readonly log: Logger;
   readonly reaper: Reaper;
-  /** Log sequence number of the last committed record. */
-  private lsn = 0;
+  private lsn: number;
+  private readonly storage: Storage | null;
+  /** Records applied in memory but not yet on disk, with what undoes them. */
+  private pending: { lsn: number; inverse: readonly Effect[] }[] = [];
+  private failure: StorageFailure | null = null;
+  private checkpointing: Promise<void> | null = null;
 
-  constructor(opts: TenantOptions) {
+  private constructor(opts: TenantOptions, engine: Engine, lsn: number, storage: Storage | null) {
     this.name = opts.name;
     this.clock = opts.clock;
     this.log = opts.log;
-    this.engine = new Engine({ checkInvariants: opts.checkInvariants ?? false });
+    this.engine = engine;
+    this.lsn = lsn;
+    this.storage = storage;
+    this.engine.store.lastChangeAt = lsn;
     this.reaper = new Reaper(this);
+  }
+
+  /** A tenant in memory only: nothing survives a restart. */
+  static inMemory(opts: Omit<TenantOptions, 'storage'>): Tenant {
+    return new Tenant(opts, new Engine({ checkInvariants: opts.checkInvariants ?? false }), 0, null);
+  }
+
+  /** Opens (recovering if needed) the tenant stored in `opts.storage.dir`. */
+  static async open(opts: TenantOptions & { storage: NonNullable<TenantOptions['storage']> }): Promise<Tenant> {
+    const fs = opts.storage.fs ?? nodeFileSystem;
+    const dir = opts.storage.dir;
+    const rec: Recovered = await recover(fs, dir, opts.log, { checkInvariants: opts.checkInvariants ?? false });
+    const segmentPath = join(dir, rec.segment.name !== '' ? rec.segment.name : segmentName(rec.segment.firstLsn));
+    const file = await fs.openAppend(segmentPath);
+    await fs.fsyncDir(dir);
+    let tenant: Tenant | null = null;
+    const wal = new Wal(fs, dir, file, rec.lastLsn, (err) => tenant?.onStorageFailure(err));
+    tenant = new Tenant(opts, rec.engine, rec.lastLsn, { dir, fs, wal, checkpointBytes: opts.storage.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES });
+    opts.log.info(
+      { tenant: opts.name, lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
+      'database recovered',
+    );
+    tenant.reaper.schedule();
+    return tenant;
   }
 
   now(): number {
@@ -45,22 +96,123 @@ export class Tenant {
     return this.lsn;
   }
 
+  get durableLsn(): number {
+    return this.storage === null ? this.lsn : this.storage.wal.durableLsn;
+  }
+
+  get walStats(): Wal['stats'] | null {
+    return this.storage?.wal.stats ?? null;
+  }
+
+  /** Set once a write to the log failed: the tenant answers reads but refuses writes. */
+  get readOnly(): StorageFailure | null {
+    return this.failure;
+  }
+
   /**
-   * Decides the commands at the current instant and commits them as one record. `verify` may
-   * refuse the outcome (a transaction whose writes no longer decide the same way).
+   * Decides the commands at the current instant and commits them as one record, resolving once
+   * it is durable. `verify` may refuse the outcome (a transaction whose writes no longer decide
+   * the same way). A refusal waits, like a read, for any pending record it depended on.
    */
   async commit(commands: readonly Command[], verify?: (outcome: ExecOutcome) => void): Promise<ExecOutcome> {
-    const outcome = this.engine.execute(commands, this.now(), verify);
-    if (outcome.effects.length > 0) {
-      this.lsn++;
-      this.publish(outcome, this.lsn);
+    if (this.failure !== null) throw this.failure;
+    const store = this.engine.store;
+    store.resetReads();
+    let outcome: ExecOutcome;
+    try {
+      outcome = this.engine.execute(commands, this.now(), verify);
+    } catch (err) {
+      const wait = this.settle(store.readDep);
+      if (wait !== null) await wait;
+      throw err;
     }
+    if (outcome.effects.length === 0) {
+      const wait = this.settle(store.readDep);
+      if (wait !== null) await wait;
+      return outcome;
+    }
+    const lsn = ++this.lsn;
+    this.markChanged(outcome, lsn);
+    if (this.storage !== null) {
+      this.pending.push({ lsn, inverse: outcome.inverse });
+      await this.storage.wal.append(lsn, encodeBody({ now: this.now(), effects: outcome.effects }));
+      const durable = this.storage.wal.durableLsn;
+      let k = 0;
+      while (k < this.pending.length && this.pending[k]!.lsn <= durable) k++;
+      if (k > 0) this.pending.splice(0, k);
+    }
+    this.publish(outcome.effects, lsn);
     this.reaper.schedule();
+    this.maybeCheckpoint();
     return outcome;
   }
 
-  private publish(outcome: ExecOutcome, lsn: number): void {
-    for (const effect of outcome.effects) {
+  /** Null when everything up to `lsn` is durable; else a promise for it (58030 if it never will be). */
+  settle(lsn: number): Promise<void> | null {
+    if (this.storage === null || lsn <= this.storage.wal.durableLsn) return null;
+    return this.storage.wal.waitDurable(lsn);
+  }
+
+  /** Records which resources a record touched, for the read dependencies of `settle`. */
+  private markChanged(outcome: ExecOutcome, lsn: number): void {
+    const store = this.engine.store;
+    store.lastChangeAt = lsn;
+    const mark = (id: string | null): void => {
+      if (id === null) return;
+      const n = store.resources.get(id);
+      if (n !== undefined) n.changedAt = lsn;
+    };
+    outcome.effects.forEach((e, i) => {
+      const before = outcome.inverse[i];
+      switch (e.type) {
+        case 'ResourceCreated':
+        case 'ResourceUpdated':
+        case 'ResourceDeleted':
+          mark(e.resource.id);
+          mark(e.resource.parentId);
+          if (before?.type === 'ResourceUpdated') mark(before.resource.parentId);
+          break;
+        case 'RuleAdded':
+        case 'RuleUpdated':
+        case 'RuleRemoved':
+          mark(e.rule.resourceId);
+          if (before?.type === 'RuleUpdated') mark(before.rule.resourceId);
+          break;
+        case 'HoldPlaced':
+        case 'HoldReleased':
+          mark(e.hold.resourceId);
+          break;
+        case 'BookingConfirmed':
+        case 'BookingUpdated':
+        case 'BookingCancelled':
+          mark(e.booking.resourceId);
+          if (before?.type === 'BookingUpdated') mark(before.booking.resourceId);
+          break;
+      }
+      if (e.type.endsWith('Deleted') || e.type.endsWith('Removed') || e.type.endsWith('Released') || e.type.endsWith('Cancelled') || e.type.endsWith('Updated')) {
+        store.lastRemovalAt = lsn;
+      }
+    });
+  }
+
+  /** The log failed: undo every record not on disk, newest first, and refuse writes from now. */
+  private onStorageFailure(err: StorageFailure): void {
+    this.failure = err;
+    this.log.error({ tenant: this.name, err: err.reason }, 'log write failed; database is read-only until restart');
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i]!;
+      this.engine.replay([...p.inverse].reverse());
+    }
+    this.pending = [];
+    this.lsn = this.storage!.wal.durableLsn;
+    const store = this.engine.store;
+    store.lastChangeAt = this.lsn;
+    store.lastRemovalAt = Math.min(store.lastRemovalAt, this.lsn);
+    for (const n of store.resources.values()) if (n.changedAt > this.lsn) n.changedAt = this.lsn;
+  }
+
+  private publish(effects: readonly Effect[], lsn: number): void {
+    for (const effect of effects) {
       const ev = eventOf(effect, lsn);
       this.hub.publish(ALL_EVENTS_CHANNEL, ev.payload);
       // The resource's own channel, then each ancestor's. A deleted resource is no longer in
@@ -72,12 +224,57 @@ export class Tenant {
       }
       for (let depth = 0; id !== null && depth < 64; depth++) {
         this.hub.publish(resourceChannel(id), ev.payload);
-        id = this.engine.resource(id)?.parentId ?? null;
+        id = this.engine.store.resources.get(id)?.resource.parentId ?? null;
       }
     }
   }
 
-  close(): void {
+  // ---- checkpoints ----------------------------------------------------------------------
+
+  private maybeCheckpoint(): void {
+    const s = this.storage;
+    if (s === null || this.checkpointing !== null || this.failure !== null) return;
+    if (s.wal.bytesSinceCheckpoint >= s.checkpointBytes) void this.checkpoint();
+  }
+
+  /**
+   * Writes a snapshot of the state at the last LSN and drops the log and snapshots it covers,
+   * so recovery time stays bounded. The event loop keeps serving while it runs. Resolves when
+   * done (or when the one already running is done).
+   */
+  checkpoint(): Promise<void> {
+    if (this.checkpointing === null) {
+      this.checkpointing = this.writeCheckpoint().finally(() => {
+        this.checkpointing = null;
+      });
+    }
+    return this.checkpointing;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    const s = this.storage;
+    if (s === null || this.failure !== null) return;
+    const lsn = this.lsn;
+    const state = { lsn, now: this.now(), ...this.engine.capture() };
+    s.wal.rollAfter(lsn);
+    try {
+      await (s.wal.waitDurable(lsn) ?? Promise.resolve());
+      const t0 = performance.now();
+      const bytes = await s.fs.writeAtomic(join(s.dir, snapshotName(lsn)), snapshotChunks(state));
+      const { snapshots, segments } = await listDir(s.fs, s.dir);
+      for (const old of snapshots) if (old.lsn < lsn) await s.fs.unlink(join(s.dir, old.name));
+      for (const seg of segments) if (seg.firstLsn <= lsn) await s.fs.unlink(join(s.dir, seg.name));
+      await s.fs.fsyncDir(s.dir);
+      this.log.info({ tenant: this.name, lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.rules.length + state.bookings.length + state.holds.length }, 'checkpoint written');
+    } catch (err) {
+      this.log.error({ tenant: this.name, err }, 'checkpoint failed; the log is kept');
+    }
+  }
+
+  /** Finishes queued log writes and stops timers. */
+  async close(): Promise<void> {
     this.reaper.stop();
+    if (this.checkpointing !== null) await this.checkpointing;
+    await this.storage?.wal.close();
   }
 }

@@ -29,8 +29,8 @@ export interface ConnectionHost {
   readonly maxMessageBytes: number;
   readonly startupTimeoutMs: number;
   readonly tls: SecureContext | null;
-  /** The tenant for a database name; throws AllotError (FATAL) when it cannot be had. */
-  tenant(database: string): Tenant;
+  /** The tenant for a database name; rejects with an AllotError (FATAL) when it cannot be had. */
+  tenant(database: string): Promise<Tenant>;
   /** Credentials of a database: SCRAM verifier and the password (for cleartext auth). */
   credentials(database: string): { scram: ScramCredentials; password: string };
   /** Whether one more session may start; the caller counts it from then on. */
@@ -75,7 +75,6 @@ export class Connection implements Listener {
   private state: State = 'startup';
   private busy = false;
   private session: Session | null = null;
-  private tenantRef: Tenant | null = null;
   private user = '';
   private database = '';
   private scram: ScramSession | null = null;
@@ -138,7 +137,7 @@ export class Connection implements Listener {
           const frame = this.reader.next();
           if (frame === null) break;
           if (this.state !== 'ready') {
-            this.onAuthMessage(decodeMessage(frame.code, frame.body));
+            await this.onAuthMessage(decodeMessage(frame.code, frame.body));
             continue;
           }
           let msg: FrontendMessage;
@@ -191,7 +190,7 @@ export class Connection implements Listener {
         this.close();
         return;
       case 'Startup':
-        return this.onStartupMessage(p);
+        return await this.onStartupMessage(p);
     }
   }
 
@@ -205,7 +204,7 @@ export class Connection implements Listener {
     this.attach(tls);
   }
 
-  private onStartupMessage(p: Extract<StartupPacket, { type: 'Startup' }>): void {
+  private async onStartupMessage(p: Extract<StartupPacket, { type: 'Startup' }>): Promise<void> {
     const user = p.params.get('user');
     if (user === undefined || user === '') {
       this.fatal('28000', 'no PostgreSQL user name specified in startup packet');
@@ -227,16 +226,13 @@ export class Connection implements Listener {
       return;
     }
     this.admitted = true;
-    let tenant: Tenant;
     let creds: { scram: ScramCredentials; password: string };
     try {
-      tenant = this.host.tenant(this.database);
       creds = this.host.credentials(this.database);
     } catch (err) {
       this.onProtocolError(err);
       return;
     }
-    this.tenantRef = tenant;
     this.applicationName = p.params.get('application_name');
     if (this.host.authMethod === 'password') {
       this.password = creds.password;
@@ -252,7 +248,7 @@ export class Connection implements Listener {
 
   private applicationName: string | undefined;
 
-  private onAuthMessage(msg: FrontendMessage): void {
+  private async onAuthMessage(msg: FrontendMessage): Promise<void> {
     if (msg.type === 'Terminate') {
       this.close();
       return;
@@ -263,7 +259,7 @@ export class Connection implements Listener {
         const given = createHash('sha256').update(parsePassword(msg.data)).digest();
         const want = createHash('sha256').update(this.password).digest();
         if (!timingSafeEqual(given, want)) return this.authFailed();
-        return this.authenticated();
+        return await this.authenticated();
       }
       case 'sasl-first': {
         const { mechanism, response } = parseSaslInitialResponse(msg.data);
@@ -277,7 +273,7 @@ export class Connection implements Listener {
         const result = this.scram!.finish(parseSaslResponse(msg.data));
         if (!result.ok) return this.authFailed();
         B.authenticationSASLFinal(this.out, result.serverFinal);
-        return this.authenticated();
+        return await this.authenticated();
       }
       default:
         throw new ProtocolError('unexpected authentication message');
@@ -288,12 +284,20 @@ export class Connection implements Listener {
     this.fatal(SqlState.invalidPassword, `password authentication failed for user "${this.user}"`);
   }
 
-  private authenticated(): void {
-    if (this.startupTimer !== null) clearTimeout(this.startupTimer);
-    this.startupTimer = null;
+  /** Opens the database only now, so no unauthenticated client can create one. */
+  private async authenticated(): Promise<void> {
     this.scram = null;
     this.password = '';
-    const tenant = this.tenantRef!;
+    let tenant: Tenant;
+    try {
+      tenant = await this.host.tenant(this.database);
+    } catch (err) {
+      this.onProtocolError(err);
+      return;
+    }
+    if (this.state === 'closed') return;
+    if (this.startupTimer !== null) clearTimeout(this.startupTimer);
+    this.startupTimer = null;
     this.session = new Session(tenant, { user: this.user, pid: this.pid, ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
     B.authenticationOk(this.out);
     const s = this.session;
@@ -370,7 +374,8 @@ export class Connection implements Listener {
   }
 
   private async simpleQuery(sql: string): Promise<void> {
-    const session = this.session!;
+    const session = this.session;
+    if (session === null) return;
     let statements: ReturnType<typeof prepareSimple>;
     try {
       statements = prepareSimple(sql, this.host.cache);
@@ -418,8 +423,9 @@ export class Connection implements Listener {
     try {
       await step();
     } catch (err) {
+      if (this.session === null) return;
       this.sendError(err);
-      this.session!.fail();
+      this.session.fail();
       this.skipToSync = true;
       // Clients that sent Flush rather than Sync (postgres.js describes before it binds) wait
       // for this error before they send Sync.
@@ -595,7 +601,9 @@ export class Connection implements Listener {
 
   /** ReadyForQuery, after any settings that changed and notifications that waited. */
   private endOfCommand(): void {
-    const s = this.session!;
+    // The client may have gone while its query waited for the disk.
+    const s = this.session;
+    if (s === null || this.state === 'closed') return;
     this.sendNotices();
     for (const [name, value] of s.drainParameterChanges()) B.parameterStatus(this.out, name, value);
     this.cancelRequested = false;

@@ -1,12 +1,18 @@
 /** Starts a real allot server on an ephemeral loopback port for a test. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { AllotServer } from '../../src/server.js';
+import type { FileSystem } from '../../src/storage/files.js';
 import type { Clock } from '../../src/tenant/clock.js';
 
 export interface TestServer {
   readonly server: AllotServer;
+  /** The server's data directory (a temp dir removed by close() unless given). */
+  readonly dataDir: string;
   readonly port: number;
   readonly password: string;
   /** A connected pg client on `database` (default "test"); closed with the server. */
@@ -15,14 +21,27 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<Config> = {}, opts: { clock?: Clock; log?: Logger } = {}): Promise<TestServer> {
-  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, ...overrides };
+export async function startServer(
+  overrides: Partial<Config> = {},
+  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number } = {},
+): Promise<TestServer> {
+  const ownDir = overrides.dataDir === undefined;
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
+  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, ...overrides, dataDir };
   const log = opts.log ?? createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
-  const server = new AllotServer({ config, log, checkInvariants: true, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) });
+  const server = new AllotServer({
+    config,
+    log,
+    checkInvariants: true,
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+    ...(opts.fs !== undefined ? { fs: opts.fs } : {}),
+    ...(opts.checkpointBytes !== undefined ? { checkpointBytes: opts.checkpointBytes } : {}),
+  });
   const { port } = await server.listen();
   const clients: pg.Client[] = [];
   return {
     server,
+    dataDir,
     port,
     password: config.password,
     url: (database = 'test') => `postgres://tester:${encodeURIComponent(config.password)}@127.0.0.1:${port}/${database}`,
@@ -36,6 +55,7 @@ export async function startServer(overrides: Partial<Config> = {}, opts: { clock
     async close() {
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
       await server.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
