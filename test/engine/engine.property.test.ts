@@ -195,8 +195,17 @@ describe('engine agrees with the brute-force model', () => {
             const cmds = st.commands.map((make) => make(now));
             const want = modelExecute(model, cmds, now);
             let got: { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[] };
+            const before = stateOf(engine);
             try {
-              got = { ok: true, results: engine.execute(cmds, now).results.map(resultOf) };
+              const out = engine.execute(cmds, now);
+              got = { ok: true, results: out.results.map(resultOf) };
+              // The inverse effects undo the batch exactly (a failed log write relies on it),
+              // and replaying the effects redoes it.
+              const after = stateOf(engine);
+              engine.replay([...out.inverse].reverse());
+              expect(stateOf(engine)).toEqual(before);
+              engine.replay(out.effects);
+              expect(stateOf(engine)).toEqual(after);
             } catch (err) {
               if (!(err instanceof AllotError)) throw err;
               got = { ok: false, sqlstate: err.sqlstate, conflicts: conflictsOf(err) };

@@ -1,0 +1,256 @@
+/** The log on a real disk: records, group commit, recovery, torn tails, corruption, failures. */
+import { readdirSync, readFileSync, writeFileSync, truncateSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { crc32c } from '../../src/storage/crc32c.js';
+import { nodeFileSystem } from '../../src/storage/files.js';
+import { decodeRecord, encodeRecord } from '../../src/storage/record.js';
+import { CorruptionError } from '../../src/storage/recovery.js';
+import { verifyDir } from '../../src/storage/verify.js';
+import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
+import { pgError, startServer, type TestServer } from '../helpers/server.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'allot-wal-'));
+  dirs.push(d);
+  return d;
+}
+const servers: TestServer[] = [];
+async function serve(dataDir: string, opts: Parameters<typeof startServer>[1] = {}): Promise<TestServer> {
+  const s = await startServer({ dataDir }, opts);
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+}
+
+/** Everything a database holds, sorted, for field-by-field comparison. */
+async function dump(c: pg.Client): Promise<unknown> {
+  return {
+    resources: (await c.query('SELECT * FROM resources ORDER BY id')).rows,
+    rules: (await c.query('SELECT * FROM rules ORDER BY id')).rows,
+    bookings: (await c.query('SELECT * FROM bookings ORDER BY id')).rows,
+    holds: (await c.query('SELECT * FROM holds ORDER BY id')).rows,
+  };
+}
+
+function segments(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.startsWith('wal-')).sort();
+}
+
+describe('records', () => {
+  it('checks with CRC32C (the standard test vector) and refuses a flipped bit', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    const rec = encodeRecord(7, Buffer.from('{"now":1,"effects":[]}'));
+    const ok = decodeRecord(rec, 0);
+    expect(ok).toMatchObject({ kind: 'record', lsn: 7 });
+    for (let i = 4; i < rec.length; i++) {
+      const bad = Buffer.from(rec);
+      bad[i]! ^= 0x10;
+      expect(decodeRecord(bad, 0).kind).not.toBe('record');
+    }
+    expect(decodeRecord(rec.subarray(0, rec.length - 1), 0).kind).toBe('short');
+  });
+});
+
+describe('restart', () => {
+  it('rebuilds the same state field for field, across checkpoints', async () => {
+    const dir = tempDir();
+    const a = await serve(dir, { checkpointBytes: 2048 });
+    const c = await a.client('shop');
+    await c.query(`INSERT INTO resources (id, capacity, buffer_before, buffer_after, capabilities) VALUES ('site', 0, 0, 0, '{}'), ('r1', 2, 60000, 0, '{a,b}')`);
+    await c.query(`UPDATE resources SET parent_id = 'site' WHERE id = 'r1'`);
+    await c.query(`INSERT INTO rules (id, resource_id, start, "end", policy_id) VALUES ('open', 'r1', 0, 100000000, NULL)`);
+    for (let i = 0; i < 60; i++) {
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, group_id) VALUES ($1, 'r1', $2, $3, $4, '{a}', $5)`, [`b${i}`, i * 200_000, i * 200_000 + 100_000, `label ${i}`, i % 3 === 0 ? 'g' : null]);
+    }
+    await c.query(`UPDATE bookings SET label = 'moved' WHERE group_id = 'g'`);
+    await c.query(`DELETE FROM bookings WHERE id IN ('b1', 'b2')`);
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at) VALUES ('h', 'r1', 99000000, 99100000, $1)`, [Date.now() + 3_600_000]);
+    const before = await dump(c);
+    await a.server.tenantByName('shop')!.checkpoint();
+    expect(readdirSync(join(dir, 'shop')).some((n) => n.startsWith('snapshot-'))).toBe(true);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('after', 'r1', 50000000, 50001000)`);
+    const withAfter = await dump(c);
+    expect(withAfter).not.toEqual(before);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+
+    const b = await serve(dir);
+    const c2 = await b.client('shop');
+    expect(await dump(c2)).toEqual(withAfter);
+  });
+
+  it('drops old log files at a checkpoint, so start-up replays only what came after', async () => {
+    const dir = tempDir();
+    const a = await serve(dir, { checkpointBytes: 4096 });
+    const c = await a.client('db');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1000)`);
+    for (let i = 0; i < 200; i++) await c.query(`INSERT INTO bookings (resource_id, start, "end", label) VALUES ('r', $1, $2, $3)`, [i, i + 1, 'x'.repeat(50)]);
+    // Let any checkpoint the writes started finish.
+    await a.server.tenantByName('db')!.checkpoint();
+    const files = readdirSync(join(dir, 'db'));
+    expect(files.filter((n) => n.startsWith('snapshot-'))).toHaveLength(1);
+    const logBytes = segments(join(dir, 'db')).reduce((n, f) => n + statSync(join(dir, 'db', f)).size, 0);
+    expect(logBytes).toBeLessThan(4096 * 3);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    const b = await serve(dir);
+    expect((await (await b.client('db')).query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '200' }]);
+  });
+});
+
+describe('a torn tail', () => {
+  it('is cut off at start-up, leaving exactly a prefix of the acknowledged writes', async () => {
+    const dir = tempDir();
+    const a = await serve(dir);
+    const c = await a.client('t');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 100)`);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${String(i).padStart(2, '0')}`, i, i + 1]);
+      ids.push(`b${String(i).padStart(2, '0')}`);
+    }
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    const seg = join(dir, 't', segments(join(dir, 't'))[0]!);
+    const full = readFileSync(seg);
+    for (const cut of [full.length - 1, full.length - 17, Math.floor(full.length * 0.7), Math.floor(full.length * 0.4) + 3]) {
+      writeFileSync(seg, full.subarray(0, cut));
+      const b = await serve(dir);
+      const rows = (await (await b.client('t')).query('SELECT id FROM bookings ORDER BY id')).rows.map((r) => r.id as string);
+      expect(rows).toEqual(ids.slice(0, rows.length));
+      expect(rows.length).toBeLessThan(ids.length);
+      expect(statSync(seg).size).toBeLessThanOrEqual(cut);
+      await b.close();
+      servers.splice(servers.indexOf(b), 1);
+    }
+  });
+});
+
+describe('a bad record followed by good ones', () => {
+  it('stops start-up with a message naming the file and offset, and leaves the data untouched', async () => {
+    const dir = tempDir();
+    const a = await serve(dir);
+    const c = await a.client('bad');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 100)`);
+    for (let i = 0; i < 20; i++) await c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r', $1, $2)`, [i, i + 1]);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    const seg = join(dir, 'bad', segments(join(dir, 'bad'))[0]!);
+    const bytes = readFileSync(seg);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    writeFileSync(seg, bytes);
+    const err = await startServer({ dataDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptionError);
+    expect((err as Error).message).toMatch(/wal-\d{20}\.log at byte \d+: checksum mismatch .* followed by a readable record/);
+    expect(readFileSync(seg)).toEqual(bytes);
+    const report = await verifyDir(nodeFileSystem, join(dir, 'bad'));
+    expect(report.problems).toBeGreaterThan(0);
+    expect(report.lines.join('\n')).toMatch(/checksum mismatch at byte \d+/);
+  });
+});
+
+describe('a failing disk', () => {
+  it('fails the batch on an fsync error with 58030, undoes it, and turns the database read-only', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const a = await serve(dir, { fs });
+    const c = await a.client('sick');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('kept', 'r', 0, 10)`);
+    fs.syncError = errnoError('EIO', 'i/o error');
+    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('lost', 'r', 20, 30)`));
+    expect(err.code).toBe('58030');
+    fs.syncError = null;
+    expect((await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('later', 'r', 40, 50)`))).code).toBe('58030');
+    // Reads keep working and never show the write that failed.
+    expect((await c.query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
+    // The slot the failed write wanted is free again in memory.
+    expect((await c.query(`SELECT start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 40`)).rows.map((r) => r.start)).toEqual(['10']);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    const b = await serve(dir);
+    expect((await (await b.client('sick')).query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
+  });
+
+  it('does the same when the disk is full (ENOSPC)', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const a = await serve(dir, { fs });
+    const c = await a.client('full');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    fs.appendError = errnoError('ENOSPC', 'no space left on device');
+    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'r', 0, 10)`));
+    expect(err.code).toBe('58030');
+    expect(err.message).toMatch(/ENOSPC/);
+    expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
+    // Other databases on the server are unaffected.
+    const other = await a.client('healthy');
+    fs.appendError = null;
+    await other.query(`INSERT INTO resources (id) VALUES ('r')`);
+  });
+});
+
+describe('group commit and visibility', () => {
+  it('writes many concurrent records with few fdatasyncs', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const a = await serve(dir, { fs });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => a.client('gc')));
+    await clients[0]!.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1000)`);
+    const syncsBefore = fs.syncs;
+    fs.hold();
+    const writes = clients.flatMap((c, k) => Array.from({ length: 5 }, (_, i) => c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r', $1, $2)`, [k * 100 + i, k * 100 + i + 1])));
+    await new Promise((r) => setTimeout(r, 100));
+    fs.release();
+    await Promise.all(writes);
+    // 40 records: the first sync was held, so everything else queued behind it.
+    expect(fs.syncs - syncsBefore).toBeLessThan(20);
+    const stats = a.server.tenantByName('gc')!.walStats!;
+    expect(stats.records / stats.batches).toBeGreaterThan(1);
+  });
+
+  it('answers reads that depend only on durable state at once, and holds those that depend on a pending write', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const a = await serve(dir, { fs });
+    const w = await a.client('vis');
+    const r = await a.client('vis');
+    await w.query(`INSERT INTO resources (id) VALUES ('busy'), ('quiet')`);
+    fs.hold();
+    let writeDone = false;
+    const write = w.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('pending', 'busy', 0, 10)`).then(() => (writeDone = true));
+    await new Promise((res) => setTimeout(res, 50));
+    // Nothing pending touches 'quiet': no waiting.
+    expect((await within(2000, r.query(`SELECT count(*) FROM bookings WHERE resource_id = 'quiet'`))).rows).toEqual([{ count: '0' }]);
+    expect((await within(2000, r.query(`SELECT * FROM availability WHERE resource_id = 'quiet' AND start >= 0 AND "end" <= 10`))).rowCount).toBe(1);
+    // A read (and a conflict) on 'busy' saw the pending booking: they wait for it to be durable.
+    let readDone = false;
+    const read = r.query(`SELECT id FROM bookings WHERE resource_id = 'busy'`).then((res) => {
+      readDone = true;
+      return res.rows;
+    });
+    const c3 = await a.client('vis');
+    let conflictDone = false;
+    const conflict = pgError(c3.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('busy', 5, 15)`)).then((e) => {
+      conflictDone = true;
+      return e;
+    });
+    await new Promise((res) => setTimeout(res, 100));
+    expect([writeDone, readDone, conflictDone]).toEqual([false, false, false]);
+    fs.release();
+    expect(await read).toEqual([{ id: 'pending' }]);
+    expect((await conflict).code).toBe('23P01');
+    await write;
+  });
+});
