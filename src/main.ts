@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** `allot` / `npm start`: runs the server until SIGINT or SIGTERM. */
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { createLogger } from './log.js';

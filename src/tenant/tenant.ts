@@ -275,6 +275,21 @@ export class Tenant {
   async close(): Promise<void> {
     this.reaper.stop();
     if (this.checkpointing !== null) await this.checkpointing;
-    await this.storage?.wal.close();
+    const wal = this.storage?.wal;
+    if (wal === undefined) return;
+    await wal.close();
+    const st = wal.stats;
+    this.log.info(
+      {
+        tenant: this.name,
+        lsn: this.lsn,
+        records: st.records,
+        fdatasyncs: st.batches,
+        recordsPerSync: st.batches === 0 ? 0 : Number((st.records / st.batches).toFixed(2)),
+        avgSyncMs: st.batches === 0 ? 0 : Number((st.syncMs / st.batches).toFixed(3)),
+        bytes: st.bytes,
+      },
+      'database closed',
+    );
   }
 }
