@@ -199,7 +199,8 @@ function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicate | nul
   const col = scope.columns;
   const domainOf = (name: string): ColumnDef['domain'] | undefined => col.find((c) => c.name === name)?.domain;
   const valueOf = (x: Expr, name: string): Compiled | null => {
-    if (x.type === 'ref') return null;
+    // `col = ANY(…)` is a membership test, not a value: the full WHERE handles it.
+    if (x.type === 'ref' || (x.type === 'call' && x.function.name.toLowerCase() === 'any')) return null;
     const c = compileExpr(x, scope, params, domainOf(name));
     return c.constant === true ? c : null;
   };

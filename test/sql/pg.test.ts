@@ -85,6 +85,7 @@ describe('resources, bookings and availability through pg', () => {
     ]);
     expect((await c.query(`SELECT id FROM bookings WHERE label IS NULL ORDER BY 1`)).rows.map((x) => x.id)).toEqual(['b1', 'b3', 'b5']);
     expect((await c.query(`SELECT id FROM bookings WHERE id IN ($1, $2) ORDER BY id`, ['b4', 'b0'])).rows.map((x) => x.id)).toEqual(['b0', 'b4']);
+    expect((await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id)).toEqual(['b1', 'b5']);
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
   });
 
