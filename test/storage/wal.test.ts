@@ -124,7 +124,8 @@ describe('a torn tail', () => {
     servers.splice(servers.indexOf(a), 1);
     const seg = join(dir, 't', segments(join(dir, 't'))[0]!);
     const full = readFileSync(seg);
-    for (const cut of [full.length - 1, full.length - 17, Math.floor(full.length * 0.7), Math.floor(full.length * 0.4) + 3]) {
+    const randomCuts = Array.from({ length: 4 }, () => Math.floor(full.length * (0.2 + 0.75 * Math.random())));
+    for (const cut of [full.length - 1, full.length - 17, ...randomCuts]) {
       writeFileSync(seg, full.subarray(0, cut));
       const b = await serve(dir);
       const rows = (await (await b.client('t')).query('SELECT id FROM bookings ORDER BY id')).rows.map((r) => r.id as string);

@@ -13,7 +13,7 @@ import { serialize } from 'pg-protocol';
 import type { DatabaseError } from 'pg-protocol/dist/messages.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { frame, frameHeader, RawClient, startupPacket } from '../helpers/raw-client.js';
+import { frame, frameHeader, RawClient } from '../helpers/raw-client.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
@@ -476,6 +476,13 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
   });
 
   describe('random SQL', () => {
+    /**
+     * An identifier glued to `$$` (`start$$`): allot's lexer reads an identifier, pgsql-ast-parser
+     * opens a dollar quote and backtracks exponentially in the quotes that follow. Parsing is
+     * synchronous, so such a text freezes this whole file (server and test share the process) and
+     * no timeout can end it. The fuzz leaves that shape to the pinned test below until it is fixed.
+     */
+    const KNOWN_EXPONENTIAL_PARSE = /[A-Za-z0-9_]\$\$/;
     /** Fragments of the SQL allot speaks, and of the SQL that trips lexers. */
     const WORDS = [
       'SELECT', 'INSERT INTO', 'UPDATE', 'DELETE FROM', 'VALUES', 'SET', 'WHERE', 'FROM', 'RETURNING', 'ORDER BY', 'LIMIT', 'OFFSET',
@@ -512,10 +519,32 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
     const sqlText = fc
       .oneof(soup, noise, spliced, cut, fc.array(fc.oneof(spliced, statement, soup), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('; ')))
       // Well under the message limit in UTF-8 (at most 3 bytes per UTF-16 unit).
-      .map((s) => s.slice(0, 1_000));
+      .map((s) => s.slice(0, 1_000))
+      .filter((s) => !KNOWN_EXPONENTIAL_PARSE.test(s));
 
-    /** How long one statement may take before it counts as a hang: generous, a slow parse is still a finding. */
-    const ANSWER_WITHIN_MS = 5_000;
+    /** Generous for one short statement; anything slower stalls every client of the server. */
+    const ANSWER_WITHIN_MS = 1_000;
+    /** Beyond this an answer is taken as never coming (the connection cannot be trusted after). */
+    const HANG_MS = 10_000;
+
+    it.each([
+      { what: 'INSERT with neither VALUES nor SELECT', sql: 'INSERT INTO resources' },
+      { what: 'INSERT with columns but no VALUES', sql: 'INSERT INTO bookings (id, resource_id, start, "end")' },
+      { what: 'an identifier glued to an unterminated $$, then 28 quoted strings', sql: `SELECT a$$${"'x', ".repeat(28)}` },
+      { what: 'an unterminated $$', sql: `SELECT $$${"'x', ".repeat(28)}` },
+      { what: 'an unterminated block comment', sql: 'SELECT 1 /* never closed' },
+    ])('found by fuzzing: $what is a syntax error, answered at once', async ({ sql }) => {
+      const c = await connectPg(srv, 'fuzz');
+      try {
+        const t0 = performance.now();
+        const err = await pgError(c.query(sql));
+        const ms = performance.now() - t0;
+        expect(`${err.code}: ${err.message}`).toMatch(/^(42601|0A000): /);
+        expect(ms, 'milliseconds to answer, during which the whole server stood still').toBeLessThan(ANSWER_WITHIN_MS);
+      } finally {
+        await c.end();
+      }
+    });
 
     async function seeded(): Promise<pg.Client> {
       const c = await connectPg(srv, 'fuzz');
@@ -535,10 +564,10 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
       for (const text of texts) {
         const t0 = performance.now();
         let timer: NodeJS.Timeout | undefined;
-        const hang = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), ANSWER_WITHIN_MS)));
+        const hang = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), HANG_MS)));
         try {
           if ((await Promise.race([send(text), hang])) === 'hang') {
-            problems.push({ text, problem: `no answer within ${ANSWER_WITHIN_MS} ms` });
+            problems.push({ text, problem: `no answer within ${HANG_MS} ms` });
             break;
           }
         } catch (err) {
@@ -548,7 +577,9 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
         } finally {
           clearTimeout(timer);
         }
-        slowestMs = Math.max(slowestMs, performance.now() - t0);
+        const ms = performance.now() - t0;
+        if (ms > ANSWER_WITHIN_MS) problems.push({ text, problem: `answered after ${Math.round(ms)} ms` });
+        slowestMs = Math.max(slowestMs, ms);
         if (problems.length >= 10) break;
         if (c.getTransactionStatus() !== 'I') {
           try {
