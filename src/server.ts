@@ -165,8 +165,14 @@ export class AllotServer implements ConnectionHost {
     return this.opened.get(name);
   }
 
+  /** Admitted sessions (what ALLOT_MAX_CONNECTIONS counts). */
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Every open socket, logged in or still starting up. */
+  get socketCount(): number {
+    return this.connections.size;
   }
 
   async close(): Promise<void> {

@@ -217,22 +217,32 @@ export function liftLiterals(text: string, tokens: readonly Token[]): { key: str
 const BEFORE_COLUMN = new Set(['(', ',', 'and', 'or', 'where', 'set', 'by', 'select', 'not', 'returning', '.']);
 
 /**
- * deltat's SQL writes the column `end` unquoted (`AND end <= 5`), which PostgreSQL's grammar
- * (and so the parser) rejects as the keyword END. Quotes it where it stands as a column: right
- * after `(`, `,`, AND, OR, WHERE, SET, BY, SELECT, NOT, RETURNING or `.`; the END of a CASE
- * never follows those. Returns null when there is nothing to quote.
+ * Rewrites what pgsql-ast-parser reads badly, or returns null when there is nothing to do:
+ *
+ * - deltat's SQL writes the column `end` unquoted (`AND end <= 5`), which PostgreSQL's grammar
+ *   rejects as the keyword END. It is quoted where it stands as a column: right after `(`, `,`,
+ *   AND, OR, WHERE, SET, BY, SELECT, NOT, RETURNING or `.`; the END of a CASE never follows
+ *   those.
+ * - An identifier with a `$` in it (`a$$`) is legal SQL, but the parser takes the `$$` for the
+ *   start of a dollar quote and backtracks exponentially over what follows: 150 bytes held the
+ *   server for seconds. Such identifiers are quoted (folded to lower case, as PostgreSQL does).
  */
-export function quoteBareEnd(text: string, tokens: readonly Token[]): string | null {
+export function rewriteForParser(text: string, tokens: readonly Token[]): string | null {
   const base = tokens.length > 0 ? tokens[0]!.start : 0;
   let out = '';
   let from = 0;
-  for (let k = 1; k < tokens.length; k++) {
+  for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
-    if (t.kind !== 'word' || t.text.toLowerCase() !== 'end') continue;
-    const prev = tokens[k - 1]!;
-    const prevText = prev.kind === 'word' || prev.kind === 'op' ? prev.text.toLowerCase() : '';
-    if (!BEFORE_COLUMN.has(prevText)) continue;
-    out += text.slice(from, t.start - base) + '"end"';
+    if (t.kind !== 'word') continue;
+    let replacement: string | null = null;
+    if (t.text.includes('$')) replacement = `"${t.text.toLowerCase()}"`;
+    else if (k > 0 && t.text.toLowerCase() === 'end') {
+      const prev = tokens[k - 1]!;
+      const prevText = prev.kind === 'word' || prev.kind === 'op' ? prev.text.toLowerCase() : '';
+      if (BEFORE_COLUMN.has(prevText)) replacement = '"end"';
+    }
+    if (replacement === null) continue;
+    out += text.slice(from, t.start - base) + replacement;
     from = t.end - base;
   }
   return from === 0 ? null : out + text.slice(from);

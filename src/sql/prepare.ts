@@ -7,7 +7,7 @@ import { parse, type Statement } from 'pgsql-ast-parser';
 import { AllotError, SqlState } from '../errors.js';
 import { KNOWN_QUERIES, squash } from './catalog.js';
 import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
-import { liftLiterals, quoteBareEnd, splitStatements, tokenize, type LiftedLiteral, type Token } from './lexer.js';
+import { liftLiterals, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type Token } from './lexer.js';
 import { planStatement, type Plan } from './plan.js';
 import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
 import { isUtility, parseUtility } from './utility.js';
@@ -108,7 +108,7 @@ export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleState
 function planSimple(original: string, originalTokens: Token[], cache: PlanCache): SimpleStatement {
   if (originalTokens.length === 0) return { text: original, plan: EMPTY, values: [] };
   if (isUtility(originalTokens)) return { text: original, plan: utilityPlan(originalTokens), values: [] };
-  const quoted = quoteBareEnd(original, originalTokens);
+  const quoted = rewriteForParser(original, originalTokens);
   const text = quoted ?? original;
   const tokens = quoted === null ? originalTokens : tokenize(quoted);
   const known = knownQuery(text);
@@ -161,7 +161,7 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   let plan: Plan;
   if (s === undefined) plan = EMPTY;
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
-  else plan = knownQuery(sql) ?? planStatement(parseOne(quoteBareEnd(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
+  else plan = knownQuery(sql) ?? planStatement(parseOne(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
   cache.set(key, plan);
   return plan;
 }

@@ -1,6 +1,6 @@
 /** The parser stays off the hot path: plans are cached by text, and literals are lifted out. */
 import { describe, expect, it } from 'vitest';
-import { liftLiterals, quoteBareEnd, splitStatements, tokenize } from '../../src/sql/lexer.js';
+import { liftLiterals, rewriteForParser, splitStatements, tokenize } from '../../src/sql/lexer.js';
 import { PlanCache, prepareExtended, prepareSimple } from '../../src/sql/prepare.js';
 
 describe('plan cache', () => {
@@ -59,6 +59,12 @@ describe('lexer', () => {
 
   it('quotes deltat\'s bare end where it is a column, not where it ends a CASE', () => {
     const sql = `SELECT CASE WHEN x THEN 1 ELSE 2 END FROM t WHERE start >= 1 AND end <= 5`;
-    expect(quoteBareEnd(sql, tokenize(sql))).toBe(`SELECT CASE WHEN x THEN 1 ELSE 2 END FROM t WHERE start >= 1 AND "end" <= 5`);
+    expect(rewriteForParser(sql, tokenize(sql))).toBe(`SELECT CASE WHEN x THEN 1 ELSE 2 END FROM t WHERE start >= 1 AND "end" <= 5`);
+  });
+
+  it('quotes identifiers with a $ so the parser never mistakes them for a dollar quote', () => {
+    const sql = `SELECT A$$ FROM t`;
+    expect(rewriteForParser(sql, tokenize(sql))).toBe(`SELECT "a$$" FROM t`);
+    expect(rewriteForParser('SELECT 1', tokenize('SELECT 1'))).toBeNull();
   });
 });

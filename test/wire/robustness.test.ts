@@ -57,14 +57,9 @@ async function eventually(assertion: () => void | Promise<void>, timeoutMs = 5_0
   }
 }
 
-/**
- * What the server holds: admitted sessions (public), and every accepted socket, logged in or not.
- * The server keeps the latter in a private set and has no public count of it yet.
- */
+/** What the server holds: admitted sessions, and every accepted socket, logged in or not. */
 function held(srv: TestServer): { sessions: number; sockets: number } {
-  const sockets: unknown = Reflect.get(srv.server, 'connections');
-  if (!(sockets instanceof Set)) throw new Error('AllotServer no longer keeps its sockets in `connections`: update held()');
-  return { sessions: srv.server.connectionCount, sockets: sockets.size };
+  return { sessions: srv.server.connectionCount, sockets: srv.server.socketCount };
 }
 
 /** The server lets go of every connection the test opened, soon. */
@@ -498,13 +493,6 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
   });
 
   describe('random SQL', () => {
-    /**
-     * An identifier glued to `$$` (`start$$`): allot's lexer reads an identifier, pgsql-ast-parser
-     * opens a dollar quote and backtracks exponentially in the quotes that follow. Parsing is
-     * synchronous, so such a text freezes this whole file (server and test share the process) and
-     * no timeout can end it. The fuzz leaves that shape to the pinned test below until it is fixed.
-     */
-    const KNOWN_EXPONENTIAL_PARSE = /[A-Za-z0-9_]\$\$/;
     /** Fragments of the SQL allot speaks, and of the SQL that trips lexers. */
     const WORDS = [
       'SELECT', 'INSERT INTO', 'UPDATE', 'DELETE FROM', 'VALUES', 'SET', 'WHERE', 'FROM', 'RETURNING', 'ORDER BY', 'LIMIT', 'OFFSET',
@@ -541,8 +529,7 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
     const sqlText = fc
       .oneof(soup, noise, spliced, cut, fc.array(fc.oneof(spliced, statement, soup), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('; ')))
       // Well under the message limit in UTF-8 (at most 3 bytes per UTF-16 unit).
-      .map((s) => s.slice(0, 1_000))
-      .filter((s) => !KNOWN_EXPONENTIAL_PARSE.test(s));
+      .map((s) => s.slice(0, 1_000));
 
     /** Generous for one short statement; anything slower stalls every client of the server. */
     const ANSWER_WITHIN_MS = 1_000;
