@@ -17,7 +17,7 @@ import { nodeFileSystem } from '../src/storage/files.js';
 import { encodeBody } from '../src/storage/payload.js';
 import { recover } from '../src/storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../src/storage/snapshot.js';
-import { segmentName, Wal } from '../src/storage/wal.js';
+import { segmentName, Wal, WalLimits } from '../src/storage/wal.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const PASSWORD = 'bench';
@@ -168,8 +168,8 @@ export async function recovery(opts: { bookings: number; resources: number }): P
     const dir = mkdtempSync(join(tmpdir(), 'allot-bench-rec-'));
     const engine = new Engine();
     engine.execute(Array.from({ length: opts.resources }, (_, i): Command => ({ type: 'CreateResource', resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } })), T0);
-    const file = await nodeFileSystem.openAppend(join(dir, segmentName(1)));
-    const wal = new Wal(nodeFileSystem, dir, file, 0, (e) => {
+    const file = await nodeFileSystem.createLogFile(join(dir, segmentName(1)), WalLimits.firstSegmentBytes);
+    const wal = new Wal(nodeFileSystem, dir, { file, end: 0 }, 0, (e) => {
       throw e;
     });
     let lsn = 0;

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { AllotError, SqlState } from './errors.js';
 import { PlanCache } from './sql/prepare.js';
 import type { FileSystem } from './storage/files.js';
+import { CorruptionError } from './storage/recovery.js';
 import { systemClock, type Clock } from './tenant/clock.js';
 import { Tenant } from './tenant/tenant.js';
 import { Connection, type ConnectionHost } from './wire/connection.js';
@@ -31,6 +32,8 @@ export interface ServerOptions {
   readonly fs?: FileSystem;
   /** Log bytes between checkpoints. */
   readonly checkpointBytes?: number;
+  /** Sizes of log files (tests use small ones to see files come and go). */
+  readonly walSegmentBytes?: { readonly first: number; readonly max: number };
 }
 
 export class AllotServer implements ConnectionHost {
@@ -47,6 +50,7 @@ export class AllotServer implements ConnectionHost {
   private readonly opened = new Map<string, Tenant>();
   private readonly fs: FileSystem | undefined;
   private readonly checkpointBytes: number | undefined;
+  private readonly walSegmentBytes: { readonly first: number; readonly max: number } | undefined;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Set<Connection>();
   private readonly byPid = new Map<number, Connection>();
@@ -60,6 +64,7 @@ export class AllotServer implements ConnectionHost {
     this.checkInvariants = opts.checkInvariants ?? false;
     this.fs = opts.fs;
     this.checkpointBytes = opts.checkpointBytes;
+    this.walSegmentBytes = opts.walSegmentBytes;
     this.authMethod = opts.config.authMethod;
     this.maxMessageBytes = opts.config.maxMessageBytes;
     this.startupTimeoutMs = opts.config.startupTimeoutMs;
@@ -120,11 +125,18 @@ export class AllotServer implements ConnectionHost {
       clock: this.clock,
       log: this.log.child({ tenant: database }),
       checkInvariants: this.checkInvariants,
-      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}) },
-    }).then((t) => {
-      this.opened.set(database, t);
-      return t;
-    });
+      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}), ...(this.walSegmentBytes !== undefined ? { segmentBytes: this.walSegmentBytes } : {}) },
+    }).then(
+      (t) => {
+        this.opened.set(database, t);
+        return t;
+      },
+      (err: unknown) => {
+        if (err instanceof AllotError || err instanceof CorruptionError) throw err;
+        this.log.error({ err, tenant: database }, 'could not open database');
+        throw new AllotError(SqlState.ioError, `could not open database "${database}": ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
     // A failed open is not remembered: the next connection tries again.
     opening.catch(() => this.tenants.delete(database));
     this.tenants.set(database, opening);

@@ -1,19 +1,22 @@
 /**
  * The file operations storage needs, behind one interface so tests can make a disk fail
- * (fsync errors, ENOSPC) exactly where they want.
+ * (fsync errors, a full disk) exactly where they want.
+ *
+ * Log files are preallocated (zero-filled) before use: writing inside a file's existing size
+ * lets fdatasync skip the file's metadata, which makes every commit cheaper. Writes are
+ * synchronous (a few KB into the page cache); only fdatasync waits on the disk.
  */
+import { writevSync, writeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export interface AppendFile {
+export interface LogFile {
   readonly path: string;
-  /** Length of the file: bytes written so far. */
-  readonly size: number;
-  /** Appends the buffers with one system call where the platform allows. */
-  append(buffers: readonly Buffer[]): Promise<void>;
+  /** Bytes allocated on disk. */
+  readonly capacity: number;
+  /** Writes at `position`, into the page cache; `datasync` makes it durable. */
+  writeAt(buffers: readonly Buffer[], position: number): void;
   datasync(): Promise<void>;
-  /** Cuts the file back to `length` bytes (after a failed write). */
-  truncate(length: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,43 +24,45 @@ export interface FileSystem {
   mkdirp(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
-  /** Opens for appending, creating the file if needed. */
-  openAppend(path: string): Promise<AppendFile>;
+  /** Creates a zero-filled file of `bytes`, durably (file and directory synced), via a temp name. */
+  createLogFile(path: string, bytes: number): Promise<LogFile>;
+  openLogFile(path: string): Promise<LogFile>;
   /** Writes a file so it is either wholly there or not: temp file, fsync, rename, fsync dir. */
   writeAtomic(path: string, chunks: AsyncIterable<Buffer>): Promise<number>;
-  truncate(path: string, length: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
-  exists(path: string): Promise<boolean>;
   fsyncDir(path: string): Promise<void>;
 }
 
-class NodeAppendFile implements AppendFile {
+const ZERO_CHUNK = Buffer.alloc(1 << 20);
+
+class NodeLogFile implements LogFile {
   constructor(
     readonly path: string,
     private readonly fh: fsp.FileHandle,
-    public size: number,
+    readonly capacity: number,
   ) {}
 
-  async append(buffers: readonly Buffer[]): Promise<void> {
+  writeAt(buffers: readonly Buffer[], position: number): void {
+    let pos = position;
+    if (buffers.length === 1) {
+      const b = buffers[0]!;
+      for (let off = 0; off < b.length; ) off += writeSync(this.fh.fd, b, off, b.length - off, pos + off);
+      return;
+    }
     let total = 0;
     for (const b of buffers) total += b.length;
-    let written = 0;
-    let pending: Buffer[] = [...buffers];
-    while (written < total) {
-      const r = await this.fh.writev(pending, this.size + written);
-      written += r.bytesWritten;
-      if (written < total) pending = [Buffer.concat(pending).subarray(r.bytesWritten)];
+    const n = writevSync(this.fh.fd, buffers as Buffer[], pos);
+    if (n < total) {
+      // A short write: finish it byte-exactly.
+      const rest = Buffer.concat(buffers as Buffer[]).subarray(n);
+      pos += n;
+      for (let off = 0; off < rest.length; ) off += writeSync(this.fh.fd, rest, off, rest.length - off, pos + off);
     }
-    this.size += total;
   }
 
   datasync(): Promise<void> {
     return this.fh.datasync();
-  }
-
-  async truncate(length: number): Promise<void> {
-    await this.fh.truncate(length);
-    this.size = length;
   }
 
   close(): Promise<void> {
@@ -71,10 +76,29 @@ export const nodeFileSystem: FileSystem = {
   },
   readdir: (path) => fsp.readdir(path),
   readFile: (path) => fsp.readFile(path),
-  async openAppend(path) {
-    const fh = await fsp.open(path, 'a+');
+  async createLogFile(path, bytes) {
+    const tmp = `${path}.tmp`;
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      for (let at = 0; at < bytes; at += ZERO_CHUNK.length) {
+        const n = Math.min(ZERO_CHUNK.length, bytes - at);
+        await fh.write(ZERO_CHUNK, 0, n, at);
+      }
+      await fh.datasync();
+    } catch (err) {
+      await fh.close();
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    await fsp.rename(tmp, path);
+    await nodeFileSystem.fsyncDir(dirname(path));
+    return nodeFileSystem.openLogFile(path);
+  },
+  async openLogFile(path) {
+    const fh = await fsp.open(path, 'r+');
     const { size } = await fh.stat();
-    return new NodeAppendFile(path, fh, size);
+    return new NodeLogFile(path, fh, size);
   },
   async writeAtomic(path, chunks) {
     const tmp = `${path}.tmp`;
@@ -93,16 +117,8 @@ export const nodeFileSystem: FileSystem = {
     await nodeFileSystem.fsyncDir(dirname(path));
     return size;
   },
-  truncate: (path, length) => fsp.truncate(path, length),
+  rename: (from, to) => fsp.rename(from, to),
   unlink: (path) => fsp.unlink(path),
-  async exists(path) {
-    try {
-      await fsp.access(path);
-      return true;
-    } catch {
-      return false;
-    }
-  },
   async fsyncDir(path) {
     // A directory's entries (new, renamed, removed files) are durable only once it is synced.
     const fh = await fsp.open(path, 'r');

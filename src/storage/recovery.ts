@@ -1,8 +1,9 @@
 /**
  * Opening a tenant's directory: the newest snapshot, then every log record after it, in LSN
- * order. A torn tail (the last record of the last file short or unreadable, with nothing
- * readable after it) is cut off and logged; a bad record followed by good ones is corruption,
- * and start-up stops with a message naming the file and offset, leaving the data untouched.
+ * order. Log files are preallocated, so a file's records end at the first all-zero header.
+ * A torn tail (the last record of the last file short or unreadable, with nothing readable
+ * after it) is blanked and logged; a bad record followed by good ones is corruption, and
+ * start-up stops with a message naming the file and offset, leaving the data untouched.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -11,15 +12,15 @@ import type { FileSystem } from './files.js';
 import { decodeBody } from './payload.js';
 import { decodeRecord, RECORD_HEADER_BYTES } from './record.js';
 import { parseSnapshotName, readSnapshot, SnapshotError } from './snapshot.js';
-import { parseSegmentName } from './wal.js';
+import { parseSegmentName, PREPARED_NAME, segmentName } from './wal.js';
 
 export class CorruptionError extends Error {}
 
 export interface Recovered {
   readonly engine: Engine;
   readonly lastLsn: number;
-  /** The file new records go to, and its first LSN. */
-  readonly segment: { readonly name: string; readonly firstLsn: number };
+  /** The file new records go to (created if there was none), and where its records end. */
+  readonly segment: { readonly name: string; readonly end: number; readonly exists: boolean };
   readonly stats: { snapshotLsn: number; records: number; bytes: number; truncatedBytes: number; ms: number };
   /** The latest instant any recovered decision was made at. */
   readonly lastNow: number;
@@ -45,10 +46,30 @@ export async function listDir(fs: FileSystem, dir: string): Promise<DirListing> 
   return { snapshots, segments };
 }
 
-/** Finds a readable record anywhere in buf after `from`: its presence makes damage corruption. */
-function readableRecordAfter(buf: Buffer, from: number, minLsn: number): number | null {
-  for (let at = from; at + RECORD_HEADER_BYTES <= buf.length; at++) {
-    const r = decodeRecord(buf, at);
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** Offset just past the last non-zero byte of buf at or after `from` (from itself if none). */
+export function endOfData(buf: Buffer, from: number): number {
+  let end = buf.length;
+  while (end > from) {
+    const start = Math.max(from, end - ZEROS.length);
+    if (buf.compare(ZEROS, 0, end - start, start, end) !== 0) break;
+    end = start;
+  }
+  while (end > from && buf[end - 1] === 0) end--;
+  return end;
+}
+
+function isZeroHeader(buf: Buffer, at: number): boolean {
+  return at + RECORD_HEADER_BYTES <= buf.length && buf.compare(ZEROS, 0, RECORD_HEADER_BYTES, at, at + RECORD_HEADER_BYTES) === 0;
+}
+
+/** A readable record in buf[from, to) with LSN >= minLsn: its presence makes damage corruption. */
+function readableRecordIn(buf: Buffer, from: number, to: number, minLsn: number): number | null {
+  // Only records that end within the data count; checking them costs a CRC each.
+  const data = buf.subarray(0, to);
+  for (let at = from; at + RECORD_HEADER_BYTES <= to; at++) {
+    const r = decodeRecord(data, at);
     if (r.kind === 'record' && r.lsn >= minLsn) return at;
   }
   return null;
@@ -57,7 +78,7 @@ function readableRecordAfter(buf: Buffer, from: number, minLsn: number): number 
 export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { checkInvariants?: boolean } = {}): Promise<Recovered> {
   const t0 = performance.now();
   await fs.mkdirp(dir);
-  for (const name of await fs.readdir(dir)) if (name.endsWith('.tmp')) await fs.unlink(join(dir, name));
+  for (const name of await fs.readdir(dir)) if (name.endsWith('.tmp') || name === PREPARED_NAME) await fs.unlink(join(dir, name));
   const { snapshots, segments } = await listDir(fs, dir);
   const engine = new Engine({ checkInvariants: opts.checkInvariants ?? false });
   let lsn = 0;
@@ -81,6 +102,7 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
   let records = 0;
   let bytes = 0;
   let truncatedBytes = 0;
+  let lastEnd = 0;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const next = segments[i + 1];
@@ -88,51 +110,76 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
     if (next !== undefined && next.firstLsn <= snapshotLsn + 1) continue;
     const path = join(dir, seg.name);
     const buf = await fs.readFile(path);
+    const isLastFile = next === undefined;
     let at = 0;
-    while (at < buf.length) {
+    for (;;) {
+      if (at >= buf.length || isZeroHeader(buf, at)) {
+        // The end of this file's records; nothing but zeros may follow.
+        const dataEnd = endOfData(buf, at);
+        if (dataEnd > at) {
+          truncatedBytes += await damaged(fs, log, path, buf, at, dataEnd, isLastFile, lsn, 'data after the end of the log');
+        }
+        break;
+      }
       const r = decodeRecord(buf, at);
-      if (r.kind === 'record') {
-        if (r.lsn <= snapshotLsn) {
-          at = r.next;
-          continue;
-        }
-        if (r.lsn !== lsn + 1) {
-          throw new CorruptionError(
-            `${path} at byte ${at}: LSN ${r.lsn} follows ${lsn}; records are ${r.lsn <= lsn ? 'out of order' : 'missing'}. The data is left as it is for inspection.`,
-          );
-        }
-        let body;
-        try {
-          body = decodeBody(r.payload);
-        } catch (err) {
-          throw new CorruptionError(`${path} at byte ${at}: LSN ${r.lsn} has a checksum that matches but a payload that does not parse (${(err as Error).message})`);
-        }
-        engine.replay(body.effects);
-        if (body.now > lastNow) lastNow = body.now;
-        lsn = r.lsn;
-        records++;
-        bytes += r.next - at;
+      if (r.kind !== 'record') {
+        const dataEnd = endOfData(buf, at);
+        truncatedBytes += await damaged(fs, log, path, buf, at, dataEnd, isLastFile, lsn, r.kind === 'bad' ? r.reason : 'a short record');
+        break;
+      }
+      if (r.lsn <= snapshotLsn) {
         at = r.next;
         continue;
       }
-      const isLastFile = next === undefined;
-      const later = readableRecordAfter(buf, at + 1, lsn + 1);
-      if (!isLastFile || later !== null) {
-        const reason = r.kind === 'bad' ? r.reason : 'a short record';
+      if (r.lsn !== lsn + 1) {
         throw new CorruptionError(
-          `${path} at byte ${at}: ${reason} after LSN ${lsn}, followed by ${later !== null ? `a readable record at byte ${later}` : 'another log file'}. ` +
-            'This is corruption, not a torn write; the data is left as it is for inspection (allot wal verify shows the records).',
+          `${path} at byte ${at}: LSN ${r.lsn} follows ${lsn}; records are ${r.lsn <= lsn ? 'out of order' : 'missing'}. The data is left as it is for inspection.`,
         );
       }
-      truncatedBytes = buf.length - at;
-      log.warn({ file: path, offset: at, bytes: truncatedBytes, reason: r.kind === 'bad' ? r.reason : 'short' }, `truncating a torn tail of ${truncatedBytes} bytes after LSN ${lsn}`);
-      await fs.truncate(path, at);
-      break;
+      let body;
+      try {
+        body = decodeBody(r.payload);
+      } catch (err) {
+        throw new CorruptionError(`${path} at byte ${at}: LSN ${r.lsn} has a checksum that matches but a payload that does not parse (${(err as Error).message})`);
+      }
+      engine.replay(body.effects);
+      if (body.now > lastNow) lastNow = body.now;
+      lsn = r.lsn;
+      records++;
+      bytes += r.next - at;
+      at = r.next;
     }
+    lastEnd = at;
   }
   // Every decision was valid at its own instant, so all of them hold at the latest one.
   if (opts.checkInvariants === true) engine.assertInvariants(lastNow);
+  // New records continue the last file, after its last record.
   const last = segments[segments.length - 1];
-  const segment = last !== undefined && last.firstLsn <= lsn + 1 ? last : { name: '', firstLsn: lsn + 1 };
+  const segment = last !== undefined ? { name: last.name, end: lastEnd, exists: true } : { name: segmentName(lsn + 1), end: 0, exists: false };
   return { engine, lastLsn: lsn, segment, lastNow, stats: { snapshotLsn, records, bytes, truncatedBytes, ms: performance.now() - t0 } };
+}
+
+/**
+ * Bytes [at, dataEnd) of a log file do not read as records. At the end of the last file, with
+ * no readable record among them, that is a torn write: they are blanked (and counted).
+ * Anywhere else it is corruption.
+ */
+async function damaged(fs: FileSystem, log: Logger, path: string, buf: Buffer, at: number, dataEnd: number, isLastFile: boolean, lsn: number, reason: string): Promise<number> {
+  const later = readableRecordIn(buf, at + 1, dataEnd, lsn + 1);
+  if (!isLastFile || later !== null) {
+    throw new CorruptionError(
+      `${path} at byte ${at}: ${reason} after LSN ${lsn}, followed by ${later !== null ? `a readable record at byte ${later}` : 'another log file'}. ` +
+        'This is corruption, not a torn write; the data is left as it is for inspection (allot wal verify shows the records).',
+    );
+  }
+  const n = dataEnd - at;
+  log.warn({ file: path, offset: at, bytes: n, reason }, `discarding a torn tail of ${n} bytes after LSN ${lsn}`);
+  const f = await fs.openLogFile(path);
+  try {
+    f.writeAt([Buffer.alloc(n)], at);
+    await f.datasync();
+  } finally {
+    await f.close();
+  }
+  return n;
 }

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import type { FileSystem } from './files.js';
 import { decodeBody } from './payload.js';
-import { decodeRecord, RECORD_HEADER_BYTES } from './record.js';
-import { listDir } from './recovery.js';
+import { decodeRecord } from './record.js';
+import { endOfData, listDir } from './recovery.js';
 import { readSnapshot } from './snapshot.js';
 
 export interface VerifyReport {
@@ -51,12 +51,13 @@ export async function verifyDir(fs: FileSystem, dir: string, opts: { records?: b
     let count = 0;
     let first: number | null = null;
     let last: number | null = null;
-    while (at < buf.length) {
+    // Log files are preallocated: the records end where zeros begin.
+    const dataEnd = endOfData(buf, 0);
+    while (at < dataEnd) {
       const r = decodeRecord(buf, at);
       if (r.kind !== 'record') {
         problems++;
-        const tail = buf.length - at;
-        lines.push(`${seg.name}: ${r.kind === 'bad' ? r.reason : 'short record'} at byte ${at} (${tail} bytes from there to the end${tail <= RECORD_HEADER_BYTES * 64 ? ', a torn tail if nothing after it reads' : ''})`);
+        lines.push(`${seg.name}: ${r.kind === 'bad' ? r.reason : 'short record'} at byte ${at} (${dataEnd - at} bytes of data from there; a torn tail if nothing after it reads)`);
         break;
       }
       if (prev !== null && r.lsn !== prev + 1) {
@@ -78,7 +79,7 @@ export async function verifyDir(fs: FileSystem, dir: string, opts: { records?: b
       count++;
       at = r.next;
     }
-    lines.push(`${seg.name}: ${count} records${first !== null ? `, LSN ${first} to ${last}` : ''}, ${buf.length} bytes`);
+    lines.push(`${seg.name}: ${count} records${first !== null ? `, LSN ${first} to ${last}` : ''}, ${at} bytes used of ${buf.length}`);
   }
   lines.push(problems === 0 ? 'no damage found' : `${problems} problem(s) found`);
   return { lines, problems };

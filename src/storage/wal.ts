@@ -3,13 +3,23 @@
  * records queue; the next batch goes out with one write and one fdatasync. No timer, no fixed
  * batch size. A record's waiters are released only once it is on disk, in LSN order.
  *
- * Files: `wal-<first LSN, 20 digits>.log`. A checkpoint asks the log to start a new file after
- * a given LSN, so older files can be dropped once the snapshot covering them is durable.
+ * Files: `wal-<first LSN, 20 digits>.log`, preallocated and zero-filled; the log ends at the
+ * first all-zero record header. A batch never spans two files. The next file is prepared in
+ * the background while the current one fills; files grow from 1 MiB to 16 MiB, so an idle
+ * database holds little disk.
  */
 import { join } from 'node:path';
 import { AllotError, SqlState } from '../errors.js';
-import type { AppendFile, FileSystem } from './files.js';
-import { encodeRecord } from './record.js';
+import type { FileSystem, LogFile } from './files.js';
+import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
+
+export const WalLimits = {
+  firstSegmentBytes: 1 << 20,
+  maxSegmentBytes: 16 << 20,
+} as const;
+
+/** The next log file while it is being zero-filled; renamed to its LSN name when first used. */
+export const PREPARED_NAME = 'wal-next.prealloc';
 
 export function segmentName(firstLsn: number): string {
   return `wal-${String(firstLsn).padStart(20, '0')}.log`;
@@ -43,24 +53,37 @@ export interface WalStats {
   syncMs: number;
 }
 
+/** The file being written: where its records end, and the LSN its name carries. */
+export interface OpenSegment {
+  readonly file: LogFile;
+  readonly end: number;
+}
+
 export class Wal {
   private queue: { lsn: number; buf: Buffer }[] = [];
   private waiters: Waiter[] = [];
   private writing = false;
   private durable: number;
   private failure: StorageFailure | null = null;
-  private rollAt: number | null = null;
-  private bytesSinceRoll = 0;
+  private file: LogFile;
+  private end: number;
+  private nextSize: number;
+  private prepared: Promise<LogFile> | null = null;
+  private bytesSinceMark = 0;
   readonly stats: WalStats = { batches: 0, records: 0, bytes: 0, syncMs: 0 };
 
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
-    private segment: AppendFile,
+    segment: OpenSegment,
     lastDurableLsn: number,
     private readonly onFailure: (err: StorageFailure) => void,
+    private readonly limits: { firstSegmentBytes: number; maxSegmentBytes: number } = WalLimits,
   ) {
     this.durable = lastDurableLsn;
+    this.file = segment.file;
+    this.end = segment.end;
+    this.nextSize = Math.min(limits.maxSegmentBytes, Math.max(limits.firstSegmentBytes, segment.file.capacity * 2));
   }
 
   get durableLsn(): number {
@@ -71,9 +94,18 @@ export class Wal {
     return this.failure;
   }
 
-  /** Bytes appended since the last checkpoint began. */
+  /** Bytes appended since `markCheckpoint`. */
   get bytesSinceCheckpoint(): number {
-    return this.bytesSinceRoll;
+    return this.bytesSinceMark;
+  }
+
+  markCheckpoint(): void {
+    this.bytesSinceMark = 0;
+  }
+
+  /** The file records currently go to (a checkpoint must not delete it). */
+  get currentFile(): string {
+    return this.file.path;
   }
 
   /** Queues a record; resolves once it is on disk, rejects with StorageFailure if it cannot be. */
@@ -81,9 +113,9 @@ export class Wal {
     if (this.failure !== null) return Promise.reject(this.failure);
     const buf = encodeRecord(lsn, payload);
     this.queue.push({ lsn, buf });
-    this.bytesSinceRoll += buf.length;
+    this.bytesSinceMark += buf.length;
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
-    void this.kick();
+    if (!this.writing) void this.kick();
     return p;
   }
 
@@ -99,31 +131,13 @@ export class Wal {
     });
   }
 
-  /** Starts a new file for the records after `lsn` (a checkpoint's cut). */
-  rollAfter(lsn: number): void {
-    this.rollAt = lsn;
-    this.bytesSinceRoll = 0;
-    void this.kick();
-  }
-
   private async kick(): Promise<void> {
     if (this.writing || this.failure !== null) return;
     this.writing = true;
     try {
-      for (;;) {
-        if (this.rollAt !== null && this.durable >= this.rollAt && (this.queue.length === 0 || this.queue[0]!.lsn > this.rollAt)) {
-          await this.roll(this.rollAt + 1);
-          this.rollAt = null;
-        }
-        if (this.queue.length === 0) break;
-        // One batch: everything queued, but never across a roll point.
-        let n = this.queue.length;
-        if (this.rollAt !== null) {
-          const cut = this.rollAt;
-          const k = this.queue.findIndex((r) => r.lsn > cut);
-          if (k >= 0) n = k;
-        }
-        const batch = this.queue.splice(0, n);
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
         await this.writeBatch(batch);
       }
     } catch (err) {
@@ -134,31 +148,64 @@ export class Wal {
   }
 
   private async writeBatch(batch: { lsn: number; buf: Buffer }[]): Promise<void> {
-    const before = this.segment.size;
+    let total = 0;
+    for (const r of batch) total += r.buf.length;
+    // The file must keep room for an all-zero header after the batch: that is where the log ends.
+    if (this.end + total + RECORD_HEADER_BYTES > this.file.capacity) await this.switchFile(batch[0]!.lsn, total);
+    const at = this.end;
+    const bufs = batch.map((r) => r.buf);
+    this.file.writeAt(bufs, at);
+    this.end += total;
+    const t0 = performance.now();
     try {
-      await this.segment.append(batch.map((r) => r.buf));
-      const t0 = performance.now();
-      await this.segment.datasync();
-      this.stats.syncMs += performance.now() - t0;
+      await this.file.datasync();
     } catch (err) {
-      // What reached the file is unknown: cut it back so a restart sees no half batch.
-      await this.segment.truncate(before).catch(() => undefined);
+      // What reached the disk is unknown: blank the batch so a restart does not find it.
+      this.end = at;
+      try {
+        this.file.writeAt([Buffer.alloc(total)], at);
+      } catch {
+        // The disk is failing; recovery will treat what is there as a torn tail.
+      }
       throw err;
     }
+    this.stats.syncMs += performance.now() - t0;
     this.stats.batches++;
     this.stats.records += batch.length;
-    for (const r of batch) this.stats.bytes += r.buf.length;
+    this.stats.bytes += total;
     this.durable = batch[batch.length - 1]!.lsn;
     let k = 0;
     while (k < this.waiters.length && this.waiters[k]!.lsn <= this.durable) this.waiters[k++]!.resolve();
     this.waiters.splice(0, k);
+    if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
   }
 
-  private async roll(firstLsn: number): Promise<void> {
-    const old = this.segment;
-    this.segment = await this.fs.openAppend(join(this.dir, segmentName(firstLsn)));
+  /** Starts zero-filling the next file while this one fills. */
+  private prepareNext(): void {
+    const size = this.nextSize;
+    const p = this.fs.createLogFile(join(this.dir, PREPARED_NAME), size);
+    // Unhandled here; awaited (and its error surfaced) when the file is needed.
+    p.catch(() => undefined);
+    this.prepared = p;
+  }
+
+  private async switchFile(firstLsn: number, needed: number): Promise<void> {
+    const want = needed + RECORD_HEADER_BYTES;
+    // A file that failed to prepare (a full disk) fails this batch: the database turns read-only.
+    let next: LogFile | null = this.prepared === null ? null : await this.prepared;
+    this.prepared = null;
+    if (next !== null && next.capacity < want) {
+      await next.close();
+      next = null;
+    }
+    next ??= await this.fs.createLogFile(join(this.dir, PREPARED_NAME), Math.max(this.nextSize, want));
+    const path = join(this.dir, segmentName(firstLsn));
+    await this.fs.rename(next.path, path);
     await this.fs.fsyncDir(this.dir);
-    await old.close();
+    await this.file.close();
+    this.file = withPath(next, path);
+    this.end = 0;
+    this.nextSize = Math.min(this.limits.maxSegmentBytes, this.nextSize * 2);
   }
 
   private fail(err: unknown): void {
@@ -171,11 +218,25 @@ export class Wal {
     for (const w of waiters) w.reject(failure);
   }
 
-  /** Waits for everything queued to be on disk, then closes the file. */
+  /** Waits for everything queued to be on disk, then closes the files. */
   async close(): Promise<void> {
-    const last = this.queue.length > 0 ? this.queue[this.queue.length - 1]!.lsn : this.durable;
-    await (this.waitDurable(last) ?? Promise.resolve()).catch(() => undefined);
-    while (this.writing) await new Promise((r) => setImmediate(r));
-    await this.segment.close().catch(() => undefined);
+    while (this.writing || this.queue.length > 0) {
+      if (!this.writing) void this.kick();
+      await new Promise((r) => setImmediate(r));
+      if (this.failure !== null) break;
+    }
+    await this.file.close().catch(() => undefined);
+    if (this.prepared !== null) await this.prepared.then((f) => f.close(), () => undefined);
   }
+}
+
+/** The same open file under its new name after a rename. */
+function withPath(f: LogFile, path: string): LogFile {
+  return {
+    path,
+    capacity: f.capacity,
+    writeAt: (b, p) => f.writeAt(b, p),
+    datasync: () => f.datasync(),
+    close: () => f.close(),
+  };
 }

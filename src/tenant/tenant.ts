@@ -15,7 +15,7 @@ import { nodeFileSystem, type FileSystem } from '../storage/files.js';
 import { encodeBody } from '../storage/payload.js';
 import { recover, listDir, type Recovered } from '../storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../storage/snapshot.js';
-import { segmentName, StorageFailure, Wal } from '../storage/wal.js';
+import { StorageFailure, Wal, WalLimits } from '../storage/wal.js';
 import type { Clock } from './clock.js';
 import { Reaper } from './reaper.js';
 
@@ -29,7 +29,13 @@ export interface TenantOptions {
   /** Re-verify engine invariants after every batch (tests). */
   readonly checkInvariants?: boolean;
   /** Where the tenant's log and snapshots live; absent: memory only (engine tests, benches). */
-  readonly storage?: { readonly dir: string; readonly fs?: FileSystem; readonly checkpointBytes?: number };
+  readonly storage?: {
+    readonly dir: string;
+    readonly fs?: FileSystem;
+    readonly checkpointBytes?: number;
+    /** Log file sizes: the first, and the most they grow to. */
+    readonly segmentBytes?: { readonly first: number; readonly max: number };
+  };
 }
 
 interface Storage {
@@ -74,11 +80,11 @@ export class Tenant {
     const fs = opts.storage.fs ?? nodeFileSystem;
     const dir = opts.storage.dir;
     const rec: Recovered = await recover(fs, dir, opts.log, { checkInvariants: opts.checkInvariants ?? false });
-    const segmentPath = join(dir, rec.segment.name !== '' ? rec.segment.name : segmentName(rec.segment.firstLsn));
-    const file = await fs.openAppend(segmentPath);
-    await fs.fsyncDir(dir);
+    const segmentPath = join(dir, rec.segment.name);
+    const limits = opts.storage.segmentBytes !== undefined ? { firstSegmentBytes: opts.storage.segmentBytes.first, maxSegmentBytes: opts.storage.segmentBytes.max } : WalLimits;
+    const file = rec.segment.exists ? await fs.openLogFile(segmentPath) : await fs.createLogFile(segmentPath, limits.firstSegmentBytes);
     let tenant: Tenant | null = null;
-    const wal = new Wal(fs, dir, file, rec.lastLsn, (err) => tenant?.onStorageFailure(err));
+    const wal = new Wal(fs, dir, { file, end: rec.segment.end }, rec.lastLsn, (err) => tenant?.onStorageFailure(err), limits);
     tenant = new Tenant(opts, rec.engine, rec.lastLsn, { dir, fs, wal, checkpointBytes: opts.storage.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES });
     opts.log.info(
       { tenant: opts.name, lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
@@ -256,14 +262,19 @@ export class Tenant {
     if (s === null || this.failure !== null) return;
     const lsn = this.lsn;
     const state = { lsn, now: this.now(), ...this.engine.capture() };
-    s.wal.rollAfter(lsn);
+    s.wal.markCheckpoint();
     try {
       await (s.wal.waitDurable(lsn) ?? Promise.resolve());
       const t0 = performance.now();
       const bytes = await s.fs.writeAtomic(join(s.dir, snapshotName(lsn)), snapshotChunks(state));
+      // Older snapshots go, and every log file whose records all lie at or before the snapshot:
+      // those followed by a file that starts at or before lsn + 1. The file being written stays.
       const { snapshots, segments } = await listDir(s.fs, s.dir);
       for (const old of snapshots) if (old.lsn < lsn) await s.fs.unlink(join(s.dir, old.name));
-      for (const seg of segments) if (seg.firstLsn <= lsn) await s.fs.unlink(join(s.dir, seg.name));
+      for (let i = 0; i + 1 < segments.length; i++) {
+        const path = join(s.dir, segments[i]!.name);
+        if (segments[i + 1]!.firstLsn <= lsn + 1 && path !== s.wal.currentFile) await s.fs.unlink(path);
+      }
       await s.fs.fsyncDir(s.dir);
       this.log.info({ tenant: this.name, lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.rules.length + state.bookings.length + state.holds.length }, 'checkpoint written');
     } catch (err) {

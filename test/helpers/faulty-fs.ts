@@ -1,11 +1,11 @@
 /** A file system that fails, or waits, on cue: for tests of fsync errors, full disks and timing. */
-import { nodeFileSystem, type AppendFile, type FileSystem } from '../../src/storage/files.js';
+import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage/files.js';
 
 export class FaultyFs implements FileSystem {
   /** When set, every datasync of a log file throws it. */
   syncError: Error | null = null;
-  /** When set, every append to a log file throws it (after writing nothing). */
-  appendError: Error | null = null;
+  /** When set, every write to a log file throws it, and creating a log file does too. */
+  writeError: Error | null = null;
   /** When set, datasync waits for this promise first. */
   syncGate: Promise<void> | null = null;
   syncs = 0;
@@ -27,22 +27,29 @@ export class FaultyFs implements FileSystem {
   readdir = nodeFileSystem.readdir;
   readFile = nodeFileSystem.readFile;
   writeAtomic = nodeFileSystem.writeAtomic;
-  truncate = nodeFileSystem.truncate;
+  rename = nodeFileSystem.rename;
   unlink = nodeFileSystem.unlink;
-  exists = nodeFileSystem.exists;
   fsyncDir = nodeFileSystem.fsyncDir;
 
-  async openAppend(path: string): Promise<AppendFile> {
-    const inner = await nodeFileSystem.openAppend(path);
+  async createLogFile(path: string, bytes: number): Promise<LogFile> {
+    if (this.writeError !== null) throw this.writeError;
+    return this.wrap(await nodeFileSystem.createLogFile(path, bytes));
+  }
+
+  async openLogFile(path: string): Promise<LogFile> {
+    return this.wrap(await nodeFileSystem.openLogFile(path));
+  }
+
+  private wrap(inner: LogFile): LogFile {
     const outer = this;
     return {
-      path,
-      get size() {
-        return inner.size;
+      get path() {
+        return inner.path;
       },
-      async append(buffers) {
-        if (outer.appendError !== null) throw outer.appendError;
-        await inner.append(buffers);
+      capacity: inner.capacity,
+      writeAt(buffers, position) {
+        if (outer.writeError !== null) throw outer.writeError;
+        inner.writeAt(buffers, position);
       },
       async datasync() {
         if (outer.syncGate !== null) await outer.syncGate;
@@ -50,7 +57,6 @@ export class FaultyFs implements FileSystem {
         if (outer.syncError !== null) throw outer.syncError;
         await inner.datasync();
       },
-      truncate: (n) => inner.truncate(n),
       close: () => inner.close(),
     };
   }

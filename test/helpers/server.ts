@@ -23,7 +23,7 @@ export interface TestServer {
 
 export async function startServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number } = {},
+  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number } } = {},
 ): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
@@ -36,6 +36,7 @@ export async function startServer(
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.fs !== undefined ? { fs: opts.fs } : {}),
     ...(opts.checkpointBytes !== undefined ? { checkpointBytes: opts.checkpointBytes } : {}),
+    ...(opts.walSegmentBytes !== undefined ? { walSegmentBytes: opts.walSegmentBytes } : {}),
   });
   const { port } = await server.listen();
   const clients: pg.Client[] = [];

@@ -32,7 +32,7 @@ describe('allot wal verify', () => {
   it('prints the records, their LSN range and "no damage found", exit 0', async () => {
     const r = await allot(['wal', 'verify', join(dir, 'shop'), '--records']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/wal-0{19}1\.log: 13 records, LSN 1 to 13, \d+ bytes/);
+    expect(r.out).toMatch(/wal-0{19}1\.log: 13 records, LSN 1 to 13, \d+ bytes used of 1048576/);
     expect(r.out).toContain('LSN 2 at byte');
     expect(r.out).toContain('BookingConfirmed');
     expect(r.out).toContain('no damage found');
