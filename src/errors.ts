@@ -8,7 +8,12 @@ export class AllotError extends Error {
   readonly hint: string | undefined;
 
   constructor(sqlstate: string, message: string, opts: { detail?: string | object; hint?: string } = {}) {
+    // These are answers to clients, not bugs: a stack trace would cost more than the error
+    // (ON CONFLICT DO NOTHING makes and drops one per skipped row).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'AllotError';
     this.sqlstate = sqlstate;
     this.detail = typeof opts.detail === 'object' ? JSON.stringify(opts.detail) : opts.detail;

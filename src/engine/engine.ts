@@ -695,11 +695,9 @@ export class Engine {
         { detail: { missing, resource_id: e.resourceId, resource_capabilities: node.resource.capabilities } },
       );
     }
-    const conflicts = [
-      ...closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end),
-      ...capacityConflicts(node, e.start, e.end, now, null),
-    ];
-    if (conflicts.length > 0) throw placementError(kind, e, node.resource, conflicts);
+    const closed = closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end);
+    const taken = capacityConflicts(node, e.start, e.end, now, null);
+    if (closed.length > 0 || taken.length > 0) throw placementError(kind, e, node.resource, [...closed, ...taken]);
   }
 
   // ---- invariants ---------------------------------------------------------------------
@@ -739,22 +737,22 @@ function checkResourceFields(r: Resource): void {
   checkInteger('capacity', r.capacity, 0, Limits.maxCapacity);
   checkInteger('buffer_before', r.bufferBeforeMs, 0, Limits.maxBufferMs);
   checkInteger('buffer_after', r.bufferAfterMs, 0, Limits.maxBufferMs);
-  checkCapabilities(`resource "${r.id}"`, r.capabilities);
+  checkCapabilities('resource', r.capabilities, r.id);
 }
 
 function checkRuleFields(r: Rule): void {
   checkId('rule id', r.id);
   checkId('resource_id', r.resourceId);
-  checkSpan(`rule "${r.id}"`, r.start, r.end);
+  checkSpan('rule', r.start, r.end, r.id);
   checkOptionalId('policy_id', r.policyId);
 }
 
 function checkEntryFields(kind: 'booking' | 'hold', e: Booking | Hold): void {
-  checkId(`${kind} id`, e.id);
+  checkId(kind === 'booking' ? 'booking id' : 'hold id', e.id);
   checkId('resource_id', e.resourceId);
-  checkSpan(`${kind} "${e.id}"`, e.start, e.end);
+  checkSpan(kind, e.start, e.end, e.id);
   checkLabel('label', e.label);
-  checkCapabilities(`${kind} "${e.id}"`, e.capabilities);
+  checkCapabilities(kind, e.capabilities, e.id);
   checkOptionalId('user_id', e.userId);
   checkOptionalId('policy_id', e.policyId);
 }

@@ -53,6 +53,25 @@ function rotateLeft<T extends Span>(n: Node<T>): Node<T> {
   return r;
 }
 
+// Plain recursive functions rather than closures: a query allocates nothing.
+function visitOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, fn: (item: T) => void): void {
+  while (n !== null && n.maxEnd > a) {
+    visitOverlapping(n.left, a, b, fn);
+    if (n.item.start >= b) return;
+    if (n.item.end > a) fn(n.item);
+    n = n.right;
+  }
+}
+
+function collectOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, out: T[]): void {
+  while (n !== null && n.maxEnd > a) {
+    collectOverlapping(n.left, a, b, out);
+    if (n.item.start >= b) return;
+    if (n.item.end > a) out.push(n.item);
+    n = n.right;
+  }
+}
+
 export class IntervalTree<T extends Span> {
   private root: Node<T> | null = null;
   private count = 0;
@@ -131,26 +150,13 @@ export class IntervalTree<T extends Span> {
 
   /** Calls `fn` for every item with start < b and end > a, in (start, key) order. */
   overlapping(a: number, b: number, fn: (item: T) => void): void {
-    const walk = (n: Node<T> | null): void => {
-      if (n === null || n.maxEnd <= a) return;
-      walk(n.left);
-      if (n.item.start >= b) return;
-      if (n.item.end > a) fn(n.item);
-      walk(n.right);
-    };
-    walk(this.root);
+    visitOverlapping(this.root, a, b, fn);
   }
 
-  /** Whether any item overlaps [a, b). */
-  anyOverlapping(a: number, b: number): boolean {
-    const walk = (n: Node<T> | null): boolean => {
-      if (n === null || n.maxEnd <= a) return false;
-      if (walk(n.left)) return true;
-      if (n.item.start >= b) return false;
-      if (n.item.end > a) return true;
-      return walk(n.right);
-    };
-    return walk(this.root);
+  /** Every item with start < b and end > a, in (start, key) order, appended to `out`. */
+  collectOverlapping(a: number, b: number, out: T[]): T[] {
+    collectOverlapping(this.root, a, b, out);
+    return out;
   }
 
   /** Items with start < t, in order, until `fn` returns false. */

@@ -39,12 +39,26 @@ export function openingLevel(chain: readonly ResourceNode[], policyId: string | 
 }
 
 function applicableRules(tree: ResourceNode['openRules'], a: Ms, b: Ms, policyId: string | null): Rule[] {
-  const out: Rule[] = [];
-  tree.overlapping(a, b, (r) => {
-    if (ruleApplies(r, policyId)) out.push(r);
-  });
+  if (tree.size === 0) return [];
+  const out = tree.collectOverlapping(a, b, []);
+  let k = 0;
+  for (const r of out) if (ruleApplies(r, policyId)) out[k++] = r;
+  out.length = k;
   return out;
 }
+
+/** Whether the resource or any ancestor has a rule at all (most resources have none). */
+function anyRules(store: Store, resourceId: string): boolean {
+  let id: string | null = resourceId;
+  for (let depth = 0; id !== null && depth <= Limits.maxTreeDepth; depth++) {
+    const n = store.mustNode(id);
+    if (n.openRules.size > 0 || n.closeRules.size > 0) return true;
+    id = n.resource.parentId;
+  }
+  return false;
+}
+
+const NO_CONFLICTS: readonly Conflict[] = Object.freeze([]);
 
 /** Open time of a resource within [a, b) for entries under `policyId`, as a span list. */
 export function openSpans(store: Store, resourceId: string, policyId: string | null, a: Ms, b: Ms): MutableSpan[] {
@@ -69,7 +83,8 @@ function clip(spans: MutableSpan[], a: Ms, b: Ms): MutableSpan[] {
 }
 
 /** Why [start, end) is not wholly open: uncovered gaps and the blocking rules in the way. */
-export function closedConflicts(store: Store, resourceId: string, policyId: string | null, start: Ms, end: Ms): Conflict[] {
+export function closedConflicts(store: Store, resourceId: string, policyId: string | null, start: Ms, end: Ms): readonly Conflict[] {
+  if (!anyRules(store, resourceId)) return NO_CONFLICTS;
   const chain = chainOf(store, resourceId);
   const out: Conflict[] = [];
   const level = openingLevel(chain, policyId);
@@ -94,10 +109,10 @@ export function footprint(r: Resource, start: Ms, end: Ms): { start: Ms; end: Ms
 /** Live entries on a resource whose footprints overlap [a, b). */
 export function entriesTouching(node: ResourceNode, a: Ms, b: Ms, now: Ms): Entry[] {
   const r = node.resource;
-  const out: Entry[] = [];
-  node.entries.overlapping(a - r.bufferAfterMs, b + r.bufferBeforeMs, (e) => {
-    if (isLive(e, now)) out.push(e);
-  });
+  const out = node.entries.collectOverlapping(a - r.bufferAfterMs, b + r.bufferBeforeMs, []);
+  let k = 0;
+  for (const e of out) if (isLive(e, now)) out[k++] = e;
+  out.length = k;
   return out;
 }
 
@@ -112,12 +127,13 @@ export function capacityConflicts(
   end: Ms,
   now: Ms,
   skip: ReadonlySet<string> | null,
-): Conflict[] {
+): readonly Conflict[] {
   const r = node.resource;
   const fp = footprint(r, start, end);
   if (r.capacity === 0) return [{ kind: 'capacity', resource_id: r.id, capacity: 0 }];
-  const others = entriesTouching(node, fp.start, fp.end, now).filter((e) => skip === null || !skip.has(entryKey(e)));
-  if (others.length < r.capacity) return [];
+  let others = entriesTouching(node, fp.start, fp.end, now);
+  if (skip !== null) others = others.filter((e) => !skip.has(entryKey(e)));
+  if (others.length < r.capacity) return NO_CONFLICTS;
   const fps = others.map((e) => footprint(r, e.start, e.end));
   const full = coverageSteps(fps, fp.start, fp.end).filter((s) => s.count >= r.capacity);
   if (full.length === 0) return [];

@@ -20,14 +20,21 @@ export function checkLabel(what: string, label: string | null): void {
   }
 }
 
-export function checkCapabilities(what: string, caps: readonly string[]): void {
+/** `what`, or `what "id"` when an id is given; built only when there is an error to report. */
+function label(what: string, id: string | undefined): string {
+  return id === undefined ? what : `${what} "${id}"`;
+}
+
+export function checkCapabilities(whatKind: string, caps: readonly string[], id?: string): void {
+  if (caps.length === 0) return;
+  const what = (): string => label(whatKind, id);
   if (caps.length > Limits.maxCapabilities) {
-    throw new AllotError(SqlState.programLimitExceeded, `${what} lists ${caps.length} capabilities; the limit is ${Limits.maxCapabilities}`);
+    throw new AllotError(SqlState.programLimitExceeded, `${what()} lists ${caps.length} capabilities; the limit is ${Limits.maxCapabilities}`);
   }
   for (const c of caps) {
-    if (typeof c !== 'string' || c.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what}: a capability must be a non-empty text`);
+    if (typeof c !== 'string' || c.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what()}: a capability must be a non-empty text`);
     if (c.length > Limits.maxCapabilityLength) {
-      throw new AllotError(SqlState.stringDataRightTruncation, `${what}: capability "${c.slice(0, 40)}…" is longer than ${Limits.maxCapabilityLength} characters`);
+      throw new AllotError(SqlState.stringDataRightTruncation, `${what()}: capability "${c.slice(0, 40)}…" is longer than ${Limits.maxCapabilityLength} characters`);
     }
   }
 }
@@ -39,10 +46,11 @@ export function checkTime(what: string, t: Ms): void {
   }
 }
 
-export function checkSpan(what: string, start: Ms, end: Ms): void {
-  checkTime(`${what} start`, start);
-  checkTime(`${what} end`, end);
-  if (!(start < end)) throw new AllotError(SqlState.invalidParameterValue, `${what}: start (${start}) must be before end (${end})`);
+export function checkSpan(what: string, start: Ms, end: Ms, id?: string): void {
+  if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= Limits.minTimeMs && end <= Limits.maxTimeMs && start < end) return;
+  checkTime(`${label(what, id)} start`, start);
+  checkTime(`${label(what, id)} end`, end);
+  throw new AllotError(SqlState.invalidParameterValue, `${label(what, id)}: start (${start}) must be before end (${end})`);
 }
 
 export function checkInteger(what: string, v: number, min: number, max: number): void {

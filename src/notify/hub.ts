@@ -44,6 +44,10 @@ export class NotifyHub {
     return this.channels.has(channel.toLowerCase());
   }
 
+  get hasAnyListener(): boolean {
+    return this.channels.size > 0;
+  }
+
   get listenerCount(): number {
     const all = new Set<Listener>();
     for (const subs of this.channels.values()) for (const l of subs.keys()) all.add(l);

@@ -7,7 +7,6 @@
  * the committed state plus the block's own writes, but only kept in the session; COMMIT
  * decides them again, for real, and fails with 40001 if they no longer decide the same way.
  */
-import { monotonicFactory } from 'ulid';
 import type { ExecOutcome } from '../engine/engine.js';
 import type { Command, Effect } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
@@ -17,6 +16,7 @@ import type { OutColumn, Plan, ReadContext } from '../sql/plan.js';
 import { DEFAULT_SETTINGS, REPORTED, validateSetting } from '../sql/settings.js';
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';
+import { newId } from './ids.js';
 import type { Tenant } from './tenant.js';
 
 export type StatementOutcome =
@@ -33,7 +33,6 @@ export interface Notice {
 /** Channels one session may listen to at once. */
 export const MAX_LISTEN_CHANNELS = 1_000;
 
-const newUlid = monotonicFactory();
 
 type TxState = 'idle' | 'block' | 'failed';
 
@@ -159,7 +158,7 @@ export class Session implements SessionView {
       }
       case 'write': {
         const env = this.env(values);
-        const commands = plan.build(env, newUlid);
+        const commands = plan.build(env, newId);
         const results = await this.write(commands);
         const { rows, tag } = plan.finish(results.results, env);
         return plan.columns === null ? { kind: 'command', tag } : { kind: 'rows', columns: plan.columns, rows, tag };

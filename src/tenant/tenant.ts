@@ -45,6 +45,12 @@ interface Storage {
   readonly checkpointBytes: number;
 }
 
+function markResource(store: Engine['store'], id: string | null, lsn: number): void {
+  if (id === null) return;
+  const n = store.resources.get(id);
+  if (n !== undefined) n.changedAt = lsn;
+}
+
 export class Tenant {
   readonly name: string;
   readonly engine: Engine;
@@ -163,42 +169,39 @@ export class Tenant {
   private markChanged(outcome: ExecOutcome, lsn: number): void {
     const store = this.engine.store;
     store.lastChangeAt = lsn;
-    const mark = (id: string | null): void => {
-      if (id === null) return;
-      const n = store.resources.get(id);
-      if (n !== undefined) n.changedAt = lsn;
-    };
-    outcome.effects.forEach((e, i) => {
-      const before = outcome.inverse[i];
+    const { effects, inverse } = outcome;
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      const before = inverse[i];
+      // Creations add; everything else may take something away from where a read looked.
+      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed';
       switch (e.type) {
         case 'ResourceCreated':
         case 'ResourceUpdated':
         case 'ResourceDeleted':
-          mark(e.resource.id);
-          mark(e.resource.parentId);
-          if (before?.type === 'ResourceUpdated') mark(before.resource.parentId);
+          markResource(store, e.resource.id, lsn);
+          markResource(store, e.resource.parentId, lsn);
+          if (before?.type === 'ResourceUpdated') markResource(store, before.resource.parentId, lsn);
           break;
         case 'RuleAdded':
         case 'RuleUpdated':
         case 'RuleRemoved':
-          mark(e.rule.resourceId);
-          if (before?.type === 'RuleUpdated') mark(before.rule.resourceId);
+          markResource(store, e.rule.resourceId, lsn);
+          if (before?.type === 'RuleUpdated') markResource(store, before.rule.resourceId, lsn);
           break;
         case 'HoldPlaced':
         case 'HoldReleased':
-          mark(e.hold.resourceId);
+          markResource(store, e.hold.resourceId, lsn);
           break;
         case 'BookingConfirmed':
         case 'BookingUpdated':
         case 'BookingCancelled':
-          mark(e.booking.resourceId);
-          if (before?.type === 'BookingUpdated') mark(before.booking.resourceId);
+          markResource(store, e.booking.resourceId, lsn);
+          if (before?.type === 'BookingUpdated') markResource(store, before.booking.resourceId, lsn);
           break;
       }
-      if (e.type.endsWith('Deleted') || e.type.endsWith('Removed') || e.type.endsWith('Released') || e.type.endsWith('Cancelled') || e.type.endsWith('Updated')) {
-        store.lastRemovalAt = lsn;
-      }
-    });
+      if (removal) store.lastRemovalAt = lsn;
+    }
   }
 
   /** The log failed: undo every record not on disk, newest first, and refuse writes from now. */
@@ -218,6 +221,8 @@ export class Tenant {
   }
 
   private publish(effects: readonly Effect[], lsn: number): void {
+    // Building payloads costs more than the write itself: skip it when nobody listens.
+    if (!this.hub.hasAnyListener) return;
     for (const effect of effects) {
       const ev = eventOf(effect, lsn);
       this.hub.publish(ALL_EVENTS_CHANNEL, ev.payload);
