@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compare, printTable } from './compare.js';
 import { readLatency, recovery, writeThroughput } from './durability.js';
 import { printEngineBench, runEngineBench } from './engine.js';
 
@@ -29,6 +30,14 @@ if (want('durability')) {
   console.log('recovery');
   for (const r of rec) console.log(`  ${r.bookings} bookings over ${r.resources} resources from the ${r.from}: ${r.seconds} s, +${r.heapMiB} MiB heap (rss ${r.rssMiB} MiB)`);
   results.durability = { writes, reads, recovery: rec };
+}
+
+if (want('compare')) {
+  console.log(`allot and PostgreSQL side by side (${quick ? 3 : 10} s a run)`);
+  const rows = await compare({ seconds: quick ? 3 : 10, log: (l) => console.log(l) });
+  console.log('');
+  printTable(rows);
+  results.compare = rows;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

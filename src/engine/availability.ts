@@ -8,7 +8,7 @@ import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
 import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
 import { coverageSteps, mergeSpans, slidingMax } from './spans.js';
-import type { Store } from './state.js';
+import { isHold, type ResourceNode, type Store } from './state.js';
 import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
 import { checkInteger, checkSpan } from './validate.js';
 
@@ -52,6 +52,7 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
   if (missingCapabilities(r, q.capabilities ?? []).length > 0) return [];
   const open = openSpans(store, resourceId, q.policyId ?? null, q.start, q.end);
   if (open.length === 0) return [];
+  if (r.capacity === 1) return freeSpansCapacityOne(node, open, q, now);
   // free(t) depends on footprints met by a new entry containing t: instants up to
   // buffer_before before t and buffer_after after it.
   const lo = q.start - r.bufferBeforeMs;
@@ -71,6 +72,38 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
       if (start < end) pushSpan(out, start, end, free);
     }
   }
+  return out;
+}
+
+/**
+ * Capacity 1, the common case: t is free exactly when no entry's span comes within the
+ * buffers of it, i.e. t lies outside every [start - before - after, end + before + after).
+ * Entries come from the index in start order, so the union is one pass.
+ */
+function freeSpansCapacityOne(node: ResourceNode, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms): FreeSpan[] {
+  const pad = node.resource.bufferBeforeMs + node.resource.bufferAfterMs;
+  const taken = node.entries.collectOverlapping(q.start - pad, q.end + pad, []);
+  const out: FreeSpan[] = [];
+  let k = 0; // index into open
+  let cursor = q.start; // everything before it is decided
+  const emitFreeUntil = (until: Ms): void => {
+    // Free time is [cursor, until) intersected with the open spans.
+    while (k < open.length && open[k]!.end <= cursor) k++;
+    for (let m = k; m < open.length && open[m]!.start < until; m++) {
+      const start = Math.max(open[m]!.start, cursor);
+      const end = Math.min(open[m]!.end, until);
+      if (start < end) pushSpan(out, start, end, 1);
+    }
+  };
+  for (const e of taken) {
+    if (isHold(e) && e.expiresAt <= now) continue;
+    const blockStart = e.start - pad;
+    const blockEnd = e.end + pad;
+    if (blockStart > cursor) emitFreeUntil(Math.min(blockStart, q.end));
+    if (blockEnd > cursor) cursor = blockEnd;
+    if (cursor >= q.end) return out;
+  }
+  if (cursor < q.end) emitFreeUntil(q.end);
   return out;
 }
 

@@ -174,7 +174,16 @@ function compileReturning(list: readonly SelectedColumn[] | null | undefined, de
 }
 
 function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
-  return rows.map((row) => p.exprs.map((e) => e.eval(row, env)));
+  const exprs = p.exprs;
+  const n = exprs.length;
+  const out: Value[][] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const o: Value[] = new Array(n);
+    for (let k = 0; k < n; k++) o[k] = exprs[k]!.eval(row, env);
+    out[i] = o;
+  }
+  return out;
 }
 
 // ---- SELECT -----------------------------------------------------------------------------
@@ -374,18 +383,20 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
         throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
       }
       if (aggregated) return [projection.exprs.map((e) => aggregate(e, rows, env))];
-      let pairs = rows.map((r) => ({ src: r, out: projection.exprs.map((e) => e.eval(r, env)) }));
-      if (order.length > 0) {
-        pairs.sort((a, b) => {
-          for (const o of order) {
-            const c = o.cmp(a, b, env);
-            if (c !== 0) return c;
-          }
-          return 0;
-        });
-      }
       const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
       const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+      if (order.length === 0) {
+        if (off > 0 || lim !== Infinity) rows = rows.slice(off, off + lim);
+        return project(projection, rows, env);
+      }
+      let pairs = rows.map((r) => ({ src: r, out: projection.exprs.map((e) => e.eval(r, env)) }));
+      pairs.sort((a, b) => {
+        for (const o of order) {
+          const c = o.cmp(a, b, env);
+          if (c !== 0) return c;
+        }
+        return 0;
+      });
       if (off > 0 || lim !== Infinity) pairs = pairs.slice(off, off + lim);
       return pairs.map((p) => p.out);
     },
@@ -534,8 +545,10 @@ function planAvailability(
       },
       read.now,
     );
-    if (answer.merged) return answer.spans.map((s) => [null, s.start, s.end, s.free]);
-    return answer.perResource.flatMap((r) => r.spans.map((s) => [r.resourceId, s.start, s.end, s.free]));
+    const out: Value[][] = [];
+    if (answer.merged) for (const s of answer.spans) out.push([null, s.start, s.end, s.free]);
+    else for (const r of answer.perResource) for (const s of r.spans) out.push([r.resourceId, s.start, s.end, s.free]);
+    return out;
   };
   return { rows, rest: remaining };
 }

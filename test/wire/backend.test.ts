@@ -289,3 +289,15 @@ describe('OutBuffer', () => {
     expect(() => dataRow(new OutBuffer(), new Array<null>(40_000).fill(null))).toThrow('40000 columns exceed the protocol limit of 32767');
   });
 });
+
+describe('int32PrefixedDecimal', () => {
+  it('writes safe integers as PostgreSQL prints them', async () => {
+    const { OutBuffer } = await import('../../src/wire/backend.js');
+    for (const n of [0, 7, -7, 10, 99999999, 100000000, 100000001, 1772355600000, -1772355600000, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e15 + 3]) {
+      const out = new OutBuffer();
+      out.int32PrefixedDecimal(n);
+      const b = out.take();
+      expect([b.readInt32BE(0), b.subarray(4).toString()]).toEqual([String(n).length, String(n)]);
+    }
+  });
+});
