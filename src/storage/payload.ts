@@ -6,8 +6,9 @@ export interface RecordBody {
   readonly effects: readonly Effect[];
 }
 
-export function encodeBody(body: RecordBody): Buffer {
-  return Buffer.from(JSON.stringify(body));
+/** The record payload as JSON text; the log writes it into the record's buffer. */
+export function encodeBody(body: RecordBody): string {
+  return JSON.stringify(body);
 }
 
 export function decodeBody(payload: Buffer): RecordBody {

@@ -13,13 +13,16 @@ export const RECORD_HEADER_BYTES = 16;
 /** Largest payload one record may carry (a 10,000-row transaction fits easily). */
 export const MAX_RECORD_PAYLOAD_BYTES = 256 * 1024 * 1024;
 
-export function encodeRecord(lsn: number, payload: Buffer): Buffer {
-  if (payload.length > MAX_RECORD_PAYLOAD_BYTES) throw new Error(`record payload of ${payload.length} bytes exceeds ${MAX_RECORD_PAYLOAD_BYTES}`);
-  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
-  buf.writeUInt32BE(payload.length, 0);
+/** A record around `payload` (bytes, or text encoded as UTF-8 straight into the record). */
+export function encodeRecord(lsn: number, payload: Buffer | string): Buffer {
+  const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (len > MAX_RECORD_PAYLOAD_BYTES) throw new Error(`record payload of ${len} bytes exceeds ${MAX_RECORD_PAYLOAD_BYTES}`);
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + len);
+  buf.writeUInt32BE(len, 0);
   buf.writeUInt32BE(Math.floor(lsn / 2 ** 32), 8);
   buf.writeUInt32BE(lsn >>> 0, 12);
-  payload.copy(buf, RECORD_HEADER_BYTES);
+  if (typeof payload === 'string') buf.write(payload, RECORD_HEADER_BYTES, 'utf8');
+  else payload.copy(buf, RECORD_HEADER_BYTES);
   buf.writeUInt32BE(crc32c(buf, 0, 8, buf.length), 4);
   return buf;
 }

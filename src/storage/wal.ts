@@ -109,7 +109,7 @@ export class Wal {
   }
 
   /** Queues a record; resolves once it is on disk, rejects with StorageFailure if it cannot be. */
-  append(lsn: number, payload: Buffer): Promise<void> {
+  append(lsn: number, payload: Buffer | string): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const buf = encodeRecord(lsn, payload);
     this.queue.push({ lsn, buf });

@@ -157,7 +157,8 @@ export class Connection implements Listener {
             else this.skipToSync = true;
             continue;
           }
-          await this.onMessage(msg);
+          const pending = this.onMessage(msg);
+          if (pending !== undefined) await pending;
         }
       }
     } catch (err) {
@@ -332,47 +333,53 @@ export class Connection implements Listener {
 
   // ---- queries --------------------------------------------------------------------------
 
-  private async onMessage(msg: FrontendMessage): Promise<void> {
-    if (this.skipToSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return;
+  /** Handles one message; returns a promise only when the message has to wait (a commit). */
+  private onMessage(msg: FrontendMessage): Promise<void> | undefined {
+    if (this.skipToSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return undefined;
     switch (msg.type) {
       case 'Query':
         return this.simpleQuery(msg.sql);
       case 'Parse':
-        return this.extended(() => this.parse(msg.name, msg.sql, msg.paramTypes));
+        this.step(() => this.parse(msg.name, msg.sql, msg.paramTypes));
+        return undefined;
       case 'Bind':
-        return this.extended(() => this.bind(msg));
+        this.step(() => this.bind(msg));
+        return undefined;
       case 'Describe':
-        return this.extended(() => this.describe(msg.kind, msg.name));
+        this.step(() => this.describe(msg.kind, msg.name));
+        return undefined;
       case 'Execute':
-        return this.extended(() => this.execute(msg.portal, msg.maxRows));
+        return this.execute(msg.portal, msg.maxRows).catch((err: unknown) => this.stepFailed(err));
       case 'Close':
-        return this.extended(() => {
+        this.step(() => {
           if (msg.kind === 'S') this.statements.delete(msg.name);
           else this.portals.delete(msg.name);
           B.closeComplete(this.out);
         });
+        return undefined;
       case 'Sync':
         this.skipToSync = false;
         this.portals.delete('');
         this.endOfCommand();
-        return;
+        return undefined;
       case 'Flush':
         this.flush();
-        return;
+        return undefined;
       case 'Terminate':
         this.close();
-        return;
+        return undefined;
       case 'Password':
         throw new ProtocolError('unexpected password message after authentication');
       case 'FunctionCall':
-        return this.extended(() => {
+        this.step(() => {
           throw new AllotError(SqlState.featureNotSupported, 'the fast-path function call interface is not supported by allot');
         });
+        return undefined;
       case 'CopyData':
       case 'CopyDone':
       case 'CopyFail':
         // Only meaningful during COPY, which allot never starts: ignore, as PostgreSQL does.
-        return;
+        return undefined;
       case 'Unknown':
         throw new ProtocolError(`invalid frontend message type ${msg.code}`);
     }
@@ -423,19 +430,23 @@ export class Connection implements Listener {
     this.endOfCommand();
   }
 
-  /** Runs one extended-protocol step; an error skips the rest up to Sync. */
-  private async extended(step: () => void | Promise<void>): Promise<void> {
+  /** Runs one synchronous extended-protocol step; an error skips the rest up to Sync. */
+  private step(fn: () => void): void {
     try {
-      await step();
+      fn();
     } catch (err) {
-      if (this.session === null) return;
-      this.sendError(err);
-      this.session.fail();
-      this.skipToSync = true;
-      // Clients that sent Flush rather than Sync (postgres.js describes before it binds) wait
-      // for this error before they send Sync.
-      this.flush();
+      this.stepFailed(err);
     }
+  }
+
+  private stepFailed(err: unknown): void {
+    if (this.session === null) return;
+    this.sendError(err);
+    this.session.fail();
+    this.skipToSync = true;
+    // Clients that sent Flush rather than Sync (postgres.js describes before it binds) wait
+    // for this error before they send Sync.
+    this.flush();
   }
 
   private parse(name: string, sql: string, paramOids: readonly number[]): void {
