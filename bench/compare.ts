@@ -89,7 +89,8 @@ const scripts = {
   allot: {
     w1: `\\set r random(1, 10000)\n\\set s random(0, 100000)\nINSERT INTO bookings (resource_id, start, "end") VALUES ('r' || :r, :s * 60000, :s * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`,
     w2: `\\set r random(1, 10000)\n\\set s random(0, 100000)\nINSERT INTO bookings (resource_id, start, "end") VALUES ('c' || :r, :s * 60000, :s * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`,
-    w3: `\\set r random(1, 10)\n\\set s random(0, 100000)\nINSERT INTO bookings (resource_id, start, "end") VALUES ('h' || :r, :s * 60000, :s * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`,
+    // A wide range of slots: most bookings succeed, all of them on ten resources.
+    w3: `\\set r random(1, 10)\n\\set s random(0, 10000000)\nINSERT INTO bookings (resource_id, start, "end") VALUES ('h' || :r, :s * 60000, :s * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`,
     w4: `\\set d random(0, 358)\nSELECT start, "end", free FROM availability WHERE resource_id = 'avail' AND start >= ${YEAR0_MS} + :d * 86400000 AND "end" <= ${YEAR0_MS} + :d * 86400000 + 604800000;\n`,
   },
   postgres: {
@@ -103,7 +104,7 @@ const scripts = {
       `COMMIT;`,
       '',
     ].join('\n'),
-    w3: `\\set r random(1, 10)\n\\set s random(0, 100000)\nINSERT INTO bookings (resource_id, span) VALUES ('h' || :r, tstzrange(to_timestamp(:s * 60), to_timestamp(:s * 60 + 3600))) ON CONFLICT DO NOTHING;\n`,
+    w3: `\\set r random(1, 10)\n\\set s random(0, 10000000)\nINSERT INTO bookings (resource_id, span) VALUES ('h' || :r, tstzrange(to_timestamp(:s * 60), to_timestamp(:s * 60 + 3600))) ON CONFLICT DO NOTHING;\n`,
     w4: `\\set d random(0, 358)\nSELECT unnest(tstzmultirange(tstzrange(to_timestamp(${YEAR0_MS / 1000} + :d * 86400), to_timestamp(${YEAR0_MS / 1000} + :d * 86400 + 604800))) - coalesce(range_agg(span), '{}'::tstzmultirange)) FROM avail WHERE resource_id = 'avail' AND span && tstzrange(to_timestamp(${YEAR0_MS / 1000} + :d * 86400), to_timestamp(${YEAR0_MS / 1000} + :d * 86400 + 604800));\n`,
   },
 };

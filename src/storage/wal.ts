@@ -131,23 +131,44 @@ export class Wal {
     });
   }
 
+  /**
+   * The writer loop. When a batch is on disk, the next one (what queued meanwhile) is written
+   * and its fdatasync started before the finished batch's waiters are released: the disk works
+   * on the next batch while the event loop sends the replies of the last.
+   */
   private async kick(): Promise<void> {
     if (this.writing || this.failure !== null) return;
     this.writing = true;
+    let done: number | null = null; // LSN up to which records are durable but not yet released
     try {
       while (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
-        await this.writeBatch(batch);
+        const { sync } = await this.writeBatch(batch);
+        if (done !== null) this.release(done);
+        done = null;
+        await sync;
+        done = batch[batch.length - 1]!.lsn;
+        this.durable = done;
       }
+      if (done !== null) this.release(done);
     } catch (err) {
+      // Batches before the failed one are on disk: their writers get their answers.
+      if (done !== null) this.release(done);
       this.fail(err);
     } finally {
       this.writing = false;
     }
   }
 
-  private async writeBatch(batch: { lsn: number; buf: Buffer }[]): Promise<void> {
+  private release(lsn: number): void {
+    let k = 0;
+    while (k < this.waiters.length && this.waiters[k]!.lsn <= lsn) this.waiters[k++]!.resolve();
+    this.waiters.splice(0, k);
+  }
+
+  /** Writes a batch into the page cache and starts its fdatasync (returned, not awaited). */
+  private async writeBatch(batch: { lsn: number; buf: Buffer }[]): Promise<{ sync: Promise<void> }> {
     let total = 0;
     for (const r of batch) total += r.buf.length;
     // The file must keep room for an all-zero header after the batch: that is where the log ends.
@@ -157,27 +178,29 @@ export class Wal {
     this.file.writeAt(bufs, at);
     this.end += total;
     const t0 = performance.now();
-    try {
-      await this.file.datasync();
-    } catch (err) {
-      // What reached the disk is unknown: blank the batch so a restart does not find it.
-      this.end = at;
-      try {
-        this.file.writeAt([Buffer.alloc(total)], at);
-      } catch {
-        // The disk is failing; recovery will treat what is there as a torn tail.
-      }
-      throw err;
-    }
-    this.stats.syncMs += performance.now() - t0;
-    this.stats.batches++;
-    this.stats.records += batch.length;
-    this.stats.bytes += total;
-    this.durable = batch[batch.length - 1]!.lsn;
-    let k = 0;
-    while (k < this.waiters.length && this.waiters[k]!.lsn <= this.durable) this.waiters[k++]!.resolve();
-    this.waiters.splice(0, k);
-    if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
+    const file = this.file;
+    const sync = file.datasync().then(
+      () => {
+        this.stats.syncMs += performance.now() - t0;
+        this.stats.batches++;
+        this.stats.records += batch.length;
+        this.stats.bytes += total;
+        if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
+      },
+      (err: unknown) => {
+        // What reached the disk is unknown: blank the batch so a restart does not find it.
+        this.end = at;
+        try {
+          file.writeAt([Buffer.alloc(total)], at);
+        } catch {
+          // The disk is failing; recovery will treat what is there as a torn tail.
+        }
+        throw err;
+      },
+    );
+    // Returned in an object, so the caller can release earlier waiters before awaiting it.
+    sync.catch(() => undefined);
+    return { sync };
   }
 
   /** Starts zero-filling the next file while this one fills. */
