@@ -10,7 +10,7 @@ import { crc32c } from './crc32c.js';
 
 export const SNAPSHOT_VERSION = 1;
 /** Entities serialised between two yields to the event loop. */
-const CHUNK_ENTITIES = 2_000;
+const CHUNK_ENTITIES = 500;
 
 export interface SnapshotState {
   readonly lsn: number;
