@@ -7,7 +7,8 @@
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
 import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
-import { coverageSteps, mergeSpans, slidingMax } from './spans.js';
+import { outageMatches } from './outages.js';
+import { coverageSteps, mergeSpans, slidingMax, subtractSpans, type MutableSpan } from './spans.js';
 import { isHold, type ResourceNode, type Store } from './state.js';
 import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
 import { checkInteger, checkSpan } from './validate.js';
@@ -43,6 +44,19 @@ export function availability(store: Store, q: AvailabilityQuery, now: Ms): Avail
   return { merged: true, spans: dropShort(spans, minDuration) };
 }
 
+/** Time outages on the resource or an ancestor close to an entry requiring `caps`, within [a, b). */
+function outageSpans(store: Store, resourceId: string, caps: readonly string[], a: Ms, b: Ms): MutableSpan[] {
+  const spans: { start: Ms; end: Ms }[] = [];
+  for (let id: string | null = resourceId; id !== null; ) {
+    const node = store.mustNode(id);
+    node.outages.overlapping(a, b, (sp) => {
+      if (outageMatches(sp.outage, caps)) spans.push({ start: sp.start, end: sp.end });
+    });
+    id = node.resource.parentId;
+  }
+  return mergeSpans(spans);
+}
+
 /** Free spans of one resource, before the min_duration filter. */
 function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: Ms): FreeSpan[] {
   const node = store.node(resourceId);
@@ -50,7 +64,11 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
   const r = node.resource;
   if (r.capacity === 0) return [];
   if (missingCapabilities(r, q.capabilities ?? []).length > 0) return [];
-  const open = openSpans(store, resourceId, q.policyId ?? null, q.start, q.end);
+  let open = openSpans(store, resourceId, q.policyId ?? null, q.start, q.end);
+  if (store.outages.size > 0) {
+    const closed = outageSpans(store, resourceId, q.capabilities ?? [], q.start, q.end);
+    if (closed.length > 0) open = subtractSpans(open, closed);
+  }
   if (open.length === 0) return [];
   if (r.capacity === 1) return freeSpansCapacityOne(node, open, q, now);
   // free(t) depends on footprints met by a new entry containing t: instants up to

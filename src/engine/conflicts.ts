@@ -38,6 +38,8 @@ function describeOne(c: Conflict): string {
       return `closed time on "${c.resource_id}" [${iso(c.start)}, ${iso(c.end)})`;
     case 'capacity':
       return `capacity ${c.capacity} of "${c.resource_id}"`;
+    case 'outage':
+      return `outage "${c.id}" on "${c.resource_id}" [${iso(c.start)}, ${c.end === null ? 'until further notice' : iso(c.end)})`;
     default: {
       const never: never = c;
       return JSON.stringify(never);
@@ -54,9 +56,11 @@ export function placementError(
 ): AllotError {
   const taken = conflicts.filter((c) => c.kind === 'booking' || c.kind === 'hold');
   const closed = conflicts.filter((c) => c.kind === 'closed' || c.kind === 'rule');
+  const out = conflicts.filter((c) => c.kind === 'outage');
   const reasons: string[] = [];
   if (conflicts.some((c) => c.kind === 'capacity')) reasons.push(`it has capacity ${resource.capacity}`);
   if (closed.length > 0) reasons.push(`the time is not open (${describeConflicts(closed)})`);
+  if (out.length > 0) reasons.push(`it is out of service (${describeConflicts(out)})`);
   if (taken.length > 0) {
     reasons.push(`capacity ${resource.capacity} is taken by ${describeConflicts(taken)}`);
   }

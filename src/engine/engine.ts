@@ -17,6 +17,7 @@ import {
   overCapacity,
   ruleApplies,
 } from './placement.js';
+import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline } from './outages.js';
 import { isHold, Store, type Entry, type ResourceNode } from './state.js';
 import type {
   AvailabilityQuery,
@@ -30,6 +31,8 @@ import type {
   Effect,
   Hold,
   Ms,
+  Outage,
+  OutagePatch,
   Resource,
   ResourcePatch,
   Rule,
@@ -193,6 +196,14 @@ export class Engine {
         return this.cancelBookings(cmd.target);
       case 'ExpireHolds':
         return this.expireHolds(cmd.limit, now);
+      case 'CreateOutage':
+        return this.createOutage(cmd.outage, now);
+      case 'UpdateOutage':
+        return this.updateOutage(cmd.id, cmd.patch, now);
+      case 'DeleteOutage':
+        return this.deleteOutage(cmd.id);
+      case 'ApplyOutages':
+        return this.applyOutages(cmd.limit, now);
       default: {
         const never: never = cmd;
         throw new Error(`engine: unknown command ${JSON.stringify(never)}`);
@@ -232,6 +243,12 @@ export class Engine {
         return { type: 'BookingUpdated', booking: s.bookings.get(e.booking.id)! };
       case 'BookingCancelled':
         return { type: 'BookingConfirmed', booking: e.booking };
+      case 'OutageStarted':
+        return { type: 'OutageEnded', outage: e.outage, reason: 'lifted' };
+      case 'OutageUpdated':
+        return { type: 'OutageUpdated', outage: s.outages.get(e.outage.id)! };
+      case 'OutageEnded':
+        return { type: 'OutageStarted', outage: e.outage };
     }
   }
 
@@ -264,6 +281,14 @@ export class Engine {
         return s.addBooking(e.booking);
       case 'BookingCancelled':
         s.removeBooking(e.booking.id);
+        return;
+      case 'OutageStarted':
+        return s.addOutage(e.outage);
+      case 'OutageUpdated':
+        s.removeOutage(e.outage.id);
+        return s.addOutage(e.outage);
+      case 'OutageEnded':
+        s.removeOutage(e.outage.id);
         return;
       default: {
         const never: never = e;
@@ -366,6 +391,32 @@ export class Engine {
   /** The earliest expiry of a hold still in the state (expired or not), for the reaper. */
   nextHoldExpiry(): Ms | null {
     return this.store.holdExpiry.first()?.start ?? null;
+  }
+
+  /** When outages next need the reaper (an end passing, a window reaching an entry), if ever. */
+  nextOutageDeadline(now: Ms): Ms | null {
+    let next: Ms | null = null;
+    for (const o of this.store.outages.values()) {
+      const d = outageDeadline(this.store, o, now);
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    return next;
+  }
+
+  outage(id: string): Outage | undefined {
+    return this.entity(this.store.outages, id);
+  }
+
+  allOutages(): Outage[] {
+    this.store.touchAll();
+    return [...this.store.outages.values()];
+  }
+
+  /** Outages declared on a resource, in start order. */
+  outagesOn(resourceId: string): Outage[] {
+    const node = this.store.node(resourceId);
+    if (node === undefined) return [];
+    return [...node.outages].map((sp) => sp.outage);
   }
 
   // ---- resources ----------------------------------------------------------------------
@@ -475,6 +526,7 @@ export class Engine {
     }
     for (const h of expired) this.emit({ type: 'HoldReleased', hold: h, reason: 'expired' });
     for (const r of [...node.openRules, ...node.closeRules]) this.emit({ type: 'RuleRemoved', rule: r });
+    for (const sp of [...node.outages]) this.emit({ type: 'OutageEnded', outage: sp.outage, reason: 'lifted' });
     this.emit({ type: 'ResourceDeleted', resource: node.resource });
     return { type: 'resources', rows: [node.resource] };
   }
@@ -626,7 +678,7 @@ export class Engine {
       throw new AllotError(SqlState.uniqueViolation, `booking "${booking.id}" already exists`, { detail: `Key (id)=(${booking.id}) already exists.` });
     }
     if (hold !== undefined) this.emit({ type: 'HoldReleased', hold, reason: 'committed' });
-    this.checkPlacement('booking', booking, now);
+    this.checkPlacement('booking', booking, now, hold !== undefined);
     this.emit({ type: 'BookingConfirmed', booking });
     return { type: 'bookings', rows: [booking] };
   }
@@ -664,7 +716,7 @@ export class Engine {
     }
     for (const o of olds) this.store.removeBooking(o.id);
     news.forEach((b, i) => {
-      this.checkPlacement('booking', b, now);
+      this.checkPlacement('booking', b, now, true);
       this.store.addBooking(b);
       this.effects.push({ type: 'BookingUpdated', booking: b });
       this.inverse.push({ type: 'BookingUpdated', booking: olds[i]! });
@@ -678,10 +730,97 @@ export class Engine {
     return { type: 'bookings', rows: olds };
   }
 
+  // ---- outages -------------------------------------------------------------------------
+
+  private createOutage(input: Outage, now: Ms): CommandResult {
+    const o: Outage = { ...input, capabilities: normaliseCapabilities(input.capabilities), declaredAt: now };
+    checkOutageFields(o);
+    if (this.store.outages.has(o.id)) {
+      throw new AllotError(SqlState.uniqueViolation, `outage "${o.id}" already exists`, { detail: `Key (id)=(${o.id}) already exists.` });
+    }
+    const node = this.store.node(o.resourceId);
+    if (node === undefined) throw unknown('resource', o.resourceId, 'resource_id');
+    if (node.outages.size >= Limits.maxRulesPerResource) {
+      throw new AllotError(SqlState.programLimitExceeded, `resource "${o.resourceId}" already has ${Limits.maxRulesPerResource} outages, the limit`);
+    }
+    if (o.kind === 'planned') this.refuseOverlapping(o, now, `planned outage "${o.id}"`);
+    this.emit({ type: 'OutageStarted', outage: o });
+    this.evict(o, now, Infinity);
+    return { type: 'outages', rows: [o] };
+  }
+
+  private updateOutage(id: string, patch: OutagePatch, now: Ms): CommandResult {
+    const old = this.store.outages.get(id);
+    if (old === undefined) return { type: 'outages', rows: [] };
+    const next: Outage = {
+      ...old,
+      start: patch.start ?? old.start,
+      end: patch.end !== undefined ? patch.end : old.end,
+      slidingWindowMs: patch.slidingWindowMs !== undefined ? patch.slidingWindowMs : old.slidingWindowMs,
+      capabilities: normaliseCapabilities(patch.capabilities ?? old.capabilities),
+      reason: patch.reason !== undefined ? patch.reason : old.reason,
+    };
+    checkOutageFields(next);
+    this.emit({ type: 'OutageUpdated', outage: next });
+    if (next.kind === 'planned') this.refuseOverlapping(next, now, `changing planned outage "${id}"`);
+    this.evict(next, now, Infinity);
+    return { type: 'outages', rows: [next] };
+  }
+
+  private deleteOutage(id: string): CommandResult {
+    const o = this.store.outages.get(id);
+    if (o === undefined) return { type: 'outages', rows: [] };
+    this.emit({ type: 'OutageEnded', outage: o, reason: 'lifted' });
+    return { type: 'outages', rows: [o] };
+  }
+
+  /** A planned outage may not be placed over entries it matches: refuses, naming them all. */
+  private refuseOverlapping(o: Outage, now: Ms, what: string): void {
+    const range = closedRange(o, now, false)!;
+    const inTheWay = matchingEntries(this.store, o, range.start, range.end, now);
+    if (inTheWay.length > 0) {
+      const named = inTheWay.map(entryConflict);
+      throw new AllotError(SqlState.exclusionViolation, `${what} overlaps ${describeConflicts(named)}: move or cancel them first`, { detail: conflictDetail(named) });
+    }
+  }
+
+  /** Evicts, up to `limit`, the entries an unplanned outage's window covers at `now`. */
+  private evict(o: Outage, now: Ms, limit: number): number {
+    const zone = evictionZone(o, now);
+    if (zone === null || limit <= 0) return 0;
+    const due = matchingEntries(this.store, o, zone.start, zone.end, now).slice(0, limit === Infinity ? undefined : limit);
+    for (const e of due) {
+      if (isHold(e)) this.emit({ type: 'HoldReleased', hold: e, reason: 'evicted', outageId: o.id });
+      else this.emit({ type: 'BookingCancelled', booking: e, reason: 'evicted', outageId: o.id });
+    }
+    return due.length;
+  }
+
+  /** The reaper's turn: outages whose end has passed are over; windows evict what they reached. */
+  private applyOutages(limit: number, now: Ms): CommandResult {
+    checkInteger('outage limit', limit, 1, Limits.maxBatchCommands);
+    let done = 0;
+    for (const o of [...this.store.outages.values()]) {
+      if (done >= limit) break;
+      // Whatever its window reached before the end is evicted first.
+      done += this.evict(o, now, limit - done);
+      if (done >= limit) break;
+      if (o.end !== null && o.end <= now) {
+        this.emit({ type: 'OutageEnded', outage: o, reason: 'ended' });
+        done++;
+      }
+    }
+    return { type: 'count', count: done };
+  }
+
   // ---- placement ----------------------------------------------------------------------
 
-  /** Refuses an entry that needs a missing capability (23514) or does not fit (23P01). */
-  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms): void {
+  /**
+   * Refuses an entry that needs a missing capability (23514) or does not fit (23P01). A moved
+   * entry (or a hold becoming a booking) may sit beyond an unplanned outage's window; a new
+   * one may not sit anywhere in it.
+   */
+  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms, moving = false): void {
     const node = this.store.node(e.resourceId);
     if (node === undefined) throw unknown('resource', e.resourceId, 'resource_id');
     if (node.entries.size >= Limits.maxAllocationsPerResource) {
@@ -696,8 +835,9 @@ export class Engine {
       );
     }
     const closed = closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end);
+    const out = this.store.outages.size === 0 ? [] : outageConflicts(this.store, e, now, moving);
     const taken = capacityConflicts(node, e.start, e.end, now, null);
-    if (closed.length > 0 || taken.length > 0) throw placementError(kind, e, node.resource, [...closed, ...taken]);
+    if (closed.length > 0 || out.length > 0 || taken.length > 0) throw placementError(kind, e, node.resource, [...closed, ...out, ...taken]);
   }
 
   // ---- invariants ---------------------------------------------------------------------
@@ -747,6 +887,25 @@ function checkRuleFields(r: Rule): void {
   checkOptionalId('policy_id', r.policyId);
 }
 
+function checkOutageFields(o: Outage): void {
+  checkId('outage id', o.id);
+  checkId('resource_id', o.resourceId);
+  if (o.kind !== 'planned' && o.kind !== 'unplanned') {
+    throw new AllotError(SqlState.invalidParameterValue, `outage kind must be 'planned' or 'unplanned', got '${String(o.kind)}'`);
+  }
+  checkTime('outage start', o.start);
+  if (o.end !== null) checkSpan('outage', o.start, o.end, o.id);
+  if (o.kind === 'planned') {
+    if (o.end === null) throw notNull('end', ' (a planned outage needs its end; an outage of unknown end is unplanned)');
+    if (o.slidingWindowMs !== null) throw new AllotError(SqlState.invalidParameterValue, 'sliding_window applies only to unplanned outages');
+  } else {
+    if (o.slidingWindowMs === null) throw notNull('sliding_window', ' (an unplanned outage evicts what lies within it)');
+    checkInteger('sliding_window', o.slidingWindowMs, 0, Limits.maxWindowMs);
+  }
+  checkCapabilities('outage', o.capabilities, o.id);
+  checkLabel('reason', o.reason);
+}
+
 function checkEntryFields(kind: 'booking' | 'hold', e: Booking | Hold): void {
   checkId(kind === 'booking' ? 'booking id' : 'hold id', e.id);
   checkId('resource_id', e.resourceId);
@@ -763,8 +922,8 @@ function unknown(what: string, id: string, column: string, note = ''): AllotErro
   });
 }
 
-function notNull(column: string): AllotError {
-  return new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
+function notNull(column: string, why = ''): AllotError {
+  return new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint${why}`);
 }
 
 export { isHold };

@@ -72,6 +72,18 @@ function collectOverlapping<T extends Span>(n: Node<T> | null, a: number, b: num
   }
 }
 
+/** In-order walk of the items with start >= t; returns false once `fn` asked to stop. */
+function startingFrom<T extends Span>(n: Node<T> | null, t: number, fn: (item: T) => boolean): boolean {
+  while (n !== null) {
+    if (n.item.start >= t) {
+      if (!startingFrom(n.left, t, fn)) return false;
+      if (!fn(n.item)) return false;
+    }
+    n = n.right;
+  }
+  return true;
+}
+
 export class IntervalTree<T extends Span> {
   private root: Node<T> | null = null;
   private count = 0;
@@ -176,6 +188,11 @@ export class IntervalTree<T extends Span> {
       walk(n.right);
     };
     walk(this.root);
+  }
+
+  /** Items with start >= t, in order, until `fn` returns false. */
+  startingFrom(t: number, fn: (item: T) => boolean): void {
+    startingFrom(this.root, t, fn);
   }
 
   /** The first item in order, if any. */

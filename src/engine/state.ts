@@ -3,7 +3,7 @@
  * while a batch is open, so a failed batch (or a dry run) is undone exactly.
  */
 import { IntervalTree } from './interval-tree.js';
-import type { Booking, Hold, Resource, Rule } from './types.js';
+import type { Booking, Hold, Outage, Resource, Rule } from './types.js';
 
 /** An entry in a resource's allocation index: a booking or a hold, by its own span. */
 export type Entry = Booking | Hold;
@@ -16,11 +16,26 @@ export function entryKey(e: Entry): string {
   return (isHold(e) ? 'h:' : 'b:') + e.id;
 }
 
+/** An outage in a resource's index: an unknown end counts as forever. */
+export interface OutageSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly outage: Outage;
+}
+
+export const FOREVER = Number.MAX_SAFE_INTEGER;
+
+export function outageSpan(o: Outage): OutageSpan {
+  return { start: o.start, end: o.end ?? FOREVER, outage: o };
+}
+
 export class ResourceNode {
   readonly children = new Set<string>();
   /** Bookings and holds (expired holds too, until reaped), ordered by span start. */
   readonly entries = new IntervalTree<Entry>(entryKey);
   readonly openRules = new IntervalTree<Rule>((r) => r.id);
+  /** Outages declared on this resource, by [start, end or forever). */
+  readonly outages = new IntervalTree<OutageSpan>((o) => o.outage.id);
   readonly closeRules = new IntervalTree<Rule>((r) => r.id);
   /** Non-blocking rules without a policy, and per policy: decides which level's rules apply. */
   openRulesNoPolicy = 0;
@@ -42,6 +57,7 @@ export class Store {
   readonly bookings = new Map<string, Booking>();
   readonly holds = new Map<string, Hold>();
   readonly groups = new Map<string, Set<string>>();
+  readonly outages = new Map<string, Outage>();
   /** Holds by expiry instant, for the reaper and for `nextHoldExpiry`. */
   readonly holdExpiry = new IntervalTree<ExpiryItem>((x) => x.id);
   private undoLog: (() => void)[] | null = null;
@@ -121,7 +137,7 @@ export class Store {
 
   removeResource(id: string): void {
     const n = this.mustNode(id);
-    if (n.children.size > 0 || n.entries.size > 0 || n.openRules.size > 0 || n.closeRules.size > 0) {
+    if (n.children.size > 0 || n.entries.size > 0 || n.openRules.size > 0 || n.closeRules.size > 0 || n.outages.size > 0) {
       throw new Error(`store: resource ${id} is not empty`);
     }
     this.resources.delete(id);
@@ -179,6 +195,24 @@ export class Store {
     }
     this.record(() => this.addRule(rule));
     return rule;
+  }
+
+  // ---- outages -------------------------------------------------------------------------
+
+  addOutage(o: Outage): void {
+    if (this.outages.has(o.id)) throw new Error(`store: outage ${o.id} exists`);
+    this.mustNode(o.resourceId).outages.insert(outageSpan(o));
+    this.outages.set(o.id, o);
+    this.record(() => this.removeOutage(o.id));
+  }
+
+  removeOutage(id: string): Outage {
+    const o = this.outages.get(id);
+    if (o === undefined) throw new Error(`store: no outage ${id}`);
+    if (!this.mustNode(o.resourceId).outages.delete(outageSpan(o))) throw new Error(`store: outage ${id} not indexed`);
+    this.outages.delete(id);
+    this.record(() => this.addOutage(o));
+    return o;
   }
 
   // ---- bookings -----------------------------------------------------------------------

@@ -49,6 +49,36 @@ export interface Hold extends AllocationFields {
   readonly expiresAt: Ms;
 }
 
+/**
+ * A resource (and everything under it) out of service: all of it, or only for entries that
+ * require one of `capabilities`.
+ * - planned: known [start, end); refused while matching entries overlap it.
+ * - unplanned: from `start`, end unknown (null) until resolved; matching entries overlapping
+ *   [now, now + slidingWindowMs) are evicted as time moves. Over its life it evicts exactly
+ *   the entries overlapping [max(start, declaredAt), min(end, now + slidingWindowMs)), so the
+ *   result does not depend on when the reaper ran.
+ */
+export interface Outage {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly kind: 'planned' | 'unplanned';
+  readonly start: Ms;
+  readonly end: Ms | null;
+  readonly slidingWindowMs: Ms | null;
+  readonly capabilities: readonly string[];
+  readonly reason: string | null;
+  /** When it was declared (set by the engine): an unplanned outage evicts from then on. */
+  readonly declaredAt: Ms;
+}
+
+export interface OutagePatch {
+  readonly start?: Ms;
+  readonly end?: Ms | null;
+  readonly slidingWindowMs?: Ms | null;
+  readonly capabilities?: readonly string[];
+  readonly reason?: string | null;
+}
+
 export type Allocation =
   | { readonly kind: 'booking'; readonly entry: Booking }
   | { readonly kind: 'hold'; readonly entry: Hold };
@@ -104,7 +134,12 @@ export type Command =
     }
   | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch }
   | { readonly type: 'CancelBookings'; readonly target: BookingTarget }
-  | { readonly type: 'ExpireHolds'; readonly limit: number };
+  | { readonly type: 'ExpireHolds'; readonly limit: number }
+  | { readonly type: 'CreateOutage'; readonly outage: Outage; readonly onConflictSkip?: boolean }
+  | { readonly type: 'UpdateOutage'; readonly id: string; readonly patch: OutagePatch }
+  | { readonly type: 'DeleteOutage'; readonly id: string }
+  /** The reaper: evicts what unplanned outages' windows have reached and ends past outages. */
+  | { readonly type: 'ApplyOutages'; readonly limit: number };
 
 /**
  * A booking to create. With `holdId`, fields left undefined are taken from the hold, and the
@@ -138,10 +173,13 @@ export type Effect =
   | { readonly type: 'RuleUpdated'; readonly rule: Rule }
   | { readonly type: 'RuleRemoved'; readonly rule: Rule }
   | { readonly type: 'HoldPlaced'; readonly hold: Hold }
-  | { readonly type: 'HoldReleased'; readonly hold: Hold; readonly reason: HoldReleaseReason }
+  | { readonly type: 'HoldReleased'; readonly hold: Hold; readonly reason: HoldReleaseReason; readonly outageId?: string }
   | { readonly type: 'BookingConfirmed'; readonly booking: Booking }
   | { readonly type: 'BookingUpdated'; readonly booking: Booking }
-  | { readonly type: 'BookingCancelled'; readonly booking: Booking; readonly reason: BookingCancelReason };
+  | { readonly type: 'BookingCancelled'; readonly booking: Booking; readonly reason: BookingCancelReason; readonly outageId?: string }
+  | { readonly type: 'OutageStarted'; readonly outage: Outage }
+  | { readonly type: 'OutageUpdated'; readonly outage: Outage }
+  | { readonly type: 'OutageEnded'; readonly outage: Outage; readonly reason: 'lifted' | 'ended' };
 
 /** What one command did, for command tags and RETURNING. */
 export type CommandResult =
@@ -150,6 +188,7 @@ export type CommandResult =
   | { readonly type: 'rules'; readonly rows: readonly Rule[] }
   | { readonly type: 'holds'; readonly rows: readonly Hold[] }
   | { readonly type: 'bookings'; readonly rows: readonly Booking[] }
+  | { readonly type: 'outages'; readonly rows: readonly Outage[] }
   | { readonly type: 'count'; readonly count: number };
 
 /** One conflict named in a 23P01 error's DETAIL. */
@@ -163,7 +202,8 @@ export type Conflict =
     }
   | { readonly kind: 'rule'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'closed'; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
-  | { readonly kind: 'capacity'; readonly resource_id: string; readonly capacity: number };
+  | { readonly kind: 'capacity'; readonly resource_id: string; readonly capacity: number }
+  | { readonly kind: 'outage'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms | null };
 
 export interface FreeSpan {
   readonly start: Ms;

@@ -3,7 +3,7 @@
  * entity's fields (named as the table's columns) and `lsn`, sent on `allot_events` and on
  * `resource_<id>` of the entity's resource and every ancestor.
  */
-import type { Booking, Effect, Hold, Resource, Rule } from '../engine/types.js';
+import type { Booking, Effect, Hold, Outage, Resource, Rule } from '../engine/types.js';
 
 export const ALL_EVENTS_CHANNEL = 'allot_events';
 
@@ -25,6 +25,10 @@ function holdFields(h: Hold): Record<string, unknown> {
 
 function bookingFields(b: Booking): Record<string, unknown> {
   return { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId, group_id: b.groupId };
+}
+
+function outageFields(o: Outage): Record<string, unknown> {
+  return { id: o.id, resource_id: o.resourceId, kind: o.kind, start: o.start, end: o.end, sliding_window: o.slidingWindowMs, capabilities: o.capabilities, reason: o.reason, declared_at: o.declaredAt };
 }
 
 /** The event payload of an effect, and the resource whose channel (and ancestors') it goes to. */
@@ -51,7 +55,7 @@ export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: 
       resourceId = e.hold.resourceId;
       break;
     case 'HoldReleased':
-      fields = { ...holdFields(e.hold), reason: e.reason };
+      fields = { ...holdFields(e.hold), reason: e.reason, ...(e.outageId !== undefined ? { outage_id: e.outageId } : {}) };
       resourceId = e.hold.resourceId;
       break;
     case 'BookingConfirmed':
@@ -60,8 +64,18 @@ export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: 
       resourceId = e.booking.resourceId;
       break;
     case 'BookingCancelled':
-      fields = { ...bookingFields(e.booking), reason: e.reason };
+      fields = { ...bookingFields(e.booking), reason: e.reason, ...(e.outageId !== undefined ? { outage_id: e.outageId } : {}) };
       resourceId = e.booking.resourceId;
+      break;
+    case 'OutageStarted':
+    case 'OutageUpdated':
+      fields = outageFields(e.outage);
+      resourceId = e.outage.resourceId;
+      break;
+    case 'OutageEnded':
+      // The outage's own `reason` is a column; why it ended is `ended_by`.
+      fields = { ...outageFields(e.outage), ended_by: e.reason };
+      resourceId = e.outage.resourceId;
       break;
     default: {
       const never: never = e;

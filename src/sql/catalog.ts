@@ -3,7 +3,7 @@
  * availability table, and a small built-in pg_catalog / information_schema describing them,
  * enough for what drivers send on connect.
  */
-import type { Booking, Hold, Resource, Rule } from '../engine/types.js';
+import type { Booking, Hold, Outage, Resource, Rule } from '../engine/types.js';
 import { Oid, type SqlType, type Value } from './types.js';
 
 /** How a column's input is read: times accept ISO-8601 text as well as milliseconds. */
@@ -28,6 +28,8 @@ export interface TableDef {
 const text = (name: string, notNull = false): ColumnDef => ({ name, type: 'text', domain: 'text', notNull });
 const time = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'time', notNull: true });
 const int8 = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'int', notNull: true });
+const optionalTime = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'time' });
+const optionalInt8 = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'int' });
 const caps: ColumnDef = { name: 'capabilities', type: 'text[]', domain: 'text[]', notNull: true };
 
 export const Tables = {
@@ -57,6 +59,22 @@ export const Tables = {
     columns: [text('id', true), text('resource_id', true), time('start'), time('end'), time('expires_at'), text('label'), caps, text('user_id'), text('policy_id')],
     writeOnly: [text('booking_id')],
   },
+  outages: {
+    name: 'outages',
+    schema: 'public',
+    oid: 16_406,
+    columns: [
+      text('id', true),
+      text('resource_id', true),
+      text('kind', true),
+      time('start'),
+      optionalTime('end'),
+      optionalInt8('sliding_window'),
+      caps,
+      text('reason'),
+      { name: 'declared_at', type: 'int8', domain: 'time', notNull: true },
+    ],
+  },
   availability: {
     name: 'availability',
     schema: 'public',
@@ -77,6 +95,10 @@ export function ruleRow(r: Rule): Value[] {
 
 export function bookingRow(b: Booking): Value[] {
   return [b.id, b.resourceId, b.start, b.end, b.label, b.capabilities, b.userId, b.policyId, b.groupId];
+}
+
+export function outageRow(o: Outage): Value[] {
+  return [o.id, o.resourceId, o.kind, o.start, o.end, o.slidingWindowMs, o.capabilities, o.reason, o.declaredAt];
 }
 
 export function holdRow(h: Hold): Value[] {

@@ -6,9 +6,9 @@
 import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFromStatement, Statement, UpdateStatement } from 'pgsql-ast-parser';
 import type { Engine } from '../engine/engine.js';
 import { Limits } from '../engine/limits.js';
-import type { Booking, BookingPatch, Command, CommandResult, Hold, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
+import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
-import { bookingRow, CatalogTables, holdRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type TableDef } from './catalog.js';
+import { bookingRow, CatalogTables, holdRow, outageRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type TableDef } from './catalog.js';
 import { coerce, compare, compileExpr, EMPTY_SCOPE, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, typeOid, type SqlType, type Value } from './types.js';
 import type { Utility } from './utility.js';
@@ -319,6 +319,10 @@ function candidates(table: Exclude<AllotTable, 'availability'>, h: Hints, read: 
       if (ids !== null) return byId((id) => engine.hold(id, now), holdRow);
       const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e).map(holdRow));
       return per ?? engine.liveHolds(now).map(holdRow);
+    }
+    case 'outages': {
+      if (ids !== null) return byId((id) => engine.outage(id), outageRow);
+      return byResource((rid) => engine.outagesOn(rid).map(outageRow)) ?? engine.allOutages().map(outageRow);
     }
   }
 }
@@ -675,11 +679,30 @@ function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, ne
       };
       return { type: 'PlaceHold', hold, ...onConflict };
     }
+    case 'outages': {
+      if (f.has('declared_at')) throw unsupported('declared_at is set by allot when an outage is declared');
+      const end = num(f, 'end') ?? null;
+      const kind = text(f, 'kind') ?? (end === null ? 'unplanned' : 'planned');
+      const outage: Outage = {
+        id: idOf(f, newId),
+        resourceId: required(text(f, 'resource_id'), 'resource_id'),
+        kind: kind as Outage['kind'],
+        start: required(num(f, 'start'), 'start'),
+        end,
+        slidingWindowMs: num(f, 'sliding_window') ?? null,
+        capabilities: capsOf(f) ?? [],
+        reason: text(f, 'reason') ?? null,
+        declaredAt: 0,
+      };
+      return { type: 'CreateOutage', outage, ...onConflict };
+    }
   }
 }
 
-function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Rule | Booking | Hold): Value[] {
+function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Rule | Booking | Hold | Outage): Value[] {
   switch (table) {
+    case 'outages':
+      return outageRow(entity as Outage);
     case 'resources':
       return resourceRow(entity as Resource);
     case 'rules':
@@ -691,10 +714,10 @@ function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Ru
   }
 }
 
-function resultRows(results: readonly CommandResult[]): (Resource | Rule | Booking | Hold)[] {
-  const out: (Resource | Rule | Booking | Hold)[] = [];
+function resultRows(results: readonly CommandResult[]): (Resource | Rule | Booking | Hold | Outage)[] {
+  const out: (Resource | Rule | Booking | Hold | Outage)[] = [];
   for (const r of results) {
-    if (r.type === 'resources' || r.type === 'rules' || r.type === 'bookings' || r.type === 'holds') out.push(...r.rows);
+    if (r.type === 'resources' || r.type === 'rules' || r.type === 'bookings' || r.type === 'holds' || r.type === 'outages') out.push(...r.rows);
   }
   return out;
 }
@@ -801,6 +824,10 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
           }
           return ids.filter(isText).map((id): Command => ({ type: 'UpdateBookings', target: { id }, patch }));
         }
+        case 'outages': {
+          const patch = outagePatch(f);
+          return ids.filter(isText).map((id): Command => ({ type: 'UpdateOutage', id, patch }));
+        }
       }
     },
     finish: writeFinisher(table, returning, (n) => `UPDATE ${n}`),
@@ -872,6 +899,20 @@ function rulePatch(f: Fields): RulePatch {
   };
 }
 
+function outagePatch(f: Fields): OutagePatch {
+  for (const fixed of ['kind', 'resource_id', 'declared_at']) {
+    if (f.has(fixed)) throw unsupported(`the ${fixed} of an outage cannot be changed`, 'Delete the outage and declare a new one.');
+  }
+  const caps = capsOf(f);
+  return {
+    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
+    ...(f.has('end') ? { end: num(f, 'end') ?? null } : {}),
+    ...(f.has('sliding_window') ? { slidingWindowMs: num(f, 'sliding_window') ?? null } : {}),
+    ...(caps !== undefined ? { capabilities: caps } : {}),
+    ...(f.has('reason') ? { reason: text(f, 'reason') ?? null } : {}),
+  };
+}
+
 function bookingPatch(f: Fields): BookingPatch {
   if (f.has('hold_id')) throw unsupported('hold_id can only be given when a booking is inserted');
   const caps = capsOf(f);
@@ -911,6 +952,8 @@ function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
             return { type: 'CancelBookings', target: { id } };
           case 'holds':
             return { type: 'ReleaseHold', id };
+          case 'outages':
+            return { type: 'DeleteOutage', id };
         }
       });
     },

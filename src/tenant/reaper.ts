@@ -1,11 +1,13 @@
 /**
  * The reaper turns the passing of time into logged commands: it releases holds once they have
- * expired. It is driven by a timer set for the earliest deadline, never a scan of everything,
- * and works through a burst in bounded chunks so queries keep flowing.
+ * expired, evicts what unplanned outages' windows reach, and ends outages whose end has passed.
+ * It is driven by a timer set for the earliest deadline, never a fixed-interval scan, and works
+ * through a burst in bounded chunks so queries keep flowing between them.
  */
+import type { Command } from '../engine/types.js';
 import type { Tenant } from './tenant.js';
 
-/** Holds released per command; between chunks the event loop serves queries. */
+/** Holds released (or entries evicted) per command; between chunks the event loop serves queries. */
 export const REAPER_CHUNK = 1_000;
 /** setTimeout's limit: longer waits are re-armed when they fire. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -15,21 +17,34 @@ export class Reaper {
   private armedFor: number | null = null;
   private running = false;
   private stopped = false;
+  /** After a due deadline that produced no work, wait a second rather than spin. */
+  private backoffUntil = 0;
 
   constructor(private readonly tenant: Tenant) {}
+
+  /** The earliest instant anything falls due, if anything ever does. */
+  nextDeadline(): number | null {
+    const engine = this.tenant.engine;
+    const hold = engine.nextHoldExpiry();
+    const outage = engine.store.outages.size > 0 ? engine.nextOutageDeadline(this.tenant.now()) : null;
+    if (hold === null) return outage;
+    if (outage === null) return hold;
+    return Math.min(hold, outage);
+  }
 
   /** Re-arms the timer for the earliest deadline; cheap to call after every commit. */
   schedule(): void {
     if (this.stopped || this.running) return;
-    const next = this.tenant.engine.nextHoldExpiry();
+    const next = this.nextDeadline();
     if (next === null) {
       this.disarm();
       return;
     }
-    if (this.armedFor === next && this.timer !== null) return;
+    const at = Math.max(next, this.backoffUntil);
+    if (this.armedFor === at && this.timer !== null) return;
     this.disarm();
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.tenant.now()));
-    this.armedFor = next;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.tenant.now()));
+    this.armedFor = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.armedFor = null;
@@ -38,29 +53,40 @@ export class Reaper {
     this.timer.unref();
   }
 
-  /** Releases everything due now, a chunk at a time. Returns how many holds it released. */
+  /** Does everything due now, a chunk at a time. Returns how many holds and entries it handled. */
   async runDue(): Promise<number> {
     if (this.running || this.stopped) return 0;
     this.running = true;
     let total = 0;
     try {
       for (;;) {
-        const next = this.tenant.engine.nextHoldExpiry();
+        const next = this.nextDeadline();
         if (next === null || next > this.tenant.now()) break;
-        const outcome = await this.tenant.commit([{ type: 'ExpireHolds', limit: REAPER_CHUNK }]);
-        const r = outcome.results[0];
-        const n = r !== undefined && r.type === 'count' ? r.count : 0;
-        total += n;
-        if (n < REAPER_CHUNK) break;
+        let did = 0;
+        if ((this.tenant.engine.nextHoldExpiry() ?? Infinity) <= this.tenant.now()) did += await this.chunk({ type: 'ExpireHolds', limit: REAPER_CHUNK });
+        if (this.tenant.engine.store.outages.size > 0) did += await this.chunk({ type: 'ApplyOutages', limit: REAPER_CHUNK });
+        total += did;
+        if (did === 0) {
+          this.backoffUntil = this.tenant.now() + 1_000;
+          this.tenant.log.warn({ tenant: this.tenant.name, deadline: next }, 'reaper found a deadline due but nothing to do; retrying in a second');
+          break;
+        }
+        // Let queries in between chunks.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
-      this.tenant.log.error({ err, tenant: this.tenant.name }, 'reaper failed to release expired holds');
+      this.tenant.log.error({ err, tenant: this.tenant.name }, 'reaper failed');
     } finally {
       this.running = false;
     }
     this.schedule();
     return total;
+  }
+
+  private async chunk(cmd: Command): Promise<number> {
+    const outcome = await this.tenant.commit([cmd]);
+    const r = outcome.results[0];
+    return r !== undefined && r.type === 'count' ? r.count : 0;
   }
 
   private disarm(): void {

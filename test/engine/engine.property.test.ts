@@ -90,6 +90,38 @@ const cancelBookings = fc
   .oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })))
   .map((target): Command => ({ type: 'CancelBookings', target }));
 
+const outageId = fc.constantFrom('o0', 'o1', 'o2');
+const outageCaps = fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { minLength: 1, maxLength: 2 }) });
+const createOutage = fc
+  .record({
+    id: outageId,
+    resourceId: rid,
+    planned: fc.boolean(),
+    start: fc.integer({ min: 0, max: 36 }),
+    length: fc.option(fc.integer({ min: 1, max: 10 }), { nil: null }),
+    window: fc.integer({ min: 0, max: 6 }),
+    caps: outageCaps,
+  })
+  .map(
+    (r): Command => ({
+      type: 'CreateOutage',
+      outage: {
+        id: r.id,
+        resourceId: r.resourceId,
+        kind: r.planned ? 'planned' : 'unplanned',
+        start: r.start,
+        end: r.length === null ? null : r.start + r.length,
+        slidingWindowMs: r.planned ? null : r.window,
+        capabilities: r.caps,
+        reason: null,
+        declaredAt: 0,
+      },
+    }),
+  );
+const updateOutage = fc
+  .record({ id: outageId, end: fc.option(fc.option(fc.integer({ min: 0, max: 46 }), { nil: null }), { nil: undefined }), window: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }) })
+  .map((r): Command => ({ type: 'UpdateOutage', id: r.id, patch: { ...(r.end !== undefined ? { end: r.end } : {}), ...(r.window !== undefined ? { slidingWindowMs: r.window } : {}) } }));
+
 type MakeCommand = (now: number) => Command;
 const constant = (a: fc.Arbitrary<Command>): fc.Arbitrary<MakeCommand> => a.map((c) => () => c);
 const command: fc.Arbitrary<MakeCommand> = fc.oneof(
@@ -106,6 +138,10 @@ const command: fc.Arbitrary<MakeCommand> = fc.oneof(
   { weight: 2, arbitrary: constant(updateBookings) },
   { weight: 1, arbitrary: constant(cancelBookings) },
   { weight: 1, arbitrary: constant(fc.integer({ min: 1, max: 3 }).map((limit): Command => ({ type: 'ExpireHolds', limit }))) },
+  { weight: 2, arbitrary: constant(createOutage) },
+  { weight: 1, arbitrary: constant(updateOutage) },
+  { weight: 1, arbitrary: constant(outageId.map((id): Command => ({ type: 'DeleteOutage', id }))) },
+  { weight: 2, arbitrary: constant(fc.constant<Command>({ type: 'ApplyOutages', limit: 10_000 })) },
 );
 
 const query = fc.record({
@@ -174,12 +210,18 @@ function resultOf(r: CommandResult): ModelResult {
 function stateOf(e: Engine): unknown {
   const s = e.store;
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId([...s.resources.values()].map((n) => n.resource)), rules: byId(s.rules.values()), bookings: byId(s.bookings.values()), holds: byId(s.holds.values()) };
+  return {
+    resources: byId([...s.resources.values()].map((n) => n.resource)),
+    rules: byId(s.rules.values()),
+    bookings: byId(s.bookings.values()),
+    holds: byId(s.holds.values()),
+    outages: byId(s.outages.values()),
+  };
 }
 
 function modelStateOf(m: ModelState): unknown {
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()) };
+  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()) };
 }
 
 describe('engine agrees with the brute-force model', () => {

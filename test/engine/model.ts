@@ -3,13 +3,14 @@
  * time is a small integer line and every question is answered unit by unit. It is slow and
  * obviously right; the property tests require the engine to agree with it.
  */
-import type { Booking, Command, Conflict, FreeSpan, Hold, Resource, Rule } from '../../src/engine/types.js';
+import type { Booking, Command, Conflict, FreeSpan, Hold, Outage, Resource, Rule } from '../../src/engine/types.js';
 
 export interface ModelState {
   resources: Map<string, Resource>;
   rules: Map<string, Rule>;
   bookings: Map<string, Booking>;
   holds: Map<string, Hold>;
+  outages: Map<string, Outage>;
 }
 
 export class ModelError extends Error {
@@ -32,11 +33,11 @@ const MIN_T = -62_135_596_800_000;
 const MAX_T = 253_402_300_799_999;
 
 export function emptyModel(): ModelState {
-  return { resources: new Map(), rules: new Map(), bookings: new Map(), holds: new Map() };
+  return { resources: new Map(), rules: new Map(), bookings: new Map(), holds: new Map(), outages: new Map() };
 }
 
 function clone(s: ModelState): ModelState {
-  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds) };
+  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds), outages: new Map(s.outages) };
 }
 
 type Entry = Booking | Hold;
@@ -131,6 +132,94 @@ function byStartThenKey(a: Entry, b: Entry): number {
   return a.start - b.start || (ka < kb ? -1 : ka > kb ? 1 : 0);
 }
 
+// ---- outages, as §3 words them ----------------------------------------------------------------
+
+const FOREVER = Number.MAX_SAFE_INTEGER;
+
+/** Whether an outage concerns an entry requiring `required`: all entries, or those needing one of its capabilities. */
+function concerns(o: Outage, required: readonly string[]): boolean {
+  return o.capabilities.length === 0 || required.some((c) => o.capabilities.includes(c));
+}
+
+/** Unit u is inside what an unplanned outage has evicted by `now`. */
+function inZone(o: Outage, u: number, now: number): boolean {
+  return o.kind === 'unplanned' && u >= Math.max(o.start, o.declaredAt) && u < Math.min(o.end ?? FOREVER, now + (o.slidingWindowMs ?? 0));
+}
+
+/** Unit u is refused to an entry by the outage: new entries anywhere in it, moved ones only in the zone of an unplanned one. */
+function refuses(o: Outage, u: number, now: number, moving: boolean): boolean {
+  if (o.kind === 'planned' || !moving) return u >= o.start && u < (o.end ?? FOREVER);
+  return inZone(o, u, now);
+}
+
+function outagesAbove(s: ModelState, rid: string): Outage[] {
+  const ids = new Set(chain(s, rid).map((r) => r.id));
+  return [...s.outages.values()].filter((o) => ids.has(o.resourceId));
+}
+
+/** The resource and its descendants. */
+function below(s: ModelState, rid: string): Set<string> {
+  const out = new Set([rid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of s.resources.values()) if (r.parentId !== null && out.has(r.parentId) && !out.has(r.id)) out.add(r.id), (grew = true);
+  }
+  return out;
+}
+
+function outageConflictsOf(s: ModelState, e: Entry, now: number, moving: boolean): Conflict[] {
+  const out: Conflict[] = [];
+  for (const o of outagesAbove(s, e.resourceId)) {
+    if (!concerns(o, e.capabilities)) continue;
+    let hit = false;
+    for (let u = e.start; u < e.end && !hit; u++) hit = refuses(o, u, now, moving);
+    if (hit) out.push({ kind: 'outage', id: o.id, resource_id: o.resourceId, start: o.start, end: o.end });
+  }
+  return out;
+}
+
+/** Live entries under the outage it concerns that have a unit where `pred` holds. */
+function concerned(s: ModelState, o: Outage, now: number, pred: (u: number) => boolean): Entry[] {
+  const under = below(s, o.resourceId);
+  return live(s, now).filter((e) => {
+    if (!under.has(e.resourceId) || !concerns(o, e.capabilities)) return false;
+    for (let u = e.start; u < e.end; u++) if (pred(u)) return true;
+    return false;
+  });
+}
+
+function evictFor(s: ModelState, o: Outage, now: number): number {
+  const gone = concerned(s, o, now, (u) => inZone(o, u, now));
+  for (const e of gone) {
+    if (isHold(e)) s.holds.delete(e.id);
+    else s.bookings.delete(e.id);
+  }
+  return gone.length;
+}
+
+function outageFields(o: Outage): void {
+  id(o.id);
+  id(o.resourceId);
+  if (o.kind !== 'planned' && o.kind !== 'unplanned') throw new ModelError('22023');
+  time(o.start);
+  if (o.end !== null) span(o.start, o.end);
+  if (o.kind === 'planned') {
+    if (o.end === null) throw new ModelError('23502');
+    if (o.slidingWindowMs !== null) throw new ModelError('22023');
+  } else {
+    if (o.slidingWindowMs === null) throw new ModelError('23502');
+    int(o.slidingWindowMs, 0, 2 * 366 * 86_400_000);
+  }
+  caps(o.capabilities);
+  label(o.reason);
+}
+
+function refuseCovered(s: ModelState, o: Outage, now: number): void {
+  const inTheWay = concerned(s, o, now, (u) => u >= o.start && u < (o.end ?? FOREVER));
+  if (inTheWay.length > 0) throw new ModelError('23P01', inTheWay.map(entryConflict));
+}
+
 // ---- value checks, in the order the spec's errors are reported ------------------------------
 
 function id(v: string): void {
@@ -185,11 +274,11 @@ function entryFields(e: Entry): void {
 
 // ---- commands -------------------------------------------------------------------------------
 
-function place(s: ModelState, e: Entry, now: number): void {
+function place(s: ModelState, e: Entry, now: number, moving = false): void {
   const r = s.resources.get(e.resourceId);
   if (r === undefined) throw new ModelError('23503');
   if (e.capabilities.some((c) => !r.capabilities.includes(c))) throw new ModelError('23514');
-  const conflicts = [...closedConflicts(s, r.id, e.policyId, e.start, e.end), ...capacityConflicts(s, r, e, now)];
+  const conflicts = [...closedConflicts(s, r.id, e.policyId, e.start, e.end), ...outageConflictsOf(s, e, now, moving), ...capacityConflicts(s, r, e, now)];
   if (conflicts.length > 0) throw new ModelError('23P01', conflicts);
 }
 
@@ -265,6 +354,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (mine.length > 0) throw new ModelError('23503', mine.map(entryConflict));
       for (const h of [...s.holds.values()]) if (h.resourceId === c.id) s.holds.delete(h.id);
       for (const x of [...s.rules.values()]) if (x.resourceId === c.id) s.rules.delete(x.id);
+      for (const o of [...s.outages.values()]) if (o.resourceId === c.id) s.outages.delete(o.id);
       s.resources.delete(c.id);
       return { type: 'rows', ids: [c.id] };
     }
@@ -355,7 +445,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       optId(b.groupId);
       if (s.bookings.has(b.id)) throw new ModelError('23505');
       if (hold !== undefined) s.holds.delete(hold.id);
-      place(s, b, now);
+      place(s, b, now, hold !== undefined);
       s.bookings.set(b.id, b);
       return { type: 'rows', ids: [b.id] };
     }
@@ -379,7 +469,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       }
       for (const o of olds) s.bookings.delete(o.id);
       for (const b of news) {
-        place(s, b, now);
+        place(s, b, now, true);
         s.bookings.set(b.id, b);
       }
       return { type: 'rows', ids: news.map((b) => b.id) };
@@ -388,6 +478,51 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       const olds = targets(s, c.target);
       for (const o of olds) s.bookings.delete(o.id);
       return { type: 'rows', ids: olds.map((b) => b.id) };
+    }
+    case 'CreateOutage': {
+      const o: Outage = { ...c.outage, capabilities: dedupe(c.outage.capabilities), declaredAt: now };
+      outageFields(o);
+      if (s.outages.has(o.id)) throw new ModelError('23505');
+      if (!s.resources.has(o.resourceId)) throw new ModelError('23503');
+      if (o.kind === 'planned') refuseCovered(s, o, now);
+      s.outages.set(o.id, o);
+      evictFor(s, o, now);
+      return { type: 'rows', ids: [o.id] };
+    }
+    case 'UpdateOutage': {
+      const old = s.outages.get(c.id);
+      if (old === undefined) return { type: 'rows', ids: [] };
+      const p = c.patch;
+      const o: Outage = {
+        ...old,
+        start: p.start ?? old.start,
+        end: p.end !== undefined ? p.end : old.end,
+        slidingWindowMs: p.slidingWindowMs !== undefined ? p.slidingWindowMs : old.slidingWindowMs,
+        capabilities: dedupe(p.capabilities ?? old.capabilities),
+        reason: p.reason !== undefined ? p.reason : old.reason,
+      };
+      outageFields(o);
+      s.outages.set(o.id, o);
+      if (o.kind === 'planned') refuseCovered(s, o, now);
+      evictFor(s, o, now);
+      return { type: 'rows', ids: [o.id] };
+    }
+    case 'DeleteOutage': {
+      if (!s.outages.has(c.id)) return { type: 'rows', ids: [] };
+      s.outages.delete(c.id);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'ApplyOutages': {
+      int(c.limit, 1, 10_000);
+      let n = 0;
+      for (const o of [...s.outages.values()]) {
+        n += evictFor(s, o, now);
+        if (o.end !== null && o.end <= now) {
+          s.outages.delete(o.id);
+          n++;
+        }
+      }
+      return { type: 'count', count: n };
     }
     case 'ExpireHolds': {
       int(c.limit, 1, 10_000);
@@ -442,6 +577,7 @@ function restore(into: ModelState, from: ModelState): void {
   into.rules = from.rules;
   into.bookings = from.bookings;
   into.holds = from.holds;
+  into.outages = from.outages;
 }
 
 export { sameConflicts };
@@ -454,6 +590,7 @@ function freeAt(s: ModelState, rid: string, t: number, now: number, policy: stri
   if (r === undefined || r.capacity === 0) return 0;
   if (required.some((c) => !r.capabilities.includes(c))) return 0;
   if (!openByRules(s, rid, policy, t) || blockedAt(s, rid, policy, t)) return 0;
+  if (outagesAbove(s, rid).some((o) => concerns(o, required) && t >= o.start && t < (o.end ?? FOREVER))) return 0;
   let worst = 0;
   for (let u = t - r.bufferBeforeMs; u <= t + r.bufferAfterMs; u++) worst = Math.max(worst, countAt(s, r, u, now));
   return Math.max(0, r.capacity - worst);
