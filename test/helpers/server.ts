@@ -23,7 +23,7 @@ export interface TestServer {
 
 export async function startServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number } } = {},
+  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number }; checkInvariants?: boolean } = {},
 ): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
@@ -32,7 +32,8 @@ export async function startServer(
   const server = new AllotServer({
     config,
     log,
-    checkInvariants: true,
+    // Re-verifying every invariant after every batch: on, except where a test measures time.
+    checkInvariants: opts.checkInvariants ?? true,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.fs !== undefined ? { fs: opts.fs } : {}),
     ...(opts.checkpointBytes !== undefined ? { checkpointBytes: opts.checkpointBytes } : {}),
