@@ -1,6 +1,7 @@
 /** Words for refusals: messages a person can act on, DETAIL a program can parse. */
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
+import { describeBreach } from './policies.js';
 import type { Conflict, Ms, Resource } from './types.js';
 
 export function iso(t: Ms): string {
@@ -40,6 +41,10 @@ function describeOne(c: Conflict): string {
       return `capacity ${c.capacity} of "${c.resource_id}"`;
     case 'outage':
       return `outage "${c.id}" on "${c.resource_id}" [${iso(c.start)}, ${c.end === null ? 'until further notice' : iso(c.end)})`;
+    case 'policy':
+      return `policy "${c.policy_id}": ${describeBreach(c)}`;
+    case 'pool':
+      return `pool "${c.pool_id}": ${c.free} of ${c.wanted} free`;
     default: {
       const never: never = c;
       return JSON.stringify(never);
@@ -61,6 +66,7 @@ export function placementError(
   if (conflicts.some((c) => c.kind === 'capacity')) reasons.push(`it has capacity ${resource.capacity}`);
   if (closed.length > 0) reasons.push(`the time is not open (${describeConflicts(closed)})`);
   if (out.length > 0) reasons.push(`it is out of service (${describeConflicts(out)})`);
+  for (const c of conflicts) if (c.kind === 'policy') reasons.push(`it breaks policy "${c.policy_id}": ${describeBreach(c)}`);
   if (taken.length > 0) {
     reasons.push(`capacity ${resource.capacity} is taken by ${describeConflicts(taken)}`);
   }

@@ -18,6 +18,7 @@ import {
   ruleApplies,
 } from './placement.js';
 import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline } from './outages.js';
+import { describeBreach, policyConflicts, quotaConflicts, usage } from './policies.js';
 import { isHold, Store, type Entry, type ResourceNode } from './state.js';
 import type {
   AvailabilityQuery,
@@ -33,6 +34,9 @@ import type {
   Ms,
   Outage,
   OutagePatch,
+  Policy,
+  PolicyPatch,
+  PoolRequest,
   Resource,
   ResourcePatch,
   Rule,
@@ -59,6 +63,16 @@ export interface ExecOutcome {
 export interface EngineOptions {
   /** Re-verify capacity and tree invariants after every batch (tests turn this on). */
   readonly checkInvariants?: boolean;
+}
+
+/** The whole state, each kind in an order it can be loaded in. */
+export interface CapturedState {
+  readonly resources: readonly Resource[];
+  readonly policies: readonly Policy[];
+  readonly rules: readonly Rule[];
+  readonly bookings: readonly Booking[];
+  readonly holds: readonly Hold[];
+  readonly outages: readonly Outage[];
 }
 
 export class Engine {
@@ -130,7 +144,7 @@ export class Engine {
    * The whole state as arrays (resources parents first), for a snapshot. Entities are
    * immutable, so the arrays stay a consistent picture while the state moves on.
    */
-  capture(): { resources: Resource[]; rules: Rule[]; bookings: Booking[]; holds: Hold[] } {
+  capture(): CapturedState {
     const s = this.store;
     const resources: Resource[] = [];
     const queue: string[] = [];
@@ -140,16 +154,25 @@ export class Engine {
       resources.push(n.resource);
       for (const c of n.children) queue.push(c);
     }
-    return { resources, rules: [...s.rules.values()], bookings: [...s.bookings.values()], holds: [...s.holds.values()] };
+    return {
+      resources,
+      policies: [...s.policies.values()],
+      rules: [...s.rules.values()],
+      bookings: [...s.bookings.values()],
+      holds: [...s.holds.values()],
+      outages: [...s.outages.values()],
+    };
   }
 
   /** Loads a captured state into an empty engine. */
-  load(state: { resources: readonly Resource[]; rules: readonly Rule[]; bookings: readonly Booking[]; holds: readonly Hold[] }): void {
+  load(state: CapturedState): void {
     if (this.store.resources.size > 0) throw new Error('engine: load into a non-empty engine');
     for (const r of state.resources) this.store.addResource(r);
+    for (const p of state.policies) this.store.putPolicy(p);
     for (const r of state.rules) this.store.addRule(r);
     for (const b of state.bookings) this.store.addBooking(b);
     for (const h of state.holds) this.store.addHold(h);
+    for (const o of state.outages) this.store.addOutage(o);
   }
 
   private runOne(cmd: Command, now: Ms): CommandResult {
@@ -204,6 +227,14 @@ export class Engine {
         return this.deleteOutage(cmd.id);
       case 'ApplyOutages':
         return this.applyOutages(cmd.limit, now);
+      case 'CreatePolicy':
+        return this.createPolicy(cmd.policy);
+      case 'UpdatePolicy':
+        return this.updatePolicy(cmd.id, cmd.patch);
+      case 'DeletePolicy':
+        return this.deletePolicy(cmd.id, now);
+      case 'BookFromPool':
+        return this.bookFromPool(cmd.request, now);
       default: {
         const never: never = cmd;
         throw new Error(`engine: unknown command ${JSON.stringify(never)}`);
@@ -249,6 +280,12 @@ export class Engine {
         return { type: 'OutageUpdated', outage: s.outages.get(e.outage.id)! };
       case 'OutageEnded':
         return { type: 'OutageStarted', outage: e.outage };
+      case 'PolicyCreated':
+        return { type: 'PolicyDeleted', policy: e.policy };
+      case 'PolicyUpdated':
+        return { type: 'PolicyUpdated', policy: s.policies.get(e.policy.id)! };
+      case 'PolicyDeleted':
+        return { type: 'PolicyCreated', policy: e.policy };
     }
   }
 
@@ -289,6 +326,12 @@ export class Engine {
         return s.addOutage(e.outage);
       case 'OutageEnded':
         s.removeOutage(e.outage.id);
+        return;
+      case 'PolicyCreated':
+      case 'PolicyUpdated':
+        return s.putPolicy(e.policy);
+      case 'PolicyDeleted':
+        s.removePolicy(e.policy.id);
         return;
       default: {
         const never: never = e;
@@ -401,6 +444,33 @@ export class Engine {
       if (d !== null && (next === null || d < next)) next = d;
     }
     return next;
+  }
+
+  policy(id: string): Policy | undefined {
+    const p = this.store.policies.get(id);
+    // Policies are not tied to a resource: any change to them may matter.
+    this.store.touchAll();
+    return p;
+  }
+
+  allPolicies(): Policy[] {
+    this.store.touchAll();
+    return [...this.store.policies.values()];
+  }
+
+  /** A user's live and future bookings and holds under a policy. */
+  usage(userId: string, policyId: string, now: Ms): { count: number; usageMs: Ms } {
+    this.store.touchAll();
+    return usage(this.store, userId, policyId, now);
+  }
+
+  /** Every (user, policy) pair with entries, in no particular order. */
+  usageKeys(): { userId: string; policyId: string }[] {
+    this.store.touchAll();
+    return [...this.store.byUserPolicy.keys()].map((k) => {
+      const i = k.indexOf('\0');
+      return { userId: k.slice(0, i), policyId: k.slice(i + 1) };
+    });
   }
 
   outage(id: string): Outage | undefined {
@@ -540,6 +610,7 @@ export class Engine {
     }
     const node = this.store.node(rule.resourceId);
     if (node === undefined) throw unknown('resource', rule.resourceId, 'resource_id');
+    if (rule.policyId !== null && !this.store.policies.has(rule.policyId)) throw unknown('policy', rule.policyId, 'policy_id');
     if (node.openRules.size + node.closeRules.size >= Limits.maxRulesPerResource) {
       throw new AllotError(SqlState.programLimitExceeded, `resource "${rule.resourceId}" already has ${Limits.maxRulesPerResource} rules, the limit`);
     }
@@ -561,6 +632,7 @@ export class Engine {
     };
     checkRuleFields(next);
     if (!this.store.resources.has(next.resourceId)) throw unknown('resource', next.resourceId, 'resource_id');
+    if (next.policyId !== null && !this.store.policies.has(next.policyId)) throw unknown('policy', next.policyId, 'policy_id');
     this.emit({ type: 'RuleUpdated', rule: next });
     const what = `changing rule "${id}"`;
     if (!old.blocking) this.checkRuleChange(old, now, what);
@@ -678,7 +750,7 @@ export class Engine {
       throw new AllotError(SqlState.uniqueViolation, `booking "${booking.id}" already exists`, { detail: `Key (id)=(${booking.id}) already exists.` });
     }
     if (hold !== undefined) this.emit({ type: 'HoldReleased', hold, reason: 'committed' });
-    this.checkPlacement('booking', booking, now, hold !== undefined);
+    this.checkPlacement('booking', booking, now, hold);
     this.emit({ type: 'BookingConfirmed', booking });
     return { type: 'bookings', rows: [booking] };
   }
@@ -716,12 +788,32 @@ export class Engine {
     }
     for (const o of olds) this.store.removeBooking(o.id);
     news.forEach((b, i) => {
-      this.checkPlacement('booking', b, now, true);
+      this.checkPlacement('booking', b, now, olds[i]);
       this.store.addBooking(b);
       this.effects.push({ type: 'BookingUpdated', booking: b });
       this.inverse.push({ type: 'BookingUpdated', booking: olds[i]! });
     });
+    if (news.length > 1) this.checkGroupQuotas(olds, news, now);
     return { type: 'bookings', rows: news };
+  }
+
+  /** Quotas of every user and policy whose usage a group move may have grown, on the result. */
+  private checkGroupQuotas(olds: readonly Booking[], news: readonly Booking[], now: Ms): void {
+    const pairs = new Map<string, { first: Booking; countsNew: boolean }>();
+    news.forEach((b, i) => {
+      if (b.userId === null || b.policyId === null) return;
+      const o = olds[i]!;
+      const counted = o.userId === b.userId && o.policyId === b.policyId && o.end > now;
+      if (counted && o.end - o.start >= b.end - b.start) return;
+      const key = `${b.userId}\0${b.policyId}`;
+      const seen = pairs.get(key);
+      if (seen === undefined) pairs.set(key, { first: b, countsNew: !counted });
+      else if (!counted) seen.countsNew = true;
+    });
+    for (const { first, countsNew } of pairs.values()) {
+      const limits = quotaConflicts(this.store, this.store.policies.get(first.policyId!)!, first.userId!, now, countsNew);
+      if (limits.length > 0) throw placementError('booking', first, this.store.mustNode(first.resourceId).resource, limits);
+    }
   }
 
   private cancelBookings(target: BookingTarget): CommandResult {
@@ -813,14 +905,133 @@ export class Engine {
     return { type: 'count', count: done };
   }
 
+  // ---- policies -------------------------------------------------------------------------
+
+  private createPolicy(p: Policy): CommandResult {
+    checkPolicyFields(p);
+    if (this.store.policies.has(p.id)) {
+      throw new AllotError(SqlState.uniqueViolation, `policy "${p.id}" already exists`, { detail: `Key (id)=(${p.id}) already exists.` });
+    }
+    this.emit({ type: 'PolicyCreated', policy: p });
+    return { type: 'policies', rows: [p] };
+  }
+
+  /** New limits apply to new bookings; existing ones stay. */
+  private updatePolicy(id: string, patch: PolicyPatch): CommandResult {
+    const old = this.store.policies.get(id);
+    if (old === undefined) return { type: 'policies', rows: [] };
+    const next: Policy = { ...old, ...patch, id };
+    checkPolicyFields(next);
+    this.emit({ type: 'PolicyUpdated', policy: next });
+    return { type: 'policies', rows: [next] };
+  }
+
+  private deletePolicy(id: string, now: Ms): CommandResult {
+    const p = this.store.policies.get(id);
+    if (p === undefined) return { type: 'policies', rows: [] };
+    const naming: Conflict[] = [];
+    const expired: Hold[] = [];
+    for (const b of this.store.bookings.values()) if (b.policyId === id) naming.push(entryConflict(b));
+    for (const h of this.store.holds.values()) {
+      if (h.policyId !== id) continue;
+      if (isLive(h, now)) naming.push(entryConflict(h));
+      else expired.push(h);
+    }
+    for (const r of this.store.rules.values()) if (r.policyId === id) naming.push({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end });
+    if (naming.length > 0) {
+      throw new AllotError(SqlState.foreignKeyViolation, `policy "${id}" is still named by ${describeConflicts(naming)}`, { detail: conflictDetail(naming) });
+    }
+    for (const h of expired) this.emit({ type: 'HoldReleased', hold: h, reason: 'expired' });
+    this.emit({ type: 'PolicyDeleted', policy: p });
+    return { type: 'policies', rows: [p] };
+  }
+
+  // ---- pools ----------------------------------------------------------------------------
+
+  /**
+   * Books `ids.length` distinct descendants of the pool that have every required capability
+   * and where a booking fits (rules, outages, policy, capacity), trying them in order of id:
+   * the choice is deterministic. All or nothing.
+   */
+  private bookFromPool(req: PoolRequest, now: Ms): CommandResult {
+    const wanted = req.ids.length;
+    checkInteger('quantity', wanted, 1, Limits.maxBatchCommands);
+    for (const id of req.ids) checkId('booking id', id);
+    checkId('pool_id', req.poolId);
+    checkSpan('booking', req.start, req.end);
+    checkLabel('label', req.label);
+    checkCapabilities('booking', req.capabilities);
+    checkOptionalId('user_id', req.userId);
+    checkOptionalId('policy_id', req.policyId);
+    checkOptionalId('group_id', req.groupId);
+    if (!this.store.resources.has(req.poolId)) throw unknown('resource', req.poolId, 'pool_id');
+    const given = new Set<string>();
+    for (const id of req.ids) {
+      if (this.store.bookings.has(id) || given.has(id)) throw new AllotError(SqlState.uniqueViolation, `booking "${id}" already exists`, { detail: `Key (id)=(${id}) already exists.` });
+      given.add(id);
+    }
+    // Limits of the policy hold for every candidate alike: refuse for them, not for the pool.
+    if (req.policyId !== null) {
+      const policy = this.store.policies.get(req.policyId);
+      if (policy === undefined) throw unknown('policy', req.policyId, 'policy_id');
+      const limits = policyConflicts(this.store, policy, req, now, wanted);
+      if (limits.length > 0) {
+        throw new AllotError(
+          SqlState.exclusionViolation,
+          `cannot book ${wanted} from pool "${req.poolId}" [${iso(req.start)}, ${iso(req.end)}): ${limits.map((c) => `it breaks policy "${req.policyId}": ${describeBreach(c as Extract<Conflict, { kind: 'policy' }>)}`).join('; ')}`,
+          { detail: conflictDetail(limits) },
+        );
+      }
+    }
+    const candidates = descendants(this.store, req.poolId).sort();
+    const capabilities = normaliseCapabilities(req.capabilities);
+    const made: Booking[] = [];
+    let capable = 0;
+    for (const rid of candidates) {
+      if (made.length === wanted) break;
+      const node = this.store.mustNode(rid);
+      if (node.resource.capacity === 0 || missingCapabilities(node.resource, capabilities).length > 0) continue;
+      capable++;
+      const booking: Booking = {
+        id: req.ids[made.length]!,
+        resourceId: rid,
+        start: req.start,
+        end: req.end,
+        label: req.label,
+        capabilities,
+        userId: req.userId,
+        policyId: req.policyId,
+        groupId: req.groupId,
+      };
+      try {
+        this.checkPlacement('booking', booking, now);
+      } catch (err) {
+        if (err instanceof AllotError && (err.sqlstate === SqlState.exclusionViolation || err.sqlstate === SqlState.checkViolation)) continue;
+        throw err;
+      }
+      this.emit({ type: 'BookingConfirmed', booking });
+      made.push(booking);
+    }
+    if (made.length < wanted) {
+      throw new AllotError(
+        SqlState.exclusionViolation,
+        `pool "${req.poolId}" has ${made.length} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)})${capabilities.length > 0 ? ` with ${quoteList(capabilities)}` : ''} (${capable} have the capabilities)`,
+        { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: made.length, candidates: capable }]) },
+      );
+    }
+    return { type: 'bookings', rows: made };
+  }
+
   // ---- placement ----------------------------------------------------------------------
 
   /**
    * Refuses an entry that needs a missing capability (23514) or does not fit (23P01). A moved
-   * entry (or a hold becoming a booking) may sit beyond an unplanned outage's window; a new
-   * one may not sit anywhere in it.
+   * entry (or a hold becoming a booking: `before` is what it was) may sit beyond an unplanned
+   * outage's window; a new one may not sit anywhere in it. Its policy judges it as new, or for a
+   * move only on what the move changes.
    */
-  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms, moving = false): void {
+  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms, before?: Booking | Hold): void {
+    const moving = before !== undefined;
     const node = this.store.node(e.resourceId);
     if (node === undefined) throw unknown('resource', e.resourceId, 'resource_id');
     if (node.entries.size >= Limits.maxAllocationsPerResource) {
@@ -834,10 +1045,18 @@ export class Engine {
         { detail: { missing, resource_id: e.resourceId, resource_capabilities: node.resource.capabilities } },
       );
     }
+    let policy: Policy | undefined;
+    if (e.policyId !== null) {
+      policy = this.store.policies.get(e.policyId);
+      if (policy === undefined) throw unknown('policy', e.policyId, 'policy_id');
+    }
     const closed = closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end);
     const out = this.store.outages.size === 0 ? [] : outageConflicts(this.store, e, now, moving);
+    const limits = policy === undefined ? [] : policyConflicts(this.store, policy, e, now, 1, before);
     const taken = capacityConflicts(node, e.start, e.end, now, null);
-    if (closed.length > 0 || out.length > 0 || taken.length > 0) throw placementError(kind, e, node.resource, [...closed, ...out, ...taken]);
+    if (closed.length > 0 || out.length > 0 || limits.length > 0 || taken.length > 0) {
+      throw placementError(kind, e, node.resource, [...closed, ...out, ...limits, ...taken]);
+    }
   }
 
   // ---- invariants ---------------------------------------------------------------------
@@ -885,6 +1104,38 @@ function checkRuleFields(r: Rule): void {
   checkId('resource_id', r.resourceId);
   checkSpan('rule', r.start, r.end, r.id);
   checkOptionalId('policy_id', r.policyId);
+}
+
+/** A century: far beyond any sensible policy, still well within safe integers. */
+const MAX_POLICY_MS = 100 * 366 * 86_400_000;
+
+function checkPolicyFields(p: Policy): void {
+  checkId('policy id', p.id);
+  checkLabel('name', p.name);
+  const ms: [string, number | null][] = [
+    ['min_duration', p.minDurationMs],
+    ['max_duration', p.maxDurationMs],
+    ['book_ahead', p.bookAheadMs],
+    ['max_usage', p.maxUsageMs],
+    ['starts_within', p.startsWithinMs],
+    ['allow_start_in_past', p.allowStartInPastMs],
+  ];
+  for (const [name, v] of ms) if (v !== null) checkInteger(name, v, 0, MAX_POLICY_MS);
+  if (p.maxBookings !== null) checkInteger('max_bookings', p.maxBookings, 0, Limits.maxAllocationsPerResource);
+  if (p.minDurationMs !== null && p.maxDurationMs !== null && p.minDurationMs > p.maxDurationMs) {
+    throw new AllotError(SqlState.invalidParameterValue, `policy "${p.id}": min_duration (${p.minDurationMs}) is more than max_duration (${p.maxDurationMs})`);
+  }
+}
+
+/** All resources below `rootId` (not itself), breadth first. */
+function descendants(store: Store, rootId: string): string[] {
+  const out: string[] = [];
+  const queue = [...store.mustNode(rootId).children];
+  for (let i = 0; i < queue.length; i++) {
+    out.push(queue[i]!);
+    for (const c of store.mustNode(queue[i]!).children) queue.push(c);
+  }
+  return out;
 }
 
 function checkOutageFields(o: Outage): void {

@@ -3,7 +3,7 @@
  * while a batch is open, so a failed batch (or a dry run) is undone exactly.
  */
 import { IntervalTree } from './interval-tree.js';
-import type { Booking, Hold, Outage, Resource, Rule } from './types.js';
+import type { Booking, Hold, Outage, Policy, Resource, Rule } from './types.js';
 
 /** An entry in a resource's allocation index: a booking or a hold, by its own span. */
 export type Entry = Booking | Hold;
@@ -58,6 +58,10 @@ export class Store {
   readonly holds = new Map<string, Hold>();
   readonly groups = new Map<string, Set<string>>();
   readonly outages = new Map<string, Outage>();
+  readonly policies = new Map<string, Policy>();
+  /** Bookings and holds by user and policy (key `user\0policy`), for quotas. */
+  readonly byUserPolicy = new Map<string, Set<Entry>>();
+
   /** Holds by expiry instant, for the reaper and for `nextHoldExpiry`. */
   readonly holdExpiry = new IntervalTree<ExpiryItem>((x) => x.id);
   private undoLog: (() => void)[] | null = null;
@@ -197,6 +201,38 @@ export class Store {
     return rule;
   }
 
+  // ---- policies ------------------------------------------------------------------------
+
+  putPolicy(p: Policy): void {
+    const old = this.policies.get(p.id);
+    this.policies.set(p.id, p);
+    this.record(() => {
+      if (old === undefined) this.policies.delete(p.id);
+      else this.policies.set(p.id, old);
+    });
+  }
+
+  removePolicy(id: string): Policy {
+    const p = this.policies.get(id);
+    if (p === undefined) throw new Error(`store: no policy ${id}`);
+    this.policies.delete(id);
+    this.record(() => this.policies.set(id, p));
+    return p;
+  }
+
+  private indexEntry(e: Entry, add: boolean): void {
+    if (e.userId === null || e.policyId === null) return;
+    const key = `${e.userId}\0${e.policyId}`;
+    let set = this.byUserPolicy.get(key);
+    if (add) {
+      if (set === undefined) this.byUserPolicy.set(key, (set = new Set()));
+      set.add(e);
+    } else if (set !== undefined) {
+      set.delete(e);
+      if (set.size === 0) this.byUserPolicy.delete(key);
+    }
+  }
+
   // ---- outages -------------------------------------------------------------------------
 
   addOutage(o: Outage): void {
@@ -221,6 +257,7 @@ export class Store {
     if (this.bookings.has(b.id)) throw new Error(`store: booking ${b.id} exists`);
     this.mustNode(b.resourceId).entries.insert(b);
     this.bookings.set(b.id, b);
+    this.indexEntry(b, true);
     if (b.groupId !== null) {
       let g = this.groups.get(b.groupId);
       if (g === undefined) this.groups.set(b.groupId, (g = new Set()));
@@ -234,6 +271,7 @@ export class Store {
     if (b === undefined) throw new Error(`store: no booking ${id}`);
     if (!this.mustNode(b.resourceId).entries.delete(b)) throw new Error(`store: booking ${id} not indexed`);
     this.bookings.delete(id);
+    this.indexEntry(b, false);
     if (b.groupId !== null) {
       const g = this.groups.get(b.groupId)!;
       g.delete(id);
@@ -249,6 +287,7 @@ export class Store {
     if (this.holds.has(h.id)) throw new Error(`store: hold ${h.id} exists`);
     this.mustNode(h.resourceId).entries.insert(h);
     this.holds.set(h.id, h);
+    this.indexEntry(h, true);
     this.holdExpiry.insert({ start: h.expiresAt, end: h.expiresAt, id: h.id });
     this.record(() => this.removeHold(h.id));
   }
@@ -258,6 +297,7 @@ export class Store {
     if (h === undefined) throw new Error(`store: no hold ${id}`);
     if (!this.mustNode(h.resourceId).entries.delete(h)) throw new Error(`store: hold ${id} not indexed`);
     this.holds.delete(id);
+    this.indexEntry(h, false);
     this.holdExpiry.delete({ start: h.expiresAt, end: h.expiresAt, id: h.id });
     this.record(() => this.addHold(h));
     return h;

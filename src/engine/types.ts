@@ -79,6 +79,29 @@ export interface OutagePatch {
   readonly reason?: string | null;
 }
 
+/**
+ * Limits on the bookings and holds made under it by each user. Null means no limit. Durations
+ * and offsets are milliseconds.
+ */
+export interface Policy {
+  readonly id: string;
+  readonly name: string | null;
+  readonly minDurationMs: Ms | null;
+  readonly maxDurationMs: Ms | null;
+  /** Start no later than now + book_ahead. */
+  readonly bookAheadMs: Ms | null;
+  /** Current and future entries per user. */
+  readonly maxBookings: number | null;
+  /** Total length of a user's current and future entries. */
+  readonly maxUsageMs: Ms | null;
+  /** Instant use: start no later than now + starts_within. */
+  readonly startsWithinMs: Ms | null;
+  /** How far before now a start may lie; null: any past start. */
+  readonly allowStartInPastMs: Ms | null;
+}
+
+export type PolicyPatch = Partial<Omit<Policy, 'id'>>;
+
 export type Allocation =
   | { readonly kind: 'booking'; readonly entry: Booking }
   | { readonly kind: 'hold'; readonly entry: Hold };
@@ -139,7 +162,25 @@ export type Command =
   | { readonly type: 'UpdateOutage'; readonly id: string; readonly patch: OutagePatch }
   | { readonly type: 'DeleteOutage'; readonly id: string }
   /** The reaper: evicts what unplanned outages' windows have reached and ends past outages. */
-  | { readonly type: 'ApplyOutages'; readonly limit: number };
+  | { readonly type: 'ApplyOutages'; readonly limit: number }
+  | { readonly type: 'CreatePolicy'; readonly policy: Policy; readonly onConflictSkip?: boolean }
+  | { readonly type: 'UpdatePolicy'; readonly id: string; readonly patch: PolicyPatch }
+  | { readonly type: 'DeletePolicy'; readonly id: string }
+  /** Books `ids.length` distinct descendants of a pool that have the capabilities and are free. */
+  | { readonly type: 'BookFromPool'; readonly request: PoolRequest };
+
+export interface PoolRequest {
+  /** One id per booking to make: their number is the quantity. */
+  readonly ids: readonly string[];
+  readonly poolId: string;
+  readonly start: Ms;
+  readonly end: Ms;
+  readonly capabilities: readonly string[];
+  readonly label: string | null;
+  readonly userId: string | null;
+  readonly policyId: string | null;
+  readonly groupId: string | null;
+}
 
 /**
  * A booking to create. With `holdId`, fields left undefined are taken from the hold, and the
@@ -179,7 +220,10 @@ export type Effect =
   | { readonly type: 'BookingCancelled'; readonly booking: Booking; readonly reason: BookingCancelReason; readonly outageId?: string }
   | { readonly type: 'OutageStarted'; readonly outage: Outage }
   | { readonly type: 'OutageUpdated'; readonly outage: Outage }
-  | { readonly type: 'OutageEnded'; readonly outage: Outage; readonly reason: 'lifted' | 'ended' };
+  | { readonly type: 'OutageEnded'; readonly outage: Outage; readonly reason: 'lifted' | 'ended' }
+  | { readonly type: 'PolicyCreated'; readonly policy: Policy }
+  | { readonly type: 'PolicyUpdated'; readonly policy: Policy }
+  | { readonly type: 'PolicyDeleted'; readonly policy: Policy };
 
 /** What one command did, for command tags and RETURNING. */
 export type CommandResult =
@@ -189,6 +233,7 @@ export type CommandResult =
   | { readonly type: 'holds'; readonly rows: readonly Hold[] }
   | { readonly type: 'bookings'; readonly rows: readonly Booking[] }
   | { readonly type: 'outages'; readonly rows: readonly Outage[] }
+  | { readonly type: 'policies'; readonly rows: readonly Policy[] }
   | { readonly type: 'count'; readonly count: number };
 
 /** One conflict named in a 23P01 error's DETAIL. */
@@ -203,7 +248,15 @@ export type Conflict =
   | { readonly kind: 'rule'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'closed'; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'capacity'; readonly resource_id: string; readonly capacity: number }
-  | { readonly kind: 'outage'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms | null };
+  | { readonly kind: 'outage'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms | null }
+  | {
+      readonly kind: 'policy';
+      readonly policy_id: string;
+      readonly limit: 'min_duration' | 'max_duration' | 'book_ahead' | 'starts_within' | 'allow_start_in_past' | 'max_bookings' | 'max_usage';
+      readonly allowed: number;
+      readonly requested: number;
+    }
+  | { readonly kind: 'pool'; readonly pool_id: string; readonly wanted: number; readonly free: number; readonly candidates: number };
 
 export interface FreeSpan {
   readonly start: Ms;

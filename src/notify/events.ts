@@ -3,7 +3,7 @@
  * entity's fields (named as the table's columns) and `lsn`, sent on `allot_events` and on
  * `resource_<id>` of the entity's resource and every ancestor.
  */
-import type { Booking, Effect, Hold, Outage, Resource, Rule } from '../engine/types.js';
+import type { Booking, Effect, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
 
 export const ALL_EVENTS_CHANNEL = 'allot_events';
 
@@ -31,10 +31,24 @@ function outageFields(o: Outage): Record<string, unknown> {
   return { id: o.id, resource_id: o.resourceId, kind: o.kind, start: o.start, end: o.end, sliding_window: o.slidingWindowMs, capabilities: o.capabilities, reason: o.reason, declared_at: o.declaredAt };
 }
 
+function policyFields(p: Policy): Record<string, unknown> {
+  return {
+    id: p.id,
+    name: p.name,
+    min_duration: p.minDurationMs,
+    max_duration: p.maxDurationMs,
+    book_ahead: p.bookAheadMs,
+    max_bookings: p.maxBookings,
+    max_usage: p.maxUsageMs,
+    starts_within: p.startsWithinMs,
+    allow_start_in_past: p.allowStartInPastMs,
+  };
+}
+
 /** The event payload of an effect, and the resource whose channel (and ancestors') it goes to. */
-export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: string; isResource: boolean } {
+export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: string | null; isResource: boolean } {
   let fields: Record<string, unknown>;
-  let resourceId: string;
+  let resourceId: string | null;
   let isResource = false;
   switch (e.type) {
     case 'ResourceCreated':
@@ -76,6 +90,13 @@ export function eventOf(e: Effect, lsn: number): { payload: string; resourceId: 
       // The outage's own `reason` is a column; why it ended is `ended_by`.
       fields = { ...outageFields(e.outage), ended_by: e.reason };
       resourceId = e.outage.resourceId;
+      break;
+    case 'PolicyCreated':
+    case 'PolicyUpdated':
+    case 'PolicyDeleted':
+      // Policies belong to no resource: they are heard on allot_events only.
+      fields = policyFields(e.policy);
+      resourceId = null;
       break;
     default: {
       const never: never = e;

@@ -1,25 +1,22 @@
 /**
  * Snapshots: the whole state of a tenant at one LSN, so recovery replays only the log after it.
- * JSON lines: a header, one line per entity (resources parents first, then rules, bookings,
- * holds), and a trailer with the count and a CRC32C of everything before it. Written in chunks
+ * JSON lines: a header, one line per entity (resources parents first, then policies, rules,
+ * bookings, holds, outages: each after what it names), and a trailer with the count and a CRC32C of everything before it. Written in chunks
  * between which the event loop runs, from arrays captured at one instant (entities are
  * immutable, so the capture is a copy of references).
  */
-import type { Booking, Hold, Resource, Rule } from '../engine/types.js';
+import type { CapturedState } from '../engine/engine.js';
+import type { Booking, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
 import { crc32c } from './crc32c.js';
 
 export const SNAPSHOT_VERSION = 1;
 /** Entities serialised between two yields to the event loop. */
 const CHUNK_ENTITIES = 500;
 
-export interface SnapshotState {
+export interface SnapshotState extends CapturedState {
   readonly lsn: number;
   /** When it was captured: no decision in it is later. */
   readonly now: number;
-  readonly resources: readonly Resource[];
-  readonly rules: readonly Rule[];
-  readonly bookings: readonly Booking[];
-  readonly holds: readonly Hold[];
 }
 
 export function snapshotName(lsn: number): string {
@@ -43,9 +40,11 @@ export async function* snapshotChunks(state: SnapshotState): AsyncGenerator<Buff
   yield emit(JSON.stringify({ allot_snapshot: SNAPSHOT_VERSION, lsn: state.lsn, now: state.now }) + '\n');
   const sections: [string, readonly unknown[]][] = [
     ['r', state.resources],
+    ['p', state.policies],
     ['u', state.rules],
     ['b', state.bookings],
     ['h', state.holds],
+    ['o', state.outages],
   ];
   for (const [key, items] of sections) {
     for (let i = 0; i < items.length; i += CHUNK_ENTITIES) {
@@ -78,13 +77,24 @@ export function readSnapshot(buf: Buffer): SnapshotState {
   if (header.allot_snapshot !== SNAPSHOT_VERSION || typeof header.lsn !== 'number' || typeof header.now !== 'number') {
     throw new SnapshotError('snapshot header is not allot version 1');
   }
-  const state = { lsn: header.lsn, now: header.now, resources: [] as Resource[], rules: [] as Rule[], bookings: [] as Booking[], holds: [] as Hold[] };
+  const state = {
+    lsn: header.lsn,
+    now: header.now,
+    resources: [] as Resource[],
+    policies: [] as Policy[],
+    rules: [] as Rule[],
+    bookings: [] as Booking[],
+    holds: [] as Hold[],
+    outages: [] as Outage[],
+  };
   for (let i = 1; i < lines.length; i++) {
-    const o = JSON.parse(lines[i]!) as { r?: Resource; u?: Rule; b?: Booking; h?: Hold };
+    const o = JSON.parse(lines[i]!) as { r?: Resource; p?: Policy; u?: Rule; b?: Booking; h?: Hold; o?: Outage };
     if (o.r !== undefined) state.resources.push(o.r);
+    else if (o.p !== undefined) state.policies.push(o.p);
     else if (o.u !== undefined) state.rules.push(o.u);
     else if (o.b !== undefined) state.bookings.push(o.b);
     else if (o.h !== undefined) state.holds.push(o.h);
+    else if (o.o !== undefined) state.outages.push(o.o);
     else throw new SnapshotError(`snapshot line ${i + 1} is not an entity`);
   }
   if (lines.length - 1 !== trailer.count) throw new SnapshotError(`snapshot holds ${lines.length - 1} entities, its trailer says ${trailer.count}`);

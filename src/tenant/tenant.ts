@@ -174,7 +174,7 @@ export class Tenant {
       const e = effects[i]!;
       const before = inverse[i];
       // Creations add; everything else may take something away from where a read looked.
-      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed';
+      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed' && e.type !== 'OutageStarted' && e.type !== 'PolicyCreated';
       switch (e.type) {
         case 'ResourceCreated':
         case 'ResourceUpdated':
@@ -198,6 +198,16 @@ export class Tenant {
         case 'BookingCancelled':
           markResource(store, e.booking.resourceId, lsn);
           if (before?.type === 'BookingUpdated') markResource(store, before.booking.resourceId, lsn);
+          break;
+        case 'OutageStarted':
+        case 'OutageUpdated':
+        case 'OutageEnded':
+          markResource(store, e.outage.resourceId, lsn);
+          break;
+        case 'PolicyCreated':
+        case 'PolicyUpdated':
+        case 'PolicyDeleted':
+          // Reads of policies depend on lastChangeAt (they touch everything).
           break;
       }
       if (removal) store.lastRemovalAt = lsn;
@@ -230,7 +240,7 @@ export class Tenant {
       // the tree, so its chain starts at its parent.
       let id: string | null = ev.resourceId;
       if (ev.isResource && effect.type === 'ResourceDeleted') {
-        this.hub.publish(resourceChannel(id), ev.payload);
+        this.hub.publish(resourceChannel(effect.resource.id), ev.payload);
         id = effect.resource.parentId;
       }
       for (let depth = 0; id !== null && depth < 64; depth++) {
@@ -281,7 +291,7 @@ export class Tenant {
         if (segments[i + 1]!.firstLsn <= lsn + 1 && path !== s.wal.currentFile) await s.fs.unlink(path);
       }
       await s.fs.fsyncDir(s.dir);
-      this.log.info({ tenant: this.name, lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.rules.length + state.bookings.length + state.holds.length }, 'checkpoint written');
+      this.log.info({ tenant: this.name, lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length }, 'checkpoint written');
     } catch (err) {
       this.log.error({ tenant: this.name, err }, 'checkpoint failed; the log is kept');
     }

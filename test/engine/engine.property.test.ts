@@ -17,7 +17,8 @@ const ruleId = fc.constantFrom('u0', 'u1', 'u2', 'u3', 'u4', 'u5');
 const bookingId = fc.constantFrom('b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7');
 const holdId = fc.constantFrom('h0', 'h1', 'h2', 'h3');
 const groupId = fc.option(fc.constantFrom('g0', 'g1'), { nil: null });
-const policyId = fc.option(fc.constantFrom('p0', 'p1'), { nil: null });
+const policyId = fc.option(fc.constantFrom('p0', 'p0', 'p0', 'p1', 'p2'), { nil: null, freq: 3 });
+const userId = fc.option(fc.constantFrom('ann', 'ann', 'bob'), { nil: null, freq: 4 });
 const caps = fc.uniqueArray(fc.constantFrom('c0', 'c1', 'c2'), { maxLength: 3 });
 const needs = fc.oneof({ weight: 4, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { maxLength: 2 }) });
 /** Mostly well-formed spans on a 0..40 line, now and then an empty or inverted one. */
@@ -63,18 +64,18 @@ const updateRule = fc
   .record({ id: ruleId, span: fc.option(span, { nil: undefined }), blocking: fc.option(fc.boolean(), { nil: undefined }) })
   .map((r): Command => ({ type: 'UpdateRule', id: r.id, patch: { ...(r.span ?? {}), ...(r.blocking !== undefined ? { blocking: r.blocking } : {}) } }));
 const placeHold = fc
-  .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, policyId, skip: fc.boolean() })
+  .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, userId, policyId, skip: fc.boolean() })
   .map((r) => (now: number): Command => ({
     type: 'PlaceHold',
-    hold: { id: r.id, resourceId: r.resourceId, ...r.span, expiresAt: now + r.ttl, label: null, capabilities: r.caps, userId: null, policyId: r.policyId },
+    hold: { id: r.id, resourceId: r.resourceId, ...r.span, expiresAt: now + r.ttl, label: null, capabilities: r.caps, userId: r.userId, policyId: r.policyId },
     ...(r.skip ? { onConflictSkip: true } : {}),
   }));
 const createBooking = fc
-  .record({ id: bookingId, resourceId: rid, span, caps: needs, policyId, groupId, skip: fc.boolean() })
+  .record({ id: bookingId, resourceId: rid, span, caps: needs, userId, policyId, groupId, skip: fc.boolean() })
   .map(
     (r): Command => ({
       type: 'CreateBooking',
-      booking: { id: r.id, resourceId: r.resourceId, ...r.span, capabilities: r.caps, policyId: r.policyId, groupId: r.groupId },
+      booking: { id: r.id, resourceId: r.resourceId, ...r.span, capabilities: r.caps, userId: r.userId, policyId: r.policyId, groupId: r.groupId },
       ...(r.skip ? { onConflictSkip: true } : {}),
     }),
   );
@@ -82,10 +83,11 @@ const convertHold = fc.record({ id: bookingId, hold: holdId }).map((r): Command 
 const updateBookings = fc
   .record({
     target: fc.oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g }))),
-    span: fc.option(span, { nil: undefined }),
+    span: fc.option(fc.oneof(span, fc.integer({ min: 1, max: 44 }).map((end) => ({ end }))), { nil: undefined }),
     resourceId: fc.option(rid, { nil: undefined }),
+    owner: fc.option(fc.record({ userId, policyId }), { nil: undefined, freq: 4 }),
   })
-  .map((r): Command => ({ type: 'UpdateBookings', target: r.target, patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}) } }));
+  .map((r): Command => ({ type: 'UpdateBookings', target: r.target, patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}), ...(r.owner ?? {}) } }));
 const cancelBookings = fc
   .oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })))
   .map((target): Command => ({ type: 'CancelBookings', target }));
@@ -122,6 +124,42 @@ const updateOutage = fc
   .record({ id: outageId, end: fc.option(fc.option(fc.integer({ min: 0, max: 46 }), { nil: null }), { nil: undefined }), window: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }) })
   .map((r): Command => ({ type: 'UpdateOutage', id: r.id, patch: { ...(r.end !== undefined ? { end: r.end } : {}), ...(r.window !== undefined ? { slidingWindowMs: r.window } : {}) } }));
 
+/** Limits on the 0..40 line; null (no limit) as often as not. */
+const limit = (max: number): fc.Arbitrary<number | null> => fc.option(fc.integer({ min: 0, max }), { nil: null });
+const policyLimits = fc.record({
+  minDurationMs: limit(3),
+  maxDurationMs: fc.option(fc.integer({ min: 3, max: 8 }), { nil: null }),
+  bookAheadMs: fc.option(fc.integer({ min: 5, max: 30 }), { nil: null }),
+  maxBookings: limit(3),
+  maxUsageMs: fc.option(fc.integer({ min: 2, max: 16 }), { nil: null }),
+  startsWithinMs: fc.option(fc.integer({ min: 5, max: 40 }), { nil: null, freq: 4 }),
+  allowStartInPastMs: limit(6),
+});
+/** A policy that is mostly quotas, so users run into them. */
+const quotas = fc.record({
+  minDurationMs: fc.constant(null),
+  maxDurationMs: fc.constant(null),
+  bookAheadMs: fc.constant(null),
+  maxBookings: fc.integer({ min: 1, max: 3 }),
+  maxUsageMs: fc.option(fc.integer({ min: 4, max: 16 }), { nil: null, freq: 4 }),
+  startsWithinMs: fc.constant(null),
+  allowStartInPastMs: fc.constant(null),
+});
+const createPolicy = fc
+  .record({ id: fc.constantFrom('p0', 'p1', 'p2'), limits: policyLimits })
+  .map((r): Command => ({ type: 'CreatePolicy', policy: { id: r.id, name: null, ...r.limits } }));
+const updatePolicy = fc
+  .record({ id: fc.constantFrom('p0', 'p1', 'p2'), limits: policyLimits, keys: fc.uniqueArray(fc.constantFrom('minDurationMs', 'maxDurationMs', 'bookAheadMs', 'maxBookings', 'maxUsageMs', 'startsWithinMs', 'allowStartInPastMs'), { minLength: 1, maxLength: 3 }) })
+  .map((r): Command => ({ type: 'UpdatePolicy', id: r.id, patch: Object.fromEntries(r.keys.map((k) => [k, r.limits[k as keyof typeof r.limits]])) }));
+const bookFromPool = fc
+  .record({ ids: fc.array(bookingId, { minLength: 1, maxLength: 2 }), pool: fc.constantFrom('r0', 'r0', 'r1', 'r4'), span, caps: needs, userId, policyId, groupId })
+  .map(
+    (r): Command => ({
+      type: 'BookFromPool',
+      request: { ids: r.ids, poolId: r.pool, ...r.span, capabilities: r.caps, label: null, userId: r.userId, policyId: r.policyId, groupId: r.groupId },
+    }),
+  );
+
 type MakeCommand = (now: number) => Command;
 const constant = (a: fc.Arbitrary<Command>): fc.Arbitrary<MakeCommand> => a.map((c) => () => c);
 const command: fc.Arbitrary<MakeCommand> = fc.oneof(
@@ -142,6 +180,10 @@ const command: fc.Arbitrary<MakeCommand> = fc.oneof(
   { weight: 1, arbitrary: constant(updateOutage) },
   { weight: 1, arbitrary: constant(outageId.map((id): Command => ({ type: 'DeleteOutage', id }))) },
   { weight: 2, arbitrary: constant(fc.constant<Command>({ type: 'ApplyOutages', limit: 10_000 })) },
+  { weight: 1, arbitrary: constant(createPolicy) },
+  { weight: 1, arbitrary: constant(updatePolicy) },
+  { weight: 1, arbitrary: constant(fc.constantFrom('p0', 'p1', 'p2').map((id): Command => ({ type: 'DeletePolicy', id }))) },
+  { weight: 3, arbitrary: constant(bookFromPool) },
 );
 
 const query = fc.record({
@@ -176,8 +218,11 @@ const setup = fc
       maxLength: 5,
     }),
     fc.array(createRule, { maxLength: 3 }),
+    fc.tuple(quotas, policyLimits),
   )
-  .map(([cfg, rules]): Command[] => [
+  .map(([cfg, rules, [p0, p1]]): Command[] => [
+    { type: 'CreatePolicy', policy: { id: 'p0', name: null, ...p0 } },
+    { type: 'CreatePolicy', policy: { id: 'p1', name: null, ...p1 } },
     ...TREE.map(([id, parentId], i): Command => {
       const c = cfg[i]!;
       // Mostly bookable: capacity 0 only now and then.
@@ -216,12 +261,13 @@ function stateOf(e: Engine): unknown {
     bookings: byId(s.bookings.values()),
     holds: byId(s.holds.values()),
     outages: byId(s.outages.values()),
+    policies: byId(s.policies.values()),
   };
 }
 
 function modelStateOf(m: ModelState): unknown {
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()) };
+  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()), policies: byId(m.policies.values()) };
 }
 
 describe('engine agrees with the brute-force model', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { Limits } from '../../src/engine/limits.js';
-import { at, book, bookingsOf, conflictIds, H, hold, MIN, newEngine, refusal, resource, rule, T0 } from './helpers.js';
+import { at, book, bookingsOf, conflictIds, fromPool, H, hold, MIN, newEngine, policy, refusal, resource, rule, T0 } from './helpers.js';
 
 describe('capacity', () => {
   it('lets adjacent spans share a capacity-1 resource', () => {
@@ -123,7 +123,7 @@ describe('rules', () => {
 
   it('applies policy-scoped rules only to entries under that policy', () => {
     const e = newEngine();
-    e.execute([resource('rig'), rule('tue', 'rig', at(9), at(12), { policyId: 'classA' })], T0);
+    e.execute([resource('rig'), policy('classA'), policy('classB'), rule('tue', 'rig', at(9), at(12), { policyId: 'classA' })], T0);
     expect(refusal(e, [book('a', 'rig', at(13), at(14), { policyId: 'classA' })]).sqlstate).toBe('23P01');
     e.execute([book('b', 'rig', at(13), at(14), { policyId: 'classB' }), book('c', 'rig', at(9), at(10), { policyId: 'classA' })], T0);
   });
@@ -434,3 +434,150 @@ function snapshot(e: Engine): unknown {
     groups: [...s.groups.entries()].map(([g, ids]) => [g, [...ids].sort()]).sort(),
   };
 }
+
+describe('policies', () => {
+  /** The limits of one breach named in a refusal's DETAIL. */
+  function breaches(err: { detail?: string }): string[] {
+    const d = JSON.parse(err.detail ?? '{}') as { conflicts?: { kind: string; limit?: string }[] };
+    return (d.conflicts ?? []).filter((c) => c.kind === 'policy').map((c) => c.limit!);
+  }
+
+  it('refuses each limit by name, saying by how much', () => {
+    const e = newEngine();
+    e.execute([resource('rig', { capacity: 10 }), policy('lab', { minDurationMs: 5 * MIN, maxDurationMs: 10 * MIN, bookAheadMs: 2 * H, maxBookings: 2, maxUsageMs: 15 * MIN })], T0);
+    const lab = { userId: 'ann', policyId: 'lab' };
+    let err = refusal(e, [book('a', 'rig', at(1), at(1) + 4 * MIN, lab)]);
+    expect(breaches(err)).toEqual(['min_duration']);
+    expect(err.message).toContain('shorter than min_duration: 4 min long, at least 5 min required (1 min short)');
+    err = refusal(e, [book('a', 'rig', at(1), at(1) + 11 * MIN, lab)]);
+    expect(err.message).toContain('longer than max_duration: 11 min long, at most 10 min allowed (1 min over)');
+    err = refusal(e, [book('a', 'rig', at(3), at(3) + 5 * MIN, lab)]);
+    expect(err.message).toContain('too far ahead for book_ahead: starts in 3 h, at most 2 h allowed (1 h too far)');
+    e.execute([book('a', 'rig', at(1), at(1) + 10 * MIN, lab)], T0);
+    err = refusal(e, [book('b', 'rig', at(1), at(1) + 10 * MIN, lab)]);
+    expect(breaches(err)).toEqual(['max_usage']);
+    expect(err.message).toContain('over max_usage: 20 min booked with this one, at most 15 min allowed (5 min over)');
+    e.execute([book('b', 'rig', at(1), at(1) + 5 * MIN, lab)], T0);
+    err = refusal(e, [book('c', 'rig', at(1), at(1) + 5 * MIN, lab)]);
+    expect(breaches(err).sort()).toEqual(['max_bookings', 'max_usage']);
+    expect(err.message).toContain('over max_bookings: 3 bookings with this one, at most 2 allowed');
+    // Quotas are per user; another user under the same policy starts from nothing.
+    e.execute([book('d', 'rig', at(1), at(1) + 10 * MIN, { userId: 'bob', policyId: 'lab' })], T0);
+    // Without a user, only the per-booking limits apply.
+    e.execute([book('e', 'rig', at(1), at(1) + 10 * MIN, { policyId: 'lab' }), book('f', 'rig', at(1), at(1) + 10 * MIN, { policyId: 'lab' })], T0);
+  });
+
+  it('counts only live and future entries: a booking that is over frees its quota', () => {
+    const e = newEngine();
+    e.execute([resource('rig'), policy('lab', { maxBookings: 1 }), book('a', 'rig', at(1), at(2), { userId: 'ann', policyId: 'lab' })], T0);
+    expect(breaches(refusal(e, [book('b', 'rig', at(3), at(4), { userId: 'ann', policyId: 'lab' })]))).toEqual(['max_bookings']);
+    e.execute([book('b', 'rig', at(3), at(4), { userId: 'ann', policyId: 'lab' })], at(2));
+    expect(e.usage('ann', 'lab', at(2))).toEqual({ count: 1, usageMs: H });
+    // A live hold counts; an expired one does not.
+    expect(breaches(refusal(e, [hold('h', 'rig', at(5), at(6), at(2) + MIN, { userId: 'ann', policyId: 'lab' })], at(2)))).toEqual(['max_bookings']);
+  });
+
+  it('bounds instant use and starts in the past', () => {
+    const e = newEngine();
+    e.execute([resource('rig', { capacity: 5 }), policy('now', { startsWithinMs: 15 * MIN, allowStartInPastMs: 5 * MIN })], T0);
+    const now = { policyId: 'now' };
+    expect(refusal(e, [book('a', 'rig', T0 + 20 * MIN, T0 + 30 * MIN, now)]).message).toContain('too late for starts_within: starts in 20 min, must start within 15 min (5 min too late)');
+    expect(refusal(e, [book('a', 'rig', T0 - 10 * MIN, T0 + 30 * MIN, now)]).message).toContain(
+      'starts too far in the past for allow_start_in_past: 10 min ago, at most 5 min allowed (5 min too early)',
+    );
+    e.execute([book('a', 'rig', T0 - 5 * MIN, T0 + 30 * MIN, now), book('b', 'rig', T0 + 15 * MIN, T0 + 30 * MIN, now)], T0);
+  });
+
+  it('applies a changed policy to new bookings only; a move is judged on what it changes', () => {
+    const e = newEngine();
+    const lab = { userId: 'ann', policyId: 'lab' };
+    e.execute([resource('rig'), policy('lab', { maxDurationMs: H, bookAheadMs: 2 * H, maxUsageMs: 2 * H }), book('a', 'rig', at(1), at(2), lab)], T0);
+    e.execute([{ type: 'UpdatePolicy', id: 'lab', patch: { maxDurationMs: 30 * MIN, bookAheadMs: 30 * MIN } }], T0);
+    expect(e.booking('a')).toBeDefined();
+    // A new label moves nothing: the tighter limits do not lock the booking.
+    e.execute([{ type: 'UpdateBookings', target: { id: 'a' }, patch: { label: 'kept' } }], T0);
+    // Moving its start is judged by book_ahead; its length, by max_duration.
+    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { start: at(1) + 10 * MIN, end: at(2) + 10 * MIN } }]))).toEqual(['book_ahead']);
+    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { end: at(2) + MIN } }]))).toEqual(['max_duration']);
+    e.execute([{ type: 'UpdateBookings', target: { id: 'a' }, patch: { end: at(1) + 30 * MIN } }], T0);
+  });
+
+  it('re-checks quotas of a moved group on the result', () => {
+    const e = newEngine();
+    const g = { userId: 'ann', policyId: 'lab', groupId: 'g' };
+    e.execute([resource('r1'), resource('r2'), policy('lab', { maxUsageMs: 3 * H }), book('a', 'r1', at(1), at(2), g), book('b', 'r2', at(1), at(2), g)], T0);
+    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { groupId: 'g' }, patch: { end: at(3) } }]))).toEqual(['max_usage']);
+    e.execute([{ type: 'UpdateBookings', target: { groupId: 'g' }, patch: { end: at(2) + 30 * MIN } }], T0);
+    // Members of different lengths: one grows, one stays, and only the sum breaks the quota.
+    // Checked one by one, the grown member would not see the other in its new place.
+    expect(e.usage('ann', 'lab', T0)).toEqual({ count: 2, usageMs: 3 * H });
+    for (const first of ['a', 'b']) {
+      const g2 = newEngine();
+      const members = [book('a', 'r1', at(1), at(2), g), book('b', 'r2', at(0), at(2), g)];
+      g2.execute([resource('r1'), resource('r2'), policy('lab', { maxUsageMs: 3 * H + 30 * MIN }), ...(first === 'a' ? members : members.reverse())], T0);
+      // a grows to 2 h, b stays 2 h: 4 h in all.
+      expect(breaches(refusal(g2, [{ type: 'UpdateBookings', target: { groupId: 'g' }, patch: { start: at(0) } }]))).toEqual(['max_usage']);
+    }
+  });
+
+  it('scopes rules to a policy, refuses unknown policies, and will not delete one still named', () => {
+    const e = newEngine();
+    e.execute([resource('rig'), policy('lab')], T0);
+    expect(refusal(e, [rule('x', 'rig', at(1), at(2), { policyId: 'nope' })]).sqlstate).toBe('23503');
+    expect(refusal(e, [book('a', 'rig', at(1), at(2), { policyId: 'nope' })]).sqlstate).toBe('23503');
+    expect(refusal(e, [policy('lab')]).sqlstate).toBe('23505');
+    expect(refusal(e, [policy('bad', { minDurationMs: 10, maxDurationMs: 5 })]).sqlstate).toBe('22023');
+    expect(refusal(e, [policy('bad', { maxBookings: -1 })]).sqlstate).toBe('22023');
+    e.execute([book('a', 'rig', at(1), at(2), { policyId: 'lab' })], T0);
+    const err = refusal(e, [{ type: 'DeletePolicy', id: 'lab' }]);
+    expect(err.sqlstate).toBe('23503');
+    expect(conflictIds(err)).toEqual(['a']);
+    e.execute([{ type: 'CancelBookings', target: { id: 'a' } }, { type: 'DeletePolicy', id: 'lab' }], T0);
+    expect(e.policy('lab')).toBeUndefined();
+  });
+});
+
+describe('pools', () => {
+  function crew(): Engine {
+    const e = newEngine();
+    e.execute(
+      [
+        resource('crew', { capacity: 0 }),
+        resource('dana', { parentId: 'crew', capabilities: ['director'] }),
+        resource('carl', { parentId: 'crew', capabilities: ['camera'] }),
+        resource('cleo', { parentId: 'crew', capabilities: ['camera', 'director'] }),
+        resource('cole', { parentId: 'crew', capabilities: ['camera'] }),
+      ],
+      T0,
+    );
+    return e;
+  }
+
+  it('books distinct free members with the capabilities, in order of id', () => {
+    const e = crew();
+    const out = e.execute([fromPool(['x', 'y'], 'crew', at(9), at(17), { capabilities: ['camera'] })], T0);
+    expect(out.results[0]).toMatchObject({ type: 'bookings', rows: [{ id: 'x', resourceId: 'carl' }, { id: 'y', resourceId: 'cleo' }] });
+    // cleo is taken, so the director is dana, and the next camera is cole.
+    const next = e.execute([fromPool(['d'], 'crew', at(9), at(17), { capabilities: ['director'] }), fromPool(['c'], 'crew', at(9), at(17), { capabilities: ['camera'] })], T0);
+    expect(next.results.map((r) => (r.type === 'bookings' ? r.rows[0]!.resourceId : null))).toEqual(['dana', 'cole']);
+  });
+
+  it('is all or nothing, and says how many were free', () => {
+    const e = crew();
+    e.execute([book('busy', 'carl', at(9), at(17))], T0);
+    const err = refusal(e, [fromPool(['a', 'b', 'c'], 'crew', at(9), at(17), { capabilities: ['camera'] })]);
+    expect(err.sqlstate).toBe('23P01');
+    expect(err.message).toBe('pool "crew" has 2 of 3 wanted resources free [2026-03-01T09:00:00.000Z, 2026-03-01T17:00:00.000Z) with "camera" (3 have the capabilities)');
+    expect(e.store.bookings.size).toBe(1);
+    expect(refusal(e, [fromPool(['a'], 'nope', at(9), at(17))]).sqlstate).toBe('23503');
+    expect(refusal(e, [fromPool(['a', 'a'], 'crew', at(9), at(17))]).sqlstate).toBe('23505');
+  });
+
+  it('refuses once for the policy, not member by member', () => {
+    const e = crew();
+    e.execute([policy('prod', { maxBookings: 2 })], T0);
+    const err = refusal(e, [fromPool(['a', 'b', 'c'], 'crew', at(9), at(17), { userId: 'studio', policyId: 'prod' })]);
+    expect(err.message).toContain('cannot book 3 from pool "crew"');
+    expect(err.message).toContain('over max_bookings: 3 bookings with this one, at most 2 allowed');
+  });
+});

@@ -1,5 +1,5 @@
 import { Engine } from '../../src/engine/engine.js';
-import type { Booking, BookingInput, Command, Hold, Resource, Rule } from '../../src/engine/types.js';
+import type { Booking, BookingInput, Command, Hold, Policy, PoolRequest, Resource, Rule } from '../../src/engine/types.js';
 import { AllotError } from '../../src/errors.js';
 
 export const H = 3_600_000;
@@ -23,6 +23,17 @@ export function rule(id: string, resourceId: string, start: number, end: number,
 export function book(id: string, resourceId: string, start: number, end: number, opts: Partial<BookingInput> & { onConflictSkip?: boolean } = {}): Command {
   const { onConflictSkip, ...rest } = opts;
   return { type: 'CreateBooking', booking: { id, resourceId, start, end, ...rest }, ...(onConflictSkip ? { onConflictSkip } : {}) };
+}
+
+export function policy(id: string, limits: Partial<Omit<Policy, 'id'>> = {}): Command {
+  return {
+    type: 'CreatePolicy',
+    policy: { id, name: null, minDurationMs: null, maxDurationMs: null, bookAheadMs: null, maxBookings: null, maxUsageMs: null, startsWithinMs: null, allowStartInPastMs: null, ...limits },
+  };
+}
+
+export function fromPool(ids: string[], poolId: string, start: number, end: number, opts: Partial<PoolRequest> = {}): Command {
+  return { type: 'BookFromPool', request: { ids, poolId, start, end, capabilities: [], label: null, userId: null, policyId: null, groupId: null, ...opts } };
 }
 
 export function hold(id: string, resourceId: string, start: number, end: number, expiresAt: number, opts: Partial<Hold> = {}): Command {

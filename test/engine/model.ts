@@ -3,7 +3,7 @@
  * time is a small integer line and every question is answered unit by unit. It is slow and
  * obviously right; the property tests require the engine to agree with it.
  */
-import type { Booking, Command, Conflict, FreeSpan, Hold, Outage, Resource, Rule } from '../../src/engine/types.js';
+import type { Booking, Command, Conflict, FreeSpan, Hold, Outage, Policy, Resource, Rule } from '../../src/engine/types.js';
 
 export interface ModelState {
   resources: Map<string, Resource>;
@@ -11,6 +11,7 @@ export interface ModelState {
   bookings: Map<string, Booking>;
   holds: Map<string, Hold>;
   outages: Map<string, Outage>;
+  policies: Map<string, Policy>;
 }
 
 export class ModelError extends Error {
@@ -33,11 +34,11 @@ const MIN_T = -62_135_596_800_000;
 const MAX_T = 253_402_300_799_999;
 
 export function emptyModel(): ModelState {
-  return { resources: new Map(), rules: new Map(), bookings: new Map(), holds: new Map(), outages: new Map() };
+  return { resources: new Map(), rules: new Map(), bookings: new Map(), holds: new Map(), outages: new Map(), policies: new Map() };
 }
 
 function clone(s: ModelState): ModelState {
-  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds), outages: new Map(s.outages) };
+  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds), outages: new Map(s.outages), policies: new Map(s.policies) };
 }
 
 type Entry = Booking | Hold;
@@ -220,6 +221,74 @@ function refuseCovered(s: ModelState, o: Outage, now: number): void {
   if (inTheWay.length > 0) throw new ModelError('23P01', inTheWay.map(entryConflict));
 }
 
+// ---- policies, as §3 words them -------------------------------------------------------------
+
+/**
+ * Every limit of the entry's policy it would break: durations, how far ahead or behind, and the
+ * user's quotas, counting `quantity` such entries. A move (or a hold made a booking; `before` is
+ * what it was) is judged only on what it changes: its start for the timing limits, its length for
+ * the duration limits, growth for the quotas; a new user or policy, or a booking brought back from
+ * the past, counts as new.
+ */
+function policyBreaches(s: ModelState, p: Policy, e: Entry, now: number, quantity = 1, before?: Entry): Conflict[] {
+  const out: Conflict[] = [];
+  const b = (limit: Extract<Conflict, { kind: 'policy' }>['limit'], allowed: number, requested: number): void => {
+    out.push({ kind: 'policy', policy_id: p.id, limit, allowed, requested });
+  };
+  const len = e.end - e.start;
+  const sameOwner = before !== undefined && before.userId === e.userId && before.policyId === e.policyId;
+  if (!sameOwner || before.end - before.start !== len) {
+    if (p.minDurationMs !== null && len < p.minDurationMs) b('min_duration', p.minDurationMs, len);
+    if (p.maxDurationMs !== null && len > p.maxDurationMs) b('max_duration', p.maxDurationMs, len);
+  }
+  if (!sameOwner || before.start !== e.start) {
+    if (p.bookAheadMs !== null && e.start - now > p.bookAheadMs) b('book_ahead', p.bookAheadMs, e.start - now);
+    if (p.startsWithinMs !== null && e.start - now > p.startsWithinMs) b('starts_within', p.startsWithinMs, e.start - now);
+    if (p.allowStartInPastMs !== null && now - e.start > p.allowStartInPastMs) b('allow_start_in_past', p.allowStartInPastMs, now - e.start);
+  }
+  const counted = sameOwner && before.end > now;
+  if (e.userId !== null && (!counted || before.end - before.start < len)) {
+    const mine = live(s, now).filter((x) => x.userId === e.userId && x.policyId === p.id && x.end > now);
+    if (!counted && p.maxBookings !== null && mine.length + quantity > p.maxBookings) b('max_bookings', p.maxBookings, mine.length + quantity);
+    const used = mine.reduce((n, x) => n + (x.end - x.start), 0) + quantity * len;
+    if (p.maxUsageMs !== null && used > p.maxUsageMs) b('max_usage', p.maxUsageMs, used);
+  }
+  return out;
+}
+
+/** After a group moved: the quotas of every user and policy it may have grown, on the result. */
+function groupQuotas(s: ModelState, olds: Booking[], news: Booking[], now: number): void {
+  const seen: { first: Booking; countsNew: boolean }[] = [];
+  news.forEach((b, i) => {
+    const o = olds[i]!;
+    if (b.userId === null || b.policyId === null) return;
+    const counted = o.userId === b.userId && o.policyId === b.policyId && o.end > now;
+    if (counted && o.end - o.start >= b.end - b.start) return;
+    const pair = seen.find((x) => x.first.userId === b.userId && x.first.policyId === b.policyId);
+    if (pair === undefined) seen.push({ first: b, countsNew: !counted });
+    else if (!counted) pair.countsNew = true;
+  });
+  for (const { first, countsNew } of seen) {
+    const p = s.policies.get(first.policyId!)!;
+    const mine = live(s, now).filter((x) => x.userId === first.userId && x.policyId === p.id && x.end > now);
+    const used = mine.reduce((n, x) => n + (x.end - x.start), 0);
+    const out: Conflict[] = [];
+    if (countsNew && p.maxBookings !== null && mine.length > p.maxBookings) out.push({ kind: 'policy', policy_id: p.id, limit: 'max_bookings', allowed: p.maxBookings, requested: mine.length });
+    if (p.maxUsageMs !== null && used > p.maxUsageMs) out.push({ kind: 'policy', policy_id: p.id, limit: 'max_usage', allowed: p.maxUsageMs, requested: used });
+    if (out.length > 0) throw new ModelError('23P01', out);
+  }
+}
+
+function policyFields(p: Policy): void {
+  id(p.id);
+  label(p.name);
+  for (const v of [p.minDurationMs, p.maxDurationMs, p.bookAheadMs, p.maxUsageMs, p.startsWithinMs, p.allowStartInPastMs]) {
+    if (v !== null) int(v, 0, 100 * 366 * 86_400_000);
+  }
+  if (p.maxBookings !== null) int(p.maxBookings, 0, 1_000_000);
+  if (p.minDurationMs !== null && p.maxDurationMs !== null && p.minDurationMs > p.maxDurationMs) throw new ModelError('22023');
+}
+
 // ---- value checks, in the order the spec's errors are reported ------------------------------
 
 function id(v: string): void {
@@ -274,11 +343,19 @@ function entryFields(e: Entry): void {
 
 // ---- commands -------------------------------------------------------------------------------
 
-function place(s: ModelState, e: Entry, now: number, moving = false): void {
+function place(s: ModelState, e: Entry, now: number, before?: Entry): void {
+  const moving = before !== undefined;
   const r = s.resources.get(e.resourceId);
   if (r === undefined) throw new ModelError('23503');
   if (e.capabilities.some((c) => !r.capabilities.includes(c))) throw new ModelError('23514');
-  const conflicts = [...closedConflicts(s, r.id, e.policyId, e.start, e.end), ...outageConflictsOf(s, e, now, moving), ...capacityConflicts(s, r, e, now)];
+  const p = e.policyId === null ? undefined : s.policies.get(e.policyId);
+  if (e.policyId !== null && p === undefined) throw new ModelError('23503');
+  const conflicts = [
+    ...closedConflicts(s, r.id, e.policyId, e.start, e.end),
+    ...outageConflictsOf(s, e, now, moving),
+    ...(p === undefined ? [] : policyBreaches(s, p, e, now, 1, before)),
+    ...capacityConflicts(s, r, e, now),
+  ];
   if (conflicts.length > 0) throw new ModelError('23P01', conflicts);
 }
 
@@ -366,6 +443,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       optId(x.policyId);
       if (s.rules.has(x.id)) throw new ModelError('23505');
       if (!s.resources.has(x.resourceId)) throw new ModelError('23503');
+      if (x.policyId !== null && !s.policies.has(x.policyId)) throw new ModelError('23503');
       s.rules.set(x.id, x);
       const lost = stranded(s, now);
       if (lost.length > 0) throw new ModelError('23P01', lost);
@@ -388,6 +466,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       span(next.start, next.end);
       optId(next.policyId);
       if (!s.resources.has(next.resourceId)) throw new ModelError('23503');
+      if (next.policyId !== null && !s.policies.has(next.policyId)) throw new ModelError('23503');
       s.rules.set(c.id, next);
       const lost = stranded(s, now);
       if (lost.length > 0) throw new ModelError('23P01', lost);
@@ -445,7 +524,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       optId(b.groupId);
       if (s.bookings.has(b.id)) throw new ModelError('23505');
       if (hold !== undefined) s.holds.delete(hold.id);
-      place(s, b, now, hold !== undefined);
+      place(s, b, now, hold);
       s.bookings.set(b.id, b);
       return { type: 'rows', ids: [b.id] };
     }
@@ -468,10 +547,11 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         optId(b.groupId);
       }
       for (const o of olds) s.bookings.delete(o.id);
-      for (const b of news) {
-        place(s, b, now, true);
+      news.forEach((b, i) => {
+        place(s, b, now, olds[i]);
         s.bookings.set(b.id, b);
-      }
+      });
+      if (news.length > 1) groupQuotas(s, olds, news, now);
       return { type: 'rows', ids: news.map((b) => b.id) };
     }
     case 'CancelBookings': {
@@ -523,6 +603,73 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         }
       }
       return { type: 'count', count: n };
+    }
+    case 'CreatePolicy': {
+      policyFields(c.policy);
+      if (s.policies.has(c.policy.id)) throw new ModelError('23505');
+      s.policies.set(c.policy.id, c.policy);
+      return { type: 'rows', ids: [c.policy.id] };
+    }
+    case 'UpdatePolicy': {
+      const old = s.policies.get(c.id);
+      if (old === undefined) return { type: 'rows', ids: [] };
+      const p = { ...old, ...c.patch, id: c.id };
+      policyFields(p);
+      s.policies.set(c.id, p);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'DeletePolicy': {
+      if (!s.policies.has(c.id)) return { type: 'rows', ids: [] };
+      const naming: Conflict[] = [
+        ...live(s, now).filter((e) => e.policyId === c.id).map(entryConflict),
+        ...[...s.rules.values()].filter((r) => r.policyId === c.id).map((r): Conflict => ({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end })),
+      ];
+      if (naming.length > 0) throw new ModelError('23503', naming);
+      for (const h of [...s.holds.values()]) if (h.policyId === c.id) s.holds.delete(h.id);
+      s.policies.delete(c.id);
+      return { type: 'rows', ids: [c.id] };
+    }
+    case 'BookFromPool': {
+      const q = c.request;
+      int(q.ids.length, 1, 10_000);
+      for (const i of q.ids) id(i);
+      id(q.poolId);
+      span(q.start, q.end);
+      label(q.label);
+      caps(q.capabilities);
+      optId(q.userId);
+      optId(q.policyId);
+      optId(q.groupId);
+      if (!s.resources.has(q.poolId)) throw new ModelError('23503');
+      if (q.ids.some((i, n) => s.bookings.has(i) || q.ids.indexOf(i) !== n)) throw new ModelError('23505');
+      if (q.policyId !== null) {
+        const p = s.policies.get(q.policyId);
+        if (p === undefined) throw new ModelError('23503');
+        const probe: Booking = { id: q.ids[0]!, resourceId: q.poolId, start: q.start, end: q.end, label: null, capabilities: [], userId: q.userId, policyId: q.policyId, groupId: null };
+        const breaches = policyBreaches(s, p, probe, now, q.ids.length);
+        if (breaches.length > 0) throw new ModelError('23P01', breaches);
+      }
+      const candidates = [...below(s, q.poolId)].filter((r) => r !== q.poolId).sort();
+      const need = dedupe(q.capabilities);
+      const made: string[] = [];
+      let capable = 0;
+      for (const rid of candidates) {
+        if (made.length === q.ids.length) break;
+        const r = s.resources.get(rid)!;
+        if (r.capacity === 0 || need.some((x) => !r.capabilities.includes(x))) continue;
+        capable++;
+        const b: Booking = { id: q.ids[made.length]!, resourceId: rid, start: q.start, end: q.end, label: q.label, capabilities: need, userId: q.userId, policyId: q.policyId, groupId: q.groupId };
+        try {
+          place(s, b, now);
+        } catch (e) {
+          if (e instanceof ModelError && (e.sqlstate === '23P01' || e.sqlstate === '23514')) continue;
+          throw e;
+        }
+        s.bookings.set(b.id, b);
+        made.push(b.id);
+      }
+      if (made.length < q.ids.length) throw new ModelError('23P01', [{ kind: 'pool', pool_id: q.poolId, wanted: q.ids.length, free: made.length, candidates: capable }]);
+      return { type: 'rows', ids: made };
     }
     case 'ExpireHolds': {
       int(c.limit, 1, 10_000);
@@ -578,6 +725,7 @@ function restore(into: ModelState, from: ModelState): void {
   into.bookings = from.bookings;
   into.holds = from.holds;
   into.outages = from.outages;
+  into.policies = from.policies;
 }
 
 export { sameConflicts };
