@@ -395,6 +395,25 @@ export class Engine {
     return [...node.children].map((c) => this.store.resources.get(c)!.resource);
   }
 
+  /**
+   * The members of a pool a booking may be given, in the order they are tried: every resource
+   * below it (not itself) with capacity and every required capability, by id.
+   */
+  poolMembers(poolId: string, capabilities: readonly string[]): Resource[] {
+    const root = this.store.node(poolId);
+    if (root === undefined) return [];
+    const need = normaliseCapabilities(capabilities);
+    const out: Resource[] = [];
+    const queue = [...root.children];
+    for (let i = 0; i < queue.length; i++) {
+      // Reading each node ties the answer to its changes (a new child marks its parent).
+      const node = this.store.node(queue[i]!)!;
+      for (const c of node.children) queue.push(c);
+      if (node.resource.capacity > 0 && missingCapabilities(node.resource, need).length === 0) out.push(node.resource);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** Rules on a resource overlapping [a, b), in start order. */
   rulesOn(resourceId: string, a: Ms, b: Ms): Rule[] {
     const node = this.store.node(resourceId);
@@ -983,18 +1002,14 @@ export class Engine {
         );
       }
     }
-    const candidates = descendants(this.store, req.poolId).sort();
     const capabilities = normaliseCapabilities(req.capabilities);
+    const candidates = this.poolMembers(req.poolId, capabilities);
     const made: Booking[] = [];
-    let capable = 0;
-    for (const rid of candidates) {
+    for (const member of candidates) {
       if (made.length === wanted) break;
-      const node = this.store.mustNode(rid);
-      if (node.resource.capacity === 0 || missingCapabilities(node.resource, capabilities).length > 0) continue;
-      capable++;
       const booking: Booking = {
         id: req.ids[made.length]!,
-        resourceId: rid,
+        resourceId: member.id,
         start: req.start,
         end: req.end,
         label: req.label,
@@ -1015,8 +1030,8 @@ export class Engine {
     if (made.length < wanted) {
       throw new AllotError(
         SqlState.exclusionViolation,
-        `pool "${req.poolId}" has ${made.length} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)})${capabilities.length > 0 ? ` with ${quoteList(capabilities)}` : ''} (${capable} have the capabilities)`,
-        { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: made.length, candidates: capable }]) },
+        `pool "${req.poolId}" has ${made.length} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)}) (of ${candidates.length} ${candidates.length === 1 ? 'member' : 'members'}${capabilities.length > 0 ? ` with ${quoteList(capabilities)}` : ''})`,
+        { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: made.length, candidates: candidates.length }]) },
       );
     }
     return { type: 'bookings', rows: made };
@@ -1125,17 +1140,6 @@ function checkPolicyFields(p: Policy): void {
   if (p.minDurationMs !== null && p.maxDurationMs !== null && p.minDurationMs > p.maxDurationMs) {
     throw new AllotError(SqlState.invalidParameterValue, `policy "${p.id}": min_duration (${p.minDurationMs}) is more than max_duration (${p.maxDurationMs})`);
   }
-}
-
-/** All resources below `rootId` (not itself), breadth first. */
-function descendants(store: Store, rootId: string): string[] {
-  const out: string[] = [];
-  const queue = [...store.mustNode(rootId).children];
-  for (let i = 0; i < queue.length; i++) {
-    out.push(queue[i]!);
-    for (const c of store.mustNode(queue[i]!).children) queue.push(c);
-  }
-  return out;
 }
 
 function checkOutageFields(o: Outage): void {

@@ -167,7 +167,7 @@ export type Command =
   | { readonly type: 'UpdatePolicy'; readonly id: string; readonly patch: PolicyPatch }
   | { readonly type: 'DeletePolicy'; readonly id: string }
   /** Books `ids.length` distinct descendants of a pool that have the capabilities and are free. */
-  | { readonly type: 'BookFromPool'; readonly request: PoolRequest };
+  | { readonly type: 'BookFromPool'; readonly request: PoolRequest; readonly onConflictSkip?: boolean };
 
 export interface PoolRequest {
   /** One id per booking to make: their number is the quantity. */

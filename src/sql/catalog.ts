@@ -1,9 +1,9 @@
 /**
- * The tables a client can name: allot's own (resources, rules, bookings, holds), the virtual
- * availability table, and a small built-in pg_catalog / information_schema describing them,
+ * The tables a client can name: allot's own (resources, rules, bookings, holds, outages,
+ * policies), the virtual availability and policy_usage tables, and a small built-in pg_catalog / information_schema describing them,
  * enough for what drivers send on connect.
  */
-import type { Booking, Hold, Outage, Resource, Rule } from '../engine/types.js';
+import type { Booking, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
 import { Oid, type SqlType, type Value } from './types.js';
 
 /** How a column's input is read: times accept ISO-8601 text as well as milliseconds. */
@@ -23,6 +23,8 @@ export interface TableDef {
   readonly columns: readonly ColumnDef[];
   /** Columns INSERT/UPDATE accept that are not part of the row (e.g. bookings.hold_id). */
   readonly writeOnly?: readonly ColumnDef[];
+  /** Computed on every read, never written: a view to the catalog. */
+  readonly virtual?: boolean;
 }
 
 const text = (name: string, notNull = false): ColumnDef => ({ name, type: 'text', domain: 'text', notNull });
@@ -50,7 +52,7 @@ export const Tables = {
     schema: 'public',
     oid: 16_403,
     columns: [text('id', true), text('resource_id', true), time('start'), time('end'), text('label'), caps, text('user_id'), text('policy_id'), text('group_id')],
-    writeOnly: [text('hold_id')],
+    writeOnly: [text('hold_id'), text('pool_id'), { name: 'quantity', type: 'int8', domain: 'int' }],
   },
   holds: {
     name: 'holds',
@@ -75,15 +77,41 @@ export const Tables = {
       { name: 'declared_at', type: 'int8', domain: 'time', notNull: true },
     ],
   },
+  policies: {
+    name: 'policies',
+    schema: 'public',
+    oid: 16_407,
+    columns: [
+      text('id', true),
+      text('name'),
+      optionalInt8('min_duration'),
+      optionalInt8('max_duration'),
+      optionalInt8('book_ahead'),
+      optionalInt8('max_bookings'),
+      optionalInt8('max_usage'),
+      optionalInt8('starts_within'),
+      optionalInt8('allow_start_in_past'),
+    ],
+  },
   availability: {
     name: 'availability',
     schema: 'public',
     oid: 16_405,
     columns: [text('resource_id'), time('start'), time('end'), int8('free')],
+    virtual: true,
+  },
+  policy_usage: {
+    name: 'policy_usage',
+    schema: 'public',
+    oid: 16_408,
+    columns: [text('user_id', true), text('policy_id', true), int8('bookings'), int8('usage_ms'), optionalInt8('remaining_bookings'), optionalInt8('remaining_usage_ms')],
+    virtual: true,
   },
 } as const satisfies Record<string, TableDef>;
 
 export type AllotTable = keyof typeof Tables;
+/** The tables that hold rows: every one but the computed views. */
+export type StoredTable = Exclude<AllotTable, 'availability' | 'policy_usage'>;
 
 export function resourceRow(r: Resource): Value[] {
   return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities];
@@ -99,6 +127,10 @@ export function bookingRow(b: Booking): Value[] {
 
 export function outageRow(o: Outage): Value[] {
   return [o.id, o.resourceId, o.kind, o.start, o.end, o.slidingWindowMs, o.capabilities, o.reason, o.declaredAt];
+}
+
+export function policyRow(p: Policy): Value[] {
+  return [p.id, p.name, p.minDurationMs, p.maxDurationMs, p.bookAheadMs, p.maxBookings, p.maxUsageMs, p.startsWithinMs, p.allowStartInPastMs];
 }
 
 export function holdRow(h: Hold): Value[] {
@@ -176,7 +208,7 @@ export const CatalogTables: readonly CatalogTable[] = [
     schema: 'pg_catalog',
     oid: 1259,
     columns: [c('oid', 'oid'), c('relname', 'name'), c('relnamespace', 'oid'), c('relkind', 'text')],
-    rows: () => ALLOT_TABLES.map((t) => [t.oid, t.name, NS_PUBLIC, t.name === 'availability' ? 'v' : 'r']),
+    rows: () => ALLOT_TABLES.map((t) => [t.oid, t.name, NS_PUBLIC, t.virtual === true ? 'v' : 'r']),
   },
   {
     name: 'pg_attribute',
@@ -197,7 +229,7 @@ export const CatalogTables: readonly CatalogTable[] = [
     schema: 'information_schema',
     oid: 13_100,
     columns: [c('table_catalog', 'name'), c('table_schema', 'name'), c('table_name', 'name'), c('table_type', 'text')],
-    rows: (ctx) => ALLOT_TABLES.map((t) => [ctx.database, 'public', t.name, t.name === 'availability' ? 'VIEW' : 'BASE TABLE']),
+    rows: (ctx) => ALLOT_TABLES.map((t) => [ctx.database, 'public', t.name, t.virtual === true ? 'VIEW' : 'BASE TABLE']),
   },
   {
     name: 'columns',

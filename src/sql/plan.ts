@@ -6,9 +6,9 @@
 import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFromStatement, Statement, UpdateStatement } from 'pgsql-ast-parser';
 import type { Engine } from '../engine/engine.js';
 import { Limits } from '../engine/limits.js';
-import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
+import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
-import { bookingRow, CatalogTables, holdRow, outageRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type TableDef } from './catalog.js';
+import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
 import { coerce, compare, compileExpr, EMPTY_SCOPE, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, typeOid, type SqlType, type Value } from './types.js';
 import type { Utility } from './utility.js';
@@ -83,15 +83,19 @@ export function planStatement(stmt: Statement, params: ParamSlots): Plan {
     case 'with recursive':
       throw unsupported('WITH queries are not supported by allot');
     default:
-      throw unsupported(`${stmt.type.toUpperCase()} statements are not supported by allot`, "allot's tables are fixed: resources, rules, bookings, holds, availability. See the README.");
+      throw unsupported(`${stmt.type.toUpperCase()} statements are not supported by allot`, `allot's tables are fixed: ${TABLE_LIST}. See the README.`);
   }
 }
 
 // ---- table resolution ---------------------------------------------------------------------
 
+/** For messages: every table a client can name. */
+const TABLE_LIST = Object.keys(Tables).join(', ');
+
 type Source =
-  | { readonly kind: 'allot'; readonly table: Exclude<AllotTable, 'availability'>; readonly def: TableDef }
+  | { readonly kind: 'allot'; readonly table: StoredTable; readonly def: TableDef }
   | { readonly kind: 'availability'; readonly def: TableDef }
+  | { readonly kind: 'policy_usage'; readonly def: TableDef }
   | { readonly kind: 'catalog'; readonly def: (typeof CatalogTables)[number] }
   | { readonly kind: 'none'; readonly def: null };
 
@@ -102,6 +106,7 @@ function resolveTable(name: { name: string; schema?: string }): Source {
     if (table in Tables) {
       const t = table as AllotTable;
       if (t === 'availability') return { kind: 'availability', def: Tables.availability };
+      if (t === 'policy_usage') return { kind: 'policy_usage', def: Tables.policy_usage };
       return { kind: 'allot', table: t, def: Tables[t] };
     }
   }
@@ -110,7 +115,7 @@ function resolveTable(name: { name: string; schema?: string }): Source {
     if (hit !== undefined) return { kind: 'catalog', def: hit };
   }
   throw new AllotError(SqlState.undefinedTable, `relation "${schema !== undefined ? `${schema}.` : ''}${table}" does not exist`, {
-    hint: 'allot has the tables resources, rules, bookings, holds and availability.',
+    hint: `allot has the tables ${TABLE_LIST}.`,
   });
 }
 
@@ -278,7 +283,7 @@ function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => 
 }
 
 /** Candidate rows of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
-function candidates(table: Exclude<AllotTable, 'availability'>, h: Hints, read: ReadContext, env: EvalEnv): Value[][] {
+function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEnv): Value[][] {
   const { engine, now } = read;
   const ids = h.ids === null ? null : evalAll(h.ids, env).filter(isText);
   const lo = bound(h.lo, env, Math.max, -Infinity);
@@ -324,6 +329,10 @@ function candidates(table: Exclude<AllotTable, 'availability'>, h: Hints, read: 
       if (ids !== null) return byId((id) => engine.outage(id), outageRow);
       return byResource((rid) => engine.outagesOn(rid).map(outageRow)) ?? engine.allOutages().map(outageRow);
     }
+    case 'policies': {
+      if (ids !== null) return byId((id) => engine.policy(id), policyRow);
+      return engine.allPolicies().map(policyRow);
+    }
   }
 }
 
@@ -340,11 +349,12 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
   const scope = scopeOf(source.def, fromTable?.name.alias);
   const projection = compileProjection(ast.columns ?? [], scope, source.def, params);
   let whereAst: Expr | null = ast.where ?? null;
-  let availabilityRows: ((read: ReadContext, env: EvalEnv) => Value[][]) | null = null;
-  if (source.kind === 'availability') {
-    // The window and options are read from WHERE; what is left filters the rows.
-    const a = planAvailability(ast.where, scope, params);
-    availabilityRows = a.rows;
+  let virtualRows: ((read: ReadContext, env: EvalEnv) => Value[][]) | null = null;
+  if (source.kind === 'availability' || source.kind === 'policy_usage') {
+    // The window and options (or the users asked about) are read from WHERE; what is left
+    // filters the rows.
+    const a = source.kind === 'availability' ? planAvailability(ast.where, scope, params) : planPolicyUsage(ast.where, scope, params);
+    virtualRows = a.rows;
     whereAst = a.rest;
   }
   const where = whereAst !== null ? compileExpr(whereAst, scope, params, 'bool') : null;
@@ -372,7 +382,8 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       break;
     }
     case 'availability':
-      rowsOf = availabilityRows!;
+    case 'policy_usage':
+      rowsOf = virtualRows!;
       break;
   }
 
@@ -482,7 +493,14 @@ function planAvailability(
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
   const keyScope: Scope = {
-    columns: [...scope.columns, { name: 'min_duration', type: 'int8', domain: 'int' }, { name: 'min_available', type: 'int8', domain: 'int' }, { name: 'capabilities', type: 'text[]', domain: 'text[]' }, { name: 'policy_id', type: 'text', domain: 'text' }],
+    columns: [
+      ...scope.columns,
+      { name: 'min_duration', type: 'int8', domain: 'int' },
+      { name: 'min_available', type: 'int8', domain: 'int' },
+      { name: 'capabilities', type: 'text[]', domain: 'text[]' },
+      { name: 'policy_id', type: 'text', domain: 'text' },
+      { name: 'pool_id', type: 'text', domain: 'text' },
+    ],
     qualifiers: scope.qualifiers,
   };
   let resourceIds: Compiled[] | null = null;
@@ -492,6 +510,7 @@ function planAvailability(
   let minAvailable: Compiled | null = null;
   let capabilities: Compiled | null = null;
   let policy: Compiled | null = null;
+  let pool: Compiled | null = null;
   const rest: Expr[] = [];
   for (const c of conjuncts(where)) {
     const p = asPredicate(c, keyScope, params);
@@ -504,12 +523,14 @@ function planAvailability(
     else if (p.column === 'min_available' && p.op === '=') minAvailable = one;
     else if (p.column === 'capabilities' && p.op === '=') capabilities = one;
     else if (p.column === 'policy_id' && p.op === '=') policy = one;
-    else if (['min_duration', 'min_available', 'capabilities', 'policy_id'].includes(p.column)) {
+    else if (p.column === 'pool_id' && p.op === '=') pool = one;
+    else if (['min_duration', 'min_available', 'capabilities', 'policy_id', 'pool_id'].includes(p.column)) {
       throw unsupported(`availability takes ${p.column} only as ${p.column} = …`);
     } else rest.push(c);
   }
-  if (resourceIds === null) {
-    throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = … or resource_id IN (…)', {
+  if (resourceIds !== null && pool !== null) throw new AllotError(SqlState.syntaxError, 'availability takes resource_id or pool_id, not both');
+  if (resourceIds === null && pool === null) {
+    throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = …, resource_id IN (…) or pool_id = …', {
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
     });
   }
@@ -519,7 +540,8 @@ function planAvailability(
     });
   }
   const ids = resourceIds;
-  const remaining = rest.reduce<Expr | null>((acc, e) => (acc === null ? e : { type: 'binary', op: 'AND', left: acc, right: e }), null);
+  const poolId = pool;
+  const remaining = andAll(rest);
   const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
     const num = (x: Compiled): number | null => {
       const v = x.eval([], env);
@@ -530,12 +552,22 @@ function planAvailability(
     let end = Infinity;
     for (const e of ends) end = Math.min(end, (num(e.e) ?? Infinity) + e.adjust);
     if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
-    const rids = evalAll(ids, env).filter((v): v is string => typeof v === 'string');
-    if (rids.length === 0) return [];
     const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
     const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
     const capsValue = capabilities === null ? null : capabilities.eval([], env);
     const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
+    let rids: string[];
+    if (ids !== null) rids = evalAll(ids, env).filter(isText);
+    else {
+      // A pool stands for its members that have the capabilities, as a pool booking picks them.
+      const pid = poolId!.eval([], env);
+      rids = isText(pid) ? read.engine.poolMembers(pid, caps ?? []).map((r) => r.id) : [];
+      if (rids.length > Limits.maxIdsPerInList) {
+        throw new AllotError(SqlState.programLimitExceeded, `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`);
+      }
+    }
+    if (rids.length === 0) return [];
+    if (ma !== undefined && ma > rids.length) return [];
     const pol = policy === null ? undefined : policy.eval([], env);
     const answer = read.engine.availability(
       {
@@ -557,12 +589,68 @@ function planAvailability(
   return { rows, rest: remaining };
 }
 
+function andAll(parts: readonly Expr[]): Expr | null {
+  return parts.reduce<Expr | null>((acc, e) => (acc === null ? e : { type: 'binary', op: 'AND', left: acc, right: e }), null);
+}
+
+// ---- policy_usage -----------------------------------------------------------------------
+
+/**
+ * `SELECT … FROM policy_usage [WHERE user_id = U (or IN (…))] [AND policy_id = P (or IN (…))]`:
+ * with users named, one row per user and (named, or every) policy, zeros included; without, one
+ * row per user and policy with live or future entries. Other conjuncts filter the rows.
+ */
+function planPolicyUsage(
+  where: Expr | null | undefined,
+  scope: Scope,
+  params: ParamSlots,
+): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
+  let users: Compiled[] | null = null;
+  let policies: Compiled[] | null = null;
+  const rest: Expr[] = [];
+  for (const c of conjuncts(where)) {
+    const p = asPredicate(c, scope, params);
+    if (p !== null && p.column === 'user_id' && (p.op === '=' || p.op === 'IN')) users = p.values;
+    else if (p !== null && p.column === 'policy_id' && (p.op === '=' || p.op === 'IN')) policies = p.values;
+    else rest.push(c);
+  }
+  const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
+    const { engine, now } = read;
+    const wantedPolicies = policies === null ? null : new Set(evalAll(policies, env).filter(isText));
+    let pairs: { userId: string; policyId: string }[];
+    if (users !== null) {
+      const policyIds = wantedPolicies === null ? engine.allPolicies().map((x) => x.id) : [...wantedPolicies];
+      pairs = [...new Set(evalAll(users, env).filter(isText))].flatMap((userId) => policyIds.map((policyId) => ({ userId, policyId })));
+    } else {
+      pairs = engine.usageKeys().filter((k) => wantedPolicies === null || wantedPolicies.has(k.policyId));
+    }
+    const out: Value[][] = [];
+    for (const { userId, policyId } of pairs) {
+      const policy = engine.policy(policyId);
+      if (policy === undefined) continue;
+      const { count, usageMs } = engine.usage(userId, policyId, now);
+      if (users === null && count === 0) continue;
+      out.push([
+        userId,
+        policyId,
+        count,
+        usageMs,
+        policy.maxBookings === null ? null : Math.max(0, policy.maxBookings - count),
+        policy.maxUsageMs === null ? null : Math.max(0, policy.maxUsageMs - usageMs),
+      ]);
+    }
+    return out.sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0));
+  };
+  return { rows, rest: andAll(rest) };
+}
+
 // ---- writes -----------------------------------------------------------------------------
 
-function writableTable(name: { name: string; schema?: string }, verb: string): { table: Exclude<AllotTable, 'availability'>; def: TableDef } {
+function writableTable(name: { name: string; schema?: string }, verb: string): { table: StoredTable; def: TableDef } {
   const src = resolveTable(name);
   if (src.kind === 'allot') return { table: src.table, def: src.def };
   if (src.kind === 'availability') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
+  if (src.kind === 'policy_usage') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} policy_usage: it is computed from bookings, holds and policies`);
   throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} the system catalog`);
 }
 
@@ -609,7 +697,7 @@ function idOf(f: Fields, newId: () => string): string {
   return required(v as string | null, 'id');
 }
 
-function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, newId: () => string, skip: boolean): Command {
+function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip: boolean): Command {
   const onConflict = skip ? { onConflictSkip: true } : {};
   switch (table) {
     case 'resources': {
@@ -638,6 +726,7 @@ function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, ne
       return { type: 'CreateRule', rule, ...onConflict };
     }
     case 'bookings': {
+      if (f.has('pool_id') || f.has('quantity')) return poolCommand(f, newId, skip);
       const holdId = text(f, 'hold_id');
       const hasHold = holdId !== undefined && holdId !== null;
       const given = <T>(v: T | null | undefined, col: string): T | undefined => (hasHold ? notNullIfGiven(v, col) : required(v, col));
@@ -696,11 +785,63 @@ function insertCommand(table: Exclude<AllotTable, 'availability'>, f: Fields, ne
       };
       return { type: 'CreateOutage', outage, ...onConflict };
     }
+    case 'policies': {
+      const policy: Policy = {
+        id: idOf(f, newId),
+        name: text(f, 'name') ?? null,
+        minDurationMs: num(f, 'min_duration') ?? null,
+        maxDurationMs: num(f, 'max_duration') ?? null,
+        bookAheadMs: num(f, 'book_ahead') ?? null,
+        maxBookings: num(f, 'max_bookings') ?? null,
+        maxUsageMs: num(f, 'max_usage') ?? null,
+        startsWithinMs: num(f, 'starts_within') ?? null,
+        allowStartInPastMs: num(f, 'allow_start_in_past') ?? null,
+      };
+      return { type: 'CreatePolicy', policy, ...onConflict };
+    }
   }
 }
 
-function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Rule | Booking | Hold | Outage): Value[] {
+/** `INSERT INTO bookings (pool_id, start, "end", capabilities, quantity, …)`: one command, `quantity` bookings. */
+function poolCommand(f: Fields, newId: () => string, skip: boolean): Command {
+  const poolId = required(text(f, 'pool_id'), 'pool_id');
+  for (const other of ['resource_id', 'hold_id']) {
+    if (f.get(other) !== undefined && f.get(other) !== null) {
+      throw new AllotError(SqlState.syntaxError, `a pool booking takes pool_id, not ${other}: allot picks the resources`);
+    }
+  }
+  const quantity = notNullIfGiven(num(f, 'quantity'), 'quantity') ?? 1;
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > Limits.maxBatchCommands) {
+    throw new AllotError(SqlState.invalidParameterValue, `quantity must be between 1 and ${Limits.maxBatchCommands}, not ${quantity}`);
+  }
+  const given = text(f, 'id');
+  if (given !== undefined && given !== null && quantity > 1) {
+    throw new AllotError(SqlState.invalidParameterValue, `a pool booking of quantity ${quantity} makes ${quantity} bookings: leave out id, and read the ids back with RETURNING id, resource_id`);
+  }
+  const ids = quantity === 1 ? [idOf(f, newId)] : Array.from({ length: quantity }, () => newId());
+  return {
+    type: 'BookFromPool',
+    request: {
+      ids,
+      poolId,
+      start: required(num(f, 'start'), 'start'),
+      end: required(num(f, 'end'), 'end'),
+      capabilities: capsOf(f) ?? [],
+      label: text(f, 'label') ?? null,
+      userId: text(f, 'user_id') ?? null,
+      policyId: text(f, 'policy_id') ?? null,
+      groupId: text(f, 'group_id') ?? null,
+    },
+    ...(skip ? { onConflictSkip: true } : {}),
+  };
+}
+
+type Entity = Resource | Rule | Booking | Hold | Outage | Policy;
+
+function rowOf(table: StoredTable, entity: Entity): Value[] {
   switch (table) {
+    case 'policies':
+      return policyRow(entity as Policy);
     case 'outages':
       return outageRow(entity as Outage);
     case 'resources':
@@ -714,15 +855,15 @@ function rowOf(table: Exclude<AllotTable, 'availability'>, entity: Resource | Ru
   }
 }
 
-function resultRows(results: readonly CommandResult[]): (Resource | Rule | Booking | Hold | Outage)[] {
-  const out: (Resource | Rule | Booking | Hold | Outage)[] = [];
+function resultRows(results: readonly CommandResult[]): Entity[] {
+  const out: Entity[] = [];
   for (const r of results) {
-    if (r.type === 'resources' || r.type === 'rules' || r.type === 'bookings' || r.type === 'holds' || r.type === 'outages') out.push(...r.rows);
+    if (r.type !== 'skipped' && r.type !== 'count') out.push(...r.rows);
   }
   return out;
 }
 
-function writeFinisher(table: Exclude<AllotTable, 'availability'>, returning: Projection | null, tag: (n: number) => string) {
+function writeFinisher(table: StoredTable, returning: Projection | null, tag: (n: number) => string) {
   return (results: readonly CommandResult[], env: EvalEnv): { rows: Value[][]; tag: string } => {
     const entities = resultRows(results);
     // A converted hold shows up as the booking it became.
@@ -828,6 +969,10 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
           const patch = outagePatch(f);
           return ids.filter(isText).map((id): Command => ({ type: 'UpdateOutage', id, patch }));
         }
+        case 'policies': {
+          const patch = policyPatch(f);
+          return ids.filter(isText).map((id): Command => ({ type: 'UpdatePolicy', id, patch }));
+        }
       }
     },
     finish: writeFinisher(table, returning, (n) => `UPDATE ${n}`),
@@ -913,8 +1058,26 @@ function outagePatch(f: Fields): OutagePatch {
   };
 }
 
+/** New limits apply to bookings made from now on. */
+function policyPatch(f: Fields): PolicyPatch {
+  const ms = (col: string, key: keyof PolicyPatch): PolicyPatch => (f.has(col) ? { [key]: num(f, col) ?? null } : {});
+  return {
+    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
+    ...ms('min_duration', 'minDurationMs'),
+    ...ms('max_duration', 'maxDurationMs'),
+    ...ms('book_ahead', 'bookAheadMs'),
+    ...ms('max_bookings', 'maxBookings'),
+    ...ms('max_usage', 'maxUsageMs'),
+    ...ms('starts_within', 'startsWithinMs'),
+    ...ms('allow_start_in_past', 'allowStartInPastMs'),
+  };
+}
+
 function bookingPatch(f: Fields): BookingPatch {
   if (f.has('hold_id')) throw unsupported('hold_id can only be given when a booking is inserted');
+  for (const col of ['pool_id', 'quantity']) {
+    if (f.has(col)) throw unsupported(`${col} can only be given when bookings are inserted`, 'To move a booking to another resource, SET resource_id.');
+  }
   const caps = capsOf(f);
   return {
     ...(f.has('resource_id') ? { resourceId: required(text(f, 'resource_id'), 'resource_id') } : {}),
@@ -954,6 +1117,8 @@ function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
             return { type: 'ReleaseHold', id };
           case 'outages':
             return { type: 'DeleteOutage', id };
+          case 'policies':
+            return { type: 'DeletePolicy', id };
         }
       });
     },

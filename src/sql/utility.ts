@@ -4,6 +4,7 @@
  * lexer's tokens.
  */
 import { AllotError, SqlState } from '../errors.js';
+import { Tables } from './catalog.js';
 import type { Token } from './lexer.js';
 
 export type Utility =
@@ -129,7 +130,7 @@ export function parseUtility(tokens: readonly Token[]): Utility {
     case 'drop':
     case 'alter':
     case 'truncate':
-      throw unsupported(`${first.toUpperCase()}`, "allot's tables are fixed: resources, rules, bookings, holds, availability. See the README.");
+      throw unsupported(`${first.toUpperCase()}`, `allot's tables are fixed: ${Object.keys(Tables).join(', ')}. See the README.`);
     default:
       throw unsupported(first.toUpperCase());
   }

@@ -567,7 +567,7 @@ describe('pools', () => {
     e.execute([book('busy', 'carl', at(9), at(17))], T0);
     const err = refusal(e, [fromPool(['a', 'b', 'c'], 'crew', at(9), at(17), { capabilities: ['camera'] })]);
     expect(err.sqlstate).toBe('23P01');
-    expect(err.message).toBe('pool "crew" has 2 of 3 wanted resources free [2026-03-01T09:00:00.000Z, 2026-03-01T17:00:00.000Z) with "camera" (3 have the capabilities)');
+    expect(err.message).toBe('pool "crew" has 2 of 3 wanted resources free [2026-03-01T09:00:00.000Z, 2026-03-01T17:00:00.000Z) (of 3 members with "camera")');
     expect(e.store.bookings.size).toBe(1);
     expect(refusal(e, [fromPool(['a'], 'nope', at(9), at(17))]).sqlstate).toBe('23503');
     expect(refusal(e, [fromPool(['a', 'a'], 'crew', at(9), at(17))]).sqlstate).toBe('23505');

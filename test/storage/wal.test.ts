@@ -40,6 +40,8 @@ async function dump(c: pg.Client): Promise<unknown> {
     rules: (await c.query('SELECT * FROM rules ORDER BY id')).rows,
     bookings: (await c.query('SELECT * FROM bookings ORDER BY id')).rows,
     holds: (await c.query('SELECT * FROM holds ORDER BY id')).rows,
+    outages: (await c.query('SELECT * FROM outages ORDER BY id')).rows,
+    policies: (await c.query('SELECT * FROM policies ORDER BY id')).rows,
   };
 }
 
@@ -70,10 +72,14 @@ describe('restart', () => {
     await c.query(`INSERT INTO resources (id, capacity, buffer_before, buffer_after, capabilities) VALUES ('site', 0, 0, 0, '{}'), ('r1', 2, 60000, 0, '{a,b}')`);
     await c.query(`UPDATE resources SET parent_id = 'site' WHERE id = 'r1'`);
     await c.query(`INSERT INTO rules (id, resource_id, start, "end", policy_id) VALUES ('open', 'r1', 0, 100000000, NULL)`);
+    await c.query(`INSERT INTO policies (id, name, max_bookings, max_usage) VALUES ('p', 'course', 100, 86400000)`);
+    await c.query(`INSERT INTO rules (id, resource_id, start, "end", policy_id) VALUES ('course', 'r1', 0, 50000000, 'p')`);
+    // In the future, so the reaper leaves it in place.
+    await c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('service', 'site', $1, $2, 'yearly')`, [Date.now() + 86_400_000, Date.now() + 90_000_000]);
     for (let i = 0; i < 60; i++) {
       await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, group_id) VALUES ($1, 'r1', $2, $3, $4, '{a}', $5)`, [`b${i}`, i * 200_000, i * 200_000 + 100_000, `label ${i}`, i % 3 === 0 ? 'g' : null]);
     }
-    await c.query(`UPDATE bookings SET label = 'moved' WHERE group_id = 'g'`);
+    await c.query(`UPDATE bookings SET label = 'moved', user_id = 'ann', policy_id = 'p' WHERE group_id = 'g'`);
     await c.query(`DELETE FROM bookings WHERE id IN ('b1', 'b2')`);
     await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at) VALUES ('h', 'r1', 99000000, 99100000, $1)`, [Date.now() + 3_600_000]);
     const before = await dump(c);
