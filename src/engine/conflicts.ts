@@ -53,6 +53,18 @@ function describeOne(c: Conflict): string {
 }
 
 /** The 23P01 for an entry that does not fit where it was asked to go. */
+/** `it breaks policy "lab": longer than …; over max_bookings: …`, one per policy broken. */
+export function policyReasons(conflicts: readonly Conflict[]): string[] {
+  const byPolicy = new Map<string, string[]>();
+  for (const c of conflicts) {
+    if (c.kind !== 'policy') continue;
+    const list = byPolicy.get(c.policy_id) ?? [];
+    list.push(describeBreach(c));
+    byPolicy.set(c.policy_id, list);
+  }
+  return [...byPolicy].map(([id, breaches]) => `it breaks policy "${id}": ${breaches.join('; ')}`);
+}
+
 export function placementError(
   kind: 'booking' | 'hold',
   e: { readonly id: string; readonly start: Ms; readonly end: Ms },
@@ -66,7 +78,7 @@ export function placementError(
   if (conflicts.some((c) => c.kind === 'capacity')) reasons.push(`it has capacity ${resource.capacity}`);
   if (closed.length > 0) reasons.push(`the time is not open (${describeConflicts(closed)})`);
   if (out.length > 0) reasons.push(`it is out of service (${describeConflicts(out)})`);
-  for (const c of conflicts) if (c.kind === 'policy') reasons.push(`it breaks policy "${c.policy_id}": ${describeBreach(c)}`);
+  reasons.push(...policyReasons(conflicts));
   if (taken.length > 0) {
     reasons.push(`capacity ${resource.capacity} is taken by ${describeConflicts(taken)}`);
   }

@@ -5,7 +5,7 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import { availability, type AvailabilityAnswer } from './availability.js';
-import { conflictDetail, describeConflicts, iso, placementError, quoteList } from './conflicts.js';
+import { conflictDetail, describeConflicts, iso, placementError, policyReasons, quoteList } from './conflicts.js';
 import { Limits } from './limits.js';
 import {
   capacityConflicts,
@@ -18,7 +18,7 @@ import {
   ruleApplies,
 } from './placement.js';
 import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline } from './outages.js';
-import { describeBreach, policyConflicts, quotaConflicts, usage } from './policies.js';
+import { policyConflicts, quotaConflicts, usage } from './policies.js';
 import { isHold, Store, type Entry, type ResourceNode } from './state.js';
 import type {
   AvailabilityQuery,
@@ -92,8 +92,11 @@ export class Engine {
    * `verify` sees the outcome before it is kept and may refuse it by throwing.
    */
   execute(commands: readonly Command[], now: Ms, verify?: (outcome: ExecOutcome) => void): ExecOutcome {
-    if (commands.length > Limits.maxBatchCommands) {
-      throw new AllotError(SqlState.programLimitExceeded, `a batch of ${commands.length} rows is over the limit of ${Limits.maxBatchCommands}`);
+    // A pool booking writes one row per member it books.
+    let rows = 0;
+    for (const c of commands) rows += c.type === 'BookFromPool' ? c.request.ids.length : 1;
+    if (rows > Limits.maxBatchCommands) {
+      throw new AllotError(SqlState.programLimitExceeded, `a batch of ${rows} rows is over the limit of ${Limits.maxBatchCommands}`);
     }
     checkTime('now', now);
     this.store.begin();
@@ -997,7 +1000,7 @@ export class Engine {
       if (limits.length > 0) {
         throw new AllotError(
           SqlState.exclusionViolation,
-          `cannot book ${wanted} from pool "${req.poolId}" [${iso(req.start)}, ${iso(req.end)}): ${limits.map((c) => `it breaks policy "${req.policyId}": ${describeBreach(c as Extract<Conflict, { kind: 'policy' }>)}`).join('; ')}`,
+          `cannot book ${wanted} from pool "${req.poolId}" [${iso(req.start)}, ${iso(req.end)}): ${policyReasons(limits).join('; ')}`,
           { detail: conflictDetail(limits) },
         );
       }

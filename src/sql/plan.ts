@@ -902,6 +902,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
     params,
     columns: returning?.columns ?? null,
     build(env, newId) {
+      let made = 0;
       return rows.map((row) => {
         const f: Fields = new Map();
         row.forEach((cell, i) => {
@@ -909,11 +910,23 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
           const col = cols[i]!;
           f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`));
         });
-        return insertCommand(table, f, newId, skip);
+        const cmd = insertCommand(table, f, newId, skip);
+        made += rowsOf(cmd);
+        if (made > Limits.maxBatchCommands) throw overBatch(made);
+        return cmd;
       });
     },
     finish: writeFinisher(table, returning, (n) => `INSERT 0 ${n}`),
   };
+}
+
+/** Rows a command may write: a pool booking one per member it books. */
+function rowsOf(cmd: Command): number {
+  return cmd.type === 'BookFromPool' ? cmd.request.ids.length : 1;
+}
+
+function overBatch(rows: number): AllotError {
+  return new AllotError(SqlState.programLimitExceeded, `INSERT of ${rows} or more rows (counting each booking a pool row makes); the limit is ${Limits.maxBatchCommands} per statement`);
 }
 
 /** `WHERE id = v`, `WHERE id IN (…)` or, for bookings, `WHERE group_id = v`. */

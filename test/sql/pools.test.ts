@@ -181,6 +181,8 @@ describe('bad pool requests', () => {
       [`INSERT INTO bookings (pool_id, start, "end") VALUES ('crew', $1, $2)`, [day(5, 17), day(5, 9)], '22023', ''],
       [`INSERT INTO bookings (pool_id, start, "end", capabilities) VALUES ('crew', $1, $2, '{grip}')`, [day(5, 9), day(5, 17)], '23P01', '(of 0 members with "grip")'],
       [`UPDATE bookings SET quantity = 2 WHERE id = 'x'`, [], '0A000', 'quantity can only be given when bookings are inserted'],
+      // Each booking a pool row would make counts against the 10,000 rows of one statement.
+      [`INSERT INTO bookings (pool_id, start, "end", quantity) VALUES ('crew', $1, $2, 6000), ('crew', $1, $2, 6000)`, [day(5, 9), day(5, 17)], '54000', 'the limit is 10000 per statement'],
     ];
     for (const [sql, params, code, text] of cases) {
       const err = await pgError(c.query(sql, params));
