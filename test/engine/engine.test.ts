@@ -475,6 +475,8 @@ describe('policies', () => {
     expect(e.usage('ann', 'lab', at(2))).toEqual({ count: 1, usageMs: H });
     // A live hold counts; an expired one does not.
     expect(breaches(refusal(e, [hold('h', 'rig', at(5), at(6), at(2) + MIN, { userId: 'ann', policyId: 'lab' })], at(2)))).toEqual(['max_bookings']);
+    // A booking that is over, moved back into the future, counts anew.
+    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { start: at(6), end: at(7) } }], at(2)))).toEqual(['max_bookings']);
   });
 
   it('bounds instant use and starts in the past', () => {
