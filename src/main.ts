@@ -1,11 +1,27 @@
 #!/usr/bin/env node
-/** `allot` / `npm start`: runs the server until SIGINT or SIGTERM. */
+/**
+ * The `allot` command: `serve` (the default) runs the server; `wal verify` checks a data
+ * directory; `export` and `import` move a database's state in and out of a running server.
+ */
+import { createWriteStream, readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { AllotServer } from './server.js';
 import { nodeFileSystem } from './storage/files.js';
 import { CorruptionError } from './storage/recovery.js';
 import { verifyDir } from './storage/verify.js';
+import { detectFormat, exportDatabase, importDatabase, TransferError, type ExportFormat } from './cli/transfer.js';
+import { ExportFormatError } from './export.js';
+
+const MAIN_HELP = `usage: allot [COMMAND] [options]
+
+commands:
+  serve          run the server (the default when no command is given)
+  wal verify     check a data directory's logs and snapshots, changing nothing
+  export         write a database's state as a SQL script or JSON lines
+  import         load an export into an empty database
+
+allot COMMAND --help tells more about each.`;
 
 const WAL_HELP = `usage: allot wal verify DIR [--records]
 
@@ -13,37 +29,121 @@ Reads the snapshots and log files of one database directory (DIR/<name>), or of 
 database under a data directory, changes nothing, and prints the records, LSN ranges and
 any damage. Exits 0 when all is well, 1 when damage was found.`;
 
+const EXPORT_HELP = `usage: allot export --url URL [--format sql|jsonl] [--output FILE]
+
+Writes the whole state of one database of a running server, captured at one instant: a SQL
+script that recreates it through psql (the default), or JSON lines. Holds already expired
+are left out.
+
+  --url URL        postgres://user:password@host:port/database (or ALLOT_URL)
+  --format F       sql (default) or jsonl
+  --output FILE    write to FILE instead of standard output
+
+Load it with \`allot import\` or \`psql -v ON_ERROR_STOP=1 -f FILE URL\`, into an empty database.`;
+
+const IMPORT_HELP = `usage: allot import --url URL [--format sql|jsonl] [FILE]
+
+Loads an export (from FILE, or standard input) into a database that has no resources and no
+policies yet, on any allot server: this is how a database moves between servers. The format
+is detected (JSON lines start with "{") unless given. Rows are restored as they were
+(SET allot.restore = on): policies are not judged again and outages keep when they were
+declared; capacity, rules and planned outages are checked as ever. Exits 0 when everything was
+loaded, 1 when a statement failed (the ones before it stay applied).
+
+  --url URL        postgres://user:password@host:port/database (or ALLOT_URL)
+  --format F       sql or jsonl`;
+
+/** `--name value` / `--name=value` flags and positional arguments, for the small commands. */
+function parseArgs(args: readonly string[], flags: readonly string[], switches: readonly string[] = []): { values: Map<string, string>; positional: string[] } {
+  const values = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(0, eq) : a;
+    if (switches.includes(name)) {
+      values.set(name, 'true');
+      continue;
+    }
+    if (!flags.includes(name)) throw new ConfigError(`unknown option ${name} (see --help)`);
+    const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
+    if (v === undefined) throw new ConfigError(`${name} needs a value`);
+    values.set(name, v);
+  }
+  return { values, positional };
+}
+
+function formatOf(v: string | undefined): ExportFormat | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'sql' && v !== 'jsonl') throw new ConfigError(`--format must be sql or jsonl, got "${v}"`);
+  return v;
+}
+
+function urlOf(values: Map<string, string>): string {
+  const url = values.get('--url') ?? process.env.ALLOT_URL;
+  if (url === undefined || url === '') throw new ConfigError('--url (or ALLOT_URL) is required: postgres://user:password@host:port/database');
+  return url;
+}
+
 async function walCommand(args: string[]): Promise<number> {
-  if (args[0] !== 'verify' || args[1] === undefined || args.includes('--help')) {
+  if (args.includes('--help') || args.includes('-h')) {
     console.log(WAL_HELP);
-    return args.includes('--help') ? 0 : 2;
+    return 0;
+  }
+  if (args[0] !== 'verify' || args[1] === undefined) {
+    console.error(WAL_HELP);
+    return 2;
   }
   const report = await verifyDir(nodeFileSystem, args[1], { records: args.includes('--records') });
   for (const line of report.lines) console.log(line);
   return report.problems === 0 ? 0 : 1;
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args[0] === 'wal') {
-    process.exitCode = await walCommand(args.slice(1));
-    return;
+async function exportCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(EXPORT_HELP);
+    return 0;
   }
+  const { values, positional } = parseArgs(args, ['--url', '--format', '--output']);
+  if (positional.length > 0) throw new ConfigError(`unexpected argument "${positional[0]}" (see --help)`);
+  const url = urlOf(values);
+  const format = formatOf(values.get('--format')) ?? 'sql';
+  const output = values.get('--output');
+  const out = output === undefined ? process.stdout : createWriteStream(output);
+  const rows = await exportDatabase(url, format, (line) => out.write(line + '\n'));
+  if (output !== undefined) {
+    await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    console.error(`allot: exported ${rows} rows to ${output}`);
+  }
+  return 0;
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(IMPORT_HELP);
+    return 0;
+  }
+  const { values, positional } = parseArgs(args, ['--url', '--format']);
+  if (positional.length > 1) throw new ConfigError(`one file at most, got ${positional.length} (see --help)`);
+  const url = urlOf(values);
+  const file = positional[0] ?? '-';
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const report = await importDatabase(url, text, formatOf(values.get('--format')) ?? detectFormat(text));
+  const counts = Object.entries(report.rows).map(([t, n]) => `${n} ${t}`);
+  console.error(`allot: imported ${counts.length > 0 ? counts.join(', ') : 'nothing'} (${report.format}, ${report.statements} statements)`);
+  return 0;
+}
+
+async function serve(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
     console.log(helpText());
     return;
   }
-  const rest = args[0] === 'serve' ? args.slice(1) : args;
-  let config;
-  try {
-    config = loadConfig(rest, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`allot: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig(args, process.env);
   const log = createLogger(config.logLevel);
   // ALLOT_CHECK_INVARIANTS=1 re-verifies capacity and indexes after every batch and at
   // recovery: slow, for tests (the crash test runs the server this way).
@@ -60,16 +160,65 @@ async function main(): Promise<void> {
   }
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    void server.close().then(() => process.exit(0));
+    log.info({ signal }, 'shutting down: no new connections; finishing statements in flight');
+    void server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'wal':
+        process.exitCode = await walCommand(rest);
+        return;
+      case 'export':
+        process.exitCode = await exportCommand(rest);
+        return;
+      case 'import':
+        process.exitCode = await importCommand(rest);
+        return;
+      case 'serve':
+        return await serve(rest);
+      case 'help':
+        console.log(MAIN_HELP);
+        return;
+      default:
+        if (command === '--help' || command === '-h') {
+          console.log(`${MAIN_HELP}\n\n${helpText()}`);
+          return;
+        }
+        if (command !== undefined && !command.startsWith('-')) throw new ConfigError(`unknown command "${command}" (see allot --help)`);
+        return await serve(args);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`allot: ${err.message}`);
+      process.exit(2);
+    }
+    if (err instanceof TransferError || err instanceof ExportFormatError) {
+      console.error(`allot: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 main().catch((err: unknown) => {
-  console.error('allot: failed to start:', err instanceof Error ? err.message : err);
+  console.error('allot: failed:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -211,11 +211,11 @@ export class Engine {
       case 'DeleteRule':
         return this.deleteRule(cmd.id, now);
       case 'PlaceHold':
-        return this.placeHold(cmd.hold, now);
+        return this.placeHold(cmd.hold, now, cmd.restore === true);
       case 'ReleaseHold':
         return this.releaseHold(cmd.id, now);
       case 'CreateBooking':
-        return this.createBooking(cmd.booking, now);
+        return this.createBooking(cmd.booking, now, cmd.restore === true);
       case 'UpdateBookings':
         return this.updateBookings(cmd.target, cmd.patch, now);
       case 'CancelBookings':
@@ -223,7 +223,7 @@ export class Engine {
       case 'ExpireHolds':
         return this.expireHolds(cmd.limit, now);
       case 'CreateOutage':
-        return this.createOutage(cmd.outage, now);
+        return this.createOutage(cmd.outage, now, cmd.restore === true);
       case 'UpdateOutage':
         return this.updateOutage(cmd.id, cmd.patch, now);
       case 'DeleteOutage':
@@ -703,10 +703,12 @@ export class Engine {
 
   // ---- holds --------------------------------------------------------------------------
 
-  private placeHold(input: Hold, now: Ms): CommandResult {
+  private placeHold(input: Hold, now: Ms, restore: boolean): CommandResult {
     const hold: Hold = { ...input, capabilities: normaliseCapabilities(input.capabilities) };
     checkEntryFields('hold', hold);
     checkTime('expires_at', hold.expiresAt);
+    // Restored after its expiry, a hold would be gone at once: there is nothing to restore.
+    if (restore && hold.expiresAt <= now) return { type: 'skipped' };
     if (hold.expiresAt <= now) {
       throw new AllotError(SqlState.invalidParameterValue, `hold "${hold.id}" would expire at ${iso(hold.expiresAt)}, which is not after now (${iso(now)})`);
     }
@@ -717,7 +719,7 @@ export class Engine {
       }
       this.emit({ type: 'HoldReleased', hold: existing, reason: 'expired' });
     }
-    this.checkPlacement('hold', hold, now);
+    this.checkPlacement('hold', hold, now, undefined, restore);
     this.emit({ type: 'HoldPlaced', hold });
     return { type: 'holds', rows: [hold] };
   }
@@ -742,7 +744,7 @@ export class Engine {
 
   // ---- bookings -----------------------------------------------------------------------
 
-  private createBooking(input: BookingInput, now: Ms): CommandResult {
+  private createBooking(input: BookingInput, now: Ms, restore: boolean): CommandResult {
     checkId('booking id', input.id);
     let hold: Hold | undefined;
     if (input.holdId !== undefined) {
@@ -772,7 +774,7 @@ export class Engine {
       throw new AllotError(SqlState.uniqueViolation, `booking "${booking.id}" already exists`, { detail: `Key (id)=(${booking.id}) already exists.` });
     }
     if (hold !== undefined) this.emit({ type: 'HoldReleased', hold, reason: 'committed' });
-    this.checkPlacement('booking', booking, now, hold);
+    this.checkPlacement('booking', booking, now, hold, restore);
     this.emit({ type: 'BookingConfirmed', booking });
     return { type: 'bookings', rows: [booking] };
   }
@@ -846,9 +848,10 @@ export class Engine {
 
   // ---- outages -------------------------------------------------------------------------
 
-  private createOutage(input: Outage, now: Ms): CommandResult {
-    const o: Outage = { ...input, capabilities: normaliseCapabilities(input.capabilities), declaredAt: now };
+  private createOutage(input: Outage, now: Ms, restore: boolean): CommandResult {
+    const o: Outage = { ...input, capabilities: normaliseCapabilities(input.capabilities), declaredAt: restore ? input.declaredAt : now };
     checkOutageFields(o);
+    checkTime('declared_at', o.declaredAt);
     if (this.store.outages.has(o.id)) {
       throw new AllotError(SqlState.uniqueViolation, `outage "${o.id}" already exists`, { detail: `Key (id)=(${o.id}) already exists.` });
     }
@@ -859,7 +862,7 @@ export class Engine {
     }
     if (o.kind === 'planned') this.refuseOverlapping(o, now, `planned outage "${o.id}"`);
     this.emit({ type: 'OutageStarted', outage: o });
-    this.evict(o, now, Infinity);
+    if (!restore) this.evict(o, now, Infinity);
     return { type: 'outages', rows: [o] };
   }
 
@@ -1048,7 +1051,7 @@ export class Engine {
    * outage's window; a new one may not sit anywhere in it. Its policy judges it as new, or for a
    * move only on what the move changes.
    */
-  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms, before?: Booking | Hold): void {
+  private checkPlacement(kind: 'booking' | 'hold', e: Booking | Hold, now: Ms, before?: Booking | Hold, restore = false): void {
     const moving = before !== undefined;
     const node = this.store.node(e.resourceId);
     if (node === undefined) throw unknown('resource', e.resourceId, 'resource_id');
@@ -1070,7 +1073,7 @@ export class Engine {
     }
     const closed = closedConflicts(this.store, e.resourceId, e.policyId, e.start, e.end);
     const out = this.store.outages.size === 0 ? [] : outageConflicts(this.store, e, now, moving);
-    const limits = policy === undefined ? [] : policyConflicts(this.store, policy, e, now, 1, before);
+    const limits = policy === undefined || restore ? [] : policyConflicts(this.store, policy, e, now, 1, before);
     const taken = capacityConflicts(node, e.start, e.end, now, null);
     if (closed.length > 0 || out.length > 0 || limits.length > 0 || taken.length > 0) {
       throw placementError(kind, e, node.resource, [...closed, ...out, ...limits, ...taken]);

@@ -141,6 +141,12 @@ export type BookingTarget = { readonly id: string } | { readonly groupId: string
  * A request for a change. Ids are chosen before the engine sees the command (the SQL layer
  * generates ULIDs for omitted ids), so deciding a command needs no randomness.
  */
+/**
+ * `restore`: the command re-creates an exported entity (an import, `SET allot.restore = on`).
+ * Capacity, rules and planned outages are checked as ever; what depended on the moment it was
+ * first made is not judged again: policy limits, a hold's expiry (one already expired is
+ * skipped), an outage's declared_at (kept) and its first evictions (the reaper makes any due).
+ */
 export type Command =
   | { readonly type: 'CreateResource'; readonly resource: Resource; readonly onConflictSkip?: boolean }
   | { readonly type: 'UpdateResource'; readonly id: string; readonly patch: ResourcePatch }
@@ -148,17 +154,18 @@ export type Command =
   | { readonly type: 'CreateRule'; readonly rule: Rule; readonly onConflictSkip?: boolean }
   | { readonly type: 'UpdateRule'; readonly id: string; readonly patch: RulePatch }
   | { readonly type: 'DeleteRule'; readonly id: string }
-  | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean }
+  | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean; readonly restore?: boolean }
   | { readonly type: 'ReleaseHold'; readonly id: string }
   | {
       readonly type: 'CreateBooking';
       readonly booking: BookingInput;
       readonly onConflictSkip?: boolean;
+      readonly restore?: boolean;
     }
   | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch }
   | { readonly type: 'CancelBookings'; readonly target: BookingTarget }
   | { readonly type: 'ExpireHolds'; readonly limit: number }
-  | { readonly type: 'CreateOutage'; readonly outage: Outage; readonly onConflictSkip?: boolean }
+  | { readonly type: 'CreateOutage'; readonly outage: Outage; readonly onConflictSkip?: boolean; readonly restore?: boolean }
   | { readonly type: 'UpdateOutage'; readonly id: string; readonly patch: OutagePatch }
   | { readonly type: 'DeleteOutage'; readonly id: string }
   /** The reaper: evicts what unplanned outages' windows have reached and ends past outages. */

@@ -100,6 +100,13 @@ export const Tables = {
     columns: [text('resource_id'), time('start'), time('end'), int8('free')],
     virtual: true,
   },
+  allot_export: {
+    name: 'allot_export',
+    schema: 'public',
+    oid: 16_409,
+    columns: [text('line', true)],
+    virtual: true,
+  },
   policy_usage: {
     name: 'policy_usage',
     schema: 'public',
@@ -111,7 +118,7 @@ export const Tables = {
 
 export type AllotTable = keyof typeof Tables;
 /** The tables that hold rows: every one but the computed views. */
-export type StoredTable = Exclude<AllotTable, 'availability' | 'policy_usage'>;
+export type StoredTable = Exclude<AllotTable, 'availability' | 'policy_usage' | 'allot_export'>;
 
 export function resourceRow(r: Resource): Value[] {
   return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities];

@@ -11,6 +11,8 @@ import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
 import { coerce, compare, compileExpr, EMPTY_SCOPE, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, typeOid, type SqlType, type Value } from './types.js';
+import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
+import { settingIsOn } from './settings.js';
 import type { Utility } from './utility.js';
 
 export interface OutColumn {
@@ -96,6 +98,7 @@ type Source =
   | { readonly kind: 'allot'; readonly table: StoredTable; readonly def: TableDef }
   | { readonly kind: 'availability'; readonly def: TableDef }
   | { readonly kind: 'policy_usage'; readonly def: TableDef }
+  | { readonly kind: 'allot_export'; readonly def: TableDef }
   | { readonly kind: 'catalog'; readonly def: (typeof CatalogTables)[number] }
   | { readonly kind: 'none'; readonly def: null };
 
@@ -107,6 +110,7 @@ function resolveTable(name: { name: string; schema?: string }): Source {
       const t = table as AllotTable;
       if (t === 'availability') return { kind: 'availability', def: Tables.availability };
       if (t === 'policy_usage') return { kind: 'policy_usage', def: Tables.policy_usage };
+      if (t === 'allot_export') return { kind: 'allot_export', def: Tables.allot_export };
       return { kind: 'allot', table: t, def: Tables[t] };
     }
   }
@@ -385,6 +389,13 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
     case 'policy_usage':
       rowsOf = virtualRows!;
       break;
+    case 'allot_export':
+      // The whole state at one instant: entities are immutable, so capture is a copy of references.
+      rowsOf = (read, env) => {
+        const header = { allot_export: EXPORT_VERSION, database: env.session.database, exported_at: read.now };
+        return [...jsonLines(header, exportRows(read.engine.capture(), read.now))].map((line) => [line]);
+      };
+      break;
   }
 
   return {
@@ -650,6 +661,7 @@ function writableTable(name: { name: string; schema?: string }, verb: string): {
   const src = resolveTable(name);
   if (src.kind === 'allot') return { table: src.table, def: src.def };
   if (src.kind === 'availability') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
+  if (src.kind === 'allot_export') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} allot_export: it is the state as a whole, read-only; load an export with allot import`);
   if (src.kind === 'policy_usage') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} policy_usage: it is computed from bookings, holds and policies`);
   throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} the system catalog`);
 }
@@ -697,8 +709,9 @@ function idOf(f: Fields, newId: () => string): string {
   return required(v as string | null, 'id');
 }
 
-function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip: boolean): Command {
+function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip: boolean, restore: boolean): Command {
   const onConflict = skip ? { onConflictSkip: true } : {};
+  const restoring = restore ? { restore: true } : {};
   switch (table) {
     case 'resources': {
       const resource: Resource = {
@@ -752,6 +765,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
           groupId: text(f, 'group_id') ?? null,
         },
         ...onConflict,
+        ...restoring,
       };
     }
     case 'holds': {
@@ -766,10 +780,10 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         userId: text(f, 'user_id') ?? null,
         policyId: text(f, 'policy_id') ?? null,
       };
-      return { type: 'PlaceHold', hold, ...onConflict };
+      return { type: 'PlaceHold', hold, ...onConflict, ...restoring };
     }
     case 'outages': {
-      if (f.has('declared_at')) throw unsupported('declared_at is set by allot when an outage is declared');
+      if (f.has('declared_at') && !restore) throw unsupported('declared_at is set by allot when an outage is declared', 'It can be given only when restoring an export (SET allot.restore = on).');
       const end = num(f, 'end') ?? null;
       const kind = text(f, 'kind') ?? (end === null ? 'unplanned' : 'planned');
       const outage: Outage = {
@@ -781,9 +795,9 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         slidingWindowMs: num(f, 'sliding_window') ?? null,
         capabilities: capsOf(f) ?? [],
         reason: text(f, 'reason') ?? null,
-        declaredAt: 0,
+        declaredAt: restore ? required(num(f, 'declared_at'), 'declared_at') : 0,
       };
-      return { type: 'CreateOutage', outage, ...onConflict };
+      return { type: 'CreateOutage', outage, ...onConflict, ...restoring };
     }
     case 'policies': {
       const policy: Policy = {
@@ -903,6 +917,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
     columns: returning?.columns ?? null,
     build(env, newId) {
       let made = 0;
+      const restore = settingIsOn(env.session.setting('allot.restore'));
       return rows.map((row) => {
         const f: Fields = new Map();
         row.forEach((cell, i) => {
@@ -910,7 +925,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
           const col = cols[i]!;
           f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`));
         });
-        const cmd = insertCommand(table, f, newId, skip);
+        const cmd = insertCommand(table, f, newId, skip, restore);
         made += rowsOf(cmd);
         if (made > Limits.maxBatchCommands) throw overBatch(made);
         return cmd;

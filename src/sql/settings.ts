@@ -38,7 +38,14 @@ export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['jit', 'off'],
   ['synchronous_commit', 'on'],
   ['max_connections', '256'],
+  // INSERTs re-create exported rows: see `restore` on engine commands.
+  ['allot.restore', 'off'],
 ]);
+
+/** A boolean setting's value as PostgreSQL spells booleans. */
+export function settingIsOn(value: string | undefined): boolean {
+  return value !== undefined && ['on', 'true', '1', 'yes', 't', 'y'].includes(value.toLowerCase());
+}
 
 /** Settings a client cannot change. */
 const READ_ONLY = new Set(['server_version', 'server_version_num', 'server_encoding', 'integer_datetimes', 'max_identifier_length', 'in_hot_standby', 'is_superuser', 'max_connections', 'transaction_read_only']);
@@ -79,6 +86,12 @@ export function validateSetting(name: string, value: string): string {
         throw new AllotError(SqlState.invalidParameterValue, `allot keeps all times in UTC; cannot set TimeZone to "${value}"`);
       }
       return 'UTC';
+    }
+    case 'allot.restore': {
+      const v = value.toLowerCase();
+      if (['on', 'true', '1', 'yes', 't', 'y'].includes(v)) return 'on';
+      if (['off', 'false', '0', 'no', 'f', 'n'].includes(v)) return 'off';
+      throw new AllotError(SqlState.invalidParameterValue, `parameter "allot.restore" requires a Boolean value, not "${value}"`);
     }
     case 'standard_conforming_strings':
       if (!['on', 'true', '1', 'yes'].includes(value.toLowerCase())) throw new AllotError(SqlState.invalidParameterValue, 'standard_conforming_strings is always on in allot');
