@@ -21,6 +21,11 @@ export interface Config {
   readonly startupTimeoutMs: number;
   /** Databases (tenants) one server holds. */
   readonly maxTenants: number;
+  /** Statements slower than this are logged (0: none). */
+  readonly logSlowMs: number;
+  /** Port of the Prometheus endpoint; null: no endpoint. */
+  readonly metricsPort: number | null;
+  readonly metricsBind: string;
 }
 
 export const DEFAULT_PASSWORD = 'allot';
@@ -45,6 +50,9 @@ export const OPTIONS: readonly Option[] = [
   { env: 'ALLOT_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', help: 'largest protocol message accepted (default 16777216)' },
   { env: 'ALLOT_STARTUP_TIMEOUT_MS', flag: '--startup-timeout-ms', help: 'time to finish connecting and authenticating (default 10000)' },
   { env: 'ALLOT_MAX_TENANTS', flag: '--max-tenants', help: 'databases one server holds (default 1000)' },
+  { env: 'ALLOT_LOG_SLOW_MS', flag: '--log-slow-ms', help: 'log statements slower than this many ms (default 1000; 0: none)' },
+  { env: 'ALLOT_METRICS_PORT', flag: '--metrics-port', help: 'serve Prometheus metrics at http://BIND:PORT/metrics (default: off)' },
+  { env: 'ALLOT_METRICS_BIND', flag: '--metrics-bind', help: 'address of the metrics endpoint (default 127.0.0.1)' },
 ];
 
 export class ConfigError extends Error {}
@@ -106,6 +114,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     maxMessageBytes: int('ALLOT_MAX_MESSAGE_BYTES', g('ALLOT_MAX_MESSAGE_BYTES'), 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     startupTimeoutMs: int('ALLOT_STARTUP_TIMEOUT_MS', g('ALLOT_STARTUP_TIMEOUT_MS'), 10_000, 100, 3_600_000),
     maxTenants: int('ALLOT_MAX_TENANTS', g('ALLOT_MAX_TENANTS'), 1_000, 1, 100_000),
+    logSlowMs: int('ALLOT_LOG_SLOW_MS', g('ALLOT_LOG_SLOW_MS'), 1_000, 0, 86_400_000),
+    metricsPort: g('ALLOT_METRICS_PORT') === undefined || g('ALLOT_METRICS_PORT') === '' ? null : int('ALLOT_METRICS_PORT', g('ALLOT_METRICS_PORT'), 0, 0, 65_535),
+    metricsBind: g('ALLOT_METRICS_BIND') ?? '127.0.0.1',
   };
 }
 

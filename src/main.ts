@@ -10,6 +10,7 @@ import { AllotServer } from './server.js';
 import { nodeFileSystem } from './storage/files.js';
 import { CorruptionError } from './storage/recovery.js';
 import { verifyDir } from './storage/verify.js';
+import { handleSignals } from './cli/signals.js';
 import { detectFormat, exportDatabase, importDatabase, TransferError, type ExportFormat } from './cli/transfer.js';
 import { ExportFormatError } from './export.js';
 
@@ -148,6 +149,8 @@ async function serve(args: string[]): Promise<void> {
   // ALLOT_CHECK_INVARIANTS=1 re-verifies capacity and indexes after every batch and at
   // recovery: slow, for tests (the crash test runs the server this way).
   const server = new AllotServer({ config, log, checkInvariants: process.env.ALLOT_CHECK_INVARIANTS === '1' });
+  // Before start-up, so a signal during recovery stops the server once it is up.
+  handleSignals(server, log);
   try {
     await server.listen();
   } catch (err) {
@@ -158,24 +161,6 @@ async function serve(args: string[]): Promise<void> {
     }
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down: no new connections; finishing statements in flight');
-    void server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 async function main(): Promise<void> {

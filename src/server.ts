@@ -1,6 +1,7 @@
 /**
  * The server: listens, admits connections, and holds the tenants (one per database name).
  */
+import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
@@ -9,6 +10,8 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { AllotError, SqlState } from './errors.js';
+import { Metrics } from './metrics.js';
+import { ALLOT_VERSION } from './version.js';
 import { PlanCache } from './sql/prepare.js';
 import type { FileSystem } from './storage/files.js';
 import { CorruptionError } from './storage/recovery.js';
@@ -34,6 +37,8 @@ export interface ServerOptions {
   readonly checkpointBytes?: number;
   /** Sizes of log files (tests use small ones to see files come and go). */
   readonly walSegmentBytes?: { readonly first: number; readonly max: number };
+  /** How often a long recovery logs its progress (tests make it every 1,024 records). */
+  readonly recoveryProgressMs?: number;
 }
 
 export class AllotServer implements ConnectionHost {
@@ -43,6 +48,8 @@ export class AllotServer implements ConnectionHost {
   readonly maxMessageBytes: number;
   readonly startupTimeoutMs: number;
   readonly tls: SecureContext | null;
+  readonly metrics: Metrics;
+  readonly logSlowMs: number;
   private readonly config: Config;
   private readonly clock: Clock;
   private readonly checkInvariants: boolean;
@@ -51,11 +58,16 @@ export class AllotServer implements ConnectionHost {
   private readonly fs: FileSystem | undefined;
   private readonly checkpointBytes: number | undefined;
   private readonly walSegmentBytes: { readonly first: number; readonly max: number } | undefined;
+  private readonly recoveryProgressMs: number | undefined;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Set<Connection>();
   private readonly byPid = new Map<number, Connection>();
   private readonly creds = new Map<string, { scram: ScramCredentials; password: string }>();
   private net: NetServer | null = null;
+  private metricsHttp: HttpServer | null = null;
+  private metricsAt: number | null = null;
+  private closing: Promise<void> | null = null;
+  private listening: Promise<{ host: string; port: number }> | null = null;
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -65,9 +77,19 @@ export class AllotServer implements ConnectionHost {
     this.fs = opts.fs;
     this.checkpointBytes = opts.checkpointBytes;
     this.walSegmentBytes = opts.walSegmentBytes;
+    this.recoveryProgressMs = opts.recoveryProgressMs;
     this.authMethod = opts.config.authMethod;
     this.maxMessageBytes = opts.config.maxMessageBytes;
     this.startupTimeoutMs = opts.config.startupTimeoutMs;
+    this.logSlowMs = opts.config.logSlowMs;
+    const sessions = this.sessions;
+    const opened = this.opened;
+    this.metrics = new Metrics({
+      get connectionCount() {
+        return sessions.size;
+      },
+      databases: () => [...opened.values()].map((t) => ({ name: t.name, bookings: t.engine.store.bookings.size, holds: t.engine.store.holds.size, listeners: t.hub.listenerCount, readOnly: t.readOnly !== null })),
+    });
     this.tls =
       opts.config.tlsCert !== null && opts.config.tlsKey !== null
         ? createSecureContext({ cert: readFileSync(opts.config.tlsCert), key: readFileSync(opts.config.tlsKey) })
@@ -78,7 +100,12 @@ export class AllotServer implements ConnectionHost {
    * Recovers every database under the data directory, then listens. A database that cannot be
    * recovered (corruption) stops start-up with its error.
    */
-  async listen(): Promise<{ host: string; port: number }> {
+  listen(): Promise<{ host: string; port: number }> {
+    this.listening ??= this.startListening();
+    return this.listening;
+  }
+
+  private async startListening(): Promise<{ host: string; port: number }> {
     const dataDir = resolve(this.config.dataDir);
     await mkdir(dataDir, { recursive: true });
     for (const name of (await readdir(dataDir)).sort()) {
@@ -99,8 +126,22 @@ export class AllotServer implements ConnectionHost {
     server.on('error', (err) => this.log.error({ err }, 'listener error'));
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.config.port;
-    this.log.info({ bind: this.config.bind, port, tls: this.tls !== null, auth: this.authMethod }, 'allot is listening');
+    if (this.config.metricsPort !== null) {
+      const m = await this.metrics.serve(this.config.metricsBind, this.config.metricsPort);
+      this.metricsHttp = m.server;
+      this.metricsAt = m.port;
+      this.log.info({ bind: this.config.metricsBind, port: m.port }, `metrics at http://${this.config.metricsBind}:${m.port}/metrics`);
+    }
+    this.log.info(
+      { version: ALLOT_VERSION, bind: this.config.bind, port, tls: this.tls !== null, auth: this.authMethod, dataDir, databases: this.opened.size, logSlowMs: this.logSlowMs },
+      'allot is listening',
+    );
     return { host: this.config.bind, port };
+  }
+
+  /** The metrics endpoint's port, once listening with ALLOT_METRICS_PORT set. */
+  get metricsPort(): number | null {
+    return this.metricsAt;
   }
 
   private accept(socket: Socket): void {
@@ -125,10 +166,11 @@ export class AllotServer implements ConnectionHost {
       clock: this.clock,
       log: this.log.child({ tenant: database }),
       checkInvariants: this.checkInvariants,
-      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}), ...(this.walSegmentBytes !== undefined ? { segmentBytes: this.walSegmentBytes } : {}) },
+      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}), ...(this.walSegmentBytes !== undefined ? { segmentBytes: this.walSegmentBytes } : {}), ...(this.recoveryProgressMs !== undefined ? { recoveryProgressMs: this.recoveryProgressMs } : {}) },
     }).then(
       (t) => {
         this.opened.set(database, t);
+        t.observeCommits((records, ms) => this.metrics.commitBatch(records, ms));
         return t;
       },
       (err: unknown) => {
@@ -187,13 +229,32 @@ export class AllotServer implements ConnectionHost {
     return this.connections.size;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops: accepts no new connections, lets each statement in flight finish and answer, ends
+   * every connection (listeners too) with a notice and FATAL 57P01, flushes and closes every
+   * database's log. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // A stop asked for during start-up (recovery can take a while) happens once it is done.
+    await this.listening?.catch(() => undefined);
+    const t0 = performance.now();
     const server = this.net;
     this.net = null;
-    const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const c of this.connections) c.fatal(SqlState.adminShutdown, 'terminating connection due to administrator command');
-    await closed;
+    const stopped = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    const connections = this.connections.size;
+    const busy = [...this.connections].filter((c) => c.busyNow).length;
+    if (connections > 0) this.log.info({ connections, busy }, 'shutting down: closing connections once their statements finish');
+    await Promise.all([...this.connections].map((c) => c.shutdown()));
+    await stopped;
+    const http = this.metricsHttp;
+    this.metricsHttp = null;
+    if (http !== null) await new Promise<void>((resolve) => http.close(() => resolve()));
     for (const t of this.opened.values()) await t.close();
-    this.log.info('allot stopped');
+    this.log.info({ connections, databases: this.opened.size, ms: Math.round(performance.now() - t0) }, 'allot stopped');
   }
 }

@@ -37,6 +37,7 @@ export interface QueryPlan {
 
 export interface WritePlan {
   readonly kind: 'write';
+  readonly verb: 'insert' | 'update' | 'delete';
   readonly params: ParamSlots;
   /** RETURNING columns, or null: no rows. */
   readonly columns: readonly OutColumn[] | null;
@@ -913,6 +914,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
   const returning = compileReturning(ast.returning, def, params);
   return {
     kind: 'write',
+    verb: 'insert',
     params,
     columns: returning?.columns ?? null,
     build(env, newId) {
@@ -970,6 +972,7 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
   if (table === 'holds') return planHoldUpdate(sets, target, def, returning, params);
   return {
     kind: 'write',
+    verb: 'update',
     params,
     columns: returning?.columns ?? null,
     build(env) {
@@ -1027,6 +1030,7 @@ function planHoldUpdate(
   const holdId = target.values[0]!;
   return {
     kind: 'write',
+    verb: 'update',
     params,
     columns: returning?.columns ?? null,
     build(env) {
@@ -1125,6 +1129,7 @@ function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
   const returning = compileReturning(ast.returning, def, params);
   return {
     kind: 'write',
+    verb: 'delete',
     params,
     columns: returning?.columns ?? null,
     build(env) {

@@ -75,7 +75,11 @@ function readableRecordIn(buf: Buffer, from: number, to: number, minLsn: number)
   return null;
 }
 
-export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { checkInvariants?: boolean } = {}): Promise<Recovered> {
+/** How often a long replay reports its progress. */
+const PROGRESS_MS = 1000;
+
+export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { checkInvariants?: boolean; progressMs?: number } = {}): Promise<Recovered> {
+  const progressMs = opts.progressMs ?? PROGRESS_MS;
   const t0 = performance.now();
   await fs.mkdirp(dir);
   for (const name of await fs.readdir(dir)) if (name.endsWith('.tmp') || name === PREPARED_NAME) await fs.unlink(join(dir, name));
@@ -103,6 +107,11 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
   let bytes = 0;
   let truncatedBytes = 0;
   let lastEnd = 0;
+  // A long replay reports its progress every PROGRESS_MS: records and bytes so far.
+  let lastReport = performance.now();
+  if (newest !== undefined || segments.length > 0) {
+    log.info({ snapshotLsn, files: segments.length }, newest !== undefined ? `recovering: snapshot at LSN ${snapshotLsn} loaded, replaying the log after it` : 'recovering: replaying the log');
+  }
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const next = segments[i + 1];
@@ -148,6 +157,10 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
       records++;
       bytes += r.next - at;
       at = r.next;
+      if ((records & 1023) === 0 && performance.now() - lastReport >= progressMs) {
+        lastReport = performance.now();
+        log.info({ lsn, records, bytes, file: seg.name, fileIndex: i + 1, files: segments.length }, `recovering: ${records} records, ${(bytes / 1048576).toFixed(1)} MiB replayed (file ${i + 1} of ${segments.length})`);
+      }
     }
     lastEnd = at;
   }

@@ -71,6 +71,8 @@ export class Wal {
   private prepared: Promise<LogFile> | null = null;
   private bytesSinceMark = 0;
   readonly stats: WalStats = { batches: 0, records: 0, bytes: 0, syncMs: 0 };
+  /** Told of every batch made durable: its records and its fdatasync time (for metrics). */
+  onBatch: ((records: number, syncMs: number) => void) | null = null;
 
   constructor(
     private readonly fs: FileSystem,
@@ -181,10 +183,12 @@ export class Wal {
     const file = this.file;
     const sync = file.datasync().then(
       () => {
-        this.stats.syncMs += performance.now() - t0;
+        const ms = performance.now() - t0;
+        this.stats.syncMs += ms;
         this.stats.batches++;
         this.stats.records += batch.length;
         this.stats.bytes += total;
+        this.onBatch?.(batch.length, ms);
         if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
       },
       (err: unknown) => {

@@ -68,14 +68,14 @@ export class Reaper {
         total += did;
         if (did === 0) {
           this.backoffUntil = this.tenant.now() + 1_000;
-          this.tenant.log.warn({ tenant: this.tenant.name, deadline: next }, 'reaper found a deadline due but nothing to do; retrying in a second');
+          this.tenant.log.warn({ deadline: next }, 'reaper found a deadline due but nothing to do; retrying in a second');
           break;
         }
         // Let queries in between chunks.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
-      this.tenant.log.error({ err, tenant: this.tenant.name }, 'reaper failed');
+      this.tenant.log.error({ err }, 'reaper failed');
     } finally {
       this.running = false;
     }

@@ -35,6 +35,8 @@ export interface TenantOptions {
     readonly checkpointBytes?: number;
     /** Log file sizes: the first, and the most they grow to. */
     readonly segmentBytes?: { readonly first: number; readonly max: number };
+    /** How often a long recovery logs its progress (default every second). */
+    readonly recoveryProgressMs?: number;
   };
 }
 
@@ -85,7 +87,7 @@ export class Tenant {
   static async open(opts: TenantOptions & { storage: NonNullable<TenantOptions['storage']> }): Promise<Tenant> {
     const fs = opts.storage.fs ?? nodeFileSystem;
     const dir = opts.storage.dir;
-    const rec: Recovered = await recover(fs, dir, opts.log, { checkInvariants: opts.checkInvariants ?? false });
+    const rec: Recovered = await recover(fs, dir, opts.log, { checkInvariants: opts.checkInvariants ?? false, ...(opts.storage.recoveryProgressMs !== undefined ? { progressMs: opts.storage.recoveryProgressMs } : {}) });
     const segmentPath = join(dir, rec.segment.name);
     const limits = opts.storage.segmentBytes !== undefined ? { firstSegmentBytes: opts.storage.segmentBytes.first, maxSegmentBytes: opts.storage.segmentBytes.max } : WalLimits;
     const file = rec.segment.exists ? await fs.openLogFile(segmentPath) : await fs.createLogFile(segmentPath, limits.firstSegmentBytes);
@@ -93,7 +95,7 @@ export class Tenant {
     const wal = new Wal(fs, dir, { file, end: rec.segment.end }, rec.lastLsn, (err) => tenant?.onStorageFailure(err), limits);
     tenant = new Tenant(opts, rec.engine, rec.lastLsn, { dir, fs, wal, checkpointBytes: opts.storage.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES });
     opts.log.info(
-      { tenant: opts.name, lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
+      { lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
       'database recovered',
     );
     tenant.reaper.schedule();
@@ -114,6 +116,11 @@ export class Tenant {
 
   get walStats(): Wal['stats'] | null {
     return this.storage?.wal.stats ?? null;
+  }
+
+  /** Calls `fn` with the records and fdatasync time of every durable batch. */
+  observeCommits(fn: (records: number, syncMs: number) => void): void {
+    if (this.storage !== null) this.storage.wal.onBatch = fn;
   }
 
   /** Set once a write to the log failed: the tenant answers reads but refuses writes. */
@@ -217,7 +224,7 @@ export class Tenant {
   /** The log failed: undo every record not on disk, newest first, and refuse writes from now. */
   private onStorageFailure(err: StorageFailure): void {
     this.failure = err;
-    this.log.error({ tenant: this.name, err: err.reason }, 'log write failed; database is read-only until restart');
+    this.log.error({ err: err.reason }, 'log write failed; database is read-only until restart');
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const p = this.pending[i]!;
       this.engine.replay([...p.inverse].reverse());
@@ -291,9 +298,9 @@ export class Tenant {
         if (segments[i + 1]!.firstLsn <= lsn + 1 && path !== s.wal.currentFile) await s.fs.unlink(path);
       }
       await s.fs.fsyncDir(s.dir);
-      this.log.info({ tenant: this.name, lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length }, 'checkpoint written');
+      this.log.info({ lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length }, 'checkpoint written');
     } catch (err) {
-      this.log.error({ tenant: this.name, err }, 'checkpoint failed; the log is kept');
+      this.log.error({ err }, 'checkpoint failed; the log is kept');
     }
   }
 
@@ -307,7 +314,6 @@ export class Tenant {
     const st = wal.stats;
     this.log.info(
       {
-        tenant: this.name,
         lsn: this.lsn,
         records: st.records,
         fdatasyncs: st.batches,

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { AllotError, SqlState } from '../errors.js';
+import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import { describeColumns, type OutColumn, type Plan } from '../sql/plan.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache } from '../sql/prepare.js';
@@ -37,6 +38,9 @@ export interface ConnectionHost {
   admit(conn: Connection): boolean;
   release(conn: Connection): void;
   cancel(pid: number, secret: number): void;
+  readonly metrics: Metrics;
+  /** Statements slower than this many ms are logged; 0: none. */
+  readonly logSlowMs: number;
 }
 
 /** A value in text format; integers stay numbers, written as digits straight into the reply. */
@@ -56,10 +60,12 @@ export const MAX_PREPARED_STATEMENTS = 10_000;
 interface Prepared {
   readonly plan: Plan;
   readonly paramOids: readonly number[];
+  readonly sql: string;
 }
 
 interface Portal {
   readonly plan: Plan;
+  readonly sql: string;
   readonly values: readonly Value[];
   readonly formats: readonly number[];
   /** Rows left after a PortalSuspended. */
@@ -92,6 +98,10 @@ export class Connection implements Listener {
   private pendingNotifications: { channel: string; payload: string }[] = [];
   private startupTimer: NodeJS.Timeout | null;
   private admitted = false;
+  /** Set by a server shutdown: finish the statement running, then close. */
+  private shuttingDown: (() => void) | null = null;
+  private readonly openedAt = performance.now();
+  private statementCount = 0;
 
   constructor(
     socket: Socket,
@@ -115,6 +125,11 @@ export class Connection implements Listener {
     return this.database;
   }
 
+  /** Whether a statement is being handled now. */
+  get busyNow(): boolean {
+    return this.busy;
+  }
+
   // ---- input ----------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
@@ -133,7 +148,7 @@ export class Connection implements Listener {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.state !== 'closed') {
+      while (this.state !== 'closed' && this.shuttingDown === null) {
         if (this.state === 'startup') {
           const body = this.reader.nextStartup();
           if (body === null) break;
@@ -166,7 +181,37 @@ export class Connection implements Listener {
     } finally {
       this.busy = false;
     }
+    if (this.shuttingDown !== null) {
+      this.terminateForShutdown();
+      return;
+    }
     if (this.state === 'ready') this.flushNotifications();
+  }
+
+  /**
+   * Server shutdown: lets the statement running finish and answer, then ends the connection
+   * with a notice and FATAL 57P01, as PostgreSQL does. An open transaction block is rolled back.
+   * Resolves once the connection is closed.
+   */
+  shutdown(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = this.shuttingDown;
+      this.shuttingDown = () => {
+        done?.();
+        resolve();
+      };
+      if (!this.busy) this.terminateForShutdown();
+    });
+  }
+
+  private terminateForShutdown(): void {
+    const done = this.shuttingDown;
+    if (this.state === 'ready') {
+      B.noticeResponse(this.out, { severity: 'NOTICE', code: SqlState.adminShutdown, message: 'the server is shutting down; reconnect once it is back' });
+    }
+    this.fatal(SqlState.adminShutdown, 'terminating connection due to administrator command');
+    done?.();
   }
 
   private onProtocolError(err: unknown): void {
@@ -232,6 +277,7 @@ export class Connection implements Listener {
       return;
     }
     this.admitted = true;
+    this.host.metrics.connectionStarted();
     let creds: { scram: ScramCredentials; password: string };
     try {
       creds = this.host.credentials(this.database);
@@ -327,7 +373,7 @@ export class Connection implements Listener {
     B.backendKeyData(this.out, this.pid, this.secret);
     B.readyForQuery(this.out, 'I');
     this.state = 'ready';
-    this.host.log.debug({ pid: this.pid, user: this.user, database: this.database }, 'connection authenticated');
+    this.host.log.info({ conn: this.pid, user: this.user, database: this.database, remote: this.socket.remoteAddress, app: this.applicationName }, 'connection authenticated');
     this.flush();
   }
 
@@ -410,7 +456,7 @@ export class Connection implements Listener {
         this.checkCancel();
         const st = next();
         if (st.plan.kind === 'utility' && st.plan.utility.type === 'deallocate') this.deallocate(st.plan.utility.name);
-        const outcome = await session.run(st.plan, st.values);
+        const outcome = await this.run(st.plan, st.values, st.text);
         this.sendOutcome(outcome, st.plan.columns, [], true);
       } catch (err) {
         this.sendError(err);
@@ -457,7 +503,7 @@ export class Connection implements Listener {
       throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, { hint: 'Close or DEALLOCATE some.' });
     }
     const plan = prepareExtended(sql, paramOids, this.host.cache);
-    this.statements.set(name, { plan, paramOids });
+    this.statements.set(name, { plan, paramOids, sql });
     B.parseComplete(this.out);
   }
 
@@ -485,7 +531,7 @@ export class Connection implements Listener {
       return decodeBinaryParam(typeOid[slots.typeOf(i)], buf);
     });
     const values = bindParams(slots, raw);
-    this.portals.set(msg.portal, { plan: st.plan, values, formats: msg.resultFormats, rest: null, done: false });
+    this.portals.set(msg.portal, { plan: st.plan, sql: st.sql, values, formats: msg.resultFormats, rest: null, done: false });
     B.bindComplete(this.out);
   }
 
@@ -520,7 +566,7 @@ export class Connection implements Listener {
       }
       this.checkCancel();
       if (portal.plan.kind === 'utility' && portal.plan.utility.type === 'deallocate') this.deallocate(portal.plan.utility.name);
-      const outcome = await this.session!.run(portal.plan, portal.values);
+      const outcome = await this.run(portal.plan, portal.values, portal.sql);
       this.sendNotices();
       portal.done = true;
       if (outcome.kind !== 'rows') {
@@ -594,7 +640,24 @@ export class Connection implements Listener {
     }
   }
 
+  /** Runs a statement, counting it, and logging it when slow. */
+  private async run(plan: Plan, values: readonly Value[], sql: string): Promise<StatementOutcome> {
+    const t0 = performance.now();
+    this.statementCount++;
+    this.host.metrics.statement(statementKind(plan));
+    try {
+      return await this.session!.run(plan, values);
+    } finally {
+      const ms = performance.now() - t0;
+      if (this.host.logSlowMs > 0 && ms >= this.host.logSlowMs) {
+        this.host.metrics.slowStatement();
+        this.host.log.warn({ conn: this.pid, database: this.database, ms: Math.round(ms), sql: sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql }, 'slow statement');
+      }
+    }
+  }
+
   private sendError(err: unknown): void {
+    this.host.metrics.error(err instanceof AllotError ? err.sqlstate : SqlState.internalError);
     if (err instanceof AllotError) {
       B.errorResponse(this.out, {
         severity: 'ERROR',
@@ -667,6 +730,7 @@ export class Connection implements Listener {
   /** Sends a FATAL error and closes the connection. */
   fatal(code: string, message: string): void {
     if (this.state === 'closed') return;
+    this.host.metrics.error(code);
     try {
       B.errorResponse(this.out, { severity: 'FATAL', code, message });
       this.flush();
@@ -679,7 +743,11 @@ export class Connection implements Listener {
 
   close(): void {
     if (this.state === 'closed') return;
+    const wasSession = this.session !== null;
     this.state = 'closed';
+    if (wasSession) {
+      this.host.log.info({ conn: this.pid, database: this.database, statements: this.statementCount, seconds: Number(((performance.now() - this.openedAt) / 1000).toFixed(3)) }, 'connection closed');
+    }
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     this.session?.close();
     this.session = null;

@@ -23,7 +23,7 @@ export interface TestServer {
 
 export async function startServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number }; checkInvariants?: boolean } = {},
+  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number }; checkInvariants?: boolean; recoveryProgressMs?: number } = {},
 ): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
@@ -38,6 +38,7 @@ export async function startServer(
     ...(opts.fs !== undefined ? { fs: opts.fs } : {}),
     ...(opts.checkpointBytes !== undefined ? { checkpointBytes: opts.checkpointBytes } : {}),
     ...(opts.walSegmentBytes !== undefined ? { walSegmentBytes: opts.walSegmentBytes } : {}),
+    ...(opts.recoveryProgressMs !== undefined ? { recoveryProgressMs: opts.recoveryProgressMs } : {}),
   });
   const { port } = await server.listen();
   const clients: pg.Client[] = [];
