@@ -277,7 +277,6 @@ export class Connection implements Listener {
       return;
     }
     this.admitted = true;
-    this.host.metrics.connectionStarted();
     let creds: { scram: ScramCredentials; password: string };
     try {
       creds = this.host.credentials(this.database);
@@ -373,6 +372,7 @@ export class Connection implements Listener {
     B.backendKeyData(this.out, this.pid, this.secret);
     B.readyForQuery(this.out, 'I');
     this.state = 'ready';
+    this.host.metrics.connectionStarted();
     this.host.log.info({ conn: this.pid, user: this.user, database: this.database, remote: this.socket.remoteAddress, app: this.applicationName }, 'connection authenticated');
     this.flush();
   }
