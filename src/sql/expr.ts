@@ -367,9 +367,8 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
   }
   if (op === 'IN' || op === 'NOT IN') {
     const l = compileExpr(ast.left, scope, params);
-    if (ast.right.type !== 'list') throw new AllotError(SqlState.featureNotSupported, 'IN takes a list of values; subqueries are not supported');
     const d = l.domain ?? typeDomain(l.type);
-    const items = ast.right.expressions.map((e) => compileExpr(e, scope, params, d));
+    const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
     const not = op === 'NOT IN';
     return { type: 'bool', eval: (row, env) => {
       const v = l.eval(row, env);
@@ -695,4 +694,16 @@ export function isAggregate(c: Compiled): boolean {
 
 export function describeValue(v: Value): string {
   return String(formatValue(v));
+}
+
+/**
+ * The values of `x IN (…)`. The parser reads a one-value list, `IN ('a')` or `IN ($1)`, as the
+ * value itself in parentheses; a subquery is not supported.
+ */
+export function inListItems(right: Expr): Expr[] {
+  if (right.type === 'list') return [...right.expressions];
+  if (right.type === 'select' || right.type === 'union' || right.type === 'union all' || right.type === 'values' || right.type === 'with' || right.type === 'with recursive') {
+    throw new AllotError(SqlState.featureNotSupported, 'IN takes a list of values; subqueries are not supported');
+  }
+  return [right];
 }

@@ -9,7 +9,7 @@ import { Limits } from '../engine/limits.js';
 import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
-import { coerce, compare, compileExpr, EMPTY_SCOPE, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
+import { coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, typeOid, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
 import { settingIsOn } from './settings.js';
@@ -223,9 +223,9 @@ function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicate | nul
     const c = compileExpr(x, scope, params, domainOf(name));
     return c.constant === true ? c : null;
   };
-  if (e.op === 'IN' && e.left.type === 'ref' && e.right.type === 'list') {
+  if (e.op === 'IN' && e.left.type === 'ref') {
     const name = e.left.name;
-    const values = e.right.expressions.map((x) => valueOf(x, name));
+    const values = inListItems(e.right).map((x) => valueOf(x, name));
     if (values.some((v) => v === null)) return null;
     if (values.length > Limits.maxIdsPerInList) {
       throw new AllotError(SqlState.programLimitExceeded, `IN list of ${values.length} values; the limit is ${Limits.maxIdsPerInList}`);

@@ -85,6 +85,14 @@ describe('resources, bookings and availability through pg', () => {
     ]);
     expect((await c.query(`SELECT id FROM bookings WHERE label IS NULL ORDER BY 1`)).rows.map((x) => x.id)).toEqual(['b1', 'b3', 'b5']);
     expect((await c.query(`SELECT id FROM bookings WHERE id IN ($1, $2) ORDER BY id`, ['b4', 'b0'])).rows.map((x) => x.id)).toEqual(['b0', 'b4']);
+    // One value in the list: the parser reads it as a parenthesised value.
+    expect((await c.query(`SELECT id FROM bookings WHERE id IN ('b2')`)).rows).toEqual([{ id: 'b2' }]);
+    expect((await c.query(`SELECT id FROM bookings WHERE id IN ($1)`, ['b3'])).rows).toEqual([{ id: 'b3' }]);
+    expect((await c.query(`SELECT id FROM bookings WHERE resource_id IN ('r') AND label NOT IN ('even') ORDER BY id`)).rows.map((x) => x.id)).toEqual([]);
+    const free = (await c.query(`SELECT * FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`)).rows;
+    expect(free.length).toBeGreaterThan(1);
+    expect((await c.query(`SELECT * FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100`)).rows).toEqual(free);
+    expect((await pgError(c.query(`SELECT id FROM bookings WHERE id IN (SELECT id FROM holds)`))).code).toBe('0A000');
     expect((await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id)).toEqual(['b1', 'b5']);
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
   });

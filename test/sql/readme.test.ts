@@ -88,6 +88,30 @@ describe('the README program example', () => {
   });
 });
 
+describe('the README client example', () => {
+  it('runs with tsx against the server: a booking, a refusal with its conflicts, free time, and the events', async () => {
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const c = await srv.client('client_example');
+    await c.query(`INSERT INTO resources (id) VALUES ('room-1')`);
+    const entry = new URL('../../src/index.ts', import.meta.url).pathname;
+    const program = block!.replace("from 'allot'", `from '${entry}'`).replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('client_example'));
+    expect(program).not.toBe(block);
+    const dir = mkdtempSync(join(process.cwd(), '.readme-example-'));
+    try {
+      writeFileSync(join(dir, 'example.ts'), program);
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', join(dir, 'example.ts')], { timeout: 30_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(stderr)) : resolve(stdout))),
+      );
+      expect(out).toMatch(/^booked [0-9A-Z]{26} 1772467200000$/m);
+      expect(out).toContain("taken by [ 'booking' ]");
+      expect(out).toContain('free [ [ 1772463600000, 1772467200000 ], [ 1772470800000, 1772474400000 ] ]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('psql -c', () => {
   it('runs statements given with -c, and reports errors with their SQLSTATE in verbose mode', async () => {
     const ok = await psql(srv, 'psql_c', ['-c', `INSERT INTO resources (id) VALUES ('r1')`, '-c', `SELECT id, capacity FROM resources`]);
