@@ -10,7 +10,7 @@ import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, Outag
 import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
 import { coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
-import { formatValue, typeOid, type SqlType, type Value } from './types.js';
+import { formatValue, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
 import { settingIsOn } from './settings.js';
 import type { Utility } from './utility.js';
@@ -976,8 +976,7 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
     params,
     columns: returning?.columns ?? null,
     build(env) {
-      const f: Fields = new Map();
-      for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+      const f = setFields(sets, env);
       const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))] : [];
       switch (table) {
         case 'resources': {
@@ -1010,6 +1009,13 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
   };
 }
 
+/** The values of an UPDATE's SET list, read as their columns' domains. */
+function setFields(sets: readonly { col: ColumnDef; value: Compiled }[], env: EvalEnv): Fields {
+  const f: Fields = new Map();
+  for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+  return f;
+}
+
 function isText(v: Value): v is string {
   return typeof v === 'string';
 }
@@ -1034,8 +1040,7 @@ function planHoldUpdate(
     params,
     columns: returning?.columns ?? null,
     build(env) {
-      const f: Fields = new Map();
-      for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+      const f = setFields(sets, env);
       const hid = holdId.eval([], env);
       const bookingId = required(text(f, 'booking_id'), 'booking_id');
       const label = text(f, 'label');
@@ -1157,22 +1162,6 @@ function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
     },
     finish: writeFinisher(table, returning, (n) => `DELETE ${n}`),
   };
-}
-
-/** Row description entries for a plan's columns. */
-export function describeColumns(columns: readonly OutColumn[], formats: readonly number[]): {
-  name: string;
-  tableOid: number;
-  columnAttr: number;
-  typeOid: number;
-  typeSize: number;
-  typeMod: number;
-  format: 0 | 1;
-}[] {
-  return columns.map((c, i) => {
-    const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
-    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: typeOid[c.type], typeSize: c.type === 'int8' ? 8 : c.type === 'bool' ? 1 : c.type === 'int4' ? 4 : -1, typeMod: -1, format: f === 1 ? 1 : 0 };
-  });
 }
 
 export { formatValue };

@@ -1,5 +1,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { WireSqlState } from './protocol-error.js';
+import type { OutColumn } from '../sql/plan.js';
+import { typeOid } from '../sql/types.js';
 
 /**
  * Building what the server sends. Every message function appends to one OutBuffer so a whole reply
@@ -279,6 +281,14 @@ export type FieldDescription = {
   typeMod: number;
   format: 0 | 1;
 };
+
+/** Row description entries for a plan's columns, in the result formats a Bind asked for. */
+export function describeColumns(columns: readonly OutColumn[], formats: readonly number[]): FieldDescription[] {
+  return columns.map((c, i) => {
+    const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
+    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: typeOid[c.type], typeSize: c.type === 'int8' ? 8 : c.type === 'bool' ? 1 : c.type === 'int4' ? 4 : -1, typeMod: -1, format: f === 1 ? 1 : 0 };
+  });
+}
 
 export function rowDescription(out: OutBuffer, fields: readonly FieldDescription[]): void {
   out.begin('T').int16(count16(fields.length, 'columns'));

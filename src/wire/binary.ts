@@ -1,4 +1,5 @@
 import { AllotError, SqlState } from '../errors.js';
+import { Oid } from '../sql/types.js';
 import { BodyReader, utf8 } from './body-reader.js';
 import { ProtocolError, WireSqlState } from './protocol-error.js';
 
@@ -8,24 +9,10 @@ import { ProtocolError, WireSqlState } from './protocol-error.js';
  * text) so the SQL layer has a single path for text and binary parameters.
  */
 
-export const TypeOid = {
-  bool: 16,
-  name: 19,
-  int8: 20,
-  int2: 21,
-  int4: 23,
-  text: 25,
-  oid: 26,
-  textArray: 1009,
-  varcharArray: 1015,
-  int8Array: 1016,
-  varchar: 1043,
-} as const;
-
 const ELEMENT_OF: ReadonlyMap<number, number> = new Map([
-  [TypeOid.textArray, TypeOid.text],
-  [TypeOid.varcharArray, TypeOid.varchar],
-  [TypeOid.int8Array, TypeOid.int8],
+  [Oid.textArray, Oid.text],
+  [Oid.varcharArray, Oid.varchar],
+  [Oid.int8Array, Oid.int8],
 ]);
 
 /** PostgreSQL's NAMEDATALEN - 1: the longest identifier in bytes. */
@@ -59,21 +46,21 @@ export function encodeBinary(typeOid: number, value: BinaryValue): Buffer {
 
 function decodeScalar(oid: number, data: Buffer): string {
   switch (oid) {
-    case TypeOid.int8:
+    case Oid.int8:
       return fixed(data, 8, 'bigint').readBigInt64BE(0).toString();
-    case TypeOid.int4:
+    case Oid.int4:
       return String(fixed(data, 4, 'integer').readInt32BE(0));
-    case TypeOid.int2:
+    case Oid.int2:
       return String(fixed(data, 2, 'smallint').readInt16BE(0));
-    case TypeOid.oid:
+    case Oid.oid:
       return String(fixed(data, 4, 'oid').readUInt32BE(0));
-    case TypeOid.bool:
+    case Oid.bool:
       // boolrecv takes any non-zero byte as true.
       return fixed(data, 1, 'boolean')[0] !== 0 ? 't' : 'f';
-    case TypeOid.text:
-    case TypeOid.varchar:
+    case Oid.text:
+    case Oid.varchar:
       return text(data);
-    case TypeOid.name:
+    case Oid.name:
       if (data.length > MAX_NAME_BYTES) {
         throw new ProtocolError(`identifier of ${data.length} bytes exceeds the limit of ${MAX_NAME_BYTES}`, '42622');
       }
@@ -139,31 +126,31 @@ function invalidArray(message: string): ProtocolError {
 
 function encodeScalar(oid: number, value: BinaryValue): Buffer {
   switch (oid) {
-    case TypeOid.int8: {
+    case Oid.int8: {
       const b = Buffer.allocUnsafe(8);
       b.writeBigInt64BE(integer(value, oid, INT8_MIN, INT8_MAX));
       return b;
     }
-    case TypeOid.int4: {
+    case Oid.int4: {
       const b = Buffer.allocUnsafe(4);
       b.writeInt32BE(Number(integer(value, oid, -(2n ** 31n), 2n ** 31n - 1n)));
       return b;
     }
-    case TypeOid.int2: {
+    case Oid.int2: {
       const b = Buffer.allocUnsafe(2);
       b.writeInt16BE(Number(integer(value, oid, -(2n ** 15n), 2n ** 15n - 1n)));
       return b;
     }
-    case TypeOid.oid: {
+    case Oid.oid: {
       const b = Buffer.allocUnsafe(4);
       b.writeUInt32BE(Number(integer(value, oid, 0n, 2n ** 32n - 1n)));
       return b;
     }
-    case TypeOid.bool:
+    case Oid.bool:
       return Buffer.of(boolean(value, oid) ? 1 : 0);
-    case TypeOid.text:
-    case TypeOid.varchar:
-    case TypeOid.name:
+    case Oid.text:
+    case Oid.varchar:
+    case Oid.name:
       if (typeof value !== 'string' && typeof value !== 'number') throw mismatch(oid, value);
       return Buffer.from(String(value), 'utf8');
     default:

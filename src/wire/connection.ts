@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { AllotError, SqlState } from '../errors.js';
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
-import { describeColumns, type OutColumn, type Plan } from '../sql/plan.js';
+import type { OutColumn, Plan } from '../sql/plan.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache } from '../sql/prepare.js';
 import { SERVER_VERSION } from '../sql/settings.js';
 import { formatValue, typeOid, type ParamValue, type Value } from '../sql/types.js';
@@ -552,7 +552,7 @@ export class Connection implements Listener {
 
   private describeRows(columns: readonly OutColumn[] | null, formats: readonly number[]): void {
     if (columns === null || columns.length === 0) B.noData(this.out);
-    else B.rowDescription(this.out, describeColumns(columns, formats));
+    else B.rowDescription(this.out, B.describeColumns(columns, formats));
   }
 
   private async execute(name: string, maxRows: number): Promise<void> {
@@ -617,7 +617,7 @@ export class Connection implements Listener {
         return;
       case 'rows': {
         const columns = o.columns.length > 0 ? o.columns : (planColumns ?? []);
-        if (withDescription) B.rowDescription(this.out, describeColumns(columns, formats));
+        if (withDescription) B.rowDescription(this.out, B.describeColumns(columns, formats));
         this.writeRows(o.rows, columns, formats);
         B.commandComplete(this.out, o.tag);
         return;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AllotError } from '../../src/errors.js';
-import { decodeBinaryParam, encodeBinary, TypeOid } from '../../src/wire/binary.js';
+import { Oid as TypeOid } from '../../src/sql/types.js';
+import { decodeBinaryParam, encodeBinary } from '../../src/wire/binary.js';
 import { int32s, onlyProtocolErrors, protocolError } from './helpers.js';
 
 const INT8_EXTREMES = ['0', '1', '-1', '9007199254740991', '-9007199254740991', '9007199254740992', '9223372036854775807', '-9223372036854775808'];
