@@ -1,7 +1,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { WireSqlState } from './protocol-error.js';
 import type { OutColumn } from '../sql/plan.js';
-import { typeOid } from '../sql/types.js';
+import { formatValue, typeOid, type Value } from '../sql/types.js';
 
 /**
  * Building what the server sends. Every message function appends to one OutBuffer so a whole reply
@@ -135,20 +135,21 @@ export class OutBuffer {
   int32PrefixedDecimal(n: number): this {
     this.ensure(4 + 17);
     const buf = this.buf;
-    let at = this.pos + 4;
+    const lengthAt = this.pos;
+    let at = lengthAt + 4;
     let v = n;
     if (v < 0) {
       buf[at++] = 45; // '-'
       v = -v;
     }
     // Two halves of at most 8 digits each keep the arithmetic in small integers.
-    const hi = Math.floor(v / 1e8);
-    const lo = v - hi * 1e8;
-    if (hi > 0) {
-      at = writeDigits(buf, at, hi, 0);
-      at = writeDigits(buf, at, lo, 8);
-    } else at = writeDigits(buf, at, lo, 0);
-    buf.writeInt32BE(at - this.pos - 4, this.pos);
+    if (v < 1e8) at = writeDigits(buf, at, v);
+    else {
+      const hi = Math.floor(v / 1e8);
+      at = writeDigits(buf, at, hi);
+      at = writeEightDigits(buf, at, v - hi * 1e8);
+    }
+    writeLength(buf, lengthAt, at - lengthAt - 4);
     this.pos = at;
     return this;
   }
@@ -172,7 +173,7 @@ export class OutBuffer {
 
   end(): this {
     if (this.frameStart === NO_FRAME) throw new Error('OutBuffer.end() without begin()');
-    this.buf.writeInt32BE(this.pos - this.frameStart - 1, this.frameStart + 1);
+    writeLength(this.buf, this.frameStart + 1, this.pos - this.frameStart - 1);
     this.frameStart = NO_FRAME;
     return this;
   }
@@ -201,18 +202,61 @@ export class OutBuffer {
 // ---------------------------------------------------------------------------------------------
 // Authentication and startup.
 
-/** Writes the decimal digits of 0 <= v < 1e8 at `at`, left-padded with zeros to `width`; returns the new end. */
-function writeDigits(buf: Buffer, at: number, v: number, width: number): number {
+/** "00" to "99" as ASCII: digits go out two at a time. */
+const DIGIT_PAIRS = (() => {
+  const t = new Uint8Array(200);
+  for (let i = 0; i < 100; i++) {
+    t[2 * i] = 48 + Math.floor(i / 10);
+    t[2 * i + 1] = 48 + (i % 10);
+  }
+  return t;
+})();
+
+/** Writes the decimal digits of 0 <= v < 1e8 at `at`, no leading zeros; returns the new end. */
+function writeDigits(buf: Buffer, at: number, v: number): number {
   let x = v | 0;
-  let len = 1;
-  for (let t = x; t >= 10; t = (t / 10) | 0) len++;
-  if (len < width) len = width;
-  for (let i = at + len - 1; i >= at; i--) {
-    const q = (x / 10) | 0;
-    buf[i] = 48 + (x - q * 10);
+  const len = x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : 8;
+  let i = at + len;
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const r = (x - q * 100) << 1;
+    buf[--i] = DIGIT_PAIRS[r + 1]!;
+    buf[--i] = DIGIT_PAIRS[r]!;
     x = q;
   }
+  if (x >= 10) {
+    buf[--i] = DIGIT_PAIRS[(x << 1) + 1]!;
+    buf[--i] = DIGIT_PAIRS[x << 1]!;
+  } else buf[--i] = 48 + x;
   return at + len;
+}
+
+/** Writes 0 <= v < 1e8 as exactly eight digits (zero-padded) at `at`; returns the new end. */
+function writeEightDigits(buf: Buffer, at: number, v: number): number {
+  const x = v | 0;
+  const hi = (x / 10000) | 0;
+  const lo = x - hi * 10000;
+  const a = (hi / 100) | 0;
+  const b = hi - a * 100;
+  const c = (lo / 100) | 0;
+  const d = lo - c * 100;
+  buf[at] = DIGIT_PAIRS[a << 1]!;
+  buf[at + 1] = DIGIT_PAIRS[(a << 1) + 1]!;
+  buf[at + 2] = DIGIT_PAIRS[b << 1]!;
+  buf[at + 3] = DIGIT_PAIRS[(b << 1) + 1]!;
+  buf[at + 4] = DIGIT_PAIRS[c << 1]!;
+  buf[at + 5] = DIGIT_PAIRS[(c << 1) + 1]!;
+  buf[at + 6] = DIGIT_PAIRS[d << 1]!;
+  buf[at + 7] = DIGIT_PAIRS[(d << 1) + 1]!;
+  return at + 8;
+}
+
+/** A non-negative int32 big-endian at `at` (the caller made room), without Buffer's range checks. */
+function writeLength(buf: Buffer, at: number, n: number): void {
+  buf[at] = n >>> 24;
+  buf[at + 1] = (n >>> 16) & 0xff;
+  buf[at + 2] = (n >>> 8) & 0xff;
+  buf[at + 3] = n & 0xff;
 }
 
 const AuthCode = {
@@ -311,6 +355,28 @@ export function dataRow(out: OutBuffer, values: readonly (Buffer | string | numb
       out.int32PrefixedDecimal(v);
     } else {
       out.int32(v.length).bytes(v);
+    }
+  }
+  out.end();
+}
+
+/**
+ * A DataRow in text format straight from a result row: integers as decimal digits, strings
+ * as UTF-8, null as length -1, anything else (booleans, arrays) in PostgreSQL's text form.
+ */
+export function textDataRow(out: OutBuffer, row: readonly Value[]): void {
+  out.begin('D').int16(count16(row.length, 'columns'));
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (v === null) out.int32(-1);
+    else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new RangeError(`dataRow: ${v} is not a safe integer`);
+      out.int32PrefixedDecimal(v);
+    } else if (typeof v === 'string') out.int32PrefixedUtf8(v);
+    else {
+      const text = formatValue(v);
+      if (text === null) out.int32(-1);
+      else out.int32PrefixedUtf8(text);
     }
   }
   out.end();

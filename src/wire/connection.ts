@@ -43,11 +43,6 @@ export interface ConnectionHost {
   readonly logSlowMs: number;
 }
 
-/** A value in text format; integers stay numbers, written as digits straight into the reply. */
-function textValue(v: Value): string | number | null {
-  return typeof v === 'number' ? v : formatValue(v);
-}
-
 /** Notifications queued for one connection before it is cut off as too slow. */
 export const MAX_PENDING_NOTIFICATIONS = 10_000;
 /** Bytes waiting in the socket before a listener is cut off as too slow. */
@@ -629,7 +624,7 @@ export class Connection implements Listener {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
     const anyBinary = binary.some((b) => b);
     for (const row of rows) {
-      if (!anyBinary) B.dataRow(this.out, row.map(textValue));
+      if (!anyBinary) B.textDataRow(this.out, row);
       else {
         B.dataRow(
           this.out,

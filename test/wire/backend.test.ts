@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import { describe, expect, it } from 'vitest';
@@ -299,5 +300,31 @@ describe('int32PrefixedDecimal', () => {
       const b = out.take();
       expect([b.readInt32BE(0), b.subarray(4).toString()]).toEqual([String(n).length, String(n)]);
     }
+  });
+
+  it('agrees with String(n) for every safe integer', async () => {
+    const { OutBuffer } = await import('../../src/wire/backend.js');
+    const out = new OutBuffer();
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 1e12, max: 1e14 })), (n) => {
+        out.int32PrefixedDecimal(n);
+        const b = out.take();
+        expect(b.subarray(4).toString()).toBe(String(n));
+        expect(b.readInt32BE(0)).toBe(b.length - 4);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('textDataRow', () => {
+  it('writes a result row as dataRow does with each value in text form', async () => {
+    const { OutBuffer, dataRow, textDataRow } = await import('../../src/wire/backend.js');
+    const row = [null, 'héllo', 1772355600000, -3, true, false, ['a', 'b c', null]];
+    const a = new OutBuffer();
+    textDataRow(a, row);
+    const b = new OutBuffer();
+    dataRow(b, [null, 'héllo', 1772355600000, -3, 't', 'f', '{a,"b c",NULL}']);
+    expect(a.take()).toEqual(b.take());
   });
 });
