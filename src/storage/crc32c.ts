@@ -30,7 +30,7 @@ const t7 = TABLES[7]!;
 /**
  * Bytes one call of the inner loop covers. Start-up checks records of megabytes; one long loop
  * there gets V8 to compile just that loop (on-stack replacement) and leaves the function itself
- * unoptimised for the short records written afterwards, measured at 5% of a booking's time.
+ * unoptimised for the short records written afterwards, measured at 3–7% of a booking's time.
  * Short calls make the inner function hot the ordinary way.
  */
 const CHUNK_BYTES = 4096;

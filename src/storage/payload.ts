@@ -26,7 +26,7 @@ const NULL_STRING = 0xffff;
 const MAX_STRING_BYTES = 0xfffe;
 const MAX_CAPABILITIES = 0xff;
 
-let scratch = Buffer.allocUnsafe(64 * 1024);
+const scratch = Buffer.allocUnsafe(64 * 1024);
 
 /** The record payload; the log writes it into the record's buffer. */
 export function encodeBody(body: RecordBody): Buffer | string {
@@ -45,8 +45,8 @@ function encodeBookings(body: RecordBody): Buffer | null {
     bound += 16 + 13 + 3 * (b.id.length + b.resourceId.length + (b.label?.length ?? 0) + (b.userId?.length ?? 0) + (b.policyId?.length ?? 0) + (b.groupId?.length ?? 0));
     for (const c of b.capabilities) bound += 2 + 3 * c.length;
   }
-  if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
-  const buf = scratch;
+  // One buffer serves every ordinary record; a rare huge one gets its own, not kept.
+  const buf = bound <= scratch.length ? scratch : Buffer.allocUnsafe(bound);
   buf[0] = BOOKINGS;
   buf.writeDoubleBE(body.now, 1);
   buf.writeUInt32BE(effects.length, 9);
