@@ -14,16 +14,11 @@ class Node<T extends Span> {
   left: Node<T> | null = null;
   right: Node<T> | null = null;
   maxEnd: number;
-  /** The item's span, kept on the node: a walk reads one object per node, not two. */
-  readonly start: number;
-  readonly end: number;
   constructor(
     readonly item: T,
     readonly key: string,
     readonly priority: number,
   ) {
-    this.start = item.start;
-    this.end = item.end;
     this.maxEnd = item.end;
   }
 }
@@ -34,7 +29,7 @@ function compare(aStart: number, aKey: string, bStart: number, bKey: string): nu
 }
 
 function fix<T extends Span>(n: Node<T>): void {
-  let m = n.end;
+  let m = n.item.end;
   if (n.left !== null && n.left.maxEnd > m) m = n.left.maxEnd;
   if (n.right !== null && n.right.maxEnd > m) m = n.right.maxEnd;
   n.maxEnd = m;
@@ -62,8 +57,8 @@ function rotateLeft<T extends Span>(n: Node<T>): Node<T> {
 function visitOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, fn: (item: T) => void): void {
   while (n !== null && n.maxEnd > a) {
     visitOverlapping(n.left, a, b, fn);
-    if (n.start >= b) return;
-    if (n.end > a) fn(n.item);
+    if (n.item.start >= b) return;
+    if (n.item.end > a) fn(n.item);
     n = n.right;
   }
 }
@@ -71,8 +66,8 @@ function visitOverlapping<T extends Span>(n: Node<T> | null, a: number, b: numbe
 function collectOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, out: T[]): void {
   while (n !== null && n.maxEnd > a) {
     collectOverlapping(n.left, a, b, out);
-    if (n.start >= b) return;
-    if (n.end > a) out.push(n.item);
+    if (n.item.start >= b) return;
+    if (n.item.end > a) out.push(n.item);
     n = n.right;
   }
 }
@@ -80,7 +75,7 @@ function collectOverlapping<T extends Span>(n: Node<T> | null, a: number, b: num
 /** In-order walk of the items with start >= t; returns false once `fn` asked to stop. */
 function startingFrom<T extends Span>(n: Node<T> | null, t: number, fn: (item: T) => boolean): boolean {
   while (n !== null) {
-    if (n.start >= t) {
+    if (n.item.start >= t) {
       if (!startingFrom(n.left, t, fn)) return false;
       if (!fn(n.item)) return false;
     }
@@ -119,7 +114,7 @@ export class IntervalTree<T extends Span> {
 
   private insertAt(n: Node<T> | null, node: Node<T>): Node<T> {
     if (n === null) return node;
-    const c = compare(node.start, node.key, n.start, n.key);
+    const c = compare(node.item.start, node.key, n.item.start, n.key);
     if (c === 0) throw new Error(`interval-tree: duplicate key ${node.key}`);
     if (c < 0) {
       n.left = this.insertAt(n.left, node);
@@ -141,7 +136,7 @@ export class IntervalTree<T extends Span> {
 
   private deleteAt(n: Node<T> | null, start: number, key: string): Node<T> | null {
     if (n === null) return null;
-    const c = compare(start, key, n.start, n.key);
+    const c = compare(start, key, n.item.start, n.key);
     if (c < 0) n.left = this.deleteAt(n.left, start, key);
     else if (c > 0) n.right = this.deleteAt(n.right, start, key);
     else {
@@ -182,7 +177,7 @@ export class IntervalTree<T extends Span> {
     const walk = (n: Node<T> | null): void => {
       if (n === null || stop) return;
       walk(n.left);
-      if (stop || n.start >= t) {
+      if (stop || n.item.start >= t) {
         stop = true;
         return;
       }
@@ -229,11 +224,11 @@ export class IntervalTree<T extends Span> {
     const walk = (n: Node<T> | null, lo: Node<T> | null, hi: Node<T> | null): number => {
       if (n === null) return -Infinity;
       seen++;
-      if (lo !== null && compare(n.start, n.key, lo.item.start, lo.key) <= 0) throw new Error('interval-tree: order');
-      if (hi !== null && compare(n.start, n.key, hi.item.start, hi.key) >= 0) throw new Error('interval-tree: order');
+      if (lo !== null && compare(n.item.start, n.key, lo.item.start, lo.key) <= 0) throw new Error('interval-tree: order');
+      if (hi !== null && compare(n.item.start, n.key, hi.item.start, hi.key) >= 0) throw new Error('interval-tree: order');
       if (n.left !== null && n.left.priority > n.priority) throw new Error('interval-tree: heap');
       if (n.right !== null && n.right.priority > n.priority) throw new Error('interval-tree: heap');
-      const m = Math.max(n.end, walk(n.left, lo, n), walk(n.right, n, hi));
+      const m = Math.max(n.item.end, walk(n.left, lo, n), walk(n.right, n, hi));
       if (m !== n.maxEnd) throw new Error('interval-tree: maxEnd');
       return m;
     };

@@ -346,16 +346,8 @@ export function rowDescription(out: OutBuffer, fields: readonly FieldDescription
 export function dataRow(out: OutBuffer, values: readonly (Buffer | string | number | null)[]): void {
   out.begin('D').int16(count16(values.length, 'columns'));
   for (const v of values) {
-    if (v === null) {
-      out.int32(-1);
-    } else if (typeof v === 'string') {
-      out.int32PrefixedUtf8(v);
-    } else if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) throw new RangeError(`dataRow: ${v} is not a safe integer`);
-      out.int32PrefixedDecimal(v);
-    } else {
-      out.int32(v.length).bytes(v);
-    }
+    if (v === null || typeof v === 'string' || typeof v === 'number') dataValue(out, v);
+    else out.int32(v.length).bytes(v);
   }
   out.end();
 }
@@ -368,18 +360,19 @@ export function textDataRow(out: OutBuffer, row: readonly Value[]): void {
   out.begin('D').int16(count16(row.length, 'columns'));
   for (let i = 0; i < row.length; i++) {
     const v = row[i]!;
-    if (v === null) out.int32(-1);
-    else if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) throw new RangeError(`dataRow: ${v} is not a safe integer`);
-      out.int32PrefixedDecimal(v);
-    } else if (typeof v === 'string') out.int32PrefixedUtf8(v);
-    else {
-      const text = formatValue(v);
-      if (text === null) out.int32(-1);
-      else out.int32PrefixedUtf8(text);
-    }
+    dataValue(out, v === null || typeof v === 'string' || typeof v === 'number' ? v : formatValue(v));
   }
   out.end();
+}
+
+/** One text-format column value of a DataRow. */
+function dataValue(out: OutBuffer, v: string | number | null): void {
+  if (v === null) out.int32(-1);
+  else if (typeof v === 'string') out.int32PrefixedUtf8(v);
+  else {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`dataRow: ${v} is not a safe integer`);
+    out.int32PrefixedDecimal(v);
+  }
 }
 
 export function commandComplete(out: OutBuffer, tag: string): void {
