@@ -17,7 +17,7 @@ import {
   overCapacity,
   ruleApplies,
 } from './placement.js';
-import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline } from './outages.js';
+import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline, underPlannedOutagesAbove } from './outages.js';
 import { policyConflicts, quotaConflicts, usage } from './policies.js';
 import { isHold, Store, type Entry, type ResourceNode } from './state.js';
 import type {
@@ -575,7 +575,15 @@ export class Engine {
         );
       }
     }
-    if (reparented) this.checkStranded(id, null, 'all', now, `moving resource "${id}" under ${next.parentId === null ? 'no parent' : `"${next.parentId}"`}`);
+    if (reparented) {
+      const what = `moving resource "${id}" under ${next.parentId === null ? 'no parent' : `"${next.parentId}"`}`;
+      this.checkStranded(id, null, 'all', now, what);
+      // A planned outage refuses matching entries over it, whether they are booked there or brought there.
+      const covered = underPlannedOutagesAbove(this.store, id, now).map(entryConflict);
+      if (covered.length > 0) {
+        throw new AllotError(SqlState.exclusionViolation, `${what} would put ${describeConflicts(covered)} under a planned outage`, { detail: conflictDetail(covered) });
+      }
+    }
     return { type: 'resources', rows: [next] };
   }
 

@@ -71,13 +71,37 @@ export function subtree(store: Store, rootId: string): ResourceNode[] {
 
 /** Live entries under the outage's resource that it matches and whose spans overlap [a, b). */
 export function matchingEntries(store: Store, o: Outage, a: Ms, b: Ms, now: Ms): Entry[] {
+  return matchingIn(subtree(store, o.resourceId), o, a, b, now);
+}
+
+/** Live entries on `nodes` that `o` matches and whose spans overlap [a, b). */
+function matchingIn(nodes: readonly ResourceNode[], o: Outage, a: Ms, b: Ms, now: Ms): Entry[] {
   const out: Entry[] = [];
-  for (const node of subtree(store, o.resourceId)) {
+  for (const node of nodes) {
     node.entries.overlapping(a, b, (e) => {
       if ((!isHold(e) || e.expiresAt > now) && outageMatches(o, e.capabilities)) out.push(e);
     });
   }
   return out;
+}
+
+/**
+ * Live entries under `rootId` that a planned outage on one of its ancestors matches and
+ * overlaps, each once: what a resource moved there would bring under a planned outage.
+ */
+export function underPlannedOutagesAbove(store: Store, rootId: string, now: Ms): Entry[] {
+  const nodes = subtree(store, rootId);
+  const found = new Set<Entry>();
+  for (let id = store.mustNode(rootId).resource.parentId; id !== null; ) {
+    const above = store.mustNode(id);
+    above.outages.overlapping(-Infinity, Infinity, (sp) => {
+      if (sp.outage.kind !== 'planned') return;
+      const range = closedRange(sp.outage, now, false)!;
+      for (const e of matchingIn(nodes, sp.outage, range.start, range.end, now)) found.add(e);
+    });
+    id = above.resource.parentId;
+  }
+  return [...found];
 }
 
 /**

@@ -216,8 +216,13 @@ function outageFields(o: Outage): void {
   label(o.reason);
 }
 
+/** Live entries a planned outage matches over its whole span. */
+function coveredBy(s: ModelState, o: Outage, now: number): Entry[] {
+  return concerned(s, o, now, (u) => u >= o.start && u < (o.end ?? FOREVER));
+}
+
 function refuseCovered(s: ModelState, o: Outage, now: number): void {
-  const inTheWay = concerned(s, o, now, (u) => u >= o.start && u < (o.end ?? FOREVER));
+  const inTheWay = coveredBy(s, o, now);
   if (inTheWay.length > 0) throw new ModelError('23P01', inTheWay.map(entryConflict));
 }
 
@@ -421,6 +426,14 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (needing.length > 0) throw new ModelError('23514', needing.map(entryConflict));
       const lost = stranded(s, now);
       if (lost.length > 0) throw new ModelError('23P01', lost);
+      if (next.parentId !== old.parentId) {
+        // No planned outage may cover a matching entry, however the entry came under it.
+        const covered = new Set<Entry>();
+        for (const o of s.outages.values()) {
+          if (o.kind === 'planned') for (const e of coveredBy(s, o, now)) covered.add(e);
+        }
+        if (covered.size > 0) throw new ModelError('23P01', [...covered].map(entryConflict));
+      }
       return { type: 'rows', ids: [c.id] };
     }
     case 'DeleteResource': {

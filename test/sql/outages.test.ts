@@ -76,6 +76,20 @@ describe('planned outages', () => {
     expect((await c.query(`SELECT start, "end" FROM outages`)).rows).toEqual([{ start: String(at(13)), end: String(at(14)) }]);
   });
 
+  it('refuse a resource moved under them with entries they would cover, and take one whose entries lie clear', async () => {
+    const c = await db('planned_move');
+    await c.query(`INSERT INTO resources (id) VALUES ('van'), ('truck')`);
+    await c.query(`INSERT INTO outages (id, resource_id, start, "end") VALUES ('o', 'studio', $1, $2)`, [at(9), at(12)]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'van', $1, $2), ('later', 'truck', $3, $4)`, [at(10), at(11), at(12), at(13)]);
+    const err = await pgError(c.query(`UPDATE resources SET parent_id = 'studio' WHERE id = 'van'`));
+    expect(err.code).toBe('23P01');
+    expect(err.message).toBe(`moving resource "van" under "studio" would put booking "b" [${new Date(at(10)).toISOString()}, ${new Date(at(11)).toISOString()}) under a planned outage`);
+    expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'booking', id: 'b', resource_id: 'van', start: at(10), end: at(11) }]);
+    expect((await c.query(`SELECT parent_id FROM resources WHERE id = 'van'`)).rows).toEqual([{ parent_id: null }]);
+    await c.query(`UPDATE resources SET parent_id = 'studio' WHERE id = 'truck'`);
+    expect((await c.query(`SELECT parent_id FROM resources WHERE id = 'truck'`)).rows).toEqual([{ parent_id: 'studio' }]);
+  });
+
   it('scoped to capabilities leave entries that need none of them alone', async () => {
     const c = await db('scoped');
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('plain', 'cam', $1, $2, '{}'), ('hd', 'cam', $3, $4, '{4k}')`, [at(10), at(11), at(12), at(13)]);
