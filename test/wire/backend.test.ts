@@ -327,4 +327,51 @@ describe('textDataRow', () => {
     dataRow(b, [null, 'héllo', 1772355600000, -3, 't', 'f', '{a,"b c",NULL}']);
     expect(a.take()).toEqual(b.take());
   });
+
+  it('writes rows of strings, integers and nulls in one pass exactly as value by value', async () => {
+    const { OutBuffer, textDataRow } = await import('../../src/wire/backend.js');
+    const value = fc.oneof(fc.constant(null), fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 5 }), fc.maxSafeInteger(), fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 1e12, max: 1e14 }));
+    const fast = new OutBuffer(64);
+    const slow = new OutBuffer(64);
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 12 }), { minLength: 1, maxLength: 20 }), (rows) => {
+        for (const row of rows) {
+          textDataRow(fast, row);
+          slow.begin('D').int16(row.length);
+          for (const v of row) {
+            if (v === null) slow.int32(-1);
+            else if (typeof v === 'string') slow.int32PrefixedUtf8(v);
+            else slow.int32PrefixedDecimal(v);
+          }
+          slow.end();
+        }
+        const bytes = fast.take();
+        expect(bytes).toEqual(slow.take());
+        const got = parse(bytes).map((m) => (m as unknown as { fields: (string | null)[] }).fields);
+        expect(got).toEqual(rows.map((r) => r.map((v) => (v === null ? null : String(v)))));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('near the size limit writes a row that fits exactly and refuses one that does not, with 54000', async () => {
+    const { OutBuffer, textDataRow } = await import('../../src/wire/backend.js');
+    // 7 + (4 + 30) + (4 + 13) = 58 bytes; the per-value estimate (3 bytes a character) is 144.
+    const out = new OutBuffer(16, 60);
+    textDataRow(out, ['x'.repeat(30), 1772355600000]);
+    expect(out.length).toBe(58);
+    const before = out.length;
+    expect(() => textDataRow(out, [1])).toThrow(expect.objectContaining({ sqlstate: '54000' }));
+    out.truncate(before);
+    expect(parse(out.take()).map((m) => (m as unknown as { fields: string[] }).fields)).toEqual([['x'.repeat(30), '1772355600000']]);
+  });
+
+  it('refuses a number that is not a safe integer, writing nothing', async () => {
+    const { OutBuffer, textDataRow } = await import('../../src/wire/backend.js');
+    const out = new OutBuffer();
+    textDataRow(out, ['a', 1]);
+    const before = out.length;
+    expect(() => textDataRow(out, ['b', 1.5])).toThrow('1.5 is not a safe integer');
+    expect(out.length).toBe(before);
+  });
 });
