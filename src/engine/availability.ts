@@ -102,26 +102,39 @@ function freeSpansCapacityOne(node: ResourceNode, open: readonly { start: Ms; en
   const pad = node.resource.bufferBeforeMs + node.resource.bufferAfterMs;
   const taken = node.entries.collectOverlapping(q.start - pad, q.end + pad, []);
   const out: FreeSpan[] = [];
+  // No open/closed rules in the window (the usual case): free time is the gaps between blocks,
+  // never adjacent to each other, so they go straight out.
+  const whole = open.length === 1 && open[0]!.start <= q.start && open[0]!.end >= q.end;
   let k = 0; // index into open
   let cursor = q.start; // everything before it is decided
-  const emitFreeUntil = (until: Ms): void => {
-    // Free time is [cursor, until) intersected with the open spans.
-    while (k < open.length && open[k]!.end <= cursor) k++;
-    for (let m = k; m < open.length && open[m]!.start < until; m++) {
-      const start = Math.max(open[m]!.start, cursor);
-      const end = Math.min(open[m]!.end, until);
-      if (start < end) pushSpan(out, start, end, 1);
+  for (let i = 0; i <= taken.length; i++) {
+    let until: Ms; // the next block's start (clipped to the window); the window's end after the last
+    let blockEnd: Ms;
+    if (i < taken.length) {
+      const e = taken[i]!;
+      if (isHold(e) && e.expiresAt <= now) continue;
+      until = e.start - pad;
+      blockEnd = e.end + pad;
+      if (until > q.end) until = q.end;
+    } else {
+      until = q.end;
+      blockEnd = q.end;
     }
-  };
-  for (const e of taken) {
-    if (isHold(e) && e.expiresAt <= now) continue;
-    const blockStart = e.start - pad;
-    const blockEnd = e.end + pad;
-    if (blockStart > cursor) emitFreeUntil(Math.min(blockStart, q.end));
+    if (until > cursor) {
+      // Free time is [cursor, until) intersected with the open spans.
+      if (whole) out.push({ start: cursor, end: until, free: 1 });
+      else {
+        while (k < open.length && open[k]!.end <= cursor) k++;
+        for (let m = k; m < open.length && open[m]!.start < until; m++) {
+          const start = Math.max(open[m]!.start, cursor);
+          const end = Math.min(open[m]!.end, until);
+          if (start < end) pushSpan(out, start, end, 1);
+        }
+      }
+    }
     if (blockEnd > cursor) cursor = blockEnd;
-    if (cursor >= q.end) return out;
+    if (cursor >= q.end) break;
   }
-  if (cursor < q.end) emitFreeUntil(q.end);
   return out;
 }
 
