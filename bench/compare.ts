@@ -20,6 +20,23 @@ const YEAR0_MS = Date.UTC(2026, 0, 1);
 const AVAIL_BOOKINGS = 10_000;
 const AVAIL_STEP_S = 3_153;
 
+/** The free time of the availability resource over the 7 days from day `d`: what workload 4 reads. */
+function availabilityRows(d: number): number[][] {
+  const from = YEAR0_MS + d * 86_400_000;
+  const to = from + 7 * 86_400_000;
+  const rows: number[][] = [];
+  let at = from;
+  for (let i = 0; i < AVAIL_BOOKINGS; i++) {
+    const start = YEAR0_MS + i * AVAIL_STEP_S * 1000;
+    const end = start + 1_800_000;
+    if (end <= from || start >= to) continue;
+    if (start > at) rows.push([at, start, 1]);
+    at = Math.max(at, end);
+  }
+  if (at < to) rows.push([at, to, 1]);
+  return rows;
+}
+
 interface Target {
   readonly name: 'allot' | 'PostgreSQL' | 'null server';
   readonly port: number;
@@ -196,6 +213,7 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
     row('3. hot spot: 10 resources, 16 clients', 'tps', a, p, '>= 5x', (r) => r >= 5);
     [a, p] = await both('w4', 16, 'prepared');
     row('4. availability, 7 days, resource of 10,000 bookings, 16 clients', 'qps', a, p, '>= 5x', (r) => r >= 5);
+    const w4Allot = a;
     // 5: read latency on a quiet resource, alone and while 8 clients write.
     const lat = async (t: Target, read: string, write: string): Promise<{ idle: number[]; busy: number[] }> => {
       const idle = await pgbench(t, read, { clients: 1, seconds: s, mode: 'prepared', log: true }, dir);
@@ -223,6 +241,17 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
       opts.log(`  7. ceiling ${Math.round(ceiling.tps)} tps; allot ${(share * 100).toFixed(0)}% of it`);
     } finally {
       nul.server.close();
+    }
+    // The same for workload 4: a server that answers every SELECT with the free time of a
+    // mid-year week (the rows allot sends), encoded once, so only the wire and the client count.
+    const nulRead = await startNullServer({ selectRows: { columns: ['start', 'end', 'free'], rows: availabilityRows(179) } });
+    try {
+      const ceiling = await pgbench({ name: 'null server', port: nulRead.port, user: 'x', password: '', db: 'x' }, scripts.allot.w4, { clients: 16, seconds: s, mode: 'prepared' }, dir);
+      const share = w4Allot / ceiling.tps;
+      rows.push({ workload: '7b. protocol ceiling (a server that does nothing), workload 4', unit: 'qps', allot: Math.round(w4Allot), postgres: Math.round(ceiling.tps), ratio: Number(share.toFixed(2)), target: 'info: allot as a share of the ceiling', met: null });
+      opts.log(`  7b. ceiling ${Math.round(ceiling.tps)} qps; allot ${(share * 100).toFixed(0)}% of it`);
+    } finally {
+      nulRead.server.close();
     }
   } finally {
     allotChild.kill('SIGTERM');

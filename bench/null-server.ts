@@ -1,19 +1,31 @@
 /**
  * The protocol ceiling: a server that speaks just enough of the protocol for pgbench and does
- * no work (every statement "inserts one row"), built on allot's own wire codec. What allot gets
- * compared with it is what its engine, SQL and log cost on top of Node and the protocol.
+ * no work, built on allot's own wire codec. What allot gets compared with it is what its engine,
+ * SQL and log cost on top of Node and the protocol.
+ *
+ * Every statement "inserts one row", except a SELECT when `selectRows` is given: that answers
+ * with those rows, encoded once at start-up, so the ceiling of a read workload counts only the
+ * bytes on the wire and what the client does with them.
  */
 import { createServer, type Server } from 'node:net';
 import * as B from '../src/wire/backend.js';
 import { decodeMessage, decodeStartup, FrameReader } from '../src/wire/frontend.js';
 
-export function startNullServer(): Promise<{ port: number; server: Server }> {
+export interface NullServerOptions {
+  /** Rows of int8 values every SELECT answers with (text format), and their column names. */
+  readonly selectRows?: { readonly columns: readonly string[]; readonly rows: readonly (readonly number[])[] };
+}
+
+export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: number; server: Server }> {
+  const select = opts.selectRows === undefined ? null : encodeSelect(opts.selectRows);
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     const reader = new FrameReader(1 << 24);
     const out = new B.OutBuffer();
     let started = false;
     const params = new Map<string, number>();
+    const selects = new Set<string>();
+    let portalSelects = false;
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       reader.push(chunk);
@@ -44,22 +56,28 @@ export function startNullServer(): Promise<{ port: number; server: Server }> {
         const m = decodeMessage(f.code, f.body);
         switch (m.type) {
           case 'Query':
-            B.commandComplete(out, 'INSERT 0 1');
+            if (select !== null && isSelect(m.sql)) out.bytes(select.description).bytes(select.rows);
+            else B.commandComplete(out, 'INSERT 0 1');
             B.readyForQuery(out, 'I');
             break;
           case 'Parse':
             params.set(m.name, new Set(m.sql.match(/\$\d+/g) ?? []).size);
+            if (select !== null && isSelect(m.sql)) selects.add(m.name);
+            else selects.delete(m.name);
             B.parseComplete(out);
             break;
           case 'Describe':
             if (m.kind === 'S') B.parameterDescription(out, Array.from({ length: params.get(m.name) ?? 0 }, () => 25));
-            B.noData(out);
+            if ((m.kind === 'S' ? selects.has(m.name) : portalSelects) && select !== null) out.bytes(select.description);
+            else B.noData(out);
             break;
           case 'Bind':
+            portalSelects = selects.has(m.statement);
             B.bindComplete(out);
             break;
           case 'Execute':
-            B.commandComplete(out, 'INSERT 0 1');
+            if (portalSelects && select !== null) out.bytes(select.rows);
+            else B.commandComplete(out, 'INSERT 0 1');
             break;
           case 'Sync':
             B.readyForQuery(out, 'I');
@@ -75,4 +93,21 @@ export function startNullServer(): Promise<{ port: number; server: Server }> {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server })));
+}
+
+function isSelect(sql: string): boolean {
+  return /^\s*select\b/i.test(sql);
+}
+
+/** The RowDescription, and the DataRows with their CommandComplete, as bytes to send as they are. */
+function encodeSelect(spec: NonNullable<NullServerOptions['selectRows']>): { description: Buffer; rows: Buffer } {
+  const out = new B.OutBuffer();
+  B.rowDescription(
+    out,
+    spec.columns.map((name) => ({ name, tableOid: 0, columnAttr: 0, typeOid: 20, typeSize: 8, typeMod: -1, format: 0 })),
+  );
+  const description = out.take();
+  for (const r of spec.rows) B.dataRow(out, r);
+  B.commandComplete(out, `SELECT ${spec.rows.length}`);
+  return { description, rows: out.take() };
 }
