@@ -1,5 +1,6 @@
 /**
- * An interval tree: a treap ordered by (start, key) whose nodes carry the largest `end` in
+ * An interval tree: a treap ordered by start, then by the owner's tie-break (unique among items),
+ * whose nodes carry the largest `end` in
  * their subtree, so "every item overlapping [a, b)" costs O(log n + k) rather than a scan.
  * Priorities come from a fixed-seed generator: the shape never affects any answer, and the
  * same inserts always give the same tree.
@@ -16,17 +17,15 @@ class Node<T extends Span> {
   maxEnd: number;
   constructor(
     readonly item: T,
-    readonly key: string,
+    /** Below 2^31, so V8 keeps it a small integer rather than a boxed number. */
     readonly priority: number,
   ) {
     this.maxEnd = item.end;
   }
 }
 
-function compare(aStart: number, aKey: string, bStart: number, bKey: string): number {
-  if (aStart !== bStart) return aStart < bStart ? -1 : 1;
-  return aKey < bKey ? -1 : aKey > bKey ? 1 : 0;
-}
+/** Orders items with the same start; 0 only for the same item. */
+export type TieBreak<T> = (a: T, b: T) => number;
 
 function fix<T extends Span>(n: Node<T>): void {
   let m = n.item.end;
@@ -89,7 +88,16 @@ export class IntervalTree<T extends Span> {
   private count = 0;
   private seed = 0x2545f491;
 
-  constructor(private readonly keyOf: (item: T) => string) {}
+  /**
+   * `tieBreak` orders items that start together. Nodes hold no key of their own: a key string
+   * per item (such as a prefixed id) was a fifth of the memory each booking takes.
+   */
+  constructor(private readonly tieBreak: TieBreak<T>) {}
+
+  private compare(a: T, b: T): number {
+    if (a.start !== b.start) return a.start < b.start ? -1 : 1;
+    return this.tieBreak(a, b);
+  }
 
   get size(): number {
     return this.count;
@@ -102,20 +110,20 @@ export class IntervalTree<T extends Span> {
     x ^= x >>> 17;
     x ^= x << 5;
     this.seed = x >>> 0;
-    return this.seed;
+    return this.seed >>> 1;
   }
 
   insert(item: T): void {
     if (!(item.start <= item.end)) throw new Error(`interval-tree: malformed span [${item.start}, ${item.end})`);
-    const node = new Node(item, this.keyOf(item), this.nextPriority());
+    const node = new Node(item, this.nextPriority());
     this.root = this.insertAt(this.root, node);
     this.count++;
   }
 
   private insertAt(n: Node<T> | null, node: Node<T>): Node<T> {
     if (n === null) return node;
-    const c = compare(node.item.start, node.key, n.item.start, n.key);
-    if (c === 0) throw new Error(`interval-tree: duplicate key ${node.key}`);
+    const c = this.compare(node.item, n.item);
+    if (c === 0) throw new Error(`interval-tree: duplicate item at ${node.item.start}`);
     if (c < 0) {
       n.left = this.insertAt(n.left, node);
       if (n.left.priority > n.priority) return rotateRight(n);
@@ -127,18 +135,18 @@ export class IntervalTree<T extends Span> {
     return n;
   }
 
-  /** Removes the item with the same start and key; returns whether it was there. */
+  /** Removes the item that compares equal (same start, tie-break 0); returns whether it was there. */
   delete(item: T): boolean {
     const before = this.count;
-    this.root = this.deleteAt(this.root, item.start, this.keyOf(item));
+    this.root = this.deleteAt(this.root, item);
     return this.count < before;
   }
 
-  private deleteAt(n: Node<T> | null, start: number, key: string): Node<T> | null {
+  private deleteAt(n: Node<T> | null, item: T): Node<T> | null {
     if (n === null) return null;
-    const c = compare(start, key, n.item.start, n.key);
-    if (c < 0) n.left = this.deleteAt(n.left, start, key);
-    else if (c > 0) n.right = this.deleteAt(n.right, start, key);
+    const c = this.compare(item, n.item);
+    if (c < 0) n.left = this.deleteAt(n.left, item);
+    else if (c > 0) n.right = this.deleteAt(n.right, item);
     else {
       this.count--;
       return this.merge(n.left, n.right);
@@ -160,12 +168,12 @@ export class IntervalTree<T extends Span> {
     return b;
   }
 
-  /** Calls `fn` for every item with start < b and end > a, in (start, key) order. */
+  /** Calls `fn` for every item with start < b and end > a, in (start, tie-break) order. */
   overlapping(a: number, b: number, fn: (item: T) => void): void {
     visitOverlapping(this.root, a, b, fn);
   }
 
-  /** Every item with start < b and end > a, in (start, key) order, appended to `out`. */
+  /** Every item with start < b and end > a, in (start, tie-break) order, appended to `out`. */
   collectOverlapping(a: number, b: number, out: T[]): T[] {
     collectOverlapping(this.root, a, b, out);
     return out;
@@ -203,7 +211,7 @@ export class IntervalTree<T extends Span> {
     return n.item;
   }
 
-  /** All items in (start, key) order. */
+  /** All items in (start, tie-break) order. */
   *[Symbol.iterator](): IterableIterator<T> {
     const stack: Node<T>[] = [];
     let n = this.root;
@@ -224,8 +232,8 @@ export class IntervalTree<T extends Span> {
     const walk = (n: Node<T> | null, lo: Node<T> | null, hi: Node<T> | null): number => {
       if (n === null) return -Infinity;
       seen++;
-      if (lo !== null && compare(n.item.start, n.key, lo.item.start, lo.key) <= 0) throw new Error('interval-tree: order');
-      if (hi !== null && compare(n.item.start, n.key, hi.item.start, hi.key) >= 0) throw new Error('interval-tree: order');
+      if (lo !== null && this.compare(n.item, lo.item) <= 0) throw new Error('interval-tree: order');
+      if (hi !== null && this.compare(n.item, hi.item) >= 0) throw new Error('interval-tree: order');
       if (n.left !== null && n.left.priority > n.priority) throw new Error('interval-tree: heap');
       if (n.right !== null && n.right.priority > n.priority) throw new Error('interval-tree: heap');
       const m = Math.max(n.item.end, walk(n.left, lo, n), walk(n.right, n, hi));

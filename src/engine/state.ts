@@ -16,6 +16,18 @@ export function entryKey(e: Entry): string {
   return (isHold(e) ? 'h:' : 'b:') + e.id;
 }
 
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Entries that start together: bookings before holds, then by id (the order of `entryKey`). */
+function compareEntries(a: Entry, b: Entry): number {
+  const ha = isHold(a);
+  return ha !== isHold(b) ? (ha ? 1 : -1) : compareIds(a.id, b.id);
+}
+
+const byId = (a: { readonly id: string }, b: { readonly id: string }): number => compareIds(a.id, b.id);
+
 /** An outage in a resource's index: an unknown end counts as forever. */
 export interface OutageSpan {
   readonly start: number;
@@ -32,11 +44,11 @@ export function outageSpan(o: Outage): OutageSpan {
 export class ResourceNode {
   readonly children = new Set<string>();
   /** Bookings and holds (expired holds too, until reaped), ordered by span start. */
-  readonly entries = new IntervalTree<Entry>(entryKey);
-  readonly openRules = new IntervalTree<Rule>((r) => r.id);
+  readonly entries = new IntervalTree<Entry>(compareEntries);
+  readonly openRules = new IntervalTree<Rule>(byId);
   /** Outages declared on this resource, by [start, end or forever). */
-  readonly outages = new IntervalTree<OutageSpan>((o) => o.outage.id);
-  readonly closeRules = new IntervalTree<Rule>((r) => r.id);
+  readonly outages = new IntervalTree<OutageSpan>((a, b) => compareIds(a.outage.id, b.outage.id));
+  readonly closeRules = new IntervalTree<Rule>(byId);
   /** Non-blocking rules without a policy, and per policy: decides which level's rules apply. */
   openRulesNoPolicy = 0;
   readonly openRulesByPolicy = new Map<string, number>();
@@ -63,7 +75,7 @@ export class Store {
   readonly byUserPolicy = new Map<string, Set<Entry>>();
 
   /** Holds by expiry instant, for the reaper and for `nextHoldExpiry`. */
-  readonly holdExpiry = new IntervalTree<ExpiryItem>((x) => x.id);
+  readonly holdExpiry = new IntervalTree<ExpiryItem>(byId);
   private undoLog: (() => void)[] | null = null;
   /**
    * The newest LSN any access since `resetReads` depended on: a reply built from those reads
