@@ -712,7 +712,7 @@ export class Engine {
   // ---- holds --------------------------------------------------------------------------
 
   private placeHold(input: Hold, now: Ms, restore: boolean): CommandResult {
-    const hold: Hold = { ...input, capabilities: normaliseCapabilities(input.capabilities) };
+    const hold: Hold = { ...input, resourceId: this.sharedResourceId(input.resourceId), capabilities: normaliseCapabilities(input.capabilities) };
     checkEntryFields('hold', hold);
     checkTime('expires_at', hold.expiresAt);
     // Restored after its expiry, a hold would be gone at once: there is nothing to restore.
@@ -767,7 +767,7 @@ export class Engine {
     if (end === undefined) throw notNull('end');
     const booking: Booking = {
       id: input.id,
-      resourceId,
+      resourceId: this.sharedResourceId(resourceId),
       start,
       end,
       label: input.label !== undefined ? input.label : (hold?.label ?? null),
@@ -785,6 +785,14 @@ export class Engine {
     this.checkPlacement('booking', booking, now, hold, restore);
     this.emit({ type: 'BookingConfirmed', booking });
     return { type: 'bookings', rows: [booking] };
+  }
+
+  /**
+   * The resource's own id string when it exists: an entry then shares it instead of keeping the
+   * copy its statement built (a booking's share of memory, in every one of them).
+   */
+  private sharedResourceId(id: string): string {
+    return this.store.resources.get(id)?.resource.id ?? id;
   }
 
   private targetBookings(target: BookingTarget): Booking[] {
@@ -805,7 +813,7 @@ export class Engine {
     if (olds.length === 0) return { type: 'bookings', rows: [] };
     const news: Booking[] = olds.map((o) => ({
       id: o.id,
-      resourceId: patch.resourceId ?? o.resourceId,
+      resourceId: patch.resourceId === undefined ? o.resourceId : this.sharedResourceId(patch.resourceId),
       start: patch.start ?? o.start,
       end: patch.end ?? o.end,
       label: patch.label !== undefined ? patch.label : o.label,

@@ -59,7 +59,11 @@ export function checkInteger(what: string, v: number, min: number, max: number):
   }
 }
 
+/** What most entries carry: one array for all of them rather than an empty one each. */
+const NO_CAPABILITIES: readonly string[] = Object.freeze([]);
+
 /** Drops duplicate capabilities, keeping first-seen order, so equal sets compare equal. */
 export function normaliseCapabilities(caps: readonly string[]): readonly string[] {
+  if (caps.length === 0) return NO_CAPABILITIES;
   return caps.length < 2 ? caps : [...new Set(caps)];
 }
