@@ -1,10 +1,14 @@
 /**
  * Engine micro-benchmarks: the engine alone, no SQL, wire or disk.
  *  - booking-with-check on a resource already holding 100,000 entries;
- *  - a 7-day availability query over 10,000 bookings.
+ *  - a 7-day availability query over 10,000 bookings;
+ *  - the heap one booking takes, ids made as an INSERT without one makes them.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Engine } from '../src/engine/engine.js';
 import type { Command } from '../src/engine/types.js';
+import { newId } from '../src/tenant/ids.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -102,6 +106,40 @@ export function runEngineBench(opts: { quick?: boolean } = {}): EngineBenchResul
     }),
   );
   return results;
+}
+
+export interface EngineMemoryResult {
+  readonly bookings: number;
+  readonly resources: number;
+  readonly bytesPerBooking: number;
+}
+
+/**
+ * Heap per booking: `bookings` at random over `resources` (capacity 1), measured after full
+ * collections before and after, so only what the engine keeps counts.
+ */
+export function engineMemory(opts: { bookings: number; resources: number }): EngineMemoryResult {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const e = new Engine();
+  const resources: Command[] = [];
+  for (let i = 0; i < opts.resources; i++) resources.push({ type: 'CreateResource', resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } });
+  e.execute(resources, T0);
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  // Slots of an hour over ~11 years, drawn without repeats per resource: no booking is refused.
+  const perResource = Math.ceil(opts.bookings / opts.resources);
+  for (let j = 0; j < opts.bookings; j++) {
+    const r = j % opts.resources;
+    const k = (Math.floor(j / opts.resources) * 7919) % (perResource * 97);
+    e.execute([book(newId(), `r${r}`, T0 + k * 60 * MIN, T0 + k * 60 * MIN + 30 * MIN)], T0);
+  }
+  gc();
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  if (e.store.bookings.size !== opts.bookings) throw new Error('bench: a booking was refused');
+  return { bookings: opts.bookings, resources: opts.resources, bytesPerBooking: Math.round(bytes / opts.bookings) };
 }
 
 export function printEngineBench(results: readonly EngineBenchResult[]): void {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, printTable } from './compare.js';
 import { readLatency, recovery, writeThroughput } from './durability.js';
-import { printEngineBench, runEngineBench } from './engine.js';
+import { engineMemory, printEngineBench, runEngineBench } from './engine.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -17,7 +17,10 @@ const results: Record<string, unknown> = {};
 if (want('engine')) {
   const engine = runEngineBench({ quick });
   printEngineBench(engine);
+  const memory = engineMemory({ bookings: quick ? 100_000 : 500_000, resources: 10_000 });
+  console.log(`  heap per booking, ${memory.bookings} bookings over ${memory.resources} resources${' '.repeat(30)} ${memory.bytesPerBooking} bytes`);
   results.engine = engine;
+  results.engineMemory = memory;
 }
 if (want('durability')) {
   const writes = await writeThroughput({ seconds: quick ? 3 : 10 });
