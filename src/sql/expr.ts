@@ -22,6 +22,8 @@ export interface SessionView {
 export interface EvalEnv {
   readonly params: readonly Value[];
   readonly session: SessionView;
+  /** In an aggregated select list: each aggregate's value over the rows, by its slot. */
+  readonly aggregates?: readonly Value[];
 }
 
 export type Eval = (row: readonly Value[], env: EvalEnv) => Value;
@@ -35,8 +37,6 @@ export interface Compiled {
   readonly domain?: Domain;
   readonly param?: number;
   readonly constant?: boolean;
-  /** Top-level aggregate: the planner folds rows with it. */
-  readonly aggregate?: Aggregate;
 }
 
 export interface Aggregate {
@@ -113,6 +113,20 @@ export interface Scope {
   readonly columns: readonly ColumnDef[];
   /** Names a column may be qualified with: the table's name and its alias. */
   readonly qualifiers: ReadonlySet<string>;
+  /** Present where aggregates may stand (a SELECT's list and ORDER BY): they are collected here. */
+  readonly aggregates?: AggregateSlots;
+  /** Inside an aggregate's argument, where another aggregate may not stand. */
+  readonly inAggregate?: boolean;
+}
+
+/**
+ * The aggregates of a select list, each folded over the rows once; the expressions around them
+ * (`count(*) + 1`, `max(start)::text`) are then evaluated on the results.
+ */
+export class AggregateSlots {
+  readonly list: Aggregate[] = [];
+  /** Columns referred to outside any aggregate: with an aggregate present, those are an error. */
+  bareColumns = 0;
 }
 
 export const EMPTY_SCOPE: Scope = { columns: [], qualifiers: new Set() };
@@ -198,6 +212,7 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       const i = scope.columns.findIndex((c) => c.name === ast.name);
       if (i < 0) throw undefinedColumn(ast.name);
       const col = scope.columns[i]!;
+      if (scope.aggregates !== undefined) scope.aggregates.bareColumns++;
       return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain };
     }
     case 'cast':
@@ -568,22 +583,27 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   };
   switch (name) {
-    case 'count': {
-      arity(1);
-      const star = args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
-      const arg = star ? null : compileExpr(args[0]!, scope, params);
-      return { type: 'int8', eval: () => {
-        throw new Error('aggregate evaluated outside aggregation');
-      }, aggregate: { fn: 'count', arg } };
-    }
+    case 'count':
     case 'min':
     case 'max':
     case 'sum': {
       arity(1);
-      const arg = compileExpr(args[0]!, scope, params);
-      return { type: name === 'sum' ? 'int8' : arg.type, eval: () => {
-        throw new Error('aggregate evaluated outside aggregation');
-      }, aggregate: { fn: name, arg } };
+      const slots = scope.aggregates;
+      if (slots === undefined) {
+        throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
+      }
+      // The argument is read per row, where neither another aggregate nor the bare-column count applies.
+      const inner: Scope = { columns: scope.columns, qualifiers: scope.qualifiers, inAggregate: true };
+      const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+      const arg = star ? null : compileExpr(args[0]!, inner, params);
+      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg }) - 1;
+      return {
+        type: name === 'count' || name === 'sum' ? 'int8' : arg!.type,
+        eval: (_row, env) => {
+          if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
+          return env.aggregates[slot] ?? null;
+        },
+      };
     }
     case 'version':
       arity(0);
@@ -686,10 +706,6 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
         hint: 'allot supports a small set of functions: count, min, max, sum, coalesce, lower, upper, length, cardinality, version, current_setting, current_database, current_schema, pg_notify.',
       });
   }
-}
-
-export function isAggregate(c: Compiled): boolean {
-  return c.aggregate !== undefined;
 }
 
 export function describeValue(v: Value): string {

@@ -9,7 +9,7 @@ import { Limits } from '../engine/limits.js';
 import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
-import { coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
+import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
 import { settingIsOn } from './settings.js';
@@ -147,6 +147,7 @@ function compileProjection(list: readonly SelectedColumn[], scope: Scope, def: T
     const e = item.expr;
     if (e.type === 'ref' && e.name === '*') {
       if (def === null) throw new AllotError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid');
+      if (scope.aggregates !== undefined) scope.aggregates.bareColumns += def.columns.length;
       def.columns.forEach((col, i) => {
         columns.push(outColumn(col.name, col.type, def, i));
         exprs.push({ type: col.type, eval: (row) => row[i] ?? null, column: i });
@@ -167,7 +168,8 @@ function defaultName(e: Expr): string {
     case 'call':
       return e.function.name.toLowerCase();
     case 'cast':
-      return e.operand.type === 'ref' ? e.operand.name : ((e.to as { name?: string }).name ?? '?column?');
+      // As PostgreSQL names it: after the column or function it casts (through other casts), else after the type.
+      return castSourceName(e.operand) ?? (e.to as { name?: string }).name ?? '?column?';
     case 'keyword':
       return e.keyword;
     default:
@@ -175,12 +177,15 @@ function defaultName(e: Expr): string {
   }
 }
 
+function castSourceName(e: Expr): string | null {
+  if (e.type === 'ref' || e.type === 'call') return defaultName(e);
+  return e.type === 'cast' ? castSourceName(e.operand) : null;
+}
+
 /** RETURNING: a projection over the written table's row. */
 function compileReturning(list: readonly SelectedColumn[] | null | undefined, def: TableDef, params: ParamSlots): Projection | null {
   if (list === undefined || list === null || list.length === 0) return null;
-  const p = compileProjection(list, scopeOf(def), def, params);
-  if (p.exprs.some((e) => e.aggregate !== undefined)) throw new AllotError(SqlState.groupingError, 'aggregate functions are not allowed in RETURNING');
-  return p;
+  return compileProjection(list, scopeOf(def), def, params);
 }
 
 function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
@@ -352,7 +357,10 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
   const fromTable = from[0]?.type === 'table' ? from[0] : undefined;
   const source: Source = fromTable === undefined ? { kind: 'none', def: null } : resolveTable(fromTable.name);
   const scope = scopeOf(source.def, fromTable?.name.alias);
-  const projection = compileProjection(ast.columns ?? [], scope, source.def, params);
+  // Aggregates may stand anywhere in the select list and ORDER BY, and nowhere else.
+  const aggregates = new AggregateSlots();
+  const listScope: Scope = { ...scope, aggregates };
+  const projection = compileProjection(ast.columns ?? [], listScope, source.def, params);
   let whereAst: Expr | null = ast.where ?? null;
   let virtualRows: ((read: ReadContext, env: EvalEnv) => Value[][]) | null = null;
   if (source.kind === 'availability' || source.kind === 'policy_usage') {
@@ -363,11 +371,11 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
     whereAst = a.rest;
   }
   const where = whereAst !== null ? compileExpr(whereAst, scope, params, 'bool') : null;
-  const aggregated = projection.exprs.some((e) => e.aggregate !== undefined);
-  if (aggregated && projection.exprs.some((e) => e.aggregate === undefined && e.constant !== true)) {
+  const order = (ast.orderBy ?? []).map((o) => compileOrder(o.by, o.order ?? undefined, o.nulls ?? undefined, projection, listScope, params));
+  const aggregated = aggregates.list.length > 0;
+  if (aggregated && aggregates.bareColumns > 0) {
     throw new AllotError(SqlState.groupingError, 'a column must appear in an aggregate function: allot has no GROUP BY');
   }
-  const order = (ast.orderBy ?? []).map((o) => compileOrder(o.by, o.order ?? undefined, o.nulls ?? undefined, projection, scope, params));
   const limitExpr = ast.limit?.limit;
   const offsetExpr = ast.limit?.offset;
   const limit = limitExpr != null ? compileExpr(limitExpr, EMPTY_SCOPE, params, 'int') : null;
@@ -409,7 +417,10 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       if (rows.length > MAX_RESULT_ROWS) {
         throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
       }
-      if (aggregated) return [projection.exprs.map((e) => aggregate(e, rows, env))];
+      if (aggregated) {
+        const folded: EvalEnv = { params: env.params, session: env.session, aggregates: aggregates.list.map((a) => fold(a, rows, env)) };
+        return [projection.exprs.map((e) => e.eval([], folded))];
+      }
       const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
       const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
       if (order.length === 0) {
@@ -446,9 +457,7 @@ function nonNegative(v: Value, what: string): number {
   return n;
 }
 
-function aggregate(e: Compiled, rows: readonly Value[][], env: EvalEnv): Value {
-  const agg = e.aggregate;
-  if (agg === undefined) return e.eval([], env);
+function fold(agg: Aggregate, rows: readonly Value[][], env: EvalEnv): Value {
   if (agg.arg === null) return rows.length;
   const vals = rows.map((r) => agg.arg!.eval(r, env)).filter((v) => v !== null);
   switch (agg.fn) {

@@ -97,6 +97,34 @@ describe('resources, bookings and availability through pg', () => {
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
   });
 
+  it('evaluates aggregates inside expressions, and refuses them with 42803 where they cannot stand', async () => {
+    const c = await fresh('aggregates');
+    await c.query(`INSERT INTO resources (id) VALUES ('a'), ('b'), ('c')`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'a', 10, 20), ('y', 'b', 5, 50)`);
+    // The fuzzer's case: an aggregate under a cast was an internal error (XX000).
+    for (const q of [(t: string) => c.query(t), (t: string) => c.query(t, [])]) {
+      const r = await q('SELECT count(*)::text, count(*) + 1 AS more, coalesce(max("end"), 0) - min(start) AS spread, max(start)::text FROM bookings');
+      expect(r.rows).toEqual([{ count: '2', more: '3', spread: '45', max: '10' }]);
+      expect(r.fields.map((f) => f.dataTypeID)).toEqual([25, 20, 20, 25]);
+    }
+    expect((await c.query('SELECT count(*) * 2 AS n, 7 AS seven FROM resources WHERE id <> $1', ['a'])).rows).toEqual([{ n: '4', seven: 7 }]);
+    expect((await c.query(`SELECT coalesce(max(start), -1) AS m FROM bookings WHERE resource_id = 'c'`)).rows).toEqual([{ m: '-1' }]);
+    for (const [sql, message] of [
+      ['SELECT count(count(*)) FROM bookings', 'aggregate function calls cannot be nested'],
+      ['SELECT * FROM bookings WHERE count(*) > 1', 'aggregate functions such as count() are only allowed in the select list and ORDER BY of a SELECT'],
+      ['SELECT start, count(*) FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
+      ['SELECT count(*) + start FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
+      ['SELECT *, max(start) FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
+      [`UPDATE bookings SET label = max(label)::text WHERE id = 'x'`, 'aggregate functions such as max() are only allowed in the select list and ORDER BY of a SELECT'],
+      [`DELETE FROM bookings WHERE id = 'x' RETURNING count(*)::text`, 'aggregate functions such as count() are only allowed in the select list and ORDER BY of a SELECT'],
+    ] as const) {
+      const err = await pgError(c.query(sql));
+      expect([err.code, err.message]).toEqual(['42803', message]);
+    }
+    // Nothing was changed by the refused statements.
+    expect((await c.query('SELECT id, label FROM bookings ORDER BY id')).rows).toEqual([{ id: 'x', label: null }, { id: 'y', label: null }]);
+  });
+
   it('turns a hold into a booking with hold_id, and holds vanish from reads when they expire', async () => {
     const c = await fresh('holds');
     await c.query(`INSERT INTO resources (id) VALUES ('r')`);
