@@ -1,7 +1,7 @@
 /**
  * An interval tree: a treap ordered by start, then by the owner's tie-break (unique among items),
- * whose nodes carry the largest `end` in
- * their subtree, so "every item overlapping [a, b)" costs O(log n + k) rather than a scan.
+ * whose nodes carry the largest `end` in their subtree, so "every item overlapping [a, b)" costs
+ * O(log n + k) rather than a scan.
  * Priorities come from a fixed-seed generator: the shape never affects any answer, and the
  * same inserts always give the same tree.
  */
@@ -90,7 +90,7 @@ export class IntervalTree<T extends Span> {
 
   /**
    * `tieBreak` orders items that start together. Nodes hold no key of their own: a key string
-   * per item (such as a prefixed id) was a fifth of the memory each booking takes.
+   * per item (a prefixed id) was about a ninth of the memory each booking takes.
    */
   constructor(private readonly tieBreak: TieBreak<T>) {}
 
