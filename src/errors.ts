@@ -55,12 +55,26 @@ export const SqlState = {
   adminShutdown: '57P01',
   divisionByZero: '22012',
   groupingError: '42803',
+  wrongObjectType: '42809',
   invalidColumnReference: '42P10',
   undefinedFunction: '42883',
   datatypeMismatch: '42804',
   invalidObjectDefinition: '42P17',
   programLimitExceeded: '54000',
+  stackDepthLimitExceeded: '54001',
   tooManyConnections: '53300',
   ioError: '58030',
   internalError: 'XX000',
 } as const;
+
+/**
+ * A statement nested deeper than the JavaScript stack allows (a chain of thousands of operators)
+ * overflows while it is compiled or evaluated: that is the client's statement, not a server
+ * fault, and PostgreSQL answers it with 54001.
+ */
+export function asStackDepthError(err: unknown): AllotError | null {
+  if (!(err instanceof RangeError) || !/call stack size/i.test(err.message)) return null;
+  return new AllotError(SqlState.stackDepthLimitExceeded, 'stack depth limit exceeded: the statement nests too deeply', {
+    hint: 'Long chains of operators or parentheses nest; use IN (…) or = ANY($1) for many values, or split the statement.',
+  });
+}

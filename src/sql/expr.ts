@@ -43,6 +43,10 @@ export interface Aggregate {
   readonly fn: 'count' | 'min' | 'max' | 'sum';
   /** Null for count(*). */
   readonly arg: Compiled | null;
+  /** `count(DISTINCT x)`: each distinct value counts once. */
+  readonly distinct: boolean;
+  /** `FILTER (WHERE …)`: only the rows it holds for are folded. */
+  readonly filter: Compiled | null;
 }
 
 /** The parameters of a statement: inferred domains, and which ones were lifted literals. */
@@ -582,6 +586,16 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
     if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   };
+  const call = ast as typeof ast & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
+  if (call.over != null) throw new AllotError(SqlState.featureNotSupported, `window functions (${name}() OVER …) are not supported by allot`);
+  if (call.withinGroup != null) throw new AllotError(SqlState.featureNotSupported, `WITHIN GROUP is not supported by allot`);
+  const aggregate = name === 'count' || name === 'min' || name === 'max' || name === 'sum';
+  if (!aggregate) {
+    // Only an aggregate takes these; PostgreSQL refuses them on a plain function the same way.
+    if (call.distinct === 'distinct') throw new AllotError(SqlState.wrongObjectType, `DISTINCT specified, but ${name} is not an aggregate function`);
+    if (call.filter != null) throw new AllotError(SqlState.wrongObjectType, `FILTER specified, but ${name} is not an aggregate function`);
+    if (call.orderBy != null) throw new AllotError(SqlState.wrongObjectType, `ORDER BY specified, but ${name} is not an aggregate function`);
+  }
   switch (name) {
     case 'count':
     case 'min':
@@ -596,7 +610,9 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
       const inner: Scope = { columns: scope.columns, qualifiers: scope.qualifiers, inAggregate: true };
       const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
       const arg = star ? null : compileExpr(args[0]!, inner, params);
-      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg }) - 1;
+      const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
+      // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
+      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter }) - 1;
       return {
         type: name === 'count' || name === 'sum' ? 'int8' : arg!.type,
         eval: (_row, env) => {

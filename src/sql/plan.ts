@@ -417,12 +417,13 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       if (rows.length > MAX_RESULT_ROWS) {
         throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
       }
-      if (aggregated) {
-        const folded: EvalEnv = { params: env.params, session: env.session, aggregates: aggregates.list.map((a) => fold(a, rows, env)) };
-        return [projection.exprs.map((e) => e.eval([], folded))];
-      }
       const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
       const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+      if (aggregated) {
+        // One row, which LIMIT and OFFSET apply to like any other.
+        const folded: EvalEnv = { params: env.params, session: env.session, aggregates: aggregates.list.map((a) => fold(a, rows, env)) };
+        return off === 0 && lim > 0 ? [projection.exprs.map((e) => e.eval([], folded))] : [];
+      }
       if (order.length === 0) {
         if (off > 0 || lim !== Infinity) rows = rows.slice(off, off + lim);
         return project(projection, rows, env);
@@ -457,9 +458,20 @@ function nonNegative(v: Value, what: string): number {
   return n;
 }
 
-function fold(agg: Aggregate, rows: readonly Value[][], env: EvalEnv): Value {
+function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Value {
+  const rows = agg.filter === null ? all : all.filter((r) => truthy(agg.filter!.eval(r, env)));
   if (agg.arg === null) return rows.length;
-  const vals = rows.map((r) => agg.arg!.eval(r, env)).filter((v) => v !== null);
+  let vals = rows.map((r) => agg.arg!.eval(r, env)).filter((v) => v !== null);
+  if (agg.distinct) {
+    // Equal values (by type and text form) count once.
+    const seen = new Set<string>();
+    vals = vals.filter((v) => {
+      const k = `${typeof v}:${String(formatValue(v))}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
   switch (agg.fn) {
     case 'count':
       return vals.length;
@@ -524,7 +536,8 @@ function planAvailability(
     ],
     qualifiers: scope.qualifiers,
   };
-  let resourceIds: Compiled[] | null = null;
+  // Each resource_id condition is a set of ids; several must all hold, so they intersect.
+  const resourceIdSets: Compiled[][] = [];
   const starts: { e: Compiled; adjust: number }[] = [];
   const ends: { e: Compiled; adjust: number }[] = [];
   let minDuration: Compiled | null = null;
@@ -537,7 +550,7 @@ function planAvailability(
     const p = asPredicate(c, keyScope, params);
     const one = p?.values[0];
     if (p === null || one === undefined) rest.push(c);
-    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIds = p.values;
+    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
     else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
     else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
     else if (p.column === 'min_duration' && p.op === '=') minDuration = one;
@@ -549,8 +562,8 @@ function planAvailability(
       throw unsupported(`availability takes ${p.column} only as ${p.column} = …`);
     } else rest.push(c);
   }
-  if (resourceIds !== null && pool !== null) throw new AllotError(SqlState.syntaxError, 'availability takes resource_id or pool_id, not both');
-  if (resourceIds === null && pool === null) {
+  if (resourceIdSets.length > 0 && pool !== null) throw new AllotError(SqlState.syntaxError, 'availability takes resource_id or pool_id, not both');
+  if (resourceIdSets.length === 0 && pool === null) {
     throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = …, resource_id IN (…) or pool_id = …', {
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
     });
@@ -560,7 +573,6 @@ function planAvailability(
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
     });
   }
-  const ids = resourceIds;
   const poolId = pool;
   const remaining = andAll(rest);
   const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
@@ -578,8 +590,13 @@ function planAvailability(
     const capsValue = capabilities === null ? null : capabilities.eval([], env);
     const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
     let rids: string[];
-    if (ids !== null) rids = evalAll(ids, env).filter(isText);
-    else {
+    if (resourceIdSets.length > 0) {
+      rids = evalAll(resourceIdSets[0]!, env).filter(isText);
+      for (const more of resourceIdSets.slice(1)) {
+        const also = new Set(evalAll(more, env).filter(isText));
+        rids = rids.filter((id) => also.has(id));
+      }
+    } else {
       // A pool stands for its members that have the capabilities, as a pool booking picks them.
       const pid = poolId!.eval([], env);
       rids = isText(pid) ? read.engine.poolMembers(pid, caps ?? []).map((r) => r.id) : [];
@@ -973,7 +990,14 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
     const col = columnOf(def, s.column.name, true);
     if (col.name === 'id') throw unsupported(`the id of a row in ${def.name} cannot be changed`, 'Delete the row and insert a new one.');
     if (s.value.type === 'default') throw unsupported('SET … = DEFAULT is not supported by allot');
-    const value = compileExpr(s.value, EMPTY_SCOPE, params, col.domain);
+    // Compiled against the row's columns only to say clearly that they cannot be used here.
+    const seen = new AggregateSlots();
+    const value = compileExpr(s.value, { ...scopeOf(def), aggregates: seen }, params, col.domain);
+    const agg = seen.list[0];
+    if (agg !== undefined) throw new AllotError(SqlState.groupingError, `aggregate functions such as ${agg.fn}() are only allowed in the select list and ORDER BY of a SELECT`);
+    if (seen.bareColumns > 0) {
+      throw unsupported(`SET ${col.name} = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns`, 'Read the row, then UPDATE with the new value as a parameter.');
+    }
     return { col, value };
   });
   const target = writeTarget(ast.where, def, params, 'UPDATE');

@@ -4,6 +4,7 @@
  * protocol), so statements that differ only in their values are parsed once.
  */
 import { parse, type Statement } from 'pgsql-ast-parser';
+import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
 import { KNOWN_QUERIES, squash } from './catalog.js';
 import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
@@ -45,6 +46,51 @@ export class PlanCache {
 
 /** Longest statement text accepted. */
 export const MAX_STATEMENT_BYTES = 1 << 20;
+
+/**
+ * Bounds on a statement's shape, checked on its tokens before the parser sees it: the parser's
+ * time and memory grow with the square of a list's length (a 50,000-value IN list took minutes
+ * and ran the server out of memory), so what would be refused after parsing is refused first.
+ */
+export const StatementLimits = {
+  /** Items in one parenthesised or bracketed list: an IN list, ARRAY[…], a row. */
+  maxListItems: Limits.maxIdsPerInList,
+  /** Rows after VALUES. */
+  maxValuesRows: Limits.maxBatchCommands,
+  /** Words, numbers, strings and symbols outside the VALUES rows. */
+  maxTokensOutsideValues: 20_000,
+} as const;
+
+function tooLarge(message: string): AllotError {
+  return new AllotError(SqlState.programLimitExceeded, message, { hint: 'Split it into several statements (a transaction keeps them all or nothing).' });
+}
+
+export function checkStatementShape(tokens: readonly Token[]): void {
+  const open: number[] = []; // items so far in each list still open
+  let valuesRows = 0; // > 0 while in the rows after a top-level VALUES
+  let outside = 0;
+  for (const t of tokens) {
+    if (t.kind === 'op') {
+      if (t.text === '(' || t.text === '[') open.push(1);
+      else if (t.text === ')' || t.text === ']') open.pop();
+      else if (t.text === ',') {
+        const depth = open.length;
+        if (depth > 0) {
+          if (++open[depth - 1]! > StatementLimits.maxListItems) throw tooLarge(`a list of more than ${StatementLimits.maxListItems} items; the limit is ${StatementLimits.maxListItems}`);
+        } else if (valuesRows > 0 && ++valuesRows > StatementLimits.maxValuesRows) {
+          throw tooLarge(`more than ${StatementLimits.maxValuesRows} rows after VALUES; the limit is ${StatementLimits.maxValuesRows} per statement`);
+        }
+      }
+    } else if (t.kind === 'word' && open.length === 0) {
+      const w = t.text.toLowerCase();
+      if (w === 'values') valuesRows = 1;
+      else if (valuesRows > 0 && (w === 'on' || w === 'returning')) valuesRows = 0;
+    }
+    if (valuesRows === 0 && ++outside > StatementLimits.maxTokensOutsideValues) {
+      throw tooLarge(`a statement of more than ${StatementLimits.maxTokensOutsideValues} words and symbols (besides its VALUES rows); the limit is ${StatementLimits.maxTokensOutsideValues}`);
+    }
+  }
+}
 
 function parseOne(text: string): Statement {
   let stmts: Statement[];
@@ -119,6 +165,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache)
     const p = tokens.find((t) => t.kind === 'param') as { index: number };
     throw new AllotError('42P02', `there is no parameter $${p.index}`);
   }
+  checkStatementShape(tokens);
   const { key, literals } = liftLiterals(text, tokens);
   let plan = cache.get(key);
   if (plan === undefined) {
@@ -163,7 +210,10 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   let plan: Plan;
   if (s === undefined) plan = EMPTY;
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
-  else plan = knownQuery(sql) ?? planStatement(parseOne(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
+  else {
+    checkStatementShape(s.tokens);
+    plan = knownQuery(sql) ?? planStatement(parseOne(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
+  }
   cache.set(key, plan);
   return plan;
 }

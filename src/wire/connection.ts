@@ -8,7 +8,7 @@ import { randomInt, timingSafeEqual, createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { AllotError, SqlState } from '../errors.js';
+import { AllotError, asStackDepthError, SqlState } from '../errors.js';
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan } from '../sql/plan.js';
@@ -651,7 +651,8 @@ export class Connection implements Listener {
     }
   }
 
-  private sendError(err: unknown): void {
+  private sendError(thrown: unknown): void {
+    const err = asStackDepthError(thrown) ?? thrown;
     this.host.metrics.error(err instanceof AllotError ? err.sqlstate : SqlState.internalError);
     if (err instanceof AllotError) {
       B.errorResponse(this.out, {

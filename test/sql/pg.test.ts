@@ -125,6 +125,66 @@ describe('resources, bookings and availability through pg', () => {
     expect((await c.query('SELECT id, label FROM bookings ORDER BY id')).rows).toEqual([{ id: 'x', label: null }, { id: 'y', label: null }]);
   });
 
+  it('folds DISTINCT and FILTER aggregates, applies LIMIT/OFFSET to an aggregate row, and refuses window functions', async () => {
+    const c = await fresh('aggregates2');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('r1', 1), ('r2', 2), ('r3', 1), ('r4', 3)`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'r1', 10, 20), ('y', 'r1', 30, 40), ('z', 'r2', 5, 50)`);
+    expect((await c.query('SELECT count(DISTINCT resource_id) AS d, count(resource_id) AS n FROM bookings')).rows).toEqual([{ d: '2', n: '3' }]);
+    expect((await c.query('SELECT sum(DISTINCT capacity) AS d, sum(capacity) AS s FROM resources')).rows).toEqual([{ d: '6', s: '7' }]);
+    const filtered = await c.query(`SELECT count(*) FILTER (WHERE capacity > 1) AS big, max(capacity) FILTER (WHERE id = 'r3') AS r3, count(*) AS total FROM resources`);
+    expect(filtered.rows).toEqual([{ big: '2', r3: '1', total: '4' }]);
+    expect((await c.query('SELECT count(*) FROM bookings LIMIT 0')).rows).toEqual([]);
+    expect((await c.query('SELECT count(*) FROM bookings OFFSET 1')).rows).toEqual([]);
+    expect((await c.query('SELECT count(*) FROM bookings LIMIT 1 OFFSET 0')).rows).toEqual([{ count: '3' }]);
+    for (const [sql, code, message] of [
+      ['SELECT count(*) OVER () FROM resources', '0A000', 'window functions (count() OVER …) are not supported by allot'],
+      ['SELECT lower(DISTINCT id) FROM resources', '42809', 'DISTINCT specified, but lower is not an aggregate function'],
+      [`SELECT upper(id) FILTER (WHERE id = 'r1') FROM resources`, '42809', 'FILTER specified, but upper is not an aggregate function'],
+    ] as const) {
+      const err = await pgError(c.query(sql));
+      expect([err.code, err.message]).toEqual([code, message]);
+    }
+  });
+
+  it('intersects several resource_id conditions on availability, and says SET values must be constants', async () => {
+    const c = await fresh('intersect');
+    await c.query(`INSERT INTO resources (id) VALUES ('r2'), ('r3')`);
+    const q = (where: string) => c.query(`SELECT resource_id, start, "end" FROM availability WHERE ${where} AND start >= 0 AND "end" <= 1000`);
+    expect((await q(`resource_id = 'r2' AND resource_id = 'r3'`)).rows).toEqual([]);
+    expect((await q(`resource_id IN ('r2', 'r3') AND resource_id = 'r3'`)).rows).toEqual([{ resource_id: 'r3', start: '0', end: '1000' }]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ('b4', 'r2', 0, 10, 'hi')`);
+    const err = await pgError(c.query(`UPDATE bookings SET label = upper(label) WHERE id = 'b4'`));
+    expect([err.code, err.message]).toEqual(['0A000', "SET label = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns"]);
+    expect((await c.query(`SELECT label FROM bookings WHERE id = 'b4'`)).rows).toEqual([{ label: 'hi' }]);
+  });
+
+  it('refuses oversized lists and statements before parsing them (54000), deep nesting with 54001, and keeps serving', async () => {
+    const c = await fresh('oversized');
+    const other = await fresh('oversized');
+    await c.query(`INSERT INTO resources (id) VALUES ('r1')`);
+    // 50,000 values (439 KB) once ran the parser for minutes and the server out of memory.
+    for (const n of [1001, 50_000]) {
+      const list = Array.from({ length: n }, (_, i) => `'x${i}'`).join(',');
+      for (const run of [(t: string) => c.query(t), (t: string) => c.query(t, [])]) {
+        const err = await pgError(run(`SELECT count(*) FROM resources WHERE id IN (${list})`));
+        expect([err.code, err.message]).toEqual(['54000', 'a list of more than 1000 items; the limit is 1000']);
+      }
+    }
+    const values = Array.from({ length: 10_001 }, (_, i) => `('v${i}')`).join(',');
+    const rows = await pgError(c.query(`INSERT INTO resources (id) VALUES ${values}`));
+    expect([rows.code, rows.message]).toEqual(['54000', 'more than 10000 rows after VALUES; the limit is 10000 per statement']);
+    const ors = Array.from({ length: 6000 }, (_, i) => `id = 'x${i}'`).join(' OR ');
+    const long = await pgError(c.query(`SELECT id FROM resources WHERE ${ors}`));
+    expect([long.code, long.message]).toEqual(['54000', 'a statement of more than 20000 words and symbols (besides its VALUES rows); the limit is 20000']);
+    // Under the token limit, but nested far deeper than any stack.
+    for (const deep of [`SELECT ${'- '.repeat(19_000)}1 AS n`, `SELECT ${Array.from({ length: 9000 }, () => "'a'").join(' || ')} AS s`]) {
+      const err = await pgError(c.query(deep));
+      expect([err.code, err.message]).toEqual(['54001', 'stack depth limit exceeded: the statement nests too deeply']);
+    }
+    expect((await c.query('SELECT count(*) FROM resources')).rows).toEqual([{ count: '1' }]);
+    expect((await other.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
   it('turns a hold into a booking with hold_id, and holds vanish from reads when they expire', async () => {
     const c = await fresh('holds');
     await c.query(`INSERT INTO resources (id) VALUES ('r')`);
