@@ -39,6 +39,7 @@ export const SqlState = {
   exclusionViolation: '23P01',
   activeSqlTransaction: '25001',
   noActiveSqlTransaction: '25P01',
+  readOnlySqlTransaction: '25006',
   inFailedSqlTransaction: '25P02',
   invalidPassword: '28P01',
   serializationFailure: '40001',

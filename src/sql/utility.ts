@@ -8,7 +8,9 @@ import { Tables } from './catalog.js';
 import type { Token } from './lexer.js';
 
 export type Utility =
-  | { readonly type: 'begin' }
+  /** `readOnly` null: the access mode was not given (default_transaction_read_only decides). */
+  | { readonly type: 'begin'; readonly readOnly: boolean | null }
+  | { readonly type: 'setTransaction'; readonly readOnly: boolean | null }
   | { readonly type: 'commit' }
   | { readonly type: 'rollback' }
   | { readonly type: 'set'; readonly name: string; readonly value: string | null; readonly local: boolean }
@@ -58,8 +60,9 @@ export function parseUtility(tokens: readonly Token[]): Utility {
     case 'begin':
     case 'start': {
       if (first === 'start' && w(1) !== 'transaction') throw new AllotError(SqlState.syntaxError, 'syntax error: expected START TRANSACTION');
-      // Isolation levels and access modes are accepted: allot's blocks are re-checked at COMMIT.
-      return { type: 'begin' };
+      // Isolation levels are accepted and ignored (allot's blocks are re-checked at COMMIT);
+      // READ ONLY is kept: writes in the block are refused.
+      return { type: 'begin', readOnly: accessMode(tokens, 1) };
     }
     case 'commit':
     case 'end':
@@ -146,18 +149,34 @@ function dottedName(tokens: readonly Token[], at: number): { name: string; next:
   return { name, next: i };
 }
 
+/** READ ONLY (true) or READ WRITE (false) among a transaction's modes, the last one given; null if none. */
+function accessMode(tokens: readonly Token[], from: number): boolean | null {
+  let mode: boolean | null = null;
+  for (let i = from; i < tokens.length - 1; i++) {
+    if (word(tokens[i]) !== 'read') continue;
+    const next = word(tokens[i + 1]);
+    if (next === 'only') mode = true;
+    else if (next === 'write') mode = false;
+  }
+  return mode;
+}
+
 function parseSet(tokens: readonly Token[]): Utility {
   let i = 1;
   let local = false;
   const w = (k: number): string | null => word(tokens[k]);
   if (w(i) === 'session') {
     i++;
-    if (w(i) === 'characteristics') return { type: 'setIgnored', what: 'SET SESSION CHARACTERISTICS' };
+    if (w(i) === 'characteristics') {
+      const mode = accessMode(tokens, i + 1);
+      if (mode === null) return { type: 'setIgnored', what: 'SET SESSION CHARACTERISTICS' };
+      return { type: 'set', name: 'default_transaction_read_only', value: mode ? 'on' : 'off', local: false };
+    }
   } else if (w(i) === 'local') {
     local = true;
     i++;
   }
-  if (w(i) === 'transaction') return { type: 'setIgnored', what: 'SET TRANSACTION' };
+  if (w(i) === 'transaction') return { type: 'setTransaction', readOnly: accessMode(tokens, i + 1) };
   if (w(i) === 'time' && w(i + 1) === 'zone') {
     const v = valueList(tokens, i + 2);
     return { type: 'set', name: 'timezone', value: v, local };

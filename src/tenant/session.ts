@@ -13,7 +13,7 @@ import { AllotError, SqlState } from '../errors.js';
 import type { Listener } from '../notify/hub.js';
 import type { EvalEnv, SessionView } from '../sql/expr.js';
 import type { OutColumn, Plan, ReadContext } from '../sql/plan.js';
-import { DEFAULT_SETTINGS, REPORTED, validateSetting } from '../sql/settings.js';
+import { DEFAULT_SETTINGS, REPORTED, settingIsOn, validateSetting } from '../sql/settings.js';
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';
 import { newId } from './ids.js';
@@ -47,6 +47,8 @@ export class Session implements SessionView {
   private tx: TxState = 'idle';
   /** True while the block is the implicit one of a multi-statement query. */
   private implicit = false;
+  /** READ ONLY was given to this block (or default_transaction_read_only was on at BEGIN). */
+  private txReadOnly = false;
   private txCommands: Command[] = [];
   private txEffects: readonly Effect[] = [];
   private pendingNotifies: { channel: string; payload: string }[] = [];
@@ -68,7 +70,13 @@ export class Session implements SessionView {
   // ---- SessionView ----------------------------------------------------------------------
 
   setting(name: string): string | undefined {
+    if (name === 'transaction_read_only') return this.readOnlyNow() ? 'on' : 'off';
     return this.localSettings.get(name) ?? this.settings.get(name);
+  }
+
+  /** Whether writes are refused now: a READ ONLY block, or default_transaction_read_only outside one. */
+  private readOnlyNow(): boolean {
+    return this.tx === 'idle' || this.implicit ? settingIsOn(this.setting('default_transaction_read_only')) : this.txReadOnly;
   }
 
   setSetting(name: string, value: string): void {
@@ -157,6 +165,7 @@ export class Session implements SessionView {
         return { kind: 'rows', columns: plan.columns, rows, tag: `SELECT ${rows.length}` };
       }
       case 'write': {
+        if (this.readOnlyNow()) throw new AllotError(SqlState.readOnlySqlTransaction, `cannot execute ${plan.verb.toUpperCase()} in a read-only transaction`);
         const env = this.env(values);
         const commands = plan.build(env, newId);
         const results = await this.write(commands);
@@ -239,6 +248,7 @@ export class Session implements SessionView {
 
   private resetTx(): void {
     this.tx = 'idle';
+    this.txReadOnly = false;
     this.implicit = false;
     this.txCommands = [];
     this.txEffects = [];
@@ -251,14 +261,21 @@ export class Session implements SessionView {
       case 'begin':
         if (this.tx !== 'idle' && !this.implicit) {
           this.notices.push({ severity: 'WARNING', code: SqlState.activeSqlTransaction, message: 'there is already a transaction in progress' });
-        } else if (this.implicit) {
-          this.implicit = false;
         } else {
-          this.tx = 'block';
-          this.txCommands = [];
-          this.txEffects = [];
+          if (this.implicit) this.implicit = false;
+          else {
+            this.tx = 'block';
+            this.txCommands = [];
+            this.txEffects = [];
+          }
+          this.txReadOnly = u.readOnly ?? settingIsOn(this.setting('default_transaction_read_only'));
         }
         return { kind: 'command', tag: 'BEGIN' };
+      case 'setTransaction':
+        if (this.tx === 'idle' || this.implicit) {
+          this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'SET TRANSACTION can only be used in transaction blocks' });
+        } else if (u.readOnly !== null) this.txReadOnly = u.readOnly;
+        return { kind: 'command', tag: 'SET' };
       case 'commit': {
         if (this.tx === 'idle') {
           this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });

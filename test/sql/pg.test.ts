@@ -286,6 +286,39 @@ describe('transactions', () => {
     expect((await c.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
   });
 
+  it('refuses writes in a READ ONLY transaction with 25006, however it was asked for, and changes nothing', async () => {
+    const c = await fresh('read-only');
+    await c.query(`INSERT INTO resources (id) VALUES ('r1')`);
+    const refused = async (sql: string, verb: string): Promise<void> => {
+      const err = await pgError(c.query(sql));
+      expect([err.code, err.message]).toEqual(['25006', `cannot execute ${verb} in a read-only transaction`]);
+    };
+    await c.query('BEGIN READ ONLY');
+    expect((await c.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'on' }]);
+    expect((await c.query('SELECT count(*) FROM resources')).rows).toEqual([{ count: '1' }]);
+    await refused(`INSERT INTO resources (id) VALUES ('ro1')`, 'INSERT');
+    await c.query('ROLLBACK');
+    await c.query('START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY');
+    await refused(`DELETE FROM resources WHERE id = 'r1'`, 'DELETE');
+    await c.query('ROLLBACK');
+    await c.query('BEGIN');
+    await c.query('SET TRANSACTION READ ONLY');
+    await refused(`UPDATE resources SET name = 'x' WHERE id = 'r1'`, 'UPDATE');
+    await c.query('ROLLBACK');
+    // One simple query string: the block is read-only from its BEGIN.
+    await refused(`BEGIN READ ONLY; INSERT INTO resources (id) VALUES ('ro2'); COMMIT`, 'INSERT');
+    await c.query('ROLLBACK');
+    await c.query('SET default_transaction_read_only = on');
+    await refused(`INSERT INTO resources (id) VALUES ('ro3')`, 'INSERT');
+    await c.query('BEGIN READ WRITE');
+    await c.query(`INSERT INTO resources (id) VALUES ('rw1')`);
+    await c.query('COMMIT');
+    await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE');
+    expect((await c.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'off' }]);
+    await c.query(`INSERT INTO resources (id) VALUES ('rw2')`);
+    expect((await c.query('SELECT id FROM resources ORDER BY id')).rows.map((r) => r.id)).toEqual(['r1', 'rw1', 'rw2']);
+  });
+
   it('fails COMMIT with 40001 when another session took the slot first, changing nothing', async () => {
     const a = await fresh('tx-race');
     const b = await fresh('tx-race');
@@ -375,6 +408,24 @@ describe('LISTEN / NOTIFY', () => {
     const third = JSON.parse(got[2]!.payload) as Record<string, unknown>;
     expect(first).toMatchObject({ type: 'BookingConfirmed', id: 'b1', resource_id: 'room', start: 0, end: 10, lsn: expect.any(Number) });
     expect(third).toMatchObject({ type: 'BookingCancelled', reason: 'cancelled' });
+  });
+
+  it('matches channels other than resource channels exactly: "MyChan" and mychan are two channels', async () => {
+    const w = await fresh('events-case');
+    const l = await fresh('events-case');
+    const got: string[] = [];
+    l.on('notification', (n) => got.push(`${n.channel}:${n.payload ?? ''}`));
+    await w.query(`INSERT INTO resources (id) VALUES ('ROOM')`);
+    await l.query('LISTEN "MyChan"');
+    await l.query('LISTEN resource_room');
+    await w.query(`NOTIFY mychan, 'lower'`);
+    await w.query(`NOTIFY "MyChan", 'exact'`);
+    await w.query(`SELECT pg_notify('MYCHAN', 'upper')`);
+    await w.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b1', 'ROOM', 0, 10)`);
+    await waitFor(() => got.length >= 2);
+    await l.query('SELECT 1');
+    // Resource channels still match whatever the case (documented): resource "ROOM" reaches resource_room.
+    expect(got.map((g) => (g.startsWith('resource_room:') ? 'resource_room:event' : g))).toEqual(['MyChan:exact', 'resource_room:event']);
   });
 
   it('holds back a block\'s events until COMMIT and drops them on ROLLBACK', async () => {
