@@ -577,6 +577,9 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Every function compileCall knows, for the hint of an unknown one. */
+const SUPPORTED_FUNCTIONS = ['count', 'min', 'max', 'sum', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
+
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
   const schema = ast.function.schema?.toLowerCase();
@@ -719,7 +722,7 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     }
     default:
       throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
-        hint: 'allot supports a small set of functions: count, min, max, sum, coalesce, lower, upper, length, cardinality, version, current_setting, current_database, current_schema, pg_notify.',
+        hint: `allot supports a small set of functions: ${SUPPORTED_FUNCTIONS.join(', ')}.`,
       });
   }
 }

@@ -233,6 +233,19 @@ describe('resources, bookings and availability through pg', () => {
 });
 
 describe('errors', () => {
+  it('names, for an unknown function, exactly the functions allot has', async () => {
+    const c = await fresh('functions');
+    const err = await pgError(c.query('SELECT nosuch(1)'));
+    expect([err.code, err.message]).toEqual(['42883', 'function nosuch() does not exist in allot']);
+    const names = /functions: (.*)\.$/.exec(err.hint ?? '')![1]!.split(', ');
+    expect(names.length).toBeGreaterThan(15);
+    for (const name of names) {
+      // Each is known: called with no arguments it is either fine or refused for its arguments.
+      const r = await c.query(`SELECT ${name}() AS v`).then(() => 'ok', (e: { message: string }) => e.message);
+      expect(r, name).not.toMatch(/does not exist/);
+    }
+  });
+
   it('gives every bad statement a SQLSTATE and keeps the connection usable', async () => {
     const c = await fresh('errors');
     const cases: [string, string][] = [
