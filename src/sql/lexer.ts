@@ -235,7 +235,15 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
     const t = tokens[k]!;
     if (t.kind !== 'word') continue;
     let replacement: string | null = null;
+    let upTo = t.end;
+    const next = tokens[k + 1];
     if (t.text.includes('$')) replacement = `"${t.text.toLowerCase()}"`;
+    // LIMIT ALL is no limit at all; the parser does not know the spelling.
+    else if (t.text.toLowerCase() === 'limit' && next?.kind === 'word' && next.text.toLowerCase() === 'all') {
+      replacement = '';
+      upTo = next.end;
+      k++;
+    }
     else if (k > 0 && t.text.toLowerCase() === 'end') {
       const prev = tokens[k - 1]!;
       const prevText = prev.kind === 'word' || prev.kind === 'op' ? prev.text.toLowerCase() : '';
@@ -243,7 +251,7 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
     }
     if (replacement === null) continue;
     out += text.slice(from, t.start - base) + replacement;
-    from = t.end - base;
+    from = upTo - base;
   }
   return from === 0 ? null : out + text.slice(from);
 }

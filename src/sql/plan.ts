@@ -104,8 +104,9 @@ type Source =
   | { readonly kind: 'none'; readonly def: null };
 
 function resolveTable(name: { name: string; schema?: string }): Source {
-  const schema = name.schema?.toLowerCase();
-  const table = name.name.toLowerCase();
+  // The parser has folded unquoted names to lower case; a quoted "Resources" is another name.
+  const schema = name.schema;
+  const table = name.name;
   if (schema === undefined || schema === 'public') {
     if (table in Tables) {
       const t = table as AllotTable;
@@ -986,8 +987,11 @@ function writeTarget(where: Expr | null | undefined, def: TableDef, params: Para
 function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
   const { table, def } = writableTable(ast.table, 'update');
   if (ast.from != null) throw unsupported('UPDATE … FROM is not supported by allot');
+  const assigned = new Set<string>();
   const sets = ast.sets.map((s) => {
     const col = columnOf(def, s.column.name, true);
+    if (assigned.has(col.name)) throw new AllotError(SqlState.syntaxError, `multiple assignments to same column "${col.name}"`);
+    assigned.add(col.name);
     if (col.name === 'id') throw unsupported(`the id of a row in ${def.name} cannot be changed`, 'Delete the row and insert a new one.');
     if (s.value.type === 'default') throw unsupported('SET … = DEFAULT is not supported by allot');
     // Compiled against the row's columns only to say clearly that they cannot be used here.

@@ -98,7 +98,7 @@ export function parseBool(text: string): boolean {
   throw new AllotError(SqlState.invalidTextRepresentation, `invalid input syntax for type boolean: "${clip(text)}"`);
 }
 
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_RE = /^(\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * A time: integer Unix milliseconds, or ISO-8601 text (`2026-03-01T09:00:00Z`, also with a

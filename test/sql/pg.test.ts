@@ -185,6 +185,21 @@ describe('resources, bookings and availability through pg', () => {
     expect((await other.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 
+  it('reads LIMIT ALL, folds only unquoted table names, refuses a column set twice, and says a year past 9999 is out of range', async () => {
+    const c = await fresh('spellings');
+    await c.query(`INSERT INTO resources (id) VALUES ('a'), ('b'), ('c')`);
+    expect((await c.query('SELECT id FROM RESOURCES ORDER BY id LIMIT ALL')).rows.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect((await c.query('SELECT id FROM resources ORDER BY id LIMIT ALL OFFSET 1')).rows.map((r) => r.id)).toEqual(['b', 'c']);
+    expect((await c.query('SELECT id FROM resources ORDER BY id LIMIT ALL OFFSET $1', [2])).rows.map((r) => r.id)).toEqual(['c']);
+    const quoted = await pgError(c.query('SELECT id FROM "Resources"'));
+    expect([quoted.code, quoted.message]).toEqual(['42P01', 'relation "Resources" does not exist']);
+    const twice = await pgError(c.query(`UPDATE resources SET name = 'q', name = 'r' WHERE id = 'a'`));
+    expect([twice.code, twice.message]).toEqual(['42601', 'multiple assignments to same column "name"']);
+    const year = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('a', '10000-01-01', '10000-01-02')`));
+    expect(year.code).toBe('22008');
+    expect((await c.query(`SELECT name FROM resources WHERE id = 'a'`)).rows).toEqual([{ name: null }]);
+  });
+
   it('turns a hold into a booking with hold_id, and holds vanish from reads when they expire', async () => {
     const c = await fresh('holds');
     await c.query(`INSERT INTO resources (id) VALUES ('r')`);
