@@ -920,6 +920,9 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
   if (ast.insert.type !== 'values') throw unsupported('INSERT … SELECT is not supported by allot; use VALUES');
   const names = ast.columns?.map((c) => c.name) ?? def.columns.map((c) => c.name);
   const cols = names.map((n) => columnOf(def, n, true));
+  if (table === 'holds' && names.includes('booking_id')) {
+    throw unsupported('INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking', "Place the hold, then UPDATE holds SET booking_id = '…' WHERE id = '…'.");
+  }
   const seen = new Set<string>();
   for (const n of names) {
     if (seen.has(n)) throw new AllotError('42701', `column "${n}" specified more than once`);

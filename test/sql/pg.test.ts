@@ -197,6 +197,9 @@ describe('resources, bookings and availability through pg', () => {
     expect([twice.code, twice.message]).toEqual(['42601', 'multiple assignments to same column "name"']);
     const year = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('a', '10000-01-01', '10000-01-02')`));
     expect(year.code).toBe('22008');
+    const hold = await pgError(c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, booking_id) VALUES ('h', 'a', 0, 10, '9999-01-01', 'b')`));
+    expect([hold.code, hold.message]).toEqual(['0A000', 'INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking']);
+    expect((await c.query('SELECT count(*) FROM holds')).rows).toEqual([{ count: '0' }]);
     expect((await c.query(`SELECT name FROM resources WHERE id = 'a'`)).rows).toEqual([{ name: null }]);
   });
 
