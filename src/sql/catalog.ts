@@ -277,9 +277,38 @@ export function squash(sql: string): string {
   return sql.replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
-export const KNOWN_QUERIES = new Map([
+/**
+ * psql's `\dt` (the text psql 15 sends; other versions differ): the stored tables, owned by whoever asks. The
+ * computed tables (availability, policy_usage, allot_export) are views to psql, as in pg_class.
+ */
+export const PSQL_LIST_TABLES_QUERY = {
+  columns: [c('Schema', 'name'), c('Name', 'name'), c('Type', 'text'), c('Owner', 'name')],
+  rows: (ctx: { user: string }): Value[][] =>
+    ALLOT_TABLES.filter((t) => t.virtual !== true)
+      .map((t) => t.name)
+      .sort()
+      .map((name) => ['public', name, 'table', ctx.user]),
+};
+
+export const KNOWN_QUERIES = new Map<string, { columns: readonly ColumnDef[]; rows(ctx: { user: string }): Value[][] }>([
   [
     squash(`select b.oid, b.typarray from pg_catalog.pg_type a left join pg_catalog.pg_type b on b.oid = a.typelem where a.typcategory = 'A' group by b.oid, b.typarray order by b.oid`),
     ARRAY_TYPES_QUERY,
+  ],
+  [
+    squash(`SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2`),
+    PSQL_LIST_TABLES_QUERY,
   ],
 ]);
