@@ -278,8 +278,9 @@ export function squash(sql: string): string {
 }
 
 /**
- * psql's `\dt` (the text psql 15 sends; other versions differ): the stored tables, owned by whoever asks. The
- * computed tables (availability, policy_usage, allot_export) are views to psql, as in pg_class.
+ * psql's `\dt`, as psql 15 sends it (other versions differ): the stored tables, owned by
+ * whoever asks. The computed tables (availability, policy_usage, allot_export) are views to
+ * psql, as in pg_class.
  */
 export const PSQL_LIST_TABLES_QUERY = {
   columns: [c('Schema', 'name'), c('Name', 'name'), c('Type', 'text'), c('Owner', 'name')],
