@@ -278,38 +278,42 @@ export function squash(sql: string): string {
 }
 
 /**
- * psql's `\dt`, as psql 15 sends it (other versions differ): the stored tables, owned by
- * whoever asks. The computed tables (availability, policy_usage, allot_export) are views to
- * psql, as in pg_class.
+ * psql's `\dt` and `\d` (no pattern), as psql 15 sends them (other versions differ): the stored
+ * tables, and for `\d` the computed ones (availability, policy_usage, allot_export) as the views
+ * pg_class says they are, owned by whoever asks.
  */
-export const PSQL_LIST_TABLES_QUERY = {
-  columns: [c('Schema', 'name'), c('Name', 'name'), c('Type', 'text'), c('Owner', 'name')],
-  rows: (ctx: { user: string }): Value[][] =>
-    ALLOT_TABLES.filter((t) => t.virtual !== true)
-      .map((t) => t.name)
-      .sort()
-      .map((name) => ['public', name, 'table', ctx.user]),
-};
+function psqlRelations(withViews: boolean): { columns: readonly ColumnDef[]; rows(ctx: { user: string }): Value[][] } {
+  return {
+    columns: [c('Schema', 'name'), c('Name', 'name'), c('Type', 'text'), c('Owner', 'name')],
+    rows: (ctx) =>
+      ALLOT_TABLES.filter((t) => withViews || t.virtual !== true)
+        .map((t): [string, string] => [t.name, t.virtual === true ? 'view' : 'table'])
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([name, type]) => ['public', name, type, ctx.user]),
+  };
+}
 
-export const KNOWN_QUERIES = new Map<string, { columns: readonly ColumnDef[]; rows(ctx: { user: string }): Value[][] }>([
-  [
-    squash(`select b.oid, b.typarray from pg_catalog.pg_type a left join pg_catalog.pg_type b on b.oid = a.typelem where a.typcategory = 'A' group by b.oid, b.typarray order by b.oid`),
-    ARRAY_TYPES_QUERY,
-  ],
-  [
-    squash(`SELECT n.nspname as "Schema",
+function psqlRelationsQuery(relkinds: string): string {
+  return squash(`SELECT n.nspname as "Schema",
   c.relname as "Name",
   CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
   pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
 FROM pg_catalog.pg_class c
      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
-WHERE c.relkind IN ('r','p','')
+WHERE c.relkind IN (${relkinds})
       AND n.nspname <> 'pg_catalog'
       AND n.nspname !~ '^pg_toast'
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
-ORDER BY 1,2`),
-    PSQL_LIST_TABLES_QUERY,
+ORDER BY 1,2`);
+}
+
+export const KNOWN_QUERIES = new Map<string, { columns: readonly ColumnDef[]; rows(ctx: { user: string }): Value[][] }>([
+  [
+    squash(`select b.oid, b.typarray from pg_catalog.pg_type a left join pg_catalog.pg_type b on b.oid = a.typelem where a.typcategory = 'A' group by b.oid, b.typarray order by b.oid`),
+    ARRAY_TYPES_QUERY,
   ],
+  [psqlRelationsQuery("'r','p',''"), psqlRelations(false)],
+  [psqlRelationsQuery("'r','p','v','m','S','f',''"), psqlRelations(true)],
 ]);

@@ -11,16 +11,28 @@ afterAll(async () => {
   await srv.close();
 });
 
+/** The rows of psql's "List of relations", as cells. */
+function relations(output: string): string[][] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith(' public'))
+    .map((l) => l.split('|').map((x) => x.trim()));
+}
+
 describe('psql meta-commands', () => {
   it('\\dt lists the stored tables, owned by the user asking', async () => {
     const { output, code } = await psql(srv, 'meta', ['-c', '\\dt']);
     expect(code).toBe(0);
-    const rows = output
-      .split('\n')
-      .filter((l) => l.startsWith(' public'))
-      .map((l) => l.split('|').map((x) => x.trim()));
-    expect(rows).toEqual(['bookings', 'holds', 'outages', 'policies', 'resources', 'rules'].map((t) => ['public', t, 'table', 'tester']));
+    expect(relations(output)).toEqual(['bookings', 'holds', 'outages', 'policies', 'resources', 'rules'].map((t) => ['public', t, 'table', 'tester']));
     expect(output).toContain('(6 rows)');
+  });
+
+  it('\\d lists the stored tables and the computed ones as views', async () => {
+    const { output, code } = await psql(srv, 'meta', ['-c', '\\d']);
+    expect(code).toBe(0);
+    const views = new Set(['allot_export', 'availability', 'policy_usage']);
+    const names = ['allot_export', 'availability', 'bookings', 'holds', 'outages', 'policies', 'policy_usage', 'resources', 'rules'];
+    expect(relations(output)).toEqual(names.map((t) => ['public', t, views.has(t) ? 'view' : 'table', 'tester']));
   });
 
   it('a meta-command allot cannot answer fails with an error, and the session goes on', async () => {
