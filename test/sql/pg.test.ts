@@ -402,6 +402,21 @@ describe('session settings and driver queries', () => {
     expect(cols.rows.map((r) => r.column_name)).toEqual(['id', 'resource_id', 'start', 'end', 'label', 'capabilities', 'user_id', 'policy_id', 'group_id']);
   });
 
+  it('refuses a database name that could not be a directory name, saying what a name may be (3D000)', async () => {
+    for (const name of ['...', '-x', 'a/b', 'x'.repeat(64)]) {
+      const c = new pg.Client({ host: '127.0.0.1', port: srv.port, user: 'tester', password: srv.password, database: name });
+      c.on('error', () => undefined);
+      const err = await c.connect().then(
+        () => null,
+        (e: { code?: string; message: string }) => e,
+      );
+      await c.end().catch(() => undefined);
+      expect([err?.code, err?.message], name).toEqual(['3D000', `database "${name}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`]);
+    }
+    const ok = await fresh('a.b-c_1');
+    expect((await ok.query('SELECT current_database() AS d')).rows).toEqual([{ d: 'a.b-c_1' }]);
+  });
+
   it('keeps tenants apart', async () => {
     const a = await fresh('tenant_a');
     const b = await fresh('tenant_b');
