@@ -37,7 +37,10 @@ export function availability(store: Store, q: AvailabilityQuery, now: Ms): Avail
   if (q.minAvailable === undefined) {
     return { merged: false, perResource: perResource.map((r) => ({ ...r, spans: dropShort(r.spans, minDuration) })) };
   }
-  checkInteger('min_available', q.minAvailable, 1, ids.length);
+  // More than the resources asked about is simply never met (no rows), as the SQL layer answers.
+  if (!Number.isSafeInteger(q.minAvailable) || q.minAvailable < 1) {
+    throw new AllotError(SqlState.invalidParameterValue, `min_available must be a whole number of at least 1, got ${q.minAvailable}`);
+  }
   // Count, at each instant, how many resources have room for one more entry.
   const counts = coverageSteps(perResource.flatMap((r) => r.spans), q.start, q.end);
   const spans = counts.filter((s) => s.count >= q.minAvailable!).map((s) => ({ start: s.start, end: s.end, free: s.count }));

@@ -152,6 +152,10 @@ describe('resources, bookings and availability through pg', () => {
     const q = (where: string) => c.query(`SELECT resource_id, start, "end" FROM availability WHERE ${where} AND start >= 0 AND "end" <= 1000`);
     expect((await q(`resource_id = 'r2' AND resource_id = 'r3'`)).rows).toEqual([]);
     expect((await q(`resource_id IN ('r2', 'r3') AND resource_id = 'r3'`)).rows).toEqual([{ resource_id: 'r3', start: '0', end: '1000' }]);
+    // min_available above the resources asked about is never met; below 1 it is a bad value.
+    expect((await q(`resource_id = 'r2' AND min_available = 5`)).rows).toEqual([]);
+    const zero = await pgError(q(`resource_id = 'r2' AND min_available = 0`));
+    expect([zero.code, zero.message]).toEqual(['22023', 'min_available must be a whole number of at least 1, got 0']);
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ('b4', 'r2', 0, 10, 'hi')`);
     const err = await pgError(c.query(`UPDATE bookings SET label = upper(label) WHERE id = 'b4'`));
     expect([err.code, err.message]).toEqual(['0A000', "SET label = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns"]);
