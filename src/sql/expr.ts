@@ -554,6 +554,9 @@ export function compare(a: Value, b: Value): number {
   if (typeof a === 'number' && typeof b === 'string') return a - parseTime(b);
   if (typeof a === 'string' && typeof b === 'number') return parseTime(a) - b;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if ((typeof a === 'boolean' && typeof b === 'number') || (typeof a === 'number' && typeof b === 'boolean')) {
+    throw new AllotError(SqlState.datatypeMismatch, `cannot compare a number with a boolean: ${String(formatValue(a))} and ${String(formatValue(b))}`);
+  }
   if (typeof a === 'boolean') return Number(a) - Number(toBool(b));
   if (typeof b === 'boolean') return Number(toBool(a)) - Number(b);
   const x = String(formatValue(a));
