@@ -846,6 +846,10 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
 
 /** `INSERT INTO bookings (pool_id, start, "end", capabilities, quantity, …)`: one command, `quantity` bookings. */
 function poolCommand(f: Fields, newId: () => string, skip: boolean): Command {
+  if (f.get('pool_id') === undefined && f.has('quantity')) {
+    // quantity without pool_id: say what it belongs to rather than that pool_id is null.
+    throw new AllotError(SqlState.notNullViolation, 'quantity is for pool bookings: give pool_id too (a booking of a resource is one booking)');
+  }
   const poolId = required(text(f, 'pool_id'), 'pool_id');
   for (const other of ['resource_id', 'hold_id']) {
     if (f.get(other) !== undefined && f.get(other) !== null) {

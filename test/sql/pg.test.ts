@@ -154,6 +154,8 @@ describe('resources, bookings and availability through pg', () => {
     expect((await q(`resource_id IN ('r2', 'r3') AND resource_id = 'r3'`)).rows).toEqual([{ resource_id: 'r3', start: '0', end: '1000' }]);
     // min_available above the resources asked about is never met; below 1 it is a bad value.
     expect((await q(`resource_id = 'r2' AND min_available = 5`)).rows).toEqual([]);
+    const qty = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end", quantity) VALUES ('r2', 0, 10, 2)`));
+    expect([qty.code, qty.message]).toEqual(['23502', 'quantity is for pool bookings: give pool_id too (a booking of a resource is one booking)']);
     const mixed = await pgError(c.query('SELECT id FROM resources WHERE capacity = true'));
     expect([mixed.code, mixed.message]).toEqual(['42804', 'cannot compare a number with a boolean: 1 and t']);
     const zero = await pgError(q(`resource_id = 'r2' AND min_available = 0`));
