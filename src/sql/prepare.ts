@@ -192,8 +192,34 @@ function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[]): Valu
   return literals.map((l, i) => {
     const d = slots.domains[i] ?? null;
     if (d !== null) return coerce(l.text, d, `literal ${l.text}`);
-    return l.kind === 'integer' || l.kind === 'bigint' ? parseInt8(l.text) : l.text;
+    if (l.kind === 'integer' || l.kind === 'bigint') return parseInt8(l.text);
+    return l.kind === 'numeric' ? plainDecimal(l.text) : l.text;
   });
+}
+
+/** Exponents beyond this are left as written rather than spelled out digit by digit. */
+const MAX_SPELLED_EXPONENT = 1000;
+
+/**
+ * A numeric literal as PostgreSQL prints it: `1e3` is 1000, `1.50e1` is 15.0 (the digits after
+ * the point are those written, less the exponent), `1e-3` is 0.001.
+ */
+export function plainDecimal(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/.exec(text);
+  if (m === null) return text;
+  const [, sign = '', int = '', frac = '', expText = '0'] = m;
+  const exp = Number(expText);
+  if (Math.abs(exp) > MAX_SPELLED_EXPONENT) return text;
+  let digits = int + frac;
+  let point = int.length + exp; // where the decimal point falls in `digits`
+  if (point < 1) {
+    digits = '0'.repeat(1 - point) + digits;
+    point = 1;
+  }
+  if (point > digits.length) digits += '0'.repeat(point - digits.length);
+  const whole = digits.slice(0, point).replace(/^0+(?=\d)/, '');
+  const rest = digits.slice(point);
+  return `${sign === '-' ? '-' : ''}${whole}${rest.length > 0 ? `.${rest}` : ''}`;
 }
 
 /** Plans the text of an extended-protocol Parse. */

@@ -199,6 +199,7 @@ describe('resources, bookings and availability through pg', () => {
     expect((await c.query('SELECT id FROM RESOURCES ORDER BY id LIMIT ALL')).rows.map((r) => r.id)).toEqual(['a', 'b', 'c']);
     expect((await c.query('SELECT id FROM resources ORDER BY id LIMIT ALL OFFSET 1')).rows.map((r) => r.id)).toEqual(['b', 'c']);
     expect((await c.query('SELECT id FROM resources ORDER BY id LIMIT ALL OFFSET $1', [2])).rows.map((r) => r.id)).toEqual(['c']);
+    for (const run of [(t: string) => c.query(t), (t: string) => c.query(t, [])]) expect((await run('SELECT 1e3 AS n')).rows).toEqual([{ n: '1000' }]);
     const quoted = await pgError(c.query('SELECT id FROM "Resources"'));
     expect([quoted.code, quoted.message]).toEqual(['42P01', 'relation "Resources" does not exist']);
     const twice = await pgError(c.query(`UPDATE resources SET name = 'q', name = 'r' WHERE id = 'a'`));

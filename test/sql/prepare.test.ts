@@ -1,7 +1,8 @@
 /** The parser stays off the hot path: plans are cached by text, and literals are lifted out. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { liftLiterals, rewriteForParser, splitStatements, tokenize } from '../../src/sql/lexer.js';
-import { PlanCache, prepareExtended, prepareSimple } from '../../src/sql/prepare.js';
+import { plainDecimal, PlanCache, prepareExtended, prepareSimple } from '../../src/sql/prepare.js';
 
 describe('plan cache', () => {
   it('plans simple statements that differ only in their literals once', () => {
@@ -66,5 +67,25 @@ describe('lexer', () => {
     const sql = `SELECT A$$ FROM t`;
     expect(rewriteForParser(sql, tokenize(sql))).toBe(`SELECT "a$$" FROM t`);
     expect(rewriteForParser('SELECT 1', tokenize('SELECT 1'))).toBeNull();
+  });
+});
+
+describe('plainDecimal', () => {
+  it('spells a numeric literal with an exponent as PostgreSQL prints it', () => {
+    const cases: [string, string][] = [['1e3', '1000'], ['1.50e1', '15.0'], ['1e-3', '0.001'], ['12.5e-1', '1.25'], ['-2.5E2', '-250'], ['0.0e0', '0.0'], ['.5e1', '5'], ['007e2', '700'], ['1.5', '1.5'], ['1e1001', '1e1001']];
+    for (const [text, want] of cases) expect(plainDecimal(text), text).toBe(want);
+  });
+
+  it('keeps the value: the same number as the literal, and digits after the point as written less the exponent', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[1-9]\d{0,7}$/), fc.stringMatching(/^\d{0,6}$/), fc.integer({ min: -20, max: 20 }), (int, frac, exp) => {
+        const text = `${int}${frac.length > 0 ? `.${frac}` : ''}e${exp}`;
+        const out = plainDecimal(text);
+        expect(out).toMatch(/^\d+(\.\d+)?$/);
+        expect(Number(out)).toBeCloseTo(Number(text), 10 - Math.max(0, Math.floor(Math.log10(Number(text)))));
+        expect(out.split('.')[1]?.length ?? 0).toBe(Math.max(0, frac.length - exp));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
