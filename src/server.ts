@@ -152,6 +152,10 @@ export class AllotServer implements ConnectionHost {
 
   // ---- ConnectionHost -------------------------------------------------------------------
 
+  databaseNames(): readonly string[] {
+    return [...this.tenants.keys()].sort();
+  }
+
   tenant(database: string): Promise<Tenant> {
     const known = this.tenants.get(database);
     if (known !== undefined) return known;

@@ -309,11 +309,35 @@ WHERE c.relkind IN (${relkinds})
 ORDER BY 1,2`);
 }
 
-export const KNOWN_QUERIES = new Map<string, { columns: readonly ColumnDef[]; rows(ctx: { user: string }): Value[][] }>([
+/** psql's `\l`, as psql 15 sends it: every database (tenant) of the server, in UTF-8. */
+const PSQL_LIST_DATABASES = {
+  query: squash(`SELECT d.datname as "Name",
+       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
+       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
+       d.datcollate as "Collate",
+       d.datctype as "Ctype",
+       d.daticulocale as "ICU Locale",
+       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
+       pg_catalog.array_to_string(d.datacl, E'\\n') AS "Access privileges"
+FROM pg_catalog.pg_database d
+ORDER BY 1`),
+  answer: {
+    columns: [c('Name', 'name'), c('Owner', 'name'), c('Encoding', 'name'), c('Collate', 'name'), c('Ctype', 'name'), c('ICU Locale', 'text'), c('Locale Provider', 'text'), c('Access privileges', 'text')],
+    rows: (ctx: KnownQueryContext): Value[][] => ctx.databases.map((name) => [name, ctx.user, 'UTF8', 'C', 'C', null, 'libc', null]),
+  },
+};
+
+export interface KnownQueryContext {
+  readonly user: string;
+  readonly databases: readonly string[];
+}
+
+export const KNOWN_QUERIES = new Map<string, { columns: readonly ColumnDef[]; rows(ctx: KnownQueryContext): Value[][] }>([
   [
     squash(`select b.oid, b.typarray from pg_catalog.pg_type a left join pg_catalog.pg_type b on b.oid = a.typelem where a.typcategory = 'A' group by b.oid, b.typarray order by b.oid`),
     ARRAY_TYPES_QUERY,
   ],
   [psqlRelationsQuery("'r','p',''"), psqlRelations(false)],
   [psqlRelationsQuery("'r','p','v','m','S','f',''"), psqlRelations(true)],
+  [PSQL_LIST_DATABASES.query, PSQL_LIST_DATABASES.answer],
 ]);

@@ -14,6 +14,8 @@ export interface SessionView {
   readonly database: string;
   readonly user: string;
   readonly pid: number;
+  /** Every database of the server, by name. */
+  databases(): readonly string[];
   setting(name: string): string | undefined;
   setSetting(name: string, value: string): void;
   notify(channel: string, payload: string): void;

@@ -132,7 +132,7 @@ function knownQuery(text: string): Plan | null {
     kind: 'query',
     params: new ParamSlots(),
     columns: known.columns.map((c) => ({ name: c.name, type: c.type, tableOid: 0, columnAttr: 0 })),
-    run: (_read, env) => known.rows({ user: env.session.user }),
+    run: (_read, env) => known.rows({ user: env.session.user, databases: env.session.databases() }),
   };
 }
 

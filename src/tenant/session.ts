@@ -47,6 +47,7 @@ export class Session implements SessionView {
   private tx: TxState = 'idle';
   /** True while the block is the implicit one of a multi-statement query. */
   private implicit = false;
+  private readonly listDatabases: () => readonly string[];
   /** READ ONLY was given to this block (or default_transaction_read_only was on at BEGIN). */
   private txReadOnly = false;
   private txCommands: Command[] = [];
@@ -56,10 +57,11 @@ export class Session implements SessionView {
 
   constructor(
     readonly tenant: Tenant,
-    opts: { user: string; pid: number; applicationName?: string },
+    opts: { user: string; pid: number; applicationName?: string; databases?: () => readonly string[] },
     private readonly listener: Listener,
   ) {
     this.database = tenant.name;
+    this.listDatabases = opts.databases ?? (() => [tenant.name]);
     this.user = opts.user;
     this.pid = opts.pid;
     for (const [k, v] of DEFAULT_SETTINGS) this.settings.set(k, v);
@@ -68,6 +70,10 @@ export class Session implements SessionView {
   }
 
   // ---- SessionView ----------------------------------------------------------------------
+
+  databases(): readonly string[] {
+    return this.listDatabases();
+  }
 
   setting(name: string): string | undefined {
     if (name === 'transaction_read_only') return this.readOnlyNow() ? 'on' : 'off';

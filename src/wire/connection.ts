@@ -32,6 +32,8 @@ export interface ConnectionHost {
   readonly tls: SecureContext | null;
   /** The tenant for a database name; rejects with an AllotError (FATAL) when it cannot be had. */
   tenant(database: string): Promise<Tenant>;
+  /** The databases this server holds, by name (psql's \l lists them). */
+  databaseNames(): readonly string[];
   /** Credentials of a database: SCRAM verifier and the password (for cleartext auth). */
   credentials(database: string): { scram: ScramCredentials; password: string };
   /** Whether one more session may start; the caller counts it from then on. */
@@ -344,7 +346,8 @@ export class Connection implements Listener {
     if (this.state === 'closed') return;
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     this.startupTimer = null;
-    this.session = new Session(tenant, { user: this.user, pid: this.pid, ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
+    const host = this.host;
+    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
     B.authenticationOk(this.out);
     const s = this.session;
     for (const [name, key] of [

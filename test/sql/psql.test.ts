@@ -35,6 +35,19 @@ describe('psql meta-commands', () => {
     expect(relations(output)).toEqual(names.map((t) => ['public', t, views.has(t) ? 'view' : 'table', 'tester']));
   });
 
+  it('\\l lists the databases the server holds', async () => {
+    await psql(srv, 'other-db', ['-c', 'SELECT 1']);
+    const { output, code } = await psql(srv, 'meta', ['-c', '\\l']);
+    expect(code).toBe(0);
+    const rows = output
+      .split('\n')
+      .map((l) => l.split('|').map((x) => x.trim()))
+      .filter((cells) => cells.length === 8 && cells[0] !== 'Name');
+    expect(rows).toContainEqual(['meta', 'tester', 'UTF8', 'C', 'C', '', 'libc', '']);
+    expect(rows).toContainEqual(['other-db', 'tester', 'UTF8', 'C', 'C', '', 'libc', '']);
+    expect(rows.map((r) => r[0])).toEqual([...rows.map((r) => r[0]!)].sort());
+  });
+
   it('a meta-command allot cannot answer fails with an error, and the session goes on', async () => {
     const { output } = await psql(srv, 'meta', [], "\\dt book*\nSELECT 'still here' AS s;\n");
     expect(output).toMatch(/^ERROR: {2}\S/m);
