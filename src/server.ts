@@ -153,7 +153,7 @@ export class AllotServer implements ConnectionHost {
   // ---- ConnectionHost -------------------------------------------------------------------
 
   databaseNames(): readonly string[] {
-    return [...this.tenants.keys()].sort();
+    return [...this.opened.keys()].sort();
   }
 
   tenant(database: string): Promise<Tenant> {
