@@ -43,8 +43,11 @@ export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** A boolean setting's value as PostgreSQL spells booleans. */
+const ON_WORDS: ReadonlySet<string> = new Set(['on', 'true', '1', 'yes', 't', 'y']);
+
 export function settingIsOn(value: string | undefined): boolean {
-  return value !== undefined && ['on', 'true', '1', 'yes', 't', 'y'].includes(value.toLowerCase());
+  // Asked on every write (allot.restore, default_transaction_read_only): no list built per call.
+  return value !== undefined && ON_WORDS.has(value.toLowerCase());
 }
 
 /** Settings a client cannot change. */
