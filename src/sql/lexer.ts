@@ -255,3 +255,122 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
   }
   return from === 0 ? null : out + text.slice(from);
 }
+
+/** One statement's text with its literals lifted, as liftLiterals gives it. */
+export interface LiftedStatement {
+  /** The statement without surrounding whitespace or its `;`. */
+  readonly text: string;
+  readonly key: string;
+  readonly literals: LiftedLiteral[];
+}
+
+/**
+ * What tokenize, splitStatements and liftLiterals give for a string holding one plain statement,
+ * in one pass and without token objects: the simple protocol's hot path (a driver or pgbench
+ * sending `INSERT … VALUES ('r1', 1000, 2000)` with the values in the text). Returns null for
+ * anything it does not cover, and the caller takes the general path: several statements,
+ * comments, `$` anywhere, prefixed strings (E'…', B'…', X'…', N'…'), a string after a type
+ * name, unterminated quotes, and the words the parser rewrite touches (`end`, `limit`).
+ */
+export function liftSingleStatement(sql: string): LiftedStatement | null {
+  if (sql.indexOf('$') >= 0) return null;
+  const n = sql.length;
+  const literals: LiftedLiteral[] = [];
+  let first = -1; // start of the first token
+  let last = -1; // end of the last token
+  let key = '';
+  let kinds = '';
+  let from = -1; // where the next verbatim piece of the key starts
+  let prevWord: string | null = null; // the previous token, when it was a word
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+      i++;
+      continue;
+    }
+    if (c === 59) {
+      // `;`: only a last one, followed by nothing but whitespace.
+      for (let j = i + 1; j < n; j++) {
+        const d = sql.charCodeAt(j);
+        if (!(d === 32 || d === 9 || d === 10 || d === 13 || d === 12)) return null;
+      }
+      break;
+    }
+    if ((c === 45 && sql.charCodeAt(i + 1) === 45) || (c === 47 && sql.charCodeAt(i + 1) === 42)) return null;
+    if (first < 0) first = from = i;
+    let end: number;
+    let lifted: LiftedLiteral | null = null;
+    let word: string | null = null;
+    if (c === 39) {
+      if (prevWord !== null && TYPE_WORDS.has(prevWord.toLowerCase())) return null;
+      let text = '';
+      let at = i + 1;
+      let j = at;
+      for (;;) {
+        if (j >= n) return null;
+        if (sql.charCodeAt(j) === 39) {
+          if (sql.charCodeAt(j + 1) !== 39) break;
+          text += sql.slice(at, j + 1);
+          j += 2;
+          at = j;
+        } else j++;
+      }
+      text += sql.slice(at, j);
+      end = j + 1;
+      lifted = { kind: 'string', text };
+    } else if (c === 34) {
+      let j = i + 1;
+      for (;;) {
+        if (j >= n) return null;
+        if (sql.charCodeAt(j) === 34) {
+          if (sql.charCodeAt(j + 1) !== 34) break;
+          j += 2;
+        } else j++;
+      }
+      end = j + 1;
+    } else if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
+      let j = i;
+      while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      let plain = true;
+      if (sql.charCodeAt(j) === 46) {
+        plain = false;
+        j++;
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      }
+      if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
+        plain = false;
+        j += 2;
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      }
+      const text = sql.slice(i, j);
+      end = j;
+      lifted = { kind: !plain ? 'numeric' : Number(text) <= 2_147_483_647 ? 'integer' : 'bigint', text };
+    } else if (isIdentStart(c)) {
+      // E'…', B'…', X'…', U'…', N'…': prefixed strings.
+      if (sql.charCodeAt(i + 1) === 39 && (c === 69 || c === 101 || c === 66 || c === 98 || c === 88 || c === 120 || c === 85 || c === 117 || c === 78 || c === 110)) return null;
+      let j = i + 1;
+      while (j < n && isIdentPart(sql.charCodeAt(j))) j++;
+      end = j;
+      word = sql.slice(i, j);
+      if (word.length === 3 || word.length === 5) {
+        const w = word.toLowerCase();
+        if (w === 'end' || w === 'limit') return null;
+      }
+    } else {
+      end = i + 1;
+    }
+    if (lifted !== null) {
+      key += sql.slice(from, i) + '$' + (literals.length + 1);
+      from = end;
+      literals.push(lifted);
+      kinds += lifted.kind[0];
+    }
+    prevWord = word;
+    last = end;
+    i = end;
+  }
+  if (first < 0) return null;
+  key += sql.slice(from, last);
+  return { text: sql.slice(first, last), key: kinds.length > 0 ? `${key}\u0000${kinds}` : key, literals };
+}

@@ -8,7 +8,7 @@ import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
 import { KNOWN_QUERIES, squash } from './catalog.js';
 import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
-import { liftLiterals, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type Token } from './lexer.js';
+import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
 import { planStatement, type Plan } from './plan.js';
 import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
 import { isUtility, parseUtility } from './utility.js';
@@ -19,6 +19,12 @@ import { isUtility, parseUtility } from './utility.js';
  */
 export class PlanCache {
   private readonly map = new Map<string, Plan>();
+  /**
+   * Plans for simple-protocol statements read by liftSingleStatement, by its key. Only a
+   * statement that the general path planned under the same key goes in, so a hit here is the
+   * plan the general path would have found.
+   */
+  private readonly single = new Map<string, Plan>();
   hits = 0;
   misses = 0;
 
@@ -35,13 +41,25 @@ export class PlanCache {
   }
 
   set(key: string, plan: Plan): void {
-    this.map.set(key, plan);
-    while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    bounded(this.map, key, plan, this.maxEntries);
+  }
+
+  getSingle(key: string): Plan | undefined {
+    return this.single.get(key);
+  }
+
+  setSingle(key: string, plan: Plan): void {
+    bounded(this.single, key, plan, this.maxEntries);
   }
 
   get size(): number {
     return this.map.size;
   }
+}
+
+function bounded(map: Map<string, Plan>, key: string, plan: Plan, max: number): void {
+  map.set(key, plan);
+  while (map.size > max) map.delete(map.keys().next().value!);
 }
 
 /** Longest statement text accepted. */
@@ -145,15 +163,21 @@ export interface SimpleStatement {
 
 /** Splits a simple-protocol string and plans each statement. */
 export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleStatement)[] {
-  if (Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
+  if (sql.length > MAX_STATEMENT_BYTES / 3 && Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
     throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
+  }
+  // One plain statement whose shape was planned before: no tokens, no second lookup.
+  const single = liftSingleStatement(sql);
+  if (single !== null) {
+    const plan = cache.getSingle(single.key);
+    if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals) })];
   }
   // Statements are planned one at a time, as they run: an error in the third does not stop
   // the first two, as in PostgreSQL.
-  return splitStatements(sql).map((s) => () => planSimple(s.text, s.tokens, cache));
+  return splitStatements(sql).map((s) => () => planSimple(s.text, s.tokens, cache, single));
 }
 
-function planSimple(original: string, originalTokens: Token[], cache: PlanCache): SimpleStatement {
+function planSimple(original: string, originalTokens: Token[], cache: PlanCache, single: LiftedStatement | null): SimpleStatement {
   if (originalTokens.length === 0) return { text: original, plan: EMPTY, values: [] };
   if (isUtility(originalTokens)) return { text: original, plan: utilityPlan(originalTokens), values: [] };
   const quoted = rewriteForParser(original, originalTokens);
@@ -185,6 +209,9 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache)
       return { text, plan, values: [] };
     }
   }
+  // The one-pass reading of this statement agrees with the general one: later statements of
+  // the same shape can take the short way.
+  if (single !== null && single.key === key && single.text === text) cache.setSingle(key, plan);
   return { text, plan, values: bindLifted(plan.params, literals) };
 }
 

@@ -382,6 +382,27 @@ describe('transactions', () => {
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 10, 15)`);
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '2' }]);
   });
+
+  it('runs simple-protocol statements of one shape with their own values, bad ones refused', async () => {
+    // pgbench -M simple and psql scripts send the values in the text; after the first, the
+    // statements of a shape take the one-pass reading of the text.
+    const c = await fresh('shapes');
+    await c.query(`INSERT INTO resources (id) VALUES ('s1'), ('s2')`);
+    const book = (r: string, s: string | number, e: number): string => `INSERT INTO bookings (resource_id, start, "end") VALUES ('s' || ${r}, ${s} * 10, ${e}) ON CONFLICT DO NOTHING RETURNING resource_id, start, "end";\n`;
+    expect((await c.query(book('1', 1, 20))).rows).toEqual([{ resource_id: 's1', start: '10', end: '20' }]);
+    expect((await c.query(book('2', 3, 40))).rows).toEqual([{ resource_id: 's2', start: '30', end: '40' }]);
+    expect((await c.query(book('1', 1, 20))).rowCount).toBe(0); // the overlap is skipped
+    expect((await c.query(book('1', 1, 50))).rowCount).toBe(0);
+    expect((await c.query(book('1', 5, 60))).rows).toEqual([{ resource_id: 's1', start: '50', end: '60' }]);
+    const err = await pgError(c.query(book('1', `'x'`, 70)));
+    expect(err.code).toBe('22P02'); // 'x' is read as an integer, as PostgreSQL reads it
+    expect(err.message).toContain('"x"');
+    const shape = (start: string): string => `SELECT resource_id FROM bookings WHERE resource_id = 's1' AND start >= ${start} ORDER BY start`;
+    expect((await c.query(shape('0'))).rows).toEqual([{ resource_id: 's1' }, { resource_id: 's1' }]);
+    expect((await c.query(shape('20'))).rows).toEqual([{ resource_id: 's1' }]);
+    expect((await pgError(c.query(shape(`'soon'`)))).code).toBe('22007');
+    expect((await c.query(shape(`'1970-01-01T00:00:00.040Z'`))).rows).toEqual([{ resource_id: 's1' }]);
+  });
 });
 
 describe('session settings and driver queries', () => {

@@ -1,7 +1,7 @@
 /** The parser stays off the hot path: plans are cached by text, and literals are lifted out. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { liftLiterals, rewriteForParser, splitStatements, tokenize } from '../../src/sql/lexer.js';
+import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize } from '../../src/sql/lexer.js';
 import { plainDecimal, PlanCache, prepareExtended, prepareSimple } from '../../src/sql/prepare.js';
 
 describe('plan cache', () => {
@@ -10,9 +10,38 @@ describe('plan cache', () => {
     const a = prepareSimple(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r1', 1000, 2000)`, cache)[0]!();
     const b = prepareSimple(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r2', 3000, 4000)`, cache)[0]!();
     expect(a.plan).toBe(b.plan);
-    expect([cache.size, cache.misses, cache.hits]).toEqual([1, 1, 1]);
+    // The second took the one-pass reading: no lookup by the general key at all.
+    expect([cache.size, cache.misses, cache.hits]).toEqual([1, 1, 0]);
     expect(a.values).toEqual(['r1', 1000, 2000]);
     expect(b.values).toEqual(['r2', 3000, 4000]);
+    expect(b.text).toBe(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r2', 3000, 4000)`);
+  });
+
+  it('gives a statement the general path rewrites its plan through the general path every time', () => {
+    const cache = new PlanCache(100);
+    // deltat's bare `end` is quoted before parsing: the one-pass reading does not apply.
+    for (const v of [5, 6, 7]) {
+      const s = prepareSimple(`SELECT id FROM bookings WHERE end <= ${v}`, cache)[0]!();
+      expect(s.values).toEqual([v]);
+    }
+    expect([cache.size, cache.misses, cache.hits]).toEqual([1, 1, 2]);
+  });
+
+  it('reads the values of a statement that takes the short way from its own text, errors included', () => {
+    const cache = new PlanCache(100);
+    const shape = (start: string): string => `SELECT id FROM bookings WHERE resource_id = 'r''1' AND start >= ${start};`;
+    expect(prepareSimple(shape('10'), cache)[0]!().values).toEqual(["r'1", 10]);
+    expect(prepareSimple(shape('20'), cache)[0]!().values).toEqual(["r'1", 20]);
+    expect(cache.misses).toBe(1);
+    // The plan wants a timestamp: a string literal is read as one, and a bad one is refused
+    // when the statement runs, as on the general path.
+    const s = `SELECT id FROM bookings WHERE start >= 'x'`;
+    const first = prepareSimple(s, cache)[0]!;
+    expect(() => first()).toThrow(/timestamp|time/);
+    const text = `SELECT id FROM bookings WHERE start >= '2026-03-01T00:00:00Z'`;
+    expect(prepareSimple(text, cache)[0]!().values).toEqual([Date.UTC(2026, 2, 1)]);
+    const bad = prepareSimple(`SELECT id FROM bookings WHERE start >= 'not a time'`, cache)[0]!;
+    expect(() => bad()).toThrow(/timestamp|time/);
   });
 
   it('reads a lifted literal as its column wants it: ISO text becomes milliseconds', () => {
@@ -67,6 +96,67 @@ describe('lexer', () => {
     const sql = `SELECT A$$ FROM t`;
     expect(rewriteForParser(sql, tokenize(sql))).toBe(`SELECT "a$$" FROM t`);
     expect(rewriteForParser('SELECT 1', tokenize('SELECT 1'))).toBeNull();
+  });
+});
+
+/** Pieces of SQL text, the awkward ones included, for statements made at random. */
+const PIECES = [
+  'SELECT', 'id', 'FROM', 'bookings', 'WHERE', 'start', '>=', 'AND', 'r1', '_x', 'é', 'Ab$c', 'end', 'END', 'limit', 'LIMIT', 'all', 'interval', 'numeric',
+  "'a'", "''", "'it''s'", "'a;b'", "'--'", "E'x'", "e'\\n'", "B'101'", "x'1f'", "N'n'", "U&'u'", "'unterminated",
+  '"end"', '"a""b"', '"q;"', '"open',
+  '1', '42', '007', '2147483647', '2147483648', '1.5', '1.', '.5', '1e5', '1E+3', '2e-1', '1e', '1.5e', '12ab',
+  '(', ')', ',', '.', '::', '||', '->', '<=', '<>', '!=', '+', '-', '*', '/', '=', '[', ']', '&', '%', '\u0000',
+  ';', '--c\n', '/* c */', '$1', '$$d$$', '$', '$tag$x$tag$',
+];
+
+describe('liftSingleStatement', () => {
+  const general = (sql: string) => {
+    let parts: ReturnType<typeof splitStatements>;
+    try {
+      parts = splitStatements(sql);
+    } catch {
+      return null;
+    }
+    if (parts.length !== 1) return null;
+    const [{ text, tokens }] = parts as [(typeof parts)[0]];
+    return { text, rewritten: rewriteForParser(text, tokens), ...liftLiterals(text, tokens) };
+  };
+
+  it('reads pgbench\'s statements, and psql\'s with their semicolon', () => {
+    const sql = `INSERT INTO bookings (resource_id, start, "end") VALUES ('r' || 1234, 5460 * 60000, 5460 * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`;
+    const one = liftSingleStatement(sql);
+    expect(one).toEqual({ text: sql.slice(0, -2), key: general(sql)!.key, literals: general(sql)!.literals });
+    expect(one!.key).toBe(`INSERT INTO bookings (resource_id, start, "end") VALUES ($1 || $2, $3 * $4, $5 * $6 + $7) ON CONFLICT DO NOTHING\u0000siiiiii`);
+  });
+
+  it('agrees with tokenize, splitStatements and liftLiterals whenever it answers', () => {
+    let answered = 0;
+    let declined = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...PIECES), fc.constantFrom('', ' ', '  ', '\n', '\t')), { maxLength: 14 }), fc.constantFrom('', ' ', '\n '), (parts, lead) => {
+        const sql = lead + parts.map(([p, ws]) => p + ws).join('');
+        const one = liftSingleStatement(sql);
+        if (one === null) {
+          declined++;
+          return;
+        }
+        answered++;
+        const g = general(sql);
+        expect(g, sql).not.toBeNull();
+        expect(g!.rewritten, sql).toBeNull();
+        expect({ text: one.text, key: one.key, literals: one.literals }, sql).toEqual({ text: g!.text, key: g!.key, literals: g!.literals });
+      }),
+      { numRuns: 3000 },
+    );
+    // Both ways were taken often enough for the comparison to mean something.
+    expect(answered).toBeGreaterThan(300);
+    expect(declined).toBeGreaterThan(300);
+  });
+
+  it('declines what it does not read: several statements, comments, dollar signs, prefixed strings, typed literals', () => {
+    for (const sql of ['SELECT 1; SELECT 2', 'SELECT 1 -- c', 'SELECT /* c */ 1', 'SELECT $1', 'SELECT $$a$$', "SELECT E'a'", "SELECT interval '1 day'", 'SELECT 1 LIMIT ALL', 'SELECT "end" FROM t WHERE end > 1', "SELECT 'open", '', ' ; ']) {
+      expect(liftSingleStatement(sql), sql).toBeNull();
+    }
   });
 });
 
