@@ -139,6 +139,17 @@ function outColumn(name: string, type: SqlType, def: TableDef | null, index: num
 interface Projection {
   readonly columns: OutColumn[];
   readonly exprs: Compiled[];
+  /** When every item is a bare column: their positions in the source row. */
+  readonly picks: readonly number[] | null;
+}
+
+function picksOf(exprs: readonly Compiled[]): number[] | null {
+  const picks: number[] = [];
+  for (const e of exprs) {
+    if (e.column === undefined) return null;
+    picks.push(e.column);
+  }
+  return picks;
 }
 
 function compileProjection(list: readonly SelectedColumn[], scope: Scope, def: TableDef | null, params: ParamSlots): Projection {
@@ -159,7 +170,7 @@ function compileProjection(list: readonly SelectedColumn[], scope: Scope, def: T
     exprs.push(c);
     columns.push(outColumn(item.alias?.name ?? defaultName(e), c.type, def, c.column));
   }
-  return { columns, exprs };
+  return { columns, exprs, picks: picksOf(exprs) };
 }
 
 function defaultName(e: Expr): string {
@@ -193,6 +204,16 @@ function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEn
   const exprs = p.exprs;
   const n = exprs.length;
   const out: Value[][] = new Array(rows.length);
+  const picks = p.picks;
+  if (picks !== null) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const o: Value[] = new Array(n);
+      for (let k = 0; k < n; k++) o[k] = row[picks[k]!] ?? null;
+      out[i] = o;
+    }
+    return out;
+  }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const o: Value[] = new Array(n);
@@ -363,7 +384,7 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
   const listScope: Scope = { ...scope, aggregates };
   const projection = compileProjection(ast.columns ?? [], listScope, source.def, params);
   let whereAst: Expr | null = ast.where ?? null;
-  let virtualRows: ((read: ReadContext, env: EvalEnv) => Value[][]) | null = null;
+  let virtualRows: ((read: ReadContext, env: EvalEnv, picks: readonly number[] | null) => Value[][]) | null = null;
   if (source.kind === 'availability' || source.kind === 'policy_usage') {
     // The window and options (or the users asked about) are read from WHERE; what is left
     // filters the rows.
@@ -397,7 +418,7 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
     }
     case 'availability':
     case 'policy_usage':
-      rowsOf = virtualRows!;
+      rowsOf = (read, env) => virtualRows!(read, env, null);
       break;
     case 'allot_export':
       // The whole state at one instant: entities are immutable, so capture is a copy of references.
@@ -408,16 +429,18 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       break;
   }
 
+  // Availability with a plain select list and nothing else to do: the rows come out projected.
+  const picks = projection.picks;
+  const direct = source.kind === 'availability' && picks !== null && where === null && order.length === 0 && !aggregated && limit === null && offset === null;
   return {
     kind: 'query',
     params,
     columns: projection.columns,
     run(read, env) {
+      if (direct) return tooMany(virtualRows!(read, env, picks));
       let rows = rowsOf(read, env);
       if (where !== null) rows = rows.filter((r) => truthy(where.eval(r, env)));
-      if (rows.length > MAX_RESULT_ROWS) {
-        throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
-      }
+      tooMany(rows);
       const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
       const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
       if (aggregated) {
@@ -441,6 +464,14 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       return pairs.map((p) => p.out);
     },
   };
+}
+
+/** Refuses a result of more than MAX_RESULT_ROWS rows; returns it otherwise. */
+function tooMany(rows: Value[][]): Value[][] {
+  if (rows.length > MAX_RESULT_ROWS) {
+    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
+  }
+  return rows;
 }
 
 function settingsOf(session: SessionView): ReadonlyMap<string, string> {
@@ -525,7 +556,7 @@ function planAvailability(
   where: Expr | null | undefined,
   scope: Scope,
   params: ParamSlots,
-): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
+): { rows: (read: ReadContext, env: EvalEnv, picks: readonly number[] | null) => Value[][]; rest: Expr | null } {
   const keyScope: Scope = {
     columns: [
       ...scope.columns,
@@ -576,7 +607,7 @@ function planAvailability(
   }
   const poolId = pool;
   const remaining = andAll(rest);
-  const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
+  const rows = (read: ReadContext, env: EvalEnv, picks: readonly number[] | null): Value[][] => {
     const num = (x: Compiled): number | null => {
       const v = x.eval([], env);
       return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
@@ -621,11 +652,26 @@ function planAvailability(
       read.now,
     );
     const out: Value[][] = [];
-    if (answer.merged) for (const s of answer.spans) out.push([null, s.start, s.end, s.free]);
-    else for (const r of answer.perResource) for (const s of r.spans) out.push([r.resourceId, s.start, s.end, s.free]);
+    if (answer.merged) for (const s of answer.spans) out.push(availabilityRow(null, s, picks));
+    else for (const r of answer.perResource) for (const s of r.spans) out.push(availabilityRow(r.resourceId, s, picks));
     return out;
   };
   return { rows, rest: remaining };
+}
+
+/**
+ * One row of availability: (resource_id, start, end, free), or only the columns `picks` names,
+ * in its order, so a plain select list costs no second array per row.
+ */
+function availabilityRow(resourceId: string | null, s: { readonly start: number; readonly end: number; readonly free: number }, picks: readonly number[] | null): Value[] {
+  if (picks === null) return [resourceId, s.start, s.end, s.free];
+  const n = picks.length;
+  const o: Value[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const c = picks[k];
+    o[k] = c === 1 ? s.start : c === 2 ? s.end : c === 3 ? s.free : resourceId;
+  }
+  return o;
 }
 
 function andAll(parts: readonly Expr[]): Expr | null {

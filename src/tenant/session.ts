@@ -33,6 +33,8 @@ export interface Notice {
 /** Channels one session may listen to at once. */
 export const MAX_LISTEN_CHANNELS = 1_000;
 
+const NONE_CHANGED: readonly [string, string][] = Object.freeze([]);
+const NO_NOTICES: readonly Notice[] = Object.freeze([]);
 
 type TxState = 'idle' | 'block' | 'failed';
 
@@ -106,14 +108,15 @@ export class Session implements SessionView {
   }
 
   /** Settings changed since last asked, as ParameterStatus names. */
-  drainParameterChanges(): [string, string][] {
+  drainParameterChanges(): readonly [string, string][] {
+    if (this.changedReported.size === 0) return NONE_CHANGED; // nearly always: asked after every statement
     const out = [...this.changedReported.entries()];
     this.changedReported.clear();
     return out;
   }
 
-  drainNotices(): Notice[] {
-    return this.notices.splice(0);
+  drainNotices(): readonly Notice[] {
+    return this.notices.length === 0 ? NO_NOTICES : this.notices.splice(0);
   }
 
   /** Runs the statements of one simple-protocol Query as one implicit block, as PostgreSQL does. */

@@ -92,6 +92,16 @@ describe('resources, bookings and availability through pg', () => {
     const free = (await c.query(`SELECT * FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`)).rows;
     expect(free.length).toBeGreaterThan(1);
     expect((await c.query(`SELECT * FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100`)).rows).toEqual(free);
+    // A plain select list (columns in any order, twice, aliased) gives the same rows as one the
+    // rows are computed for and then projected (an expression, or ORDER BY).
+    const picked = (await c.query({ text: `SELECT free, "end", start, resource_id, start AS s2 FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`, rowMode: 'array' })).rows;
+    expect(picked).toEqual(free.map((f) => [f.free, f.end, f.start, f.resource_id, f.start]));
+    const computed = (await c.query({ text: `SELECT free + 0, "end", start, resource_id, start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100 ORDER BY start`, rowMode: 'array' })).rows;
+    expect(computed).toEqual(picked);
+    // Merged over several resources, resource_id is null.
+    const merged = (await c.query({ text: `SELECT resource_id, free FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100 AND min_available = 1`, rowMode: 'array' })).rows;
+    expect(merged.length).toBeGreaterThan(0);
+    expect(merged.every(([rid]) => rid === null)).toBe(true);
     expect((await pgError(c.query(`SELECT id FROM bookings WHERE id IN (SELECT id FROM holds)`))).code).toBe('0A000');
     expect((await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id)).toEqual(['b1', 'b5']);
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
