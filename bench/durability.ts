@@ -18,7 +18,7 @@ import { encodeBody } from '../src/storage/payload.js';
 import { recover } from '../src/storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../src/storage/snapshot.js';
 import { segmentName, Wal, WalLimits } from '../src/storage/wal.js';
-import { heapUsedAfterGc } from './heap.js';
+import { memoryUsedAfterGc } from './heap.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const PASSWORD = 'bench';
@@ -196,11 +196,11 @@ export async function recovery(opts: { bookings: number; resources: number }): P
     if (from === 'snapshot') {
       await nodeFileSystem.writeAtomic(join(dir, snapshotName(lsn)), snapshotChunks({ lsn, now: T0, ...engine.capture() }));
     }
-    const heap0 = heapUsedAfterGc();
+    const heap0 = memoryUsedAfterGc();
     const t = performance.now();
     const rec = await recover(nodeFileSystem, dir, pino({ level: 'silent' }));
     const seconds = (performance.now() - t) / 1000;
-    const heapMiB = (heapUsedAfterGc() - heap0) / 2 ** 20;
+    const heapMiB = (memoryUsedAfterGc() - heap0) / 2 ** 20;
     // Read after the measure, so the recovered state is certainly still reachable during it.
     if (rec.engine.store.bookings.size !== opts.bookings) throw new Error('recovery lost bookings');
     out.push({ bookings: opts.bookings, resources: opts.resources, from, seconds: Number(seconds.toFixed(2)), heapMiB: Math.round(heapMiB), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) });

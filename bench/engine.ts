@@ -2,12 +2,12 @@
  * Engine micro-benchmarks: the engine alone, no SQL, wire or disk.
  *  - booking-with-check on a resource already holding 100,000 entries;
  *  - a 7-day availability query over 10,000 bookings;
- *  - the heap one booking takes, ids made as an INSERT without one makes them.
+ *  - the memory one booking takes (heap and typed arrays), ids made as an INSERT without one makes them.
  */
 import { Engine } from '../src/engine/engine.js';
 import type { Command } from '../src/engine/types.js';
 import { newId } from '../src/tenant/ids.js';
-import { heapUsedAfterGc } from './heap.js';
+import { memoryUsedAfterGc } from './heap.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -122,7 +122,7 @@ export function engineMemory(opts: { bookings: number; resources: number }): Eng
   const resources: Command[] = [];
   for (let i = 0; i < opts.resources; i++) resources.push({ type: 'CreateResource', resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } });
   e.execute(resources, T0);
-  const before = heapUsedAfterGc();
+  const before = memoryUsedAfterGc();
   // Slots of an hour over ~11 years, drawn without repeats per resource: no booking is refused.
   const perResource = Math.ceil(opts.bookings / opts.resources);
   for (let j = 0; j < opts.bookings; j++) {
@@ -130,7 +130,7 @@ export function engineMemory(opts: { bookings: number; resources: number }): Eng
     const k = (Math.floor(j / opts.resources) * 7919) % (perResource * 97);
     e.execute([book(newId(), `r${r}`, T0 + k * 60 * MIN, T0 + k * 60 * MIN + 30 * MIN)], T0);
   }
-  const bytes = heapUsedAfterGc() - before;
+  const bytes = memoryUsedAfterGc() - before;
   // Read after the measure, so the engine is certainly still reachable during it.
   if (e.store.bookings.size !== opts.bookings) throw new Error('bench: a booking was refused');
   return { bookings: opts.bookings, resources: opts.resources, bytesPerBooking: Math.round(bytes / opts.bookings) };

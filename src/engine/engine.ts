@@ -1106,6 +1106,7 @@ export class Engine {
       node.entries.assertValid();
       node.openRules.assertValid();
       node.closeRules.assertValid();
+      node.outages.assertValid();
       entries += node.entries.size;
       const over = overCapacity(node, node.resource, now);
       if (over.length > 0) throw new Error(`invariant: resource ${id} over capacity: ${JSON.stringify(over)}`);
@@ -1122,6 +1123,7 @@ export class Engine {
     }
     if (entries !== s.bookings.size + s.holds.size) throw new Error('invariant: entry count differs from bookings + holds');
     if (s.holdExpiry.size !== s.holds.size) throw new Error('invariant: hold expiry index differs from holds');
+    s.holdExpiry.assertValid();
   }
 }
 

@@ -11,81 +11,37 @@ export interface Span {
   readonly end: number;
 }
 
-class Node<T extends Span> {
-  left: Node<T> | null = null;
-  right: Node<T> | null = null;
-  maxEnd: number;
-  constructor(
-    readonly item: T,
-    /** Below 2^31, so V8 keeps it a small integer rather than a boxed number. */
-    readonly priority: number,
-  ) {
-    this.maxEnd = item.end;
-  }
-}
-
 /** Orders items with the same start; 0 only for the same item. */
 export type TieBreak<T> = (a: T, b: T) => number;
 
-function fix<T extends Span>(n: Node<T>): void {
-  let m = n.item.end;
-  if (n.left !== null && n.left.maxEnd > m) m = n.left.maxEnd;
-  if (n.right !== null && n.right.maxEnd > m) m = n.right.maxEnd;
-  n.maxEnd = m;
-}
+/** No node: a child slot that is empty. */
+const NIL = -1;
+/** Per node: start, end, largest end below (Float64Array, stride 3). */
+const START = 0;
+const END = 1;
+const MAX_END = 2;
+/** Per node: left, right, priority (Int32Array, stride 3). */
+const LEFT = 0;
+const RIGHT = 1;
+const PRIORITY = 2;
+const FIRST_CAPACITY = 4;
+/** Shared by every tree that never held an item (most resources have no rules or outages). */
+const NO_TIMES = new Float64Array(0);
+const NO_LINKS = new Int32Array(0);
 
-function rotateRight<T extends Span>(n: Node<T>): Node<T> {
-  const l = n.left!;
-  n.left = l.right;
-  l.right = n;
-  fix(n);
-  fix(l);
-  return l;
-}
-
-function rotateLeft<T extends Span>(n: Node<T>): Node<T> {
-  const r = n.right!;
-  n.right = r.left;
-  r.left = n;
-  fix(n);
-  fix(r);
-  return r;
-}
-
-// Plain recursive functions rather than closures: a query allocates nothing.
-function visitOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, fn: (item: T) => void): void {
-  while (n !== null && n.maxEnd > a) {
-    visitOverlapping(n.left, a, b, fn);
-    if (n.item.start >= b) return;
-    if (n.item.end > a) fn(n.item);
-    n = n.right;
-  }
-}
-
-function collectOverlapping<T extends Span>(n: Node<T> | null, a: number, b: number, out: T[]): void {
-  while (n !== null && n.maxEnd > a) {
-    collectOverlapping(n.left, a, b, out);
-    if (n.item.start >= b) return;
-    if (n.item.end > a) out.push(n.item);
-    n = n.right;
-  }
-}
-
-/** In-order walk of the items with start >= t; returns false once `fn` asked to stop. */
-function startingFrom<T extends Span>(n: Node<T> | null, t: number, fn: (item: T) => boolean): boolean {
-  while (n !== null) {
-    if (n.item.start >= t) {
-      if (!startingFrom(n.left, t, fn)) return false;
-      if (!fn(n.item)) return false;
-    }
-    n = n.right;
-  }
-  return true;
-}
-
+/**
+ * The tree lives in two typed arrays, a node being an index: times are doubles, which V8 would
+ * box one by one as object fields, and a query reads them from contiguous memory without
+ * touching the items until one overlaps. Freed slots are reused.
+ */
 export class IntervalTree<T extends Span> {
-  private root: Node<T> | null = null;
+  private times = NO_TIMES;
+  private links = NO_LINKS;
+  private items: (T | undefined)[] = [];
+  private root = NIL;
   private count = 0;
+  private free = NIL; // freed slots, chained through LEFT
+  private used = 0; // slots ever handed out
   private seed = 0x2545f491;
 
   /**
@@ -93,11 +49,6 @@ export class IntervalTree<T extends Span> {
    * per item (a prefixed id) was about a ninth of the memory each booking takes.
    */
   constructor(private readonly tieBreak: TieBreak<T>) {}
-
-  private compare(a: T, b: T): number {
-    if (a.start !== b.start) return a.start < b.start ? -1 : 1;
-    return this.tieBreak(a, b);
-  }
 
   get size(): number {
     return this.count;
@@ -113,25 +64,103 @@ export class IntervalTree<T extends Span> {
     return this.seed >>> 1;
   }
 
+  private alloc(item: T): number {
+    let i = this.free;
+    if (i !== NIL) this.free = this.links[i * 3 + LEFT]!;
+    else {
+      i = this.used++;
+      if (i * 3 >= this.times.length) {
+        const cap = Math.max(FIRST_CAPACITY, i * 2);
+        const times = new Float64Array(cap * 3);
+        times.set(this.times);
+        this.times = times;
+        const links = new Int32Array(cap * 3);
+        links.set(this.links);
+        this.links = links;
+      }
+    }
+    const t = i * 3;
+    this.times[t + START] = item.start;
+    this.times[t + END] = item.end;
+    this.times[t + MAX_END] = item.end;
+    this.links[t + LEFT] = NIL;
+    this.links[t + RIGHT] = NIL;
+    this.links[t + PRIORITY] = this.nextPriority();
+    this.items[i] = item;
+    return i;
+  }
+
+  private release(i: number): void {
+    this.items[i] = undefined;
+    this.links[i * 3 + LEFT] = this.free;
+    this.free = i;
+  }
+
+  /** Orders `item` against node `n`. */
+  private compareTo(item: T, n: number): number {
+    const s = this.times[n * 3 + START]!;
+    if (item.start !== s) return item.start < s ? -1 : 1;
+    return this.tieBreak(item, this.items[n]!);
+  }
+
+  private fix(n: number): void {
+    const times = this.times;
+    const links = this.links;
+    let m = times[n * 3 + END]!;
+    const l = links[n * 3 + LEFT]!;
+    const r = links[n * 3 + RIGHT]!;
+    if (l !== NIL && times[l * 3 + MAX_END]! > m) m = times[l * 3 + MAX_END]!;
+    if (r !== NIL && times[r * 3 + MAX_END]! > m) m = times[r * 3 + MAX_END]!;
+    times[n * 3 + MAX_END] = m;
+  }
+
+  private rotateRight(n: number): number {
+    const links = this.links;
+    const l = links[n * 3 + LEFT]!;
+    links[n * 3 + LEFT] = links[l * 3 + RIGHT]!;
+    links[l * 3 + RIGHT] = n;
+    this.fix(n);
+    this.fix(l);
+    return l;
+  }
+
+  private rotateLeft(n: number): number {
+    const links = this.links;
+    const r = links[n * 3 + RIGHT]!;
+    links[n * 3 + RIGHT] = links[r * 3 + LEFT]!;
+    links[r * 3 + LEFT] = n;
+    this.fix(n);
+    this.fix(r);
+    return r;
+  }
+
   insert(item: T): void {
     if (!(item.start <= item.end)) throw new Error(`interval-tree: malformed span [${item.start}, ${item.end})`);
-    const node = new Node(item, this.nextPriority());
-    this.root = this.insertAt(this.root, node);
+    const node = this.alloc(item);
+    try {
+      this.root = this.insertAt(this.root, node);
+    } catch (e) {
+      this.release(node);
+      throw e;
+    }
     this.count++;
   }
 
-  private insertAt(n: Node<T> | null, node: Node<T>): Node<T> {
-    if (n === null) return node;
-    const c = this.compare(node.item, n.item);
-    if (c === 0) throw new Error(`interval-tree: duplicate item at ${node.item.start}`);
+  private insertAt(n: number, node: number): number {
+    if (n === NIL) return node;
+    const links = this.links;
+    const c = this.compareTo(this.items[node]!, n);
+    if (c === 0) throw new Error(`interval-tree: duplicate item at ${this.times[node * 3 + START]}`);
     if (c < 0) {
-      n.left = this.insertAt(n.left, node);
-      if (n.left.priority > n.priority) return rotateRight(n);
+      const l = this.insertAt(links[n * 3 + LEFT]!, node);
+      links[n * 3 + LEFT] = l;
+      if (links[l * 3 + PRIORITY]! > links[n * 3 + PRIORITY]!) return this.rotateRight(n);
     } else {
-      n.right = this.insertAt(n.right, node);
-      if (n.right.priority > n.priority) return rotateLeft(n);
+      const r = this.insertAt(links[n * 3 + RIGHT]!, node);
+      links[n * 3 + RIGHT] = r;
+      if (links[r * 3 + PRIORITY]! > links[n * 3 + PRIORITY]!) return this.rotateLeft(n);
     }
-    fix(n);
+    this.fix(n);
     return n;
   }
 
@@ -142,105 +171,142 @@ export class IntervalTree<T extends Span> {
     return this.count < before;
   }
 
-  private deleteAt(n: Node<T> | null, item: T): Node<T> | null {
-    if (n === null) return null;
-    const c = this.compare(item, n.item);
-    if (c < 0) n.left = this.deleteAt(n.left, item);
-    else if (c > 0) n.right = this.deleteAt(n.right, item);
+  private deleteAt(n: number, item: T): number {
+    if (n === NIL) return NIL;
+    const links = this.links;
+    const c = this.compareTo(item, n);
+    if (c < 0) links[n * 3 + LEFT] = this.deleteAt(links[n * 3 + LEFT]!, item);
+    else if (c > 0) links[n * 3 + RIGHT] = this.deleteAt(links[n * 3 + RIGHT]!, item);
     else {
       this.count--;
-      return this.merge(n.left, n.right);
+      const merged = this.merge(links[n * 3 + LEFT]!, links[n * 3 + RIGHT]!);
+      this.release(n);
+      return merged;
     }
-    fix(n);
+    this.fix(n);
     return n;
   }
 
-  private merge(a: Node<T> | null, b: Node<T> | null): Node<T> | null {
-    if (a === null) return b;
-    if (b === null) return a;
-    if (a.priority > b.priority) {
-      a.right = this.merge(a.right, b);
-      fix(a);
+  private merge(a: number, b: number): number {
+    if (a === NIL) return b;
+    if (b === NIL) return a;
+    const links = this.links;
+    if (links[a * 3 + PRIORITY]! > links[b * 3 + PRIORITY]!) {
+      links[a * 3 + RIGHT] = this.merge(links[a * 3 + RIGHT]!, b);
+      this.fix(a);
       return a;
     }
-    b.left = this.merge(a, b.left);
-    fix(b);
+    links[b * 3 + LEFT] = this.merge(a, links[b * 3 + LEFT]!);
+    this.fix(b);
     return b;
   }
 
   /** Calls `fn` for every item with start < b and end > a, in (start, tie-break) order. */
   overlapping(a: number, b: number, fn: (item: T) => void): void {
-    visitOverlapping(this.root, a, b, fn);
+    this.visit(this.root, a, b, fn);
+  }
+
+  // Plain recursive methods rather than closures: a query allocates nothing.
+  private visit(n: number, a: number, b: number, fn: (item: T) => void): void {
+    const times = this.times;
+    const links = this.links;
+    while (n !== NIL && times[n * 3 + MAX_END]! > a) {
+      this.visit(links[n * 3 + LEFT]!, a, b, fn);
+      if (times[n * 3 + START]! >= b) return;
+      if (times[n * 3 + END]! > a) fn(this.items[n]!);
+      n = links[n * 3 + RIGHT]!;
+    }
   }
 
   /** Every item with start < b and end > a, in (start, tie-break) order, appended to `out`. */
   collectOverlapping(a: number, b: number, out: T[]): T[] {
-    collectOverlapping(this.root, a, b, out);
+    this.collect(this.root, a, b, out);
     return out;
+  }
+
+  private collect(n: number, a: number, b: number, out: T[]): void {
+    const times = this.times;
+    const links = this.links;
+    while (n !== NIL && times[n * 3 + MAX_END]! > a) {
+      this.collect(links[n * 3 + LEFT]!, a, b, out);
+      if (times[n * 3 + START]! >= b) return;
+      if (times[n * 3 + END]! > a) out.push(this.items[n]!);
+      n = links[n * 3 + RIGHT]!;
+    }
   }
 
   /** Items with start < t, in order, until `fn` returns false. */
   startingBefore(t: number, fn: (item: T) => boolean): void {
-    let stop = false;
-    const walk = (n: Node<T> | null): void => {
-      if (n === null || stop) return;
-      walk(n.left);
-      if (stop || n.item.start >= t) {
-        stop = true;
-        return;
-      }
-      if (!fn(n.item)) {
-        stop = true;
-        return;
-      }
-      walk(n.right);
-    };
-    walk(this.root);
+    for (const i of this.inOrder()) {
+      if (this.times[i * 3 + START]! >= t || !fn(this.items[i]!)) return;
+    }
   }
 
   /** Items with start >= t, in order, until `fn` returns false. */
   startingFrom(t: number, fn: (item: T) => boolean): void {
-    startingFrom(this.root, t, fn);
+    this.from(this.root, t, fn);
+  }
+
+  private from(n: number, t: number, fn: (item: T) => boolean): boolean {
+    while (n !== NIL) {
+      if (this.times[n * 3 + START]! >= t) {
+        if (!this.from(this.links[n * 3 + LEFT]!, t, fn)) return false;
+        if (!fn(this.items[n]!)) return false;
+      }
+      n = this.links[n * 3 + RIGHT]!;
+    }
+    return true;
   }
 
   /** The first item in order, if any. */
   first(): T | undefined {
     let n = this.root;
-    if (n === null) return undefined;
-    while (n.left !== null) n = n.left;
-    return n.item;
+    if (n === NIL) return undefined;
+    while (this.links[n * 3 + LEFT] !== NIL) n = this.links[n * 3 + LEFT]!;
+    return this.items[n];
+  }
+
+  /** Node indices in (start, tie-break) order. */
+  private *inOrder(): IterableIterator<number> {
+    const stack: number[] = [];
+    let n = this.root;
+    while (n !== NIL || stack.length > 0) {
+      while (n !== NIL) {
+        stack.push(n);
+        n = this.links[n * 3 + LEFT]!;
+      }
+      const top = stack.pop()!;
+      yield top;
+      n = this.links[top * 3 + RIGHT]!;
+    }
   }
 
   /** All items in (start, tie-break) order. */
   *[Symbol.iterator](): IterableIterator<T> {
-    const stack: Node<T>[] = [];
-    let n = this.root;
-    while (n !== null || stack.length > 0) {
-      while (n !== null) {
-        stack.push(n);
-        n = n.left;
-      }
-      const top = stack.pop()!;
-      yield top.item;
-      n = top.right;
-    }
+    for (const i of this.inOrder()) yield this.items[i]!;
   }
 
-  /** Checks the ordering, heap and augmentation invariants; for tests. */
+  /** Checks the ordering, heap and augmentation invariants, and that each node holds its item's span; for tests. */
   assertValid(): void {
     let seen = 0;
-    const walk = (n: Node<T> | null, lo: Node<T> | null, hi: Node<T> | null): number => {
-      if (n === null) return -Infinity;
+    const { times, links } = this;
+    const walk = (n: number, lo: number, hi: number): number => {
+      if (n === NIL) return -Infinity;
       seen++;
-      if (lo !== null && this.compare(n.item, lo.item) <= 0) throw new Error('interval-tree: order');
-      if (hi !== null && this.compare(n.item, hi.item) >= 0) throw new Error('interval-tree: order');
-      if (n.left !== null && n.left.priority > n.priority) throw new Error('interval-tree: heap');
-      if (n.right !== null && n.right.priority > n.priority) throw new Error('interval-tree: heap');
-      const m = Math.max(n.item.end, walk(n.left, lo, n), walk(n.right, n, hi));
-      if (m !== n.maxEnd) throw new Error('interval-tree: maxEnd');
+      const item = this.items[n];
+      if (item === undefined) throw new Error('interval-tree: freed node in the tree');
+      if (times[n * 3 + START] !== item.start || times[n * 3 + END] !== item.end) throw new Error('interval-tree: span');
+      if (lo !== NIL && this.compareTo(item, lo) <= 0) throw new Error('interval-tree: order');
+      if (hi !== NIL && this.compareTo(item, hi) >= 0) throw new Error('interval-tree: order');
+      const l = links[n * 3 + LEFT]!;
+      const r = links[n * 3 + RIGHT]!;
+      if (l !== NIL && links[l * 3 + PRIORITY]! > links[n * 3 + PRIORITY]!) throw new Error('interval-tree: heap');
+      if (r !== NIL && links[r * 3 + PRIORITY]! > links[n * 3 + PRIORITY]!) throw new Error('interval-tree: heap');
+      const m = Math.max(item.end, walk(l, lo, n), walk(r, n, hi));
+      if (m !== times[n * 3 + MAX_END]) throw new Error('interval-tree: maxEnd');
       return m;
     };
-    walk(this.root, null, null);
+    walk(this.root, NIL, NIL);
     if (seen !== this.count) throw new Error('interval-tree: count');
   }
 }
