@@ -141,9 +141,14 @@ function utilityPlan(tokens: readonly Token[]): Plan {
   return { kind: 'utility', params: new ParamSlots(), utility, columns };
 }
 
+/** Whether `text` may be one of psql's known catalog queries (answered from KNOWN_QUERIES). */
+function mayBeKnownQuery(text: string): boolean {
+  return text.includes('typarray') || text.includes('pg_get_userbyid');
+}
+
 function knownQuery(text: string): Plan | null {
   // Cheap test first: this runs for every statement.
-  if (!text.includes('typarray') && !text.includes('pg_get_userbyid')) return null;
+  if (!mayBeKnownQuery(text)) return null;
   const known = KNOWN_QUERIES.get(squash(text));
   if (known === undefined) return null;
   return {
@@ -167,7 +172,8 @@ export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleState
     throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
   }
   // One plain statement whose shape was planned before: no tokens, no second lookup.
-  const single = liftSingleStatement(sql);
+  // (A known query is matched on its whole text, literals included: never by shape.)
+  const single = mayBeKnownQuery(sql) ? null : liftSingleStatement(sql);
   if (single !== null) {
     const plan = cache.getSingle(single.key);
     if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals) })];
