@@ -16,6 +16,29 @@ export type Token =
 const isIdentStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57) || c === 36;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
+
+/** Where the number starting at `i` ends: digits, an optional fraction, an optional exponent. */
+function numberEnd(sql: string, i: number): number {
+  const n = sql.length;
+  let j = i;
+  while (j < n && isDigit(sql.charCodeAt(j))) j++;
+  if (sql.charCodeAt(j) === 46) {
+    j++;
+    while (j < n && isDigit(sql.charCodeAt(j))) j++;
+  }
+  if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
+    j += 2;
+    while (j < n && isDigit(sql.charCodeAt(j))) j++;
+  }
+  return j;
+}
+
+/** A numeric literal's kind as PostgreSQL types it: int4 if it fits, else int8; numeric with a point or exponent. */
+function numberKind(text: string): LiftedLiteral['kind'] {
+  for (let k = 0; k < text.length; k++) if (!isDigit(text.charCodeAt(k))) return 'numeric';
+  return Number(text) <= 2_147_483_647 ? 'integer' : 'bigint';
+}
 
 function unterminated(what: string, at: number): AllotError {
   return new AllotError(SqlState.syntaxError, `unterminated ${what} at character ${at + 1}`);
@@ -31,7 +54,7 @@ export function tokenize(sql: string): Token[] {
   const n = sql.length;
   while (i < n) {
     const c = sql.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+    if (isSpace(c)) {
       i++;
     } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       while (i < n && sql.charCodeAt(i) !== 10) i++;
@@ -84,16 +107,7 @@ export function tokenize(sql: string): Token[] {
       out.push({ kind: 'string', text: sql.slice(i + tag.length, close), start: i, end: close + tag.length, liftable: true });
       i = close + tag.length;
     } else if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
-      let j = i;
-      while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      if (sql.charCodeAt(j) === 46) {
-        j++;
-        while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      }
-      if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
-        j += 2;
-        while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      }
+      const j = numberEnd(sql, i);
       out.push({ kind: 'number', text: sql.slice(i, j), start: i, end: j });
       i = j;
     } else if (isIdentStart(c)) {
@@ -202,7 +216,7 @@ export function liftLiterals(text: string, tokens: readonly Token[]): { key: str
     const prev = tokens[k - 1];
     let lifted: LiftedLiteral | null = null;
     if (t.kind === 'string' && t.liftable && !(prev?.kind === 'word' && TYPE_WORDS.has(prev.text.toLowerCase()))) lifted = { kind: 'string', text: t.text };
-    else if (t.kind === 'number') lifted = { kind: !/^\d+$/.test(t.text) ? 'numeric' : Number(t.text) <= 2_147_483_647 ? 'integer' : 'bigint', text: t.text };
+    else if (t.kind === 'number') lifted = { kind: numberKind(t.text), text: t.text };
     if (lifted === null) continue;
     key += text.slice(from - base, t.start - base) + '$' + (maxParam + literals.length + 1);
     from = t.end;
@@ -256,6 +270,15 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
   return from === 0 ? null : out + text.slice(from);
 }
 
+/** readQuoted without escapes, or null for a quote left open (the general path reports it). */
+function readQuotedOrNull(sql: string, at: number, quote: number): [string, number] | null {
+  try {
+    return readQuoted(sql, at, quote, false);
+  } catch {
+    return null;
+  }
+}
+
 /** One statement's text with its literals lifted, as liftLiterals gives it. */
 export interface LiftedStatement {
   /** The statement without surrounding whitespace or its `;`. */
@@ -285,16 +308,13 @@ export function liftSingleStatement(sql: string): LiftedStatement | null {
   let i = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+    if (isSpace(c)) {
       i++;
       continue;
     }
     if (c === 59) {
       // `;`: only a last one, followed by nothing but whitespace.
-      for (let j = i + 1; j < n; j++) {
-        const d = sql.charCodeAt(j);
-        if (!(d === 32 || d === 9 || d === 10 || d === 13 || d === 12)) return null;
-      }
+      for (let j = i + 1; j < n; j++) if (!isSpace(sql.charCodeAt(j))) return null;
       break;
     }
     if ((c === 45 && sql.charCodeAt(i + 1) === 45) || (c === 47 && sql.charCodeAt(i + 1) === 42)) return null;
@@ -304,48 +324,18 @@ export function liftSingleStatement(sql: string): LiftedStatement | null {
     let word: string | null = null;
     if (c === 39) {
       if (prevWord !== null && TYPE_WORDS.has(prevWord.toLowerCase())) return null;
-      let text = '';
-      let at = i + 1;
-      let j = at;
-      for (;;) {
-        if (j >= n) return null;
-        if (sql.charCodeAt(j) === 39) {
-          if (sql.charCodeAt(j + 1) !== 39) break;
-          text += sql.slice(at, j + 1);
-          j += 2;
-          at = j;
-        } else j++;
-      }
-      text += sql.slice(at, j);
-      end = j + 1;
-      lifted = { kind: 'string', text };
+      const quoted = readQuotedOrNull(sql, i, 39);
+      if (quoted === null) return null;
+      end = quoted[1];
+      lifted = { kind: 'string', text: quoted[0] };
     } else if (c === 34) {
-      let j = i + 1;
-      for (;;) {
-        if (j >= n) return null;
-        if (sql.charCodeAt(j) === 34) {
-          if (sql.charCodeAt(j + 1) !== 34) break;
-          j += 2;
-        } else j++;
-      }
-      end = j + 1;
+      const quoted = readQuotedOrNull(sql, i, 34);
+      if (quoted === null) return null;
+      end = quoted[1];
     } else if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
-      let j = i;
-      while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      let plain = true;
-      if (sql.charCodeAt(j) === 46) {
-        plain = false;
-        j++;
-        while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      }
-      if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
-        plain = false;
-        j += 2;
-        while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      }
-      const text = sql.slice(i, j);
-      end = j;
-      lifted = { kind: !plain ? 'numeric' : Number(text) <= 2_147_483_647 ? 'integer' : 'bigint', text };
+      end = numberEnd(sql, i);
+      const text = sql.slice(i, end);
+      lifted = { kind: numberKind(text), text };
     } else if (isIdentStart(c)) {
       // E'…', B'…', X'…', U'…', N'…': prefixed strings.
       if (sql.charCodeAt(i + 1) === 39 && (c === 69 || c === 101 || c === 66 || c === 98 || c === 88 || c === 120 || c === 85 || c === 117 || c === 78 || c === 110)) return null;
