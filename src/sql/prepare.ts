@@ -10,6 +10,7 @@ import { KNOWN_QUERIES, squash } from './catalog.js';
 import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
 import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
 import { planStatement, type Plan } from './plan.js';
+import { collapseValuesRows, expandValuesRows } from './values-rows.js';
 import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
 import { isUtility, parseUtility } from './utility.js';
 
@@ -124,6 +125,19 @@ function parseOne(text: string): Statement {
   return stmts[0]!;
 }
 
+/**
+ * Parses one statement; a long VALUES list of rows alike is parsed as its first row and copied
+ * (see values-rows.ts), which gives the same tree in linear time.
+ */
+export function parseStatement(text: string): Statement {
+  const collapsed = collapseValuesRows(text, tokenize(text));
+  if (collapsed !== null) {
+    const whole = expandValuesRows(parseOne(collapsed.text), collapsed);
+    if (whole !== null) return whole;
+  }
+  return parseOne(text);
+}
+
 const EMPTY: Plan = { kind: 'empty', params: new ParamSlots(), columns: null };
 
 function utilityPlan(tokens: readonly Token[]): Plan {
@@ -201,7 +215,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   if (plan === undefined) {
     const lifted = new Map(literals.map((l, i) => [i, l.kind] as const));
     try {
-      plan = planStatement(parseOne(key.split('\u0000')[0]!), new ParamSlots([], lifted));
+      plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted));
       cache.set(key, plan);
     } catch (e) {
       if (!(e instanceof NeedsLiteral) && !(e instanceof AllotError && e.sqlstate === SqlState.syntaxError)) throw e;
@@ -209,7 +223,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
       const fullKey = `\u0001${text}`;
       plan = cache.get(fullKey);
       if (plan === undefined) {
-        plan = planStatement(parseOne(text), new ParamSlots());
+        plan = planStatement(parseStatement(text), new ParamSlots());
         cache.set(fullKey, plan);
       }
       return { text, plan, values: [] };
@@ -271,7 +285,7 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
   else {
     checkStatementShape(s.tokens);
-    plan = knownQuery(sql) ?? planStatement(parseOne(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
+    plan = knownQuery(sql) ?? planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
   }
   cache.set(key, plan);
   return plan;
