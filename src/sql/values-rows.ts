@@ -48,6 +48,11 @@ function sameSpelling(text: string, a: Token, b: Token): boolean {
   return a.kind === b.kind && a.end - a.start === b.end - b.start && text.startsWith(text.slice(a.start, a.end), b.start);
 }
 
+/** `$3`, not `$03`: the parser keeps a parameter's spelling, and copies are spelled plainly. */
+function plainParam(text: string, t: Extract<Token, { kind: 'param' }>): boolean {
+  return t.end - t.start === String(t.index).length + 1;
+}
+
 /**
  * For `INSERT … VALUES (…), (…), … [ON CONFLICT …] [RETURNING …]` whose rows repeat one
  * another with their parameters numbered on (row r's `$k` is row 0's plus r times a step), the
@@ -89,6 +94,7 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
   for (let i = first; i <= firstEnd; i++) {
     const t = tokens[i]!;
     if (t.kind === 'param') {
+      if (!plainParam(text, t)) return null;
       perRow++;
       lowest = Math.min(lowest, t.index);
     }
@@ -106,7 +112,7 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
       const a = tokens[first + i]!;
       const b = tokens[start + i]!;
       if (a.kind === 'param') {
-        if (b.kind !== 'param' || b.index !== a.index + shift) return null;
+        if (b.kind !== 'param' || b.index !== a.index + shift || !plainParam(text, b)) return null;
       } else if (!sameSpelling(text, a, b)) return null;
     }
   }

@@ -64,6 +64,7 @@ describe('VALUES rows parsed once', () => {
     for (const sql of [
       `INSERT INTO t (a) VALUES ($1), ($2), ($3)`, // too few to bother
       `INSERT INTO t (a) VALUES ($1), ($2), ($4), ($5)`, // numbering skips
+      `INSERT INTO t (a) VALUES ($1), ($02), ($3), ($4)`, // a number spelled with a zero
       `INSERT INTO t (a) VALUES ($1), ($2), ($3), ($4 + 1)`, // a row differs
       `INSERT INTO t (a) VALUES ('a'), ('a'), ('a'), (E'a')`, // same value, spelled otherwise
       `INSERT INTO t (a) VALUES ($2), ($3), ($4), ($5) RETURNING $1`, // a parameter after the rows
