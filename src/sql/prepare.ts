@@ -111,7 +111,8 @@ export function checkStatementShape(tokens: readonly Token[]): void {
   }
 }
 
-function parseOne(text: string): Statement {
+/** Parses one statement as written (errors as 42601 with the parser's position). */
+export function parseOne(text: string): Statement {
   let stmts: Statement[];
   try {
     stmts = parse(text);
@@ -132,7 +133,13 @@ function parseOne(text: string): Statement {
 export function parseStatement(text: string): Statement {
   const collapsed = collapseValuesRows(text, tokenize(text));
   if (collapsed !== null) {
-    const whole = expandValuesRows(parseOne(collapsed.text), collapsed);
+    let one: Statement | null = null;
+    try {
+      one = parseOne(collapsed.text);
+    } catch {
+      // The error is reported from the whole text, where its position is.
+    }
+    const whole = one === null ? null : expandValuesRows(one, collapsed);
     if (whole !== null) return whole;
   }
   return parseOne(text);

@@ -2,9 +2,12 @@
  * Long VALUES lists without the parser's quadratic cost. pgsql-ast-parser builds a list by
  * copying it once per item, so a 10,000-row INSERT took seconds and allocated gigabytes (every
  * byte of it promoted to the old generation, where it stayed until the next full collection and
- * slowed every young-generation pause after it). Rows that are the same tokens, their parameter
- * numbers aside, are parsed once as a single row and copied: the tree is the one the parser
- * would have built for the whole text.
+ * slowed every young-generation pause after it). Rows spelled alike character for character,
+ * their parameter numbers aside, with only whitespace between their tokens, are parsed once as
+ * a single row and copied: the tree is the one the parser would have built for the whole text.
+ * (allot's lexer and the parser's differ on comments and on `- 1` against `-1`; exact spelling
+ * keeps those differences out.) If the single row fails to parse, the whole text is parsed, so
+ * errors keep their positions.
  */
 import type { Expr, Statement } from 'pgsql-ast-parser';
 import type { Token } from './lexer.js';
@@ -48,9 +51,29 @@ function sameSpelling(text: string, a: Token, b: Token): boolean {
   return a.kind === b.kind && a.end - a.start === b.end - b.start && text.startsWith(text.slice(a.start, a.end), b.start);
 }
 
-/** `$3`, not `$03`: the parser keeps a parameter's spelling, and copies are spelled plainly. */
-function plainParam(text: string, t: Extract<Token, { kind: 'param' }>): boolean {
-  return t.end - t.start === String(t.index).length + 1;
+/**
+ * `$3`, not `$03`: the parser keeps a parameter's spelling, and copies are spelled plainly. No
+ * more than the protocol allows, so numbers stay exact.
+ */
+function plainParam(t: Extract<Token, { kind: 'param' }>): boolean {
+  return t.index <= MAX_PARAM && t.end - t.start === String(t.index).length + 1;
+}
+
+/** Bind carries at most 65,535 parameter values. */
+const MAX_PARAM = 65_535;
+
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) return false;
+  }
+  return true;
+}
+
+/** Whether the gap before `a` (after `pa`) is spelled as the gap before `b` (after `pb`). */
+function sameSpacing(text: string, pa: Token, a: Token, pb: Token, b: Token): boolean {
+  const n = a.start - pa.end;
+  return n === b.start - pb.end && (n === 0 || text.startsWith(text.slice(pa.end, a.start), pb.end));
 }
 
 /**
@@ -94,7 +117,7 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
   for (let i = first; i <= firstEnd; i++) {
     const t = tokens[i]!;
     if (t.kind === 'param') {
-      if (!plainParam(text, t)) return null;
+      if (!plainParam(t)) return null;
       perRow++;
       lowest = Math.min(lowest, t.index);
     }
@@ -104,6 +127,10 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
     const t = tokens[j]!;
     if (t.kind === 'param' && t.index >= lowest) return null;
   }
+  const lastEnd = rows[rows.length - 1]![1];
+  // Only whitespace between the tokens of the rows: the parser reads comments its own way
+  // (it ends `--` at a carriage return, and lexes quotes inside them).
+  for (let i = first; i < lastEnd; i++) if (!isBlank(text, tokens[i]!.end, tokens[i + 1]!.start)) return null;
   for (let r = 1; r < rows.length; r++) {
     const [start, end] = rows[r]!;
     if (end - start !== width) return null;
@@ -112,11 +139,12 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
       const a = tokens[first + i]!;
       const b = tokens[start + i]!;
       if (a.kind === 'param') {
-        if (b.kind !== 'param' || b.index !== a.index + shift || !plainParam(text, b)) return null;
+        if (b.kind !== 'param' || b.index !== a.index + shift || !plainParam(b)) return null;
       } else if (!sameSpelling(text, a, b)) return null;
+      // The same spacing too: the parser reads `- 1` and `-1` differently.
+      if (i > 0 && !sameSpacing(text, tokens[first + i - 1]!, a, tokens[start + i - 1]!, b)) return null;
     }
   }
-  const lastEnd = rows[rows.length - 1]![1];
   return {
     text: text.slice(0, tokens[firstEnd]!.end) + text.slice(tokens[lastEnd]!.end),
     rows: rows.length,
