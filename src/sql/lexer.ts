@@ -57,7 +57,7 @@ export function tokenize(sql: string): Token[] {
     if (isSpace(c)) {
       i++;
     } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
-      while (i < n && sql.charCodeAt(i) !== 10) i++;
+      while (i < n && sql.charCodeAt(i) !== 10 && sql.charCodeAt(i) !== 13) i++;
     } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
       const start = i;
       let depth = 1;

@@ -417,6 +417,8 @@ describe('transactions', () => {
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 10, 15)`);
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '2' }]);
+    // A -- comment ends at a carriage return as well as at a newline, as in PostgreSQL.
+    expect((await c.query(`SELECT 'a' -- one\r|| 'b' AS n; SELECT 'c' AS m -- three;\r`)) as unknown as pg.QueryResult[]).toMatchObject([{ rows: [{ n: 'ab' }] }, { rows: [{ m: 'c' }] }]);
   });
 
   it('runs simple-protocol statements of one shape with their own values, bad ones refused', async () => {

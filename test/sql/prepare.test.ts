@@ -76,6 +76,11 @@ describe('lexer', () => {
     expect(parts).toEqual([`SELECT 'a;b'`, `SELECT "x;y" FROM t`, `SELECT $$;$$`]);
   });
 
+  it('ends a -- comment at a carriage return too, as PostgreSQL does', () => {
+    expect(tokenize('SELECT 1 -- c\r+ 2').map((t) => ('text' in t ? t.text : t.index))).toEqual(['SELECT', '1', '+', '2']);
+    expect(splitStatements('SELECT 1 -- c\r; SELECT 2').map((s) => s.text)).toEqual(['SELECT 1', 'SELECT 2']);
+  });
+
   it("lifts strings and numbers but not typed literals, and decodes E'' escapes", () => {
     const sql = `SELECT E'a\\nb', interval '1 day', 42, 3.5 FROM t`;
     const { key, literals } = liftLiterals(sql, tokenize(sql));
