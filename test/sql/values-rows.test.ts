@@ -78,8 +78,8 @@ describe('VALUES rows parsed once', () => {
       ),
       { numRuns: 800 },
     );
-    expect(collapsed).toBeGreaterThan(120);
-    expect(whole).toBeGreaterThan(150);
+    expect(collapsed).toBeGreaterThan(60); // about 130 of 800 on average
+    expect(whole).toBeGreaterThan(300);
   });
 
   it('collapses rows that repeat with parameters numbered on, and only those', () => {
