@@ -6,7 +6,7 @@
  * their parameter numbers aside, with only whitespace between their tokens, are parsed once as
  * a single row and copied: the tree is the one the parser would have built for the whole text.
  * (allot's lexer and the parser's differ on comments and on `- 1` against `-1`; exact spelling
- * keeps those differences out.) If the single row fails to parse, the whole text is parsed, so
+ * and no comments keep those differences out.) If the single row fails to parse, the whole text is parsed, so
  * errors keep their positions.
  */
 import type { Expr, Statement } from 'pgsql-ast-parser';
@@ -51,6 +51,9 @@ function sameSpelling(text: string, a: Token, b: Token): boolean {
   return a.kind === b.kind && a.end - a.start === b.end - b.start && text.startsWith(text.slice(a.start, a.end), b.start);
 }
 
+/** Bind carries at most 65,535 parameter values. */
+const MAX_PARAM = 65_535;
+
 /**
  * `$3`, not `$03`: the parser keeps a parameter's spelling, and copies are spelled plainly. No
  * more than the protocol allows, so numbers stay exact.
@@ -58,9 +61,6 @@ function sameSpelling(text: string, a: Token, b: Token): boolean {
 function plainParam(t: Extract<Token, { kind: 'param' }>): boolean {
   return t.index <= MAX_PARAM && t.end - t.start === String(t.index).length + 1;
 }
-
-/** Bind carries at most 65,535 parameter values. */
-const MAX_PARAM = 65_535;
 
 function isBlank(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -128,8 +128,8 @@ export function collapseValuesRows(text: string, tokens: readonly Token[]): Coll
     if (t.kind === 'param' && t.index >= lowest) return null;
   }
   const lastEnd = rows[rows.length - 1]![1];
-  // Only whitespace between the tokens of the rows: the parser reads comments its own way
-  // (it ends `--` at a carriage return, and lexes quotes inside them).
+  // Only whitespace between the tokens of the rows: the parser reads comments its own way (it
+  // lexes quotes inside them), so a row is never copied from one with a comment.
   for (let i = first; i < lastEnd; i++) if (!isBlank(text, tokens[i]!.end, tokens[i + 1]!.start)) return null;
   for (let r = 1; r < rows.length; r++) {
     const [start, end] = rows[r]!;
