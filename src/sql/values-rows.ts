@@ -10,7 +10,7 @@
  * errors keep their positions.
  */
 import type { Expr, Statement } from 'pgsql-ast-parser';
-import type { Token } from './lexer.js';
+import { isSpace, type Token } from './lexer.js';
 
 /** A statement text reduced to its first VALUES row, and how to rebuild the others. */
 export interface CollapsedRows {
@@ -63,10 +63,7 @@ function plainParam(t: Extract<Token, { kind: 'param' }>): boolean {
 }
 
 function isBlank(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) return false;
-  }
+  for (let i = from; i < to; i++) if (!isSpace(text.charCodeAt(i))) return false;
   return true;
 }
 
