@@ -792,7 +792,7 @@ export class Engine {
    * copy its statement built (a booking's share of memory, in every one of them).
    */
   private sharedResourceId(id: string): string {
-    return this.store.resources.get(id)?.resource.id ?? id;
+    return this.store.peekNode(id)?.resource.id ?? id;
   }
 
   private targetBookings(target: BookingTarget): Booking[] {

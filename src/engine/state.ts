@@ -64,7 +64,12 @@ interface ExpiryItem {
 }
 
 export class Store {
-  readonly resources = new Map<string, ResourceNode>();
+  private readonly nodes = new Map<string, ResourceNode>();
+  /** Every resource's node by id; changed only by addResource and removeResource (peekNode's cache relies on it). */
+  readonly resources: ReadonlyMap<string, ResourceNode> = this.nodes;
+  /** peekNode's last question and answer; cleared whenever a resource is added or removed. */
+  private lastNodeId: string | null = null;
+  private lastNode: ResourceNode | undefined = undefined;
   readonly rules = new Map<string, Rule>();
   readonly bookings = new Map<string, Booking>();
   readonly holds = new Map<string, Hold>();
@@ -138,15 +143,29 @@ export class Store {
   // ---- resources ----------------------------------------------------------------------
 
   node(id: string): ResourceNode | undefined {
-    const n = this.resources.get(id);
+    const n = this.peekNode(id);
     if (n === undefined) this.touchMiss();
     else this.touchNode(n);
     return n;
   }
 
+  /**
+   * The resource's node, not counted as a read. The last answer is kept: placing one entry asks
+   * for the same resource four or five times, and a lookup in a map of thousands of resources
+   * costs a cache miss or two each time.
+   */
+  peekNode(id: string): ResourceNode | undefined {
+    if (id === this.lastNodeId) return this.lastNode;
+    const n = this.resources.get(id);
+    this.lastNodeId = id;
+    this.lastNode = n;
+    return n;
+  }
+
   addResource(r: Resource): void {
     if (this.resources.has(r.id)) throw new Error(`store: resource ${r.id} exists`);
-    this.resources.set(r.id, new ResourceNode(r));
+    this.lastNodeId = null;
+    this.nodes.set(r.id, new ResourceNode(r));
     if (r.parentId !== null) this.mustNode(r.parentId).children.add(r.id);
     this.record(() => this.removeResource(r.id));
   }
@@ -156,7 +175,8 @@ export class Store {
     if (n.children.size > 0 || n.entries.size > 0 || n.openRules.size > 0 || n.closeRules.size > 0 || n.outages.size > 0) {
       throw new Error(`store: resource ${id} is not empty`);
     }
-    this.resources.delete(id);
+    this.lastNodeId = null;
+    this.nodes.delete(id);
     if (n.resource.parentId !== null) this.mustNode(n.resource.parentId).children.delete(id);
     this.record(() => this.addResource(n.resource));
   }
@@ -173,7 +193,7 @@ export class Store {
   }
 
   mustNode(id: string): ResourceNode {
-    const n = this.resources.get(id);
+    const n = this.peekNode(id);
     if (n === undefined) throw new Error(`store: no resource ${id}`);
     this.touchNode(n);
     return n;

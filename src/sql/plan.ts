@@ -6,7 +6,7 @@
 import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFromStatement, Statement, UpdateStatement } from 'pgsql-ast-parser';
 import type { Engine } from '../engine/engine.js';
 import { Limits } from '../engine/limits.js';
-import type { Booking, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
+import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
 import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
@@ -824,23 +824,21 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
       const resourceId = given(text(f, 'resource_id'), 'resource_id');
       const start = given(num(f, 'start'), 'start');
       const end = given(num(f, 'end'), 'end');
-      return {
-        type: 'CreateBooking',
-        booking: {
-          id: idOf(f, newId),
-          ...(hasHold ? { holdId } : {}),
-          ...(resourceId !== undefined ? { resourceId } : {}),
-          ...(start !== undefined ? { start } : {}),
-          ...(end !== undefined ? { end } : {}),
-          ...(label !== undefined ? { label } : {}),
-          ...(caps !== undefined ? { capabilities: caps } : {}),
-          ...(userId !== undefined ? { userId } : {}),
-          ...(policyId !== undefined ? { policyId } : {}),
-          groupId: text(f, 'group_id') ?? null,
-        },
-        ...onConflict,
-        ...restoring,
+      // Every field present (undefined when not given): one object shape for every INSERT, so
+      // the engine's reads of it stay monomorphic, and no spread copies it.
+      const booking: BookingInput = {
+        id: idOf(f, newId),
+        holdId: hasHold ? holdId : undefined,
+        resourceId,
+        start,
+        end,
+        label,
+        capabilities: caps,
+        userId,
+        policyId,
+        groupId: text(f, 'group_id') ?? null,
       };
+      return { type: 'CreateBooking', booking, onConflictSkip: skip, restore };
     }
     case 'holds': {
       const hold: Hold = {

@@ -84,8 +84,18 @@ export class BodyReader {
   }
 }
 
+/** Up to this length, an all-ASCII string is recognised by a plain scan. */
+const SHORT_ASCII_BYTES = 64;
+
 /** Decodes UTF-8, refusing invalid sequences as PostgreSQL does rather than inventing U+FFFD. */
 export function utf8(buf: Buffer, start = 0, end = buf.length): string {
+  // Names (statements, portals) are short and ASCII, and come three to a prepared statement's
+  // run: checked here without the view isUtf8 needs, which costs more than the check.
+  if (end - start <= SHORT_ASCII_BYTES) {
+    let i = start;
+    while (i < end && buf[i]! < 0x80) i++;
+    if (i === end) return start === end ? '' : buf.toString('latin1', start, end);
+  }
   if (!isUtf8(buf.subarray(start, end))) {
     throw new ProtocolError('invalid byte sequence for encoding "UTF8"', WireSqlState.characterNotInRepertoire);
   }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,18 @@ import {
 import { frame, int32s, onlyProtocolErrors, protocolError, startupFrame } from './helpers.js';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** A Query body's text, or the SQLSTATE it is refused with. */
+function decodeQueryText(bodyAndTrailer: Buffer): string {
+  const end = bodyAndTrailer.indexOf(0);
+  try {
+    const m = decodeMessage(0x51, bodyAndTrailer.subarray(0, end + 1));
+    return m.type === 'Query' ? m.sql : `unexpected ${m.type}`;
+  } catch (err) {
+    if (err instanceof ProtocolError) return err.sqlstate;
+    throw err;
+  }
+}
 
 /** Every message pg-protocol can send after startup, with what it must decode to. */
 const MESSAGES: readonly [Buffer, FrontendMessage][] = [
@@ -208,6 +221,21 @@ describe('FrameReader and decodeMessage', () => {
   it('refuses invalid UTF-8 instead of replacing it', () => {
     const err = protocolError(() => decodeMessage(0x51, Buffer.from([0x53, 0xc3, 0x28, 0])));
     expect(err.sqlstate).toBe('22021');
+  });
+
+  it('decodes names and texts of any length as Node decodes valid UTF-8, and refuses the rest (short ASCII takes a quicker path)', () => {
+    const byte = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 0x7f }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 0xff }) });
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 100 }), fc.nat(3), (bytes, pad) => {
+        // The string sits inside a larger buffer, as a cstring does inside its message.
+        const body = Buffer.concat([Buffer.alloc(pad, 0x41), Buffer.from(bytes), Buffer.from([0]), Buffer.alloc(pad, 0xff)]);
+        const text = Buffer.from(bytes);
+        const r = decodeQueryText(body.subarray(pad));
+        if (isUtf8(text)) expect(r).toBe(text.toString('utf8'));
+        else expect(r).toBe('22021');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('throws ProtocolError for every truncation and any trailing byte of a structured message', () => {
