@@ -784,8 +784,6 @@ function idOf(f: Fields, newId: () => string): string {
 }
 
 function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip: boolean, restore: boolean): Command {
-  const onConflict = skip ? { onConflictSkip: true } : {};
-  const restoring = restore ? { restore: true } : {};
   switch (table) {
     case 'resources': {
       const resource: Resource = {
@@ -798,7 +796,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         bufferAfterMs: num(f, 'buffer_after') ?? 0,
         capabilities: capsOf(f) ?? [],
       };
-      return { type: 'CreateResource', resource, ...onConflict };
+      return { type: 'CreateResource', resource, onConflictSkip: skip };
     }
     case 'rules': {
       const blocking = f.get('blocking');
@@ -810,7 +808,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         blocking: blocking === undefined ? false : required(blocking as boolean | null, 'blocking'),
         policyId: text(f, 'policy_id') ?? null,
       };
-      return { type: 'CreateRule', rule, ...onConflict };
+      return { type: 'CreateRule', rule, onConflictSkip: skip };
     }
     case 'bookings': {
       if (f.has('pool_id') || f.has('quantity')) return poolCommand(f, newId, skip);
@@ -852,7 +850,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         userId: text(f, 'user_id') ?? null,
         policyId: text(f, 'policy_id') ?? null,
       };
-      return { type: 'PlaceHold', hold, ...onConflict, ...restoring };
+      return { type: 'PlaceHold', hold, onConflictSkip: skip, restore };
     }
     case 'outages': {
       if (f.has('declared_at') && !restore) throw unsupported('declared_at is set by allot when an outage is declared', 'It can be given only when restoring an export (SET allot.restore = on).');
@@ -869,7 +867,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         reason: text(f, 'reason') ?? null,
         declaredAt: restore ? required(num(f, 'declared_at'), 'declared_at') : 0,
       };
-      return { type: 'CreateOutage', outage, ...onConflict, ...restoring };
+      return { type: 'CreateOutage', outage, onConflictSkip: skip, restore };
     }
     case 'policies': {
       const policy: Policy = {
@@ -883,7 +881,7 @@ function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip:
         startsWithinMs: num(f, 'starts_within') ?? null,
         allowStartInPastMs: num(f, 'allow_start_in_past') ?? null,
       };
-      return { type: 'CreatePolicy', policy, ...onConflict };
+      return { type: 'CreatePolicy', policy, onConflictSkip: skip };
     }
   }
 }
