@@ -25,6 +25,8 @@ const NULL_STRING = 0xffff;
 /** Strings longer than this many bytes (none within the engine's limits) make a JSON record. */
 const MAX_STRING_BYTES = 0xfffe;
 const MAX_CAPABILITIES = 0xff;
+/** Strings up to this many units are tried as ASCII first. */
+const SHORT_ASCII = 64;
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -40,10 +42,9 @@ function encodeBookings(body: RecordBody): Buffer | null {
   let bound = 13;
   for (const e of effects) {
     if (e.type !== 'BookingConfirmed') return null;
-    const b = e.booking;
-    if (b.capabilities.length > MAX_CAPABILITIES) return null;
-    bound += 16 + 13 + 3 * (b.id.length + b.resourceId.length + (b.label?.length ?? 0) + (b.userId?.length ?? 0) + (b.policyId?.length ?? 0) + (b.groupId?.length ?? 0));
-    for (const c of b.capabilities) bound += 2 + 3 * c.length;
+    const n = bookingBound(e.booking);
+    if (n < 0) return null;
+    bound += n;
   }
   // One buffer serves every ordinary record; a rare huge one gets its own, not kept.
   const buf = bound <= scratch.length ? scratch : Buffer.allocUnsafe(bound);
@@ -52,24 +53,44 @@ function encodeBookings(body: RecordBody): Buffer | null {
   buf.writeUInt32BE(effects.length, 9);
   let at = 13;
   for (const e of effects) {
-    const b = (e as Extract<Effect, { type: 'BookingConfirmed' }>).booking;
-    buf.writeDoubleBE(b.start, at);
-    buf.writeDoubleBE(b.end, at + 8);
-    at += 16;
-    at = writeString(buf, at, b.id);
-    at = writeString(buf, at, b.resourceId);
-    at = writeString(buf, at, b.label);
-    at = writeString(buf, at, b.userId);
-    at = writeString(buf, at, b.policyId);
-    at = writeString(buf, at, b.groupId);
+    at = writeBooking(buf, at, (e as Extract<Effect, { type: 'BookingConfirmed' }>).booking);
     if (at < 0) return null;
-    buf[at++] = b.capabilities.length;
-    for (const c of b.capabilities) {
-      at = writeString(buf, at, c);
-      if (at < 0) return null;
-    }
   }
   return Buffer.from(buf.subarray(0, at));
+}
+
+/**
+ * At least the bytes writeBooking needs for b (UTF-8 takes at most 3 bytes per UTF-16 unit),
+ * or -1 when b has too many capabilities for the form.
+ */
+export function bookingBound(b: Booking): number {
+  if (b.capabilities.length > MAX_CAPABILITIES) return -1;
+  let bound = 16 + 13 + 3 * (b.id.length + b.resourceId.length + (b.label?.length ?? 0) + (b.userId?.length ?? 0) + (b.policyId?.length ?? 0) + (b.groupId?.length ?? 0));
+  for (const c of b.capabilities) bound += 2 + 3 * c.length;
+  return bound;
+}
+
+/**
+ * Writes one booking in the binary form at `at`, into a buffer with bookingBound(b) bytes
+ * free there; returns the new end, or -1 when a string does not fit the form.
+ */
+export function writeBooking(buf: Buffer, at: number, b: Booking): number {
+  buf.writeDoubleBE(b.start, at);
+  buf.writeDoubleBE(b.end, at + 8);
+  at += 16;
+  at = writeString(buf, at, b.id);
+  at = writeString(buf, at, b.resourceId);
+  at = writeString(buf, at, b.label);
+  at = writeString(buf, at, b.userId);
+  at = writeString(buf, at, b.policyId);
+  at = writeString(buf, at, b.groupId);
+  if (at < 0) return at;
+  buf[at++] = b.capabilities.length;
+  for (const c of b.capabilities) {
+    at = writeString(buf, at, c);
+    if (at < 0) return at;
+  }
+  return at;
 }
 
 /** ES2024's String.prototype.isWellFormed, which Node 20 has. */
@@ -84,6 +105,22 @@ function writeString(buf: Buffer, at: number, s: string | null): number {
   if (s === null) {
     buf.writeUInt16BE(NULL_STRING, at);
     return at + 2;
+  }
+  // Ids and names are short and ASCII: copied a unit a byte, cheaper than the call into C++
+  // that buf.write makes (one booking statement writes two or more such strings).
+  const length = s.length;
+  if (length <= SHORT_ASCII) {
+    let i = 0;
+    while (i < length) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + 2 + i] = c;
+      i++;
+    }
+    if (i === length) {
+      buf.writeUInt16BE(length, at);
+      return at + 2 + length;
+    }
   }
   if (!wellFormed(s)) return -1;
   const n = buf.write(s, at + 2, 'utf8');
@@ -102,48 +139,63 @@ export function decodeBody(payload: Buffer): RecordBody {
 }
 
 function decodeBookings(buf: Buffer): RecordBody {
-  let at = 0;
-  const need = (n: number): void => {
-    if (at + n > buf.length) throw new Error(`binary record payload ends early, at byte ${at} of ${buf.length}`);
-  };
-  const str = (): string | null => {
-    need(2);
-    const n = buf.readUInt16BE(at);
-    at += 2;
-    if (n === NULL_STRING) return null;
-    need(n);
-    const s = buf.toString('utf8', at, at + n);
-    at += n;
-    return s;
-  };
-  const text = (field: string): string => {
-    const s = str();
-    if (s === null) throw new Error(`binary record payload: booking ${field} is null`);
-    return s;
-  };
-  need(13);
+  const r = new BookingReader(buf, 'binary record payload');
+  r.need(13);
   const now = buf.readDoubleBE(1);
   const count = buf.readUInt32BE(9);
-  at = 13;
+  r.at = 13;
   const effects: Effect[] = [];
-  for (let i = 0; i < count; i++) {
-    need(16);
-    const start = buf.readDoubleBE(at);
-    const end = buf.readDoubleBE(at + 8);
-    at += 16;
-    const id = text('id');
-    const resourceId = text('resource_id');
-    const label = str();
-    const userId = str();
-    const policyId = str();
-    const groupId = str();
-    need(1);
-    const n = buf[at++]!;
-    const capabilities: string[] = [];
-    for (let k = 0; k < n; k++) capabilities.push(text('capability'));
-    const booking: Booking = { id, resourceId, start, end, label, capabilities, userId, policyId, groupId };
-    effects.push({ type: 'BookingConfirmed', booking });
-  }
-  if (at !== buf.length) throw new Error(`binary record payload has ${buf.length - at} bytes after its last booking`);
+  for (let i = 0; i < count; i++) effects.push({ type: 'BookingConfirmed', booking: r.booking() });
+  if (r.at !== buf.length) throw new Error(`binary record payload has ${buf.length - r.at} bytes after its last booking`);
   return { now, effects };
+}
+
+/** Reads bookings in the binary form from `at` on; throws a plain Error naming `what` on a short read. */
+export class BookingReader {
+  at = 0;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what: string,
+  ) {}
+
+  need(n: number): void {
+    if (this.at + n > this.buf.length) throw new Error(`${this.what} ends early, at byte ${this.at} of ${this.buf.length}`);
+  }
+
+  booking(): Booking {
+    const buf = this.buf;
+    this.need(16);
+    const start = buf.readDoubleBE(this.at);
+    const end = buf.readDoubleBE(this.at + 8);
+    this.at += 16;
+    const id = this.text('id');
+    const resourceId = this.text('resource_id');
+    const label = this.str();
+    const userId = this.str();
+    const policyId = this.str();
+    const groupId = this.str();
+    this.need(1);
+    const n = buf[this.at++]!;
+    const capabilities: string[] = [];
+    for (let k = 0; k < n; k++) capabilities.push(this.text('capability'));
+    return { id, resourceId, start, end, label, capabilities, userId, policyId, groupId };
+  }
+
+  private str(): string | null {
+    this.need(2);
+    const n = this.buf.readUInt16BE(this.at);
+    this.at += 2;
+    if (n === NULL_STRING) return null;
+    this.need(n);
+    const s = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  private text(field: string): string {
+    const s = this.str();
+    if (s === null) throw new Error(`${this.what}: booking ${field} is null`);
+    return s;
+  }
 }
