@@ -42,9 +42,9 @@ export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['allot.restore', 'off'],
 ]);
 
-/** A boolean setting's value as PostgreSQL spells booleans. */
 const ON_WORDS: ReadonlySet<string> = new Set(['on', 'true', '1', 'yes', 't', 'y']);
 
+/** A boolean setting's value as PostgreSQL spells booleans. */
 export function settingIsOn(value: string | undefined): boolean {
   // Asked on every write (allot.restore, default_transaction_read_only): no list built per call.
   return value !== undefined && ON_WORDS.has(value.toLowerCase());
