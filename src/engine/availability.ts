@@ -9,7 +9,7 @@ import { Limits } from './limits.js';
 import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
 import { outageMatches } from './outages.js';
 import { coverageSteps, mergeSpans, slidingMax, subtractSpans, type MutableSpan } from './spans.js';
-import { isHold, type ResourceNode, type Store } from './state.js';
+import { isHold, type Entry, type ResourceNode, type Store } from './state.js';
 import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
 import { checkInteger, checkSpan } from './validate.js';
 
@@ -103,17 +103,33 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
  */
 function freeSpansCapacityOne(node: ResourceNode, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms): FreeSpan[] {
   const pad = node.resource.bufferBeforeMs + node.resource.bufferAfterMs;
-  const taken = node.entries.collectOverlapping(q.start - pad, q.end + pad, []);
+  // One scratch list for every query, emptied (to undefined) before returning so it keeps no
+  // entry alive: a week's answer walks hundreds of entries, and a fresh list would be regrown.
+  const count = node.entries.collectInto(q.start - pad, q.end + pad, scratch.list, 0);
+  try {
+    return gapsCapacityOne(scratch.list, count, open, q, now, pad);
+  } finally {
+    if (count > SCRATCH_KEPT) scratch.list = [];
+    else scratch.list.fill(undefined, 0, count);
+  }
+}
+
+/** Longest scratch list kept between queries (a bigger one is dropped after its query). */
+const SCRATCH_KEPT = 65_536;
+const scratch: { list: (Entry | undefined)[] } = { list: [] };
+
+/** Free spans around the first `count` entries of `taken` (in start order), for capacity 1. */
+function gapsCapacityOne(taken: readonly (Entry | undefined)[], count: number, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms, pad: Ms): FreeSpan[] {
   const out: FreeSpan[] = [];
   // No open/closed rules in the window (the usual case): free time is the gaps between blocks,
   // never adjacent to each other, so they go straight out.
   const whole = open.length === 1 && open[0]!.start <= q.start && open[0]!.end >= q.end;
   let k = 0; // index into open
   let cursor = q.start; // everything before it is decided
-  for (let i = 0; i <= taken.length; i++) {
+  for (let i = 0; i <= count; i++) {
     let until: Ms; // the next block's start (clipped to the window); the window's end after the last
     let blockEnd: Ms;
-    if (i < taken.length) {
+    if (i < count) {
       const e = taken[i]!;
       if (isHold(e) && e.expiresAt <= now) continue;
       until = e.start - pad;
@@ -151,8 +167,8 @@ function pushSpan(out: FreeSpan[], start: Ms, end: Ms, free: number): void {
  * Drops free time in stretches shorter than `minDuration`: a stretch is a run of adjacent
  * spans (whatever their `free`), since an entry may span several of them.
  */
-function dropShort(spans: readonly FreeSpan[], minDuration: Ms): FreeSpan[] {
-  if (minDuration <= 0) return [...spans];
+function dropShort(spans: readonly FreeSpan[], minDuration: Ms): readonly FreeSpan[] {
+  if (minDuration <= 0) return spans;
   const keep = new Set<number>();
   for (const run of mergeSpans(spans)) {
     if (run.end - run.start >= minDuration) keep.add(run.start);

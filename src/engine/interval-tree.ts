@@ -225,19 +225,28 @@ export class IntervalTree<T extends Span> {
 
   /** Every item with start < b and end > a, in (start, tie-break) order, appended to `out`. */
   collectOverlapping(a: number, b: number, out: T[]): T[] {
-    this.collect(this.root, a, b, out);
+    this.collect(this.root, a, b, out, out.length);
     return out;
   }
 
-  private collect(n: number, a: number, b: number, out: T[]): void {
+  /**
+   * The same items written into `out` from index `from` on, over whatever is there (a list
+   * reused from query to query is not regrown); returns the index after the last one written.
+   */
+  collectInto(a: number, b: number, out: (T | undefined)[], from: number): number {
+    return this.collect(this.root, a, b, out, from);
+  }
+
+  private collect(n: number, a: number, b: number, out: (T | undefined)[], k: number): number {
     const times = this.times;
     const links = this.links;
     while (n !== NIL && times[n * 3 + MAX_END]! > a) {
-      this.collect(links[n * 3 + LEFT]!, a, b, out);
-      if (times[n * 3 + START]! >= b) return;
-      if (times[n * 3 + END]! > a) out.push(this.items[n]!);
+      k = this.collect(links[n * 3 + LEFT]!, a, b, out, k);
+      if (times[n * 3 + START]! >= b) return k;
+      if (times[n * 3 + END]! > a) out[k++] = this.items[n]!;
       n = links[n * 3 + RIGHT]!;
     }
+    return k;
   }
 
   /** Items with start < t, in order, until `fn` returns false. */

@@ -651,9 +651,13 @@ function planAvailability(
       },
       read.now,
     );
+    if (answer.merged) return answer.spans.map((s) => availabilityRow(null, s, picks));
+    if (answer.perResource.length === 1) {
+      const r = answer.perResource[0]!;
+      return r.spans.map((s) => availabilityRow(r.resourceId, s, picks));
+    }
     const out: Value[][] = [];
-    if (answer.merged) for (const s of answer.spans) out.push(availabilityRow(null, s, picks));
-    else for (const r of answer.perResource) for (const s of r.spans) out.push(availabilityRow(r.resourceId, s, picks));
+    for (const r of answer.perResource) for (const s of r.spans) out.push(availabilityRow(r.resourceId, s, picks));
     return out;
   };
   return { rows, rest: remaining };
@@ -665,13 +669,24 @@ function planAvailability(
  */
 function availabilityRow(resourceId: string | null, s: { readonly start: number; readonly end: number; readonly free: number }, picks: readonly number[] | null): Value[] {
   if (picks === null) return [resourceId, s.start, s.end, s.free];
-  const n = picks.length;
-  const o: Value[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    const c = picks[k];
-    o[k] = c === 1 ? s.start : c === 2 ? s.end : c === 3 ? s.free : resourceId;
+  // Up to four columns the row is one literal: V8 then keeps a row of numbers (start, end, free)
+  // as plain doubles, where filling a fresh array would box every time in an object of its own.
+  switch (picks.length) {
+    case 1:
+      return [pick(resourceId, s, picks[0]!)];
+    case 2:
+      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!)];
+    case 3:
+      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!), pick(resourceId, s, picks[2]!)];
+    case 4:
+      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!), pick(resourceId, s, picks[2]!), pick(resourceId, s, picks[3]!)];
   }
-  return o;
+  return picks.map((c) => pick(resourceId, s, c));
+}
+
+/** Column `c` (0 resource_id, 1 start, 2 end, 3 free) of an availability row. */
+function pick(resourceId: string | null, s: { readonly start: number; readonly end: number; readonly free: number }, c: number): Value {
+  return c === 1 ? s.start : c === 2 ? s.end : c === 3 ? s.free : resourceId;
 }
 
 function andAll(parts: readonly Expr[]): Expr | null {

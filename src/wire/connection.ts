@@ -576,8 +576,10 @@ export class Connection implements Listener {
     const rest = portal.rest;
     const columns = portal.plan.columns ?? [];
     const n = maxRows > 0 ? Math.min(maxRows, rest.rows.length) : rest.rows.length;
-    this.writeRows(rest.rows.slice(0, n), columns, portal.formats);
-    rest.rows = rest.rows.slice(n);
+    // All of them (the usual case) go out without two copies of the list.
+    const all = n === rest.rows.length;
+    this.writeRows(all ? rest.rows : rest.rows.slice(0, n), columns, portal.formats);
+    rest.rows = all ? [] : rest.rows.slice(n);
     if (maxRows > 0 && rest.rows.length > 0) {
       B.portalSuspended(this.out);
       return;

@@ -30,6 +30,7 @@ describe('interval tree', () => {
         const tree = new IntervalTree<Item>(byId);
         let list: Item[] = [];
         let nextId = 0;
+        const reused: (Item | undefined)[] = [{ id: -1, start: 0, end: 0 }, undefined, { id: -2, start: 5, end: 6 }];
         for (const o of ops) {
           if (o.kind === 'insert') {
             const item = { id: nextId++, start: o.start, end: o.start + o.length };
@@ -49,6 +50,12 @@ describe('interval tree', () => {
             const [a, b] = [o.a, o.a + o.length];
             const want = list.filter((x) => x.start < b && x.end > a);
             expect(tree.collectOverlapping(a, b, [])).toEqual(want);
+            // collectInto writes over a list kept between queries, from any index, and says where it stopped.
+            const keep = reused.slice(0, o.a & 3);
+            const end = tree.collectInto(a, b, reused, keep.length);
+            expect(end).toBe(keep.length + want.length);
+            expect(reused.slice(0, keep.length)).toEqual(keep);
+            expect(reused.slice(keep.length, end)).toEqual(want);
             const seen: Item[] = [];
             tree.overlapping(a, b, (x) => seen.push(x));
             expect(seen).toEqual(want);

@@ -98,6 +98,12 @@ describe('resources, bookings and availability through pg', () => {
     expect(picked).toEqual(free.map((f) => [f.free, f.end, f.start, f.resource_id, f.start]));
     const computed = (await c.query({ text: `SELECT free + 0, "end", start, resource_id, start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100 ORDER BY start`, rowMode: 'array' })).rows;
     expect(computed).toEqual(picked);
+    // Every length of plain select list (rows of one to four columns are built another way than longer ones).
+    const cols = { resource_id: 'resource_id', start: 'start', end: '"end"', free: 'free' } as const;
+    for (const list of [['free'], ['end', 'resource_id'], ['start', 'end', 'free'], ['free', 'start', 'resource_id', 'end'], ['end', 'end', 'free', 'start', 'resource_id', 'free']] as const) {
+      const got = (await c.query({ text: `SELECT ${list.map((k) => cols[k]).join(', ')} FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`, rowMode: 'array' })).rows;
+      expect(got).toEqual(free.map((f) => list.map((k) => f[k])));
+    }
     // Merged over several resources, resource_id is null.
     const merged = (await c.query({ text: `SELECT resource_id, free FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100 AND min_available = 1`, rowMode: 'array' })).rows;
     expect(merged.length).toBeGreaterThan(0);
