@@ -13,11 +13,30 @@ import { isHold, type Entry, type ResourceNode, type Store } from './state.js';
 import type { AvailabilityQuery, FreeSpan, Ms } from './types.js';
 import { checkInteger, checkSpan } from './validate.js';
 
-export type AvailabilityAnswer =
-  | { readonly merged: false; readonly perResource: readonly { readonly resourceId: string; readonly spans: readonly FreeSpan[] }[] }
-  | { readonly merged: true; readonly spans: readonly FreeSpan[] };
+export type AvailabilityAnswer<R = FreeSpan> =
+  | { readonly merged: false; readonly perResource: readonly { readonly resourceId: string; readonly spans: readonly R[] }[] }
+  | { readonly merged: true; readonly spans: readonly R[] };
+
+/**
+ * Makes one span of an answer (resource null when merged). The engine's own answer is FreeSpan
+ * objects; the SQL layer makes its rows straight away, so a week's ~190 spans are not made twice.
+ */
+export type SpanMaker<R> = (resourceId: string | null, start: Ms, end: Ms, free: number) => R;
+
+const freeSpan: SpanMaker<FreeSpan> = (_resourceId, start, end, free) => ({ start, end, free });
+
+/** Spans made by `make` from FreeSpans (the same list when `make` makes FreeSpans). */
+function remake<R>(resourceId: string | null, spans: readonly FreeSpan[], make: SpanMaker<R>): R[] {
+  if ((make as unknown) === freeSpan) return spans as unknown as R[];
+  return spans.map((s) => make(resourceId, s.start, s.end, s.free));
+}
 
 export function availability(store: Store, q: AvailabilityQuery, now: Ms): AvailabilityAnswer {
+  return availabilityWith(store, q, now, freeSpan);
+}
+
+/** The same answer, each span made by `make`. */
+export function availabilityWith<R>(store: Store, q: AvailabilityQuery, now: Ms, make: SpanMaker<R>): AvailabilityAnswer<R> {
   checkSpan('availability window', q.start, q.end);
   if (q.end - q.start > Limits.maxWindowMs) {
     throw new AllotError(
@@ -33,9 +52,12 @@ export function availability(store: Store, q: AvailabilityQuery, now: Ms): Avail
   checkInteger('min_duration', minDuration, 0, Limits.maxWindowMs);
   // Like any SELECT, an id that matches no resource contributes no rows rather than an error.
   const ids = [...new Set(q.resourceIds)];
-  const perResource = ids.map((id) => ({ resourceId: id, spans: freeSpans(store, id, q, now) }));
+  if (q.minAvailable === undefined && minDuration === 0) {
+    return { merged: false, perResource: ids.map((id) => ({ resourceId: id, spans: freeSpans(store, id, q, now, make) })) };
+  }
+  const perResource = ids.map((id) => ({ resourceId: id, spans: freeSpans(store, id, q, now, freeSpan) }));
   if (q.minAvailable === undefined) {
-    return { merged: false, perResource: perResource.map((r) => ({ ...r, spans: dropShort(r.spans, minDuration) })) };
+    return { merged: false, perResource: perResource.map((r) => ({ resourceId: r.resourceId, spans: remake(r.resourceId, dropShort(r.spans, minDuration), make) })) };
   }
   // More than the resources asked about is simply never met (no rows), as the SQL layer answers.
   if (!Number.isSafeInteger(q.minAvailable) || q.minAvailable < 1) {
@@ -44,7 +66,7 @@ export function availability(store: Store, q: AvailabilityQuery, now: Ms): Avail
   // Count, at each instant, how many resources have room for one more entry.
   const counts = coverageSteps(perResource.flatMap((r) => r.spans), q.start, q.end);
   const spans = counts.filter((s) => s.count >= q.minAvailable!).map((s) => ({ start: s.start, end: s.end, free: s.count }));
-  return { merged: true, spans: dropShort(spans, minDuration) };
+  return { merged: true, spans: remake(null, dropShort(spans, minDuration), make) };
 }
 
 /** Time outages on the resource or an ancestor close to an entry requiring `caps`, within [a, b). */
@@ -61,7 +83,7 @@ function outageSpans(store: Store, resourceId: string, caps: readonly string[], 
 }
 
 /** Free spans of one resource, before the min_duration filter. */
-function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: Ms): FreeSpan[] {
+function freeSpans<R>(store: Store, resourceId: string, q: AvailabilityQuery, now: Ms, make: SpanMaker<R>): R[] {
   const node = store.node(resourceId);
   if (node === undefined) return [];
   const r = node.resource;
@@ -73,7 +95,7 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
     if (closed.length > 0) open = subtractSpans(open, closed);
   }
   if (open.length === 0) return [];
-  if (r.capacity === 1) return freeSpansCapacityOne(node, open, q, now);
+  if (r.capacity === 1) return freeSpansCapacityOne(node, open, q, now, make);
   // free(t) depends on footprints met by a new entry containing t: instants up to
   // buffer_before before t and buffer_after after it.
   const lo = q.start - r.bufferBeforeMs;
@@ -93,7 +115,7 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
       if (start < end) pushSpan(out, start, end, free);
     }
   }
-  return out;
+  return remake(resourceId, out, make);
 }
 
 /**
@@ -101,13 +123,13 @@ function freeSpans(store: Store, resourceId: string, q: AvailabilityQuery, now: 
  * buffers of it, i.e. t lies outside every [start - before - after, end + before + after).
  * Entries come from the index in start order, so the union is one pass.
  */
-function freeSpansCapacityOne(node: ResourceNode, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms): FreeSpan[] {
+function freeSpansCapacityOne<R>(node: ResourceNode, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms, make: SpanMaker<R>): R[] {
   const pad = node.resource.bufferBeforeMs + node.resource.bufferAfterMs;
   // One scratch list for every query, emptied (to undefined) before returning so it keeps no
   // entry alive: a week's answer walks hundreds of entries, and a fresh list would be regrown.
   const count = node.entries.collectInto(q.start - pad, q.end + pad, scratch.list, 0);
   try {
-    return gapsCapacityOne(scratch.list, count, open, q, now, pad);
+    return gapsCapacityOne(node.resource.id, scratch.list, count, open, q, now, pad, make);
   } finally {
     if (count > SCRATCH_KEPT) scratch.list = [];
     else scratch.list.fill(undefined, 0, count);
@@ -119,8 +141,18 @@ const SCRATCH_KEPT = 65_536;
 const scratch: { list: (Entry | undefined)[] } = { list: [] };
 
 /** Free spans around the first `count` entries of `taken` (in start order), for capacity 1. */
-function gapsCapacityOne(taken: readonly (Entry | undefined)[], count: number, open: readonly { start: Ms; end: Ms }[], q: AvailabilityQuery, now: Ms, pad: Ms): FreeSpan[] {
-  const out: FreeSpan[] = [];
+function gapsCapacityOne<R>(
+  resourceId: string,
+  taken: readonly (Entry | undefined)[],
+  count: number,
+  open: readonly { start: Ms; end: Ms }[],
+  q: AvailabilityQuery,
+  now: Ms,
+  pad: Ms,
+  make: SpanMaker<R>,
+): R[] {
+  const out: R[] = [];
+  const clipped: FreeSpan[] = []; // with open/closed rules: spans that may need merging
   // No open/closed rules in the window (the usual case): free time is the gaps between blocks,
   // never adjacent to each other, so they go straight out.
   const whole = open.length === 1 && open[0]!.start <= q.start && open[0]!.end >= q.end;
@@ -141,20 +173,20 @@ function gapsCapacityOne(taken: readonly (Entry | undefined)[], count: number, o
     }
     if (until > cursor) {
       // Free time is [cursor, until) intersected with the open spans.
-      if (whole) out.push({ start: cursor, end: until, free: 1 });
+      if (whole) out.push(make(resourceId, cursor, until, 1));
       else {
         while (k < open.length && open[k]!.end <= cursor) k++;
         for (let m = k; m < open.length && open[m]!.start < until; m++) {
           const start = Math.max(open[m]!.start, cursor);
           const end = Math.min(open[m]!.end, until);
-          if (start < end) pushSpan(out, start, end, 1);
+          if (start < end) pushSpan(clipped, start, end, 1);
         }
       }
     }
     if (blockEnd > cursor) cursor = blockEnd;
     if (cursor >= q.end) break;
   }
-  return out;
+  return whole ? out : remake(resourceId, clipped, make);
 }
 
 function pushSpan(out: FreeSpan[], start: Ms, end: Ms, free: number): void {

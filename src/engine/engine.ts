@@ -4,7 +4,7 @@
  * effects without deciding anything. No I/O, no timers, no clock, no randomness.
  */
 import { AllotError, SqlState } from '../errors.js';
-import { availability, type AvailabilityAnswer } from './availability.js';
+import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker } from './availability.js';
 import { conflictDetail, describeConflicts, iso, placementError, policyReasons, quoteList } from './conflicts.js';
 import { Limits } from './limits.js';
 import {
@@ -451,6 +451,11 @@ export class Engine {
 
   availability(q: AvailabilityQuery, now: Ms): AvailabilityAnswer {
     return availability(this.store, q, now);
+  }
+
+  /** The same answer with each span made by `make` (the SQL layer's rows). */
+  availabilityWith<R>(q: AvailabilityQuery, now: Ms, make: SpanMaker<R>): AvailabilityAnswer<R> {
+    return availabilityWith(this.store, q, now, make);
   }
 
   /** The earliest expiry of a hold still in the state (expired or not), for the reaper. */

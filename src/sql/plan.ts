@@ -5,6 +5,7 @@
  */
 import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFromStatement, Statement, UpdateStatement } from 'pgsql-ast-parser';
 import type { Engine } from '../engine/engine.js';
+import type { SpanMaker } from '../engine/availability.js';
 import { Limits } from '../engine/limits.js';
 import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
@@ -639,7 +640,7 @@ function planAvailability(
     if (rids.length === 0) return [];
     if (ma !== undefined && ma > rids.length) return [];
     const pol = policy === null ? undefined : policy.eval([], env);
-    const answer = read.engine.availability(
+    const answer = read.engine.availabilityWith(
       {
         resourceIds: rids,
         start,
@@ -650,43 +651,43 @@ function planAvailability(
         ...(typeof pol === 'string' ? { policyId: pol } : {}),
       },
       read.now,
+      availabilityRow(picks),
     );
-    if (answer.merged) return answer.spans.map((s) => availabilityRow(null, s, picks));
-    if (answer.perResource.length === 1) {
-      const r = answer.perResource[0]!;
-      return r.spans.map((s) => availabilityRow(r.resourceId, s, picks));
-    }
+    // The engine made these lists for this query alone: they are the rows.
+    if (answer.merged) return answer.spans as Value[][];
+    if (answer.perResource.length === 1) return answer.perResource[0]!.spans as Value[][];
     const out: Value[][] = [];
-    for (const r of answer.perResource) for (const s of r.spans) out.push(availabilityRow(r.resourceId, s, picks));
+    for (const r of answer.perResource) for (const row of r.spans) out.push(row);
     return out;
   };
   return { rows, rest: remaining };
 }
 
 /**
- * One row of availability: (resource_id, start, end, free), or only the columns `picks` names,
- * in its order, so a plain select list costs no second array per row.
+ * Rows of availability: (resource_id, start, end, free), or only the columns `picks` names, in
+ * its order, so a plain select list costs no second array per row.
  */
-function availabilityRow(resourceId: string | null, s: { readonly start: number; readonly end: number; readonly free: number }, picks: readonly number[] | null): Value[] {
-  if (picks === null) return [resourceId, s.start, s.end, s.free];
+function availabilityRow(picks: readonly number[] | null): SpanMaker<Value[]> {
+  if (picks === null) return (rid, start, end, free) => [rid, start, end, free];
   // Up to four columns the row is one literal: V8 then keeps a row of numbers (start, end, free)
   // as plain doubles, where filling a fresh array would box every time in an object of its own.
+  const [c0, c1, c2, c3] = picks;
   switch (picks.length) {
     case 1:
-      return [pick(resourceId, s, picks[0]!)];
+      return (rid, start, end, free) => [pick(c0!, rid, start, end, free)];
     case 2:
-      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!)];
+      return (rid, start, end, free) => [pick(c0!, rid, start, end, free), pick(c1!, rid, start, end, free)];
     case 3:
-      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!), pick(resourceId, s, picks[2]!)];
+      return (rid, start, end, free) => [pick(c0!, rid, start, end, free), pick(c1!, rid, start, end, free), pick(c2!, rid, start, end, free)];
     case 4:
-      return [pick(resourceId, s, picks[0]!), pick(resourceId, s, picks[1]!), pick(resourceId, s, picks[2]!), pick(resourceId, s, picks[3]!)];
+      return (rid, start, end, free) => [pick(c0!, rid, start, end, free), pick(c1!, rid, start, end, free), pick(c2!, rid, start, end, free), pick(c3!, rid, start, end, free)];
   }
-  return picks.map((c) => pick(resourceId, s, c));
+  return (rid, start, end, free) => picks.map((c) => pick(c, rid, start, end, free));
 }
 
 /** Column `c` (0 resource_id, 1 start, 2 end, 3 free) of an availability row. */
-function pick(resourceId: string | null, s: { readonly start: number; readonly end: number; readonly free: number }, c: number): Value {
-  return c === 1 ? s.start : c === 2 ? s.end : c === 3 ? s.free : resourceId;
+function pick(c: number, resourceId: string | null, start: number, end: number, free: number): Value {
+  return c === 1 ? start : c === 2 ? end : c === 3 ? free : resourceId;
 }
 
 function andAll(parts: readonly Expr[]): Expr | null {

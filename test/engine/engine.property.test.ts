@@ -319,7 +319,15 @@ describe('engine agrees with the brute-force model', () => {
             expect(stateOf(engine)).toEqual(modelStateOf(model));
           } else {
             const q = { ...st.q, end: st.q.start + st.q.length };
-            expect(engine.availability(q, now), JSON.stringify(q)).toEqual(modelAvailability(model, q, now));
+            const plain = engine.availability(q, now);
+            expect(plain, JSON.stringify(q)).toEqual(modelAvailability(model, q, now));
+            // Spans made another way (the SQL layer's rows) carry the same values, with their resource.
+            const made = engine.availabilityWith(q, now, (rid, start, end, free) => ({ rid, start, end, free }));
+            expect(made).toEqual(
+              plain.merged
+                ? { merged: true, spans: plain.spans.map((s) => ({ rid: null, ...s })) }
+                : { merged: false, perResource: plain.perResource.map((r) => ({ resourceId: r.resourceId, spans: r.spans.map((s) => ({ rid: r.resourceId, ...s })) })) },
+            );
             // A booking fits exactly where availability says every instant of it is free.
             const p = st.q.probe;
             const end = p.start + p.length;
