@@ -6,18 +6,43 @@
  * Every statement "inserts one row", except a SELECT when `selectRows` is given: that answers
  * with those rows, encoded once at start-up, so the ceiling of a read workload counts only the
  * bytes on the wire and what the client does with them.
+ *
+ * With `durableDir`, every insert is also written to allot's log and answered only once it is
+ * on disk: the same group commit, the same fdatasync, a record of the same size. That is the
+ * ceiling of any durable server built on Node here, with no engine and no SQL at all.
  */
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { nodeFileSystem, type FileSystem } from '../src/storage/files.js';
+import { segmentName, Wal } from '../src/storage/wal.js';
 import * as B from '../src/wire/backend.js';
 import { decodeMessage, decodeStartup, FrameReader } from '../src/wire/frontend.js';
 
 export interface NullServerOptions {
   /** Rows of int8 values every SELECT answers with (text format), and their column names. */
   readonly selectRows?: { readonly columns: readonly string[]; readonly rows: readonly (readonly number[])[] };
+  /**
+   * Makes every insert durable before its answer, through allot's own log (group commit,
+   * fdatasync) in this directory: the ceiling of a durable server with no engine and no SQL.
+   */
+  readonly durableDir?: string;
+  /** The file system the log uses (tests hold its fdatasync). */
+  readonly fs?: FileSystem;
 }
 
-export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: number; server: Server }> {
+/** As many bytes as the payload of allot's record for one booking of workload 1 (binary form). */
+const RECORD_PAYLOAD = Buffer.alloc(73, 1);
+
+export async function startNullServer(opts: NullServerOptions = {}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const select = opts.selectRows === undefined ? null : encodeSelect(opts.selectRows);
+  let wal: Wal | null = null;
+  let lsn = 0;
+  if (opts.durableDir !== undefined) {
+    const fs = opts.fs ?? nodeFileSystem;
+    await fs.mkdirp(opts.durableDir);
+    const file = await fs.createLogFile(join(opts.durableDir, segmentName(1)), 16 << 20);
+    wal = new Wal(fs, opts.durableDir, { file, end: 0 }, 0, () => undefined);
+  }
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     const reader = new FrameReader(1 << 24);
@@ -26,6 +51,13 @@ export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: n
     const params = new Map<string, number>();
     const selects = new Set<string>();
     let portalSelects = false;
+    // With a log: the last insert not yet on disk. Every answer after it waits for it, so
+    // answers leave in order (the log makes records durable in the order they came).
+    let last: Promise<void> | null = null;
+    const insert = (): void => {
+      if (wal !== null) last = wal.append(++lsn, RECORD_PAYLOAD);
+      B.commandComplete(out, 'INSERT 0 1');
+    };
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       reader.push(chunk);
@@ -57,7 +89,7 @@ export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: n
         switch (m.type) {
           case 'Query':
             if (select !== null && isSelect(m.sql)) out.bytes(select.description).bytes(select.rows);
-            else B.commandComplete(out, 'INSERT 0 1');
+            else insert();
             B.readyForQuery(out, 'I');
             break;
           case 'Parse':
@@ -77,7 +109,7 @@ export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: n
             break;
           case 'Execute':
             if (portalSelects && select !== null) out.bytes(select.rows);
-            else B.commandComplete(out, 'INSERT 0 1');
+            else insert();
             break;
           case 'Sync':
             B.readyForQuery(out, 'I');
@@ -89,10 +121,31 @@ export function startNullServer(opts: NullServerOptions = {}): Promise<{ port: n
             break;
         }
       }
-      if (out.length > 0) socket.write(out.take());
+      if (out.length === 0) return;
+      const bytes = out.take();
+      if (last === null) {
+        socket.write(bytes);
+        return;
+      }
+      const after = last;
+      after.then(
+        () => {
+          socket.write(bytes);
+          if (last === after) last = null;
+        },
+        () => socket.destroy(),
+      );
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server })));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    server,
+    close: async () => {
+      server.close();
+      await wal?.close();
+    },
+  };
 }
 
 function isSelect(sql: string): boolean {
