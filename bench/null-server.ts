@@ -8,8 +8,8 @@
  * bytes on the wire and what the client does with them.
  *
  * With `durableDir`, every insert is also written to allot's log and answered only once it is
- * on disk: the same group commit, the same fdatasync, a record of the same size. That is the
- * ceiling of any durable server built on Node here, with no engine and no SQL at all.
+ * on disk: the same group commit, the same fdatasync, a record of the same size. That is what
+ * durability alone allows a Node server here, with no engine and no SQL at all.
  */
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
