@@ -212,9 +212,14 @@ export class Session implements SessionView {
     return engine.dryRun(this.txCommands, now, () => fn({ engine, now }));
   }
 
-  private async write(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
-    if (commands.length === 0) return { results: [] };
+  /** Not async itself: outside a block the tenant's commit is the answer, with no promise around it. */
+  private write(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
+    if (commands.length === 0) return Promise.resolve({ results: [] });
     if (this.tx === 'idle') return this.tenant.commit(commands);
+    return this.writeInBlock(commands);
+  }
+
+  private async writeInBlock(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
     const all = [...this.txCommands, ...commands];
     const engine = this.tenant.engine;
     let results: ExecOutcome['results'] = [];
