@@ -6,8 +6,8 @@
  * their parameter numbers aside, with only whitespace between their tokens, are parsed once as
  * a single row and copied: the tree is the one the parser would have built for the whole text.
  * (allot's lexer and the parser's differ on comments and on `- 1` against `-1`; exact spelling
- * and no comments keep those differences out.) If the single row fails to parse, the whole text is parsed, so
- * errors keep their positions.
+ * and no comments keep those differences out.) If the single row fails to parse, the whole text
+ * is parsed, so errors keep their positions.
  */
 import type { Expr, Statement } from 'pgsql-ast-parser';
 import { isSpace, type Token } from './lexer.js';

@@ -72,9 +72,11 @@ export function bookingBound(b: Booking): number {
 
 /**
  * Writes one booking in the binary form at `at`, into a buffer with bookingBound(b) bytes
- * free there; returns the new end, or -1 when a string does not fit the form.
+ * free there; returns the new end, or -1 when it does not fit the form (a string, or too many
+ * capabilities).
  */
 export function writeBooking(buf: Buffer, at: number, b: Booking): number {
+  if (b.capabilities.length > MAX_CAPABILITIES) return -1;
   buf.writeDoubleBE(b.start, at);
   buf.writeDoubleBE(b.end, at + 8);
   at += 16;

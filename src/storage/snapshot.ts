@@ -138,7 +138,7 @@ function bookingBlocks(bookings: readonly Booking[], from: number, to: number): 
   };
   for (let i = from; i < to; i++) {
     const b = bookings[i]!;
-    const end = bookingBound(b) < 0 ? -1 : writeBooking(buf, at, b);
+    const end = writeBooking(buf, at, b);
     if (end >= 0) {
       at = end;
       n++;
