@@ -3,8 +3,9 @@
  * (fsync errors, a full disk) exactly where they want.
  *
  * Log files are preallocated (zero-filled) before use: writing inside a file's existing size
- * lets fdatasync skip the file's metadata, which makes every commit cheaper. Writes are
- * synchronous (a few KB into the page cache); only fdatasync waits on the disk.
+ * lets fdatasync skip the file's metadata, which makes every commit cheaper. The log's sync
+ * thread writes and syncs through a file's descriptor; writeAt and datasync are the event
+ * loop's way (synchronous writes of a few KB into the page cache; only fdatasync waits).
  */
 import { fdatasync, writevSync, writeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -12,6 +13,8 @@ import { dirname } from 'node:path';
 
 export interface LogFile {
   readonly path: string;
+  /** The open descriptor, which the log's sync thread writes through; null for a file that must be written with writeAt (test doubles). */
+  readonly fd: number | null;
   /** Bytes allocated on disk. */
   readonly capacity: number;
   /** Writes at `position`, into the page cache; `datasync` makes it durable. */
@@ -42,6 +45,10 @@ class NodeLogFile implements LogFile {
     private readonly fh: fsp.FileHandle,
     readonly capacity: number,
   ) {}
+
+  get fd(): number {
+    return this.fh.fd;
+  }
 
   writeAt(buffers: readonly Buffer[], position: number): void {
     let pos = position;

@@ -7,11 +7,17 @@
  * first all-zero record header. A batch never spans two files. The next file is prepared in
  * the background while the current one fills; files grow from 1 MiB to 16 MiB, so an idle
  * database holds little disk.
+ *
+ * On real files the batches are formed, written and synced by the log's sync thread
+ * (sync-thread.ts), which starts the next fdatasync as soon as the last returns; where a file
+ * has no descriptor (the test doubles that inject disk faults) the event loop does it itself,
+ * with the same batching rule.
  */
 import { join } from 'node:path';
 import { AllotError, SqlState } from '../errors.js';
 import type { FileSystem, LogFile } from './files.js';
 import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
+import { SyncThread, type SyncedBatch } from './sync-thread.js';
 
 export const WalLimits = {
   firstSegmentBytes: 1 << 20,
@@ -70,6 +76,14 @@ export class Wal {
   private nextSize: number;
   private prepared: Promise<LogFile> | null = null;
   private bytesSinceMark = 0;
+  /** Null where files have no descriptor: batches are then written from the event loop. */
+  private readonly thread: SyncThread | null;
+  /** The sync thread's mode: a file switch is under way, and records queue until it is done. */
+  private switching = false;
+  /** The last LSN handed to the sync thread. */
+  private submitted: number;
+  /** Files switched away from, closed once the sync thread is done with their records. */
+  private retired: { file: LogFile; lastLsn: number }[] = [];
   readonly stats: WalStats = { batches: 0, records: 0, bytes: 0, syncMs: 0 };
   /** Told of every batch made durable: its records and its fdatasync time (for metrics). */
   onBatch: ((records: number, syncMs: number) => void) | null = null;
@@ -86,6 +100,8 @@ export class Wal {
     this.file = segment.file;
     this.end = segment.end;
     this.nextSize = Math.min(limits.maxSegmentBytes, Math.max(limits.firstSegmentBytes, segment.file.capacity * 2));
+    this.submitted = lastDurableLsn;
+    this.thread = segment.file.fd === null ? null : new SyncThread((b) => this.onSynced(b), (err) => this.fail(err));
   }
 
   get durableLsn(): number {
@@ -114,12 +130,84 @@ export class Wal {
   append(lsn: number, payload: Buffer | string): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const buf = encodeRecord(lsn, payload);
-    this.queue.push({ lsn, buf });
     this.bytesSinceMark += buf.length;
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
-    if (!this.writing) void this.kick();
+    if (this.thread !== null) {
+      this.submit(lsn, buf);
+    } else {
+      this.queue.push({ lsn, buf });
+      if (!this.writing) void this.kick();
+    }
     return p;
   }
+
+  // ---- with the sync thread ---------------------------------------------------------------
+
+  /** Hands a record to the sync thread, or queues it while the current file is switched. */
+  private submit(lsn: number, buf: Buffer): void {
+    if (this.switching || !this.fits(buf.length)) {
+      this.queue.push({ lsn, buf });
+      if (!this.switching) void this.switchForThread();
+      return;
+    }
+    this.thread!.write(this.file.fd!, this.end, buf, lsn);
+    this.end += buf.length;
+    this.submitted = lsn;
+  }
+
+  /** Whether `bytes` more fit in the current file, keeping room for the all-zero header that ends the log. */
+  private fits(bytes: number): boolean {
+    return this.end + bytes + RECORD_HEADER_BYTES <= this.file.capacity;
+  }
+
+  /** Moves to the next file, then hands over what queued meanwhile (switching again if it fills). */
+  private async switchForThread(): Promise<void> {
+    this.switching = true;
+    try {
+      while (this.queue.length > 0 && this.failure === null) {
+        const first = this.queue[0]!;
+        if (!this.fits(first.buf.length)) {
+          const old = await this.switchFile(first.lsn, first.buf.length);
+          if (this.file.fd === null) throw new Error(`log file ${this.file.path} has no descriptor for the sync thread`);
+          // The sync thread may still be writing the old file's last batch.
+          if (this.submitted <= this.durable) await old.close();
+          else this.retired.push({ file: old, lastLsn: this.submitted });
+        }
+        const queued = this.queue;
+        this.queue = [];
+        let i = 0;
+        for (; i < queued.length && this.fits(queued[i]!.buf.length); i++) {
+          const r = queued[i]!;
+          this.thread!.write(this.file.fd!, this.end, r.buf, r.lsn);
+          this.end += r.buf.length;
+          this.submitted = r.lsn;
+        }
+        this.queue = queued.slice(i);
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  private onSynced(b: SyncedBatch): void {
+    this.durable = b.lsn;
+    this.stats.syncMs += b.ms;
+    this.stats.batches++;
+    this.stats.records += b.records;
+    this.stats.bytes += b.bytes;
+    this.onBatch?.(b.records, b.ms);
+    this.release(b.lsn);
+    if (this.retired.length > 0) {
+      const done = this.retired.filter((r) => r.lastLsn <= b.lsn);
+      this.retired = this.retired.filter((r) => r.lastLsn > b.lsn);
+      for (const r of done) void r.file.close().catch(() => undefined);
+    }
+    if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
+  }
+
+  // ---- from the event loop ------------------------------------------------------------------
 
   /** Null when `lsn` is already durable (no waiting at all), else a promise for it. */
   waitDurable(lsn: number): Promise<void> | null {
@@ -174,7 +262,8 @@ export class Wal {
     let total = 0;
     for (const r of batch) total += r.buf.length;
     // The file must keep room for an all-zero header after the batch: that is where the log ends.
-    if (this.end + total + RECORD_HEADER_BYTES > this.file.capacity) await this.switchFile(batch[0]!.lsn, total);
+    // Every earlier batch is on disk (the loop awaits each sync), so the old file can close.
+    if (!this.fits(total)) await (await this.switchFile(batch[0]!.lsn, total)).close();
     const at = this.end;
     const bufs = batch.map((r) => r.buf);
     this.file.writeAt(bufs, at);
@@ -216,7 +305,8 @@ export class Wal {
     this.prepared = p;
   }
 
-  private async switchFile(firstLsn: number, needed: number): Promise<void> {
+  /** Makes the next file current (prepared, named by `firstLsn`, its directory synced); returns the old one, still open. */
+  private async switchFile(firstLsn: number, needed: number): Promise<LogFile> {
     const want = needed + RECORD_HEADER_BYTES;
     // A file that failed to prepare (a full disk) fails this batch: the database turns read-only.
     let next: LogFile | null = this.prepared === null ? null : await this.prepared;
@@ -229,10 +319,11 @@ export class Wal {
     const path = join(this.dir, segmentName(firstLsn));
     await this.fs.rename(next.path, path);
     await this.fs.fsyncDir(this.dir);
-    await this.file.close();
+    const old = this.file;
     this.file = withPath(next, path);
     this.end = 0;
     this.nextSize = Math.min(this.limits.maxSegmentBytes, this.nextSize * 2);
+    return old;
   }
 
   private fail(err: unknown): void {
@@ -247,6 +338,12 @@ export class Wal {
 
   /** Waits for everything queued to be on disk, then closes the files. */
   async close(): Promise<void> {
+    if (this.thread !== null) {
+      while (this.failure === null && (this.switching || this.queue.length > 0 || this.durable < this.submitted)) await new Promise((r) => setImmediate(r));
+      await this.thread.close();
+      for (const r of this.retired) await r.file.close().catch(() => undefined);
+      this.retired = [];
+    }
     while (this.writing || this.queue.length > 0) {
       if (!this.writing) void this.kick();
       await new Promise((r) => setImmediate(r));
@@ -261,6 +358,7 @@ export class Wal {
 function withPath(f: LogFile, path: string): LogFile {
   return {
     path,
+    fd: f.fd,
     capacity: f.capacity,
     writeAt: (b, p) => f.writeAt(b, p),
     datasync: () => f.datasync(),

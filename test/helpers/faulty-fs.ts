@@ -46,6 +46,8 @@ export class FaultyFs implements FileSystem {
       get path() {
         return inner.path;
       },
+      // No descriptor: the log writes through writeAt and datasync, where faults are injected.
+      fd: null,
       capacity: inner.capacity,
       writeAt(buffers, position) {
         if (outer.writeError !== null) throw outer.writeError;

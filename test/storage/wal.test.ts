@@ -1,11 +1,11 @@
 /** The log on a real disk: records, group commit, recovery, torn tails, corruption, failures. */
-import { readdirSync, readFileSync, writeFileSync, truncateSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, truncateSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/storage/crc32c.js';
-import { nodeFileSystem } from '../../src/storage/files.js';
+import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage/files.js';
 import { decodeRecord, encodeRecord } from '../../src/storage/record.js';
 import { CorruptionError, endOfData } from '../../src/storage/recovery.js';
 import { verifyDir } from '../../src/storage/verify.js';
@@ -207,6 +207,62 @@ describe('a failing disk', () => {
     const err2 = await pgError(a.client('new_db'));
     expect(err2.code).toBe('58030');
     expect(err2.message).toMatch(/could not open database "new_db": ENOSPC/);
+  });
+});
+
+describe('a failing disk under the sync thread', () => {
+  it('fails on a real write error (ENOSPC from /dev/full) with 58030, keeps nothing of it, and turns read-only', async () => {
+    const dir = tempDir();
+    // The real file system, except that log writes can be pointed at /dev/full.
+    const devFull = openSync('/dev/full', 'w');
+    let failing = false;
+    const wrap = (f: LogFile): LogFile => ({
+      path: f.path,
+      get fd() {
+        return failing ? devFull : f.fd;
+      },
+      capacity: f.capacity,
+      writeAt: (b, p) => f.writeAt(b, p),
+      datasync: () => f.datasync(),
+      close: () => f.close(),
+    });
+    const fs: FileSystem = { ...nodeFileSystem, createLogFile: async (p, n) => wrap(await nodeFileSystem.createLogFile(p, n)), openLogFile: async (p) => wrap(await nodeFileSystem.openLogFile(p)) };
+    try {
+      const a = await serve(dir, { fs });
+      const c = await a.client('sick');
+      await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('kept', 'r', 0, 10)`);
+      failing = true;
+      const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('lost', 'r', 20, 30)`));
+      expect(err.code).toBe('58030');
+      expect(err.message).toMatch(/no space left on device/);
+      failing = false;
+      expect((await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('later', 'r', 40, 50)`))).code).toBe('58030');
+      expect((await c.query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
+      await a.close();
+      servers.splice(servers.indexOf(a), 1);
+      const b = await serve(dir);
+      expect((await (await b.client('sick')).query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
+    } finally {
+      closeSync(devFull);
+    }
+  });
+
+  it('groups concurrent records into few fdatasyncs, across many small log files', async () => {
+    const dir = tempDir();
+    const a = await serve(dir, { walSegmentBytes: { first: 4096, max: 4096 } });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => a.client('gc')));
+    await clients[0]!.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1000)`);
+    const before = { ...a.server.tenantByName('gc')!.walStats! };
+    await Promise.all(clients.flatMap((c, k) => Array.from({ length: 25 }, (_, i) => c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k}-${i}`, k * 100 + i, k * 100 + i + 1]))));
+    const after = a.server.tenantByName('gc')!.walStats!;
+    expect(after.records - before.records).toBe(200);
+    expect(after.batches - before.batches).toBeLessThan(200);
+    expect(segments(join(dir, 'gc')).length).toBeGreaterThan(3);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    const b = await serve(dir);
+    expect((await (await b.client('gc')).query('SELECT count(*)::text AS n FROM bookings')).rows).toEqual([{ n: '200' }]);
   });
 });
 
