@@ -2,7 +2,7 @@
  * The log's sync thread: a worker that writes log records into their files and fdatasyncs
  * them. It takes as one batch everything that arrived while its last fdatasync ran, and starts
  * the next fdatasync the moment the last one returns. The event loop is not on that path: it
- * hands records over as it appends them and hears back once per batch, so a busy event loop
+ * hands records over once per turn and hears back once per batch, so a busy event loop
  * (replies going out, statements coming in) no longer leaves the disk idle between batches,
  * and the writes themselves leave the event loop.
  *

@@ -358,7 +358,9 @@ export class Wal {
 function withPath(f: LogFile, path: string): LogFile {
   return {
     path,
-    fd: f.fd,
+    get fd() {
+      return f.fd;
+    },
     capacity: f.capacity,
     writeAt: (b, p) => f.writeAt(b, p),
     datasync: () => f.datasync(),
