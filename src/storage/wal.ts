@@ -150,6 +150,11 @@ export class Wal {
       if (!this.switching) void this.switchForThread();
       return;
     }
+    this.handOver(lsn, buf);
+  }
+
+  /** Gives the sync thread a record that fits in the current file, at the file's end. */
+  private handOver(lsn: number, buf: Buffer): void {
     this.thread!.write(this.file.fd!, this.end, buf, lsn);
     this.end += buf.length;
     this.submitted = lsn;
@@ -173,16 +178,9 @@ export class Wal {
           if (this.submitted <= this.durable) await old.close();
           else this.retired.push({ file: old, lastLsn: this.submitted });
         }
-        const queued = this.queue;
-        this.queue = [];
         let i = 0;
-        for (; i < queued.length && this.fits(queued[i]!.buf.length); i++) {
-          const r = queued[i]!;
-          this.thread!.write(this.file.fd!, this.end, r.buf, r.lsn);
-          this.end += r.buf.length;
-          this.submitted = r.lsn;
-        }
-        this.queue = queued.slice(i);
+        for (const q = this.queue; i < q.length && this.fits(q[i]!.buf.length); i++) this.handOver(q[i]!.lsn, q[i]!.buf);
+        this.queue.splice(0, i);
       }
     } catch (err) {
       this.fail(err);
@@ -193,17 +191,22 @@ export class Wal {
 
   private onSynced(b: SyncedBatch): void {
     this.durable = b.lsn;
-    this.stats.syncMs += b.ms;
-    this.stats.batches++;
-    this.stats.records += b.records;
-    this.stats.bytes += b.bytes;
-    this.onBatch?.(b.records, b.ms);
+    this.batchDone(b.records, b.bytes, b.ms);
     this.release(b.lsn);
     if (this.retired.length > 0) {
       const done = this.retired.filter((r) => r.lastLsn <= b.lsn);
       this.retired = this.retired.filter((r) => r.lastLsn > b.lsn);
       for (const r of done) void r.file.close().catch(() => undefined);
     }
+  }
+
+  /** A batch is on disk (either way of writing): statistics, metrics, and the next file's preparation once this one is half full. */
+  private batchDone(records: number, bytes: number, ms: number): void {
+    this.stats.syncMs += ms;
+    this.stats.batches++;
+    this.stats.records += records;
+    this.stats.bytes += bytes;
+    this.onBatch?.(records, ms);
     if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
   }
 
@@ -272,13 +275,7 @@ export class Wal {
     const file = this.file;
     const sync = file.datasync().then(
       () => {
-        const ms = performance.now() - t0;
-        this.stats.syncMs += ms;
-        this.stats.batches++;
-        this.stats.records += batch.length;
-        this.stats.bytes += total;
-        this.onBatch?.(batch.length, ms);
-        if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
+        this.batchDone(batch.length, total, performance.now() - t0);
       },
       (err: unknown) => {
         // What reached the disk is unknown: blank the batch so a restart does not find it.
