@@ -207,7 +207,8 @@ export class Wal {
     this.stats.records += records;
     this.stats.bytes += bytes;
     this.onBatch?.(records, ms);
-    if (this.prepared === null && this.end * 2 > this.file.capacity) this.prepareNext();
+    // Not while a switch is under way: it takes the prepared file, or makes one under the same name.
+    if (this.prepared === null && !this.switching && this.end * 2 > this.file.capacity) this.prepareNext();
   }
 
   // ---- from the event loop ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage
 import { decodeRecord, encodeRecord } from '../../src/storage/record.js';
 import { CorruptionError, endOfData } from '../../src/storage/recovery.js';
 import { verifyDir } from '../../src/storage/verify.js';
+import { segmentName, Wal } from '../../src/storage/wal.js';
 import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
@@ -263,6 +264,42 @@ describe('a failing disk under the sync thread', () => {
     servers.splice(servers.indexOf(a), 1);
     const b = await serve(dir);
     expect((await (await b.client('gc')).query('SELECT count(*)::text AS n FROM bookings')).rows).toEqual([{ n: '200' }]);
+  });
+});
+
+describe('the sync thread across file switches', () => {
+  it('keeps every record, in order, when batches finish while the next file is being switched to', async () => {
+    const dir = tempDir();
+    const file = await nodeFileSystem.createLogFile(join(dir, segmentName(1)), 64 * 1024);
+    let failure: Error | null = null;
+    const wal = new Wal(nodeFileSystem, dir, { file, end: 0 }, 0, (e) => (failure = e), { firstSegmentBytes: 64 * 1024, maxSegmentBytes: 64 * 1024 });
+    // Records of 20 KiB with up to 64 in flight: three to a file, so files switch while
+    // earlier batches are still being reported durable.
+    let pending: Promise<void>[] = [];
+    for (let lsn = 1; lsn <= 200; lsn++) {
+      pending.push(wal.append(lsn, Buffer.alloc(20 * 1024, lsn % 251)));
+      if (pending.length >= 64) {
+        await Promise.all(pending);
+        pending = [];
+      }
+    }
+    await Promise.all(pending);
+    await wal.close();
+    expect(failure).toBeNull();
+    const lsns: number[] = [];
+    for (const name of segments(dir)) {
+      const buf = readFileSync(join(dir, name));
+      for (let at = 0; at < endOfData(buf, 0); ) {
+        const r = decodeRecord(buf, at);
+        if (r.kind !== 'record') throw new Error(`${name} at ${at}: ${r.kind}`);
+        expect(r.payload.every((x) => x === r.lsn % 251)).toBe(true);
+        lsns.push(r.lsn);
+        at = r.next;
+      }
+    }
+    expect(lsns).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // No half-made file left behind by two preparations racing for the same name.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
 
