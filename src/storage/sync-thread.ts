@@ -7,7 +7,8 @@
  * and the writes themselves leave the event loop.
  *
  * The worker only writes where it is told (a descriptor and a position) and syncs; which file a
- * record goes to, file switching and what a failure means stay with the Wal.
+ * record goes to, file switching and what a failure means stay with the Wal. A process runs at
+ * most MAX_SYNC_THREADS workers; beyond that many open databases, logs share them.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -29,56 +30,170 @@ interface Chunk {
 
 /** Main thread to worker: contiguous bytes per file, and the records they hold. */
 interface Submission {
+  /** Which log (a worker serves several). */
+  ch: number;
   chunks: Chunk[];
   lsn: number;
   records: number;
 }
 
-type Report = { ok: SyncedBatch } | { error: { message: string; code: string | undefined } };
+/** Worker to main thread, one per batch: what became durable (or failed) for each log in it. */
+type Report = { ch: number; ok: SyncedBatch } | { ch: number; error: { message: string; code: string | undefined } };
 
 // Plain JavaScript, evaluated as the worker's own script (so it runs the same from the
-// TypeScript sources under test and from the build). A write or sync that fails blanks what
-// the batch wrote, reports the error and stops: the Wal then fails every record not yet durable.
+// TypeScript sources under test and from the build). One worker serves several logs
+// (channels). A batch is everything that arrived while the last one was written and synced:
+// each log's records are written, then each log's files synced. A write or sync that fails
+// blanks what that log's part of the batch wrote, reports the error, and the worker takes
+// nothing more for that log (the Wal fails every record not yet durable); the other logs in the
+// batch are unaffected.
 const WORKER_SOURCE = `
 const { parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const { writeSync, fdatasyncSync } = require('node:fs');
-let failed = false;
+const failed = new Set();
+function blank(chunks) {
+  for (const c of chunks) {
+    try { writeSync(c.fd, new Uint8Array(c.data.length), 0, c.data.length, c.pos); } catch {}
+  }
+}
 parentPort.on('message', (first) => {
   let batch = [first];
-  while (batch.length > 0 && !failed) {
+  while (batch.length > 0) {
     for (let m = receiveMessageOnPort(parentPort); m !== undefined; m = receiveMessageOnPort(parentPort)) batch.push(m.message);
     const t0 = performance.now();
-    const fds = [];
-    let bytes = 0;
-    try {
-      for (const s of batch) {
-        for (const c of s.chunks) {
-          for (let off = 0; off < c.data.length; ) off += writeSync(c.fd, c.data, off, c.data.length - off, c.pos + off);
-          if (!fds.includes(c.fd)) fds.push(c.fd);
-          bytes += c.data.length;
-        }
-      }
-      for (const fd of fds) fdatasyncSync(fd);
-    } catch (err) {
-      failed = true;
-      for (const s of batch) {
-        for (const c of s.chunks) {
-          try { writeSync(c.fd, new Uint8Array(c.data.length), 0, c.data.length, c.pos); } catch {}
-        }
-      }
-      parentPort.postMessage({ error: { message: err.message, code: err.code } });
-      return;
+    const logs = new Map();
+    for (const s of batch) {
+      if (failed.has(s.ch)) continue;
+      let l = logs.get(s.ch);
+      if (l === undefined) logs.set(s.ch, (l = { subs: [], fds: [], bytes: 0, records: 0, lsn: 0, error: null }));
+      l.subs.push(s);
+      l.records += s.records;
+      l.lsn = s.lsn;
     }
-    let records = 0;
-    for (const s of batch) records += s.records;
-    parentPort.postMessage({ ok: { lsn: batch[batch.length - 1].lsn, records, bytes, ms: performance.now() - t0 } });
+    for (const l of logs.values()) {
+      try {
+        for (const s of l.subs) {
+          for (const c of s.chunks) {
+            for (let off = 0; off < c.data.length; ) off += writeSync(c.fd, c.data, off, c.data.length - off, c.pos + off);
+            if (!l.fds.includes(c.fd)) l.fds.push(c.fd);
+            l.bytes += c.data.length;
+          }
+        }
+      } catch (err) {
+        l.error = err;
+      }
+    }
+    for (const l of logs.values()) {
+      if (l.error !== null) continue;
+      try {
+        for (const fd of l.fds) fdatasyncSync(fd);
+      } catch (err) {
+        l.error = err;
+      }
+    }
+    const ms = performance.now() - t0;
+    const reports = [];
+    for (const [ch, l] of logs) {
+      if (l.error === null) reports.push({ ch, ok: { lsn: l.lsn, records: l.records, bytes: l.bytes, ms } });
+      else {
+        failed.add(ch);
+        for (const s of l.subs) blank(s.chunks);
+        reports.push({ ch, error: { message: l.error.message, code: l.error.code } });
+      }
+    }
+    parentPort.postMessage(reports);
     batch = [];
   }
 });
 `;
 
+/**
+ * Sync threads a process runs at most. Each is a worker with its own V8 heap (about 8.5 MB), so
+ * a server holding hundreds of databases shares a few rather than paying for one each; a
+ * database's log keeps its thread for as long as it is open.
+ */
+export const MAX_SYNC_THREADS = 4;
+
+/** One worker and the logs it serves. */
+class SyncWorker {
+  readonly worker: Worker;
+  readonly logs = new Map<number, SyncThread>();
+  /** Records submitted and not yet reported: the worker holds the process open while there are any. */
+  private outstanding = 0;
+  private terminating = false;
+
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'allot-log-sync' });
+    this.worker.unref();
+    this.worker.on('message', (reports: Report[]) => {
+      for (const r of reports) this.logs.get(r.ch)?.onReport(r);
+    });
+    this.worker.on('error', (err) => this.lost(err));
+    this.worker.on('exit', (code) => {
+      if (!this.terminating) this.lost(new Error(`the log's sync thread stopped (exit code ${code})`));
+    });
+  }
+
+  submitted(records: number): void {
+    if (this.outstanding === 0) this.worker.ref();
+    this.outstanding += records;
+  }
+
+  reported(records: number): void {
+    this.outstanding -= records;
+    if (this.outstanding === 0) this.worker.unref();
+  }
+
+  /** A log stops using the worker; the last one out stops the worker. */
+  async leave(ch: number, outstanding: number): Promise<void> {
+    if (!this.logs.delete(ch)) return;
+    if (outstanding > 0) this.reported(outstanding);
+    if (this.logs.size > 0) return;
+    this.retire();
+    await this.worker.terminate();
+  }
+
+  /** The worker died: every log it served fails, and new logs get a new worker. */
+  private lost(err: Error): void {
+    this.retire();
+    this.worker.unref();
+    for (const log of [...this.logs.values()]) log.failWith(err);
+  }
+
+  private retire(): void {
+    this.terminating = true;
+    const i = workers.indexOf(this);
+    if (i >= 0) workers.splice(i, 1);
+  }
+}
+
+const workers: SyncWorker[] = [];
+let nextChannel = 1;
+
+/** How many sync threads the process runs now. */
+export function syncThreadCount(): number {
+  return workers.length;
+}
+
+/** A worker for one more log: a new one while there are fewer than the maximum, else the least shared. */
+function workerForNewLog(): SyncWorker {
+  if (workers.length < MAX_SYNC_THREADS) {
+    const w = new SyncWorker();
+    workers.push(w);
+    return w;
+  }
+  let best = workers[0]!;
+  for (const w of workers) if (w.logs.size < best.logs.size) best = w;
+  return best;
+}
+
+/**
+ * One log's way to its sync thread. The records a log appends in one turn of the event loop go
+ * to the worker together at the turn's end, and the worker reports once per batch.
+ */
 export class SyncThread {
-  private readonly worker: Worker;
+  private readonly host: SyncWorker;
+  private readonly ch = nextChannel++;
   /** Records appended in this turn of the event loop, sent together at its end. */
   private chunks: Chunk[] = [];
   private parts: Buffer[] = [];
@@ -86,7 +201,7 @@ export class SyncThread {
   private lastLsn = 0;
   private records = 0;
   private scheduled = false;
-  /** Submitted records the worker has not reported durable yet (the worker holds the process open while there are any). */
+  /** Submitted records the worker has not reported durable yet. */
   private outstanding = 0;
   private stopped = false;
 
@@ -94,13 +209,8 @@ export class SyncThread {
     private readonly onSynced: (batch: SyncedBatch) => void,
     private readonly onFailed: (err: Error) => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'allot-log-sync' });
-    this.worker.unref();
-    this.worker.on('message', (r: Report) => this.onReport(r));
-    this.worker.on('error', (err) => this.failWith(err));
-    this.worker.on('exit', (code) => {
-      if (!this.stopped) this.failWith(new Error(`the log's sync thread stopped (exit code ${code})`));
-    });
+    this.host = workerForNewLog();
+    this.host.logs.set(this.ch, this);
   }
 
   /** Queues `buf` (the record `lsn`) for `fd` at `pos`; it goes to the worker at the end of this turn. */
@@ -115,17 +225,20 @@ export class SyncThread {
     this.partBytes += buf.length;
     this.lastLsn = lsn;
     this.records++;
-    if (this.outstanding++ === 0) this.worker.ref();
+    this.outstanding++;
+    this.host.submitted(1);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());
     }
   }
 
-  /** Stops the worker. Call once nothing is outstanding (or after a failure). */
+  /** Stops using the thread (the worker stops once no log uses it). Call once nothing is outstanding, or after a failure. */
   async close(): Promise<void> {
     this.stopped = true;
-    await this.worker.terminate();
+    const outstanding = this.outstanding;
+    this.outstanding = 0;
+    await this.host.leave(this.ch, outstanding);
   }
 
   private seal(): void {
@@ -146,26 +259,29 @@ export class SyncThread {
     this.scheduled = false;
     if (this.stopped || this.chunks.length === 0) return;
     this.seal();
-    const s: Submission = { chunks: this.chunks, lsn: this.lastLsn, records: this.records };
+    const s: Submission = { ch: this.ch, chunks: this.chunks, lsn: this.lastLsn, records: this.records };
     this.chunks = [];
     this.records = 0;
-    this.worker.postMessage(s);
+    this.host.worker.postMessage(s);
   }
 
-  private onReport(r: Report): void {
+  /** The worker's report on this log's part of a batch. */
+  onReport(r: Report): void {
     if ('error' in r) {
       this.failWith(Object.assign(new Error(r.error.message), { code: r.error.code }));
       return;
     }
     this.outstanding -= r.ok.records;
-    if (this.outstanding === 0) this.worker.unref();
+    this.host.reported(r.ok.records);
     this.onSynced(r.ok);
   }
 
-  private failWith(err: Error): void {
+  failWith(err: Error): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.worker.unref();
+    // Nothing more will be reported for this log: it no longer holds the process open.
+    if (this.outstanding > 0) this.host.reported(this.outstanding);
+    this.outstanding = 0;
     this.onFailed(err);
   }
 }

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SyncThread, type SyncedBatch } from '../../src/storage/sync-thread.js';
+import { MAX_SYNC_THREADS, SyncThread, syncThreadCount, type SyncedBatch } from '../../src/storage/sync-thread.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -95,5 +95,44 @@ describe('the log sync thread', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(synced.map((b) => b.lsn)).toEqual([1]);
     expect(readFileSync(ok.path).subarray(10, 20).every((x) => x === 0)).toBe(true);
+  });
+
+  it('runs at most MAX_SYNC_THREADS workers however many logs are open, and stops them with the last log', async () => {
+    expect(syncThreadCount()).toBe(0);
+    const logs = Array.from({ length: MAX_SYNC_THREADS * 2 + 1 }, () => ({ f: tempFile(4096), ...thread() }));
+    expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
+    // Every log writes in the same turn, so shared workers get several logs in one batch.
+    logs.forEach((l, i) => l.t.write(l.f.fd, 0, rec(20, i + 1), 1));
+    const first = await Promise.all(logs.map((l) => l.next()));
+    expect(first.map((b) => [b.lsn, b.records, b.bytes])).toEqual(logs.map(() => [1, 1, 20]));
+    logs.forEach((l, i) => l.t.write(l.f.fd, 20, rec(20, 100 + i), 2));
+    expect((await Promise.all(logs.map((l) => l.next()))).map((b) => b.lsn)).toEqual(logs.map(() => 2));
+    logs.forEach((l, i) => expect(readFileSync(l.f.path).subarray(0, 40)).toEqual(Buffer.concat([rec(20, i + 1), rec(20, 100 + i)])));
+    for (const l of logs.slice(1)) await l.t.close();
+    expect(syncThreadCount()).toBe(1);
+    await logs[0]!.t.close();
+    expect(syncThreadCount()).toBe(0);
+  });
+
+  it('fails only the log whose write failed when logs share a worker', async () => {
+    // MAX_SYNC_THREADS logs fill the workers; the next one shares the first log's worker.
+    const fillers = Array.from({ length: MAX_SYNC_THREADS }, () => ({ f: tempFile(4096), ...thread() }));
+    const shared = { f: tempFile(4096), ...thread() };
+    expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
+    const full = openSync('/dev/full', 'w');
+    cleanup.push(() => closeSync(full));
+    const bad = fillers[0]!;
+    bad.t.write(full, 0, rec(10, 1), 1);
+    shared.t.write(shared.f.fd, 0, rec(10, 2), 1);
+    expect(((await bad.failed) as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(await shared.next()).toMatchObject({ lsn: 1, records: 1, bytes: 10 });
+    // The failed log takes nothing more; the other goes on through the same worker.
+    bad.t.write(bad.f.fd, 0, rec(10, 3), 2);
+    shared.t.write(shared.f.fd, 10, rec(10, 4), 2);
+    expect(await shared.next()).toMatchObject({ lsn: 2, records: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bad.synced).toEqual([]);
+    expect(readFileSync(bad.f.path).every((x) => x === 0)).toBe(true);
+    expect(readFileSync(shared.f.path).subarray(0, 20)).toEqual(Buffer.concat([rec(10, 2), rec(10, 4)]));
   });
 });

@@ -9,6 +9,7 @@ import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage
 import { decodeRecord, encodeRecord } from '../../src/storage/record.js';
 import { CorruptionError, endOfData } from '../../src/storage/recovery.js';
 import { verifyDir } from '../../src/storage/verify.js';
+import { MAX_SYNC_THREADS, syncThreadCount } from '../../src/storage/sync-thread.js';
 import { segmentName, Wal } from '../../src/storage/wal.js';
 import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
@@ -354,5 +355,29 @@ describe('group commit and visibility', () => {
     expect(await read).toEqual([{ id: 'pending' }]);
     expect((await conflict).code).toBe('23P01');
     await write;
+  });
+});
+
+describe('the sync threads of many databases', () => {
+  it(`shares ${MAX_SYNC_THREADS} threads among 10 databases writing at once, and keeps every database's writes`, async () => {
+    const dir = tempDir();
+    const a = await serve(dir);
+    const names = Array.from({ length: 10 }, (_, i) => `db${i}`);
+    const clients = await Promise.all(names.flatMap((n) => [a.client(n), a.client(n)]));
+    await Promise.all(names.map((_, i) => clients[2 * i]!.query(`INSERT INTO resources (id) VALUES ('r')`)));
+    expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
+    // Two clients a database, 20 bookings each, all at once.
+    await Promise.all(
+      clients.flatMap((c, k) => Array.from({ length: 20 }, (_, i) => c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k % 2}-${i}`, (k % 2) * 100 + i, (k % 2) * 100 + i + 1]))),
+    );
+    expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    expect(syncThreadCount()).toBe(0);
+    const b = await serve(dir);
+    for (const n of names) {
+      const c = await b.client(n);
+      expect((await c.query('SELECT count(*) AS n FROM bookings')).rows).toEqual([{ n: '40' }]);
+    }
   });
 });
