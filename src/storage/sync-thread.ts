@@ -61,19 +61,25 @@ parentPort.on('message', (first) => {
   while (batch.length > 0) {
     for (let m = receiveMessageOnPort(parentPort); m !== undefined; m = receiveMessageOnPort(parentPort)) batch.push(m.message);
     const t0 = performance.now();
-    const logs = new Map();
-    for (const s of batch) {
-      if (failed.has(s.ch)) continue;
-      let l = logs.get(s.ch);
-      if (l === undefined) logs.set(s.ch, (l = { subs: [], fds: [], bytes: 0, records: 0, lsn: 0, error: null }));
+    // Per log, in order of arrival: a worker serves a few logs, so a list is searched.
+    const logs = [];
+    for (let i = 0; i < batch.length; i++) {
+      const s = batch[i];
+      if (failed.size > 0 && failed.has(s.ch)) continue;
+      let l = null;
+      for (let k = 0; k < logs.length; k++) if (logs[k].ch === s.ch) l = logs[k];
+      if (l === null) logs.push((l = { ch: s.ch, subs: [], fds: [], bytes: 0, records: 0, lsn: 0, error: null }));
       l.subs.push(s);
       l.records += s.records;
       l.lsn = s.lsn;
     }
-    for (const l of logs.values()) {
+    for (let k = 0; k < logs.length; k++) {
+      const l = logs[k];
       try {
-        for (const s of l.subs) {
-          for (const c of s.chunks) {
+        for (let i = 0; i < l.subs.length; i++) {
+          const chunks = l.subs[i].chunks;
+          for (let j = 0; j < chunks.length; j++) {
+            const c = chunks[j];
             for (let off = 0; off < c.data.length; ) off += writeSync(c.fd, c.data, off, c.data.length - off, c.pos + off);
             if (!l.fds.includes(c.fd)) l.fds.push(c.fd);
             l.bytes += c.data.length;
@@ -83,22 +89,24 @@ parentPort.on('message', (first) => {
         l.error = err;
       }
     }
-    for (const l of logs.values()) {
+    for (let k = 0; k < logs.length; k++) {
+      const l = logs[k];
       if (l.error !== null) continue;
       try {
-        for (const fd of l.fds) fdatasyncSync(fd);
+        for (let i = 0; i < l.fds.length; i++) fdatasyncSync(l.fds[i]);
       } catch (err) {
         l.error = err;
       }
     }
     const ms = performance.now() - t0;
     const reports = [];
-    for (const [ch, l] of logs) {
-      if (l.error === null) reports.push({ ch, ok: { lsn: l.lsn, records: l.records, bytes: l.bytes, ms } });
+    for (let k = 0; k < logs.length; k++) {
+      const l = logs[k];
+      if (l.error === null) reports.push({ ch: l.ch, ok: { lsn: l.lsn, records: l.records, bytes: l.bytes, ms } });
       else {
-        failed.add(ch);
-        for (const s of l.subs) blank(s.chunks);
-        reports.push({ ch, error: { message: l.error.message, code: l.error.code } });
+        failed.add(l.ch);
+        for (let i = 0; i < l.subs.length; i++) blank(l.subs[i].chunks);
+        reports.push({ ch: l.ch, error: { message: l.error.message, code: l.error.code } });
       }
     }
     parentPort.postMessage(reports);
