@@ -65,9 +65,9 @@ parentPort.on('message', (first) => {
     const logs = [];
     for (let i = 0; i < batch.length; i++) {
       const s = batch[i];
-      if (failed.size > 0 && failed.has(s.ch)) continue;
+      if (failed.has(s.ch)) continue;
       let l = null;
-      for (let k = 0; k < logs.length; k++) if (logs[k].ch === s.ch) l = logs[k];
+      for (let k = 0; k < logs.length && l === null; k++) if (logs[k].ch === s.ch) l = logs[k];
       if (l === null) logs.push((l = { ch: s.ch, subs: [], fds: [], bytes: 0, records: 0, lsn: 0, error: null }));
       l.subs.push(s);
       l.records += s.records;

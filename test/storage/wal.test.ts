@@ -26,6 +26,11 @@ async function serve(dataDir: string, opts: Parameters<typeof startServer>[1] = 
   servers.push(s);
   return s;
 }
+/** Closes a server a test started, before the test ends (to restart on the same directory). */
+async function stop(s: TestServer): Promise<void> {
+  await s.close();
+  servers.splice(servers.indexOf(s), 1);
+}
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -90,8 +95,7 @@ describe('restart', () => {
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('after', 'r1', 50000000, 50001000)`);
     const withAfter = await dump(c);
     expect(withAfter).not.toEqual(before);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
 
     const b = await serve(dir);
     const c2 = await b.client('shop');
@@ -110,8 +114,7 @@ describe('restart', () => {
     expect(files.filter((n) => n.startsWith('snapshot-'))).toHaveLength(1);
     // 200 records of ~250 bytes filled about eight 8 KiB files; the checkpoint left one or two.
     expect(segments(join(dir, 'db')).length).toBeLessThanOrEqual(2);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     const b = await serve(dir);
     expect((await (await b.client('db')).query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '200' }]);
   });
@@ -128,8 +131,7 @@ describe('a torn tail', () => {
       await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${String(i).padStart(2, '0')}`, i, i + 1]);
       ids.push(`b${String(i).padStart(2, '0')}`);
     }
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     const seg = join(dir, 't', segments(join(dir, 't'))[0]!);
     const full = readFileSync(seg);
     // The file is preallocated: cut within the records, not the zeros after them.
@@ -142,8 +144,7 @@ describe('a torn tail', () => {
       expect(rows).toEqual(ids.slice(0, rows.length));
       expect(rows.length).toBeLessThan(ids.length);
       expect(statSync(seg).size).toBeLessThanOrEqual(cut);
-      await b.close();
-      servers.splice(servers.indexOf(b), 1);
+      await stop(b);
     }
   });
 });
@@ -155,8 +156,7 @@ describe('a bad record followed by good ones', () => {
     const c = await a.client('bad');
     await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 100)`);
     for (let i = 0; i < 20; i++) await c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r', $1, $2)`, [i, i + 1]);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     const seg = join(dir, 'bad', segments(join(dir, 'bad'))[0]!);
     const bytes = readFileSync(seg);
     bytes[Math.floor(endOfData(bytes, 0) / 2)]! ^= 0x01;
@@ -188,8 +188,7 @@ describe('a failing disk', () => {
     expect((await c.query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
     // The slot the failed write wanted is free again in memory.
     expect((await c.query(`SELECT start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 40`)).rows.map((r) => r.start)).toEqual(['10']);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     const b = await serve(dir);
     expect((await (await b.client('sick')).query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
   });
@@ -241,8 +240,7 @@ describe('a failing disk under the sync thread', () => {
       failing = false;
       expect((await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('later', 'r', 40, 50)`))).code).toBe('58030');
       expect((await c.query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
-      await a.close();
-      servers.splice(servers.indexOf(a), 1);
+      await stop(a);
       const b = await serve(dir);
       expect((await (await b.client('sick')).query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
     } finally {
@@ -261,8 +259,7 @@ describe('a failing disk under the sync thread', () => {
     expect(after.records - before.records).toBe(200);
     expect(after.batches - before.batches).toBeLessThan(200);
     expect(segments(join(dir, 'gc')).length).toBeGreaterThan(3);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     const b = await serve(dir);
     expect((await (await b.client('gc')).query('SELECT count(*)::text AS n FROM bookings')).rows).toEqual([{ n: '200' }]);
   });
@@ -371,8 +368,7 @@ describe('the sync threads of many databases', () => {
       clients.flatMap((c, k) => Array.from({ length: 20 }, (_, i) => c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k % 2}-${i}`, (k % 2) * 100 + i, (k % 2) * 100 + i + 1]))),
     );
     expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
-    await a.close();
-    servers.splice(servers.indexOf(a), 1);
+    await stop(a);
     expect(syncThreadCount()).toBe(0);
     const b = await serve(dir);
     for (const n of names) {
