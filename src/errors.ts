@@ -79,3 +79,16 @@ export function asStackDepthError(err: unknown): AllotError | null {
     hint: 'Long chains of operators or parentheses nest; use IN (…) or = ANY($1) for many values, or split the statement.',
   });
 }
+
+/**
+ * A statement whose fate the server cannot know: its log record may or may not have reached the
+ * disk (a write or fdatasync failed and the server could not make sure it will never be
+ * replayed). No answer can be true, so the connection ends without one, as after a PostgreSQL
+ * PANIC: the client sees a broken connection, which every driver reports as "outcome unknown".
+ */
+export class OutcomeUnknown extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the log's state on disk is unknown after a failed write: ${reason instanceof Error ? reason.message : String(reason)}`);
+    this.name = 'OutcomeUnknown';
+  }
+}
