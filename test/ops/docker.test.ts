@@ -1,11 +1,14 @@
 /**
  * docker/ cannot be built here (no Docker engine on this machine), so it is kept honest by
- * reading: what the Dockerfile copies exists, its entry point is the package's bin, every
- * ALLOT_* variable it and the compose file set is one allot knows, and its health check
- * (pg_isready) really answers "accepting connections" against allot.
+ * reading and by running its parts: what the Dockerfile copies exists, its build step's tsc
+ * makes the file its entry point (the package's bin) names, every ALLOT_* variable it and the
+ * compose file set is one allot knows, and its health check (pg_isready) really answers
+ * "accepting connections" against allot.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
@@ -15,6 +18,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(`${root}docker/Dockerfile`, 'utf8');
 const compose = readFileSync(`${root}docker/compose.yaml`, 'utf8');
 const known = new Set(OPTIONS.map((o) => o.env));
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: Record<string, string> };
 
 describe('docker/', () => {
   it('copies only what exists, and starts the package bin', () => {
@@ -26,14 +30,35 @@ describe('docker/', () => {
       const parts = l.trim().split(/\s+/).slice(1, -1);
       for (const p of parts) expect(existsSync(`${root}${p}`), `${p} (${l.trim()})`).toBe(true);
     }
-    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: Record<string, string> };
     expect(dockerfile).toContain(`ENTRYPOINT ["node", "${pkg.bin.allot}"]`);
-    // The build stage's output: what `npm run build` makes (CI builds before testing).
+    // The build stage's output (that it holds the bin: the next test).
     expect(dockerfile).toContain('COPY --from=build /app/dist/src ./dist/src');
-    expect(existsSync(`${root}${pkg.bin.allot}`)).toBe(true);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m);
     expect(dockerfile).toMatch(/FROM node:20-bookworm-slim AS build[\s\S]*FROM node:20-bookworm-slim\n/);
+  });
+
+  it("builds the package bin with its build stage's tsc", async () => {
+    // Run here into a temp dir, not ./dist: a fresh clone has none, and a stale one proves nothing.
+    const project = /^RUN npx tsc -p (\S+) /m.exec(dockerfile)?.[1];
+    expect(project).toBeDefined();
+    const tsc = (args: string[]): Promise<string> =>
+      new Promise((resolve, reject) =>
+        execFile(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}${project!}`, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+          err !== null ? reject(new Error(`tsc ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+        ),
+      );
+    const outDir = (JSON.parse(await tsc(['--showConfig'])) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
+    const bin = pkg.bin.allot!;
+    const inOut = relative(join(root, outDir), join(root, bin));
+    expect(inOut.startsWith('..'), `${bin} is outside the build's outDir ${outDir}`).toBe(false);
+    const out = mkdtempSync(join(tmpdir(), 'allot-docker-build-'));
+    try {
+      await tsc(['--outDir', out]);
+      expect(existsSync(join(out, inOut)), `${inOut} in the build output`).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('sets only variables allot knows', () => {

@@ -1,13 +1,11 @@
 /** psycopg2 (Debian's python3-psycopg2, libpq underneath), as a Python app would use it. */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { PYTHON } from '../setup/clients.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/clients/psycopg2_smoke.py', import.meta.url));
-// Debian's python, where apt installs psycopg2 (CI installs it; a pyenv python may shadow it on PATH).
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 let srv: TestServer;
 beforeAll(async () => {
