@@ -14,7 +14,10 @@ export interface Config {
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
   readonly logLevel: string;
+  /** Authenticated sessions. */
   readonly maxConnections: number;
+  /** Connections accepted and not yet authenticated (TLS, startup, password exchange). */
+  readonly maxStartupConnections: number;
   /** Largest protocol message a client may send. */
   readonly maxMessageBytes: number;
   /** Time a new connection has to finish startup and authentication. */
@@ -46,7 +49,8 @@ export const OPTIONS: readonly Option[] = [
   { env: 'ALLOT_TLS_CERT', flag: '--tls-cert', help: 'PEM certificate file; with --tls-key, enables TLS' },
   { env: 'ALLOT_TLS_KEY', flag: '--tls-key', help: 'PEM private key file' },
   { env: 'ALLOT_LOG_LEVEL', flag: '--log-level', help: 'trace, debug, info (default), warn, error, fatal or silent' },
-  { env: 'ALLOT_MAX_CONNECTIONS', flag: '--max-connections', help: 'concurrent client connections (default 256)' },
+  { env: 'ALLOT_MAX_CONNECTIONS', flag: '--max-connections', help: 'concurrent authenticated client sessions (default 256)' },
+  { env: 'ALLOT_MAX_STARTUP_CONNECTIONS', flag: '--max-startup-connections', help: 'connections still connecting or authenticating (default 256)' },
   { env: 'ALLOT_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', help: 'largest protocol message accepted (default 16777216)' },
   { env: 'ALLOT_STARTUP_TIMEOUT_MS', flag: '--startup-timeout-ms', help: 'time to finish connecting and authenticating (default 10000)' },
   { env: 'ALLOT_MAX_TENANTS', flag: '--max-tenants', help: 'databases one server holds (default 1000)' },
@@ -111,6 +115,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     tlsKey,
     logLevel: g('ALLOT_LOG_LEVEL') ?? 'info',
     maxConnections: int('ALLOT_MAX_CONNECTIONS', g('ALLOT_MAX_CONNECTIONS'), 256, 1, 100_000),
+    maxStartupConnections: int('ALLOT_MAX_STARTUP_CONNECTIONS', g('ALLOT_MAX_STARTUP_CONNECTIONS'), 256, 1, 100_000),
     maxMessageBytes: int('ALLOT_MAX_MESSAGE_BYTES', g('ALLOT_MAX_MESSAGE_BYTES'), 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     startupTimeoutMs: int('ALLOT_STARTUP_TIMEOUT_MS', g('ALLOT_STARTUP_TIMEOUT_MS'), 10_000, 100, 3_600_000),
     maxTenants: int('ALLOT_MAX_TENANTS', g('ALLOT_MAX_TENANTS'), 1_000, 1, 100_000),

@@ -1,7 +1,8 @@
 /**
  * Metrics in Prometheus's text format (prom-client, one registry per server), served over HTTP
- * when ALLOT_METRICS_PORT is set: connections, statements by kind, errors by SQLSTATE, commit
- * batch sizes, fsync latency, allocations and listeners per database.
+ * when ALLOT_METRICS_PORT is set: connections (and those still authenticating), output waiting
+ * for clients, statements by kind, errors by SQLSTATE, commit batch sizes, fsync latency,
+ * allocations and listeners per database.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -19,6 +20,10 @@ export interface DatabaseStats {
 /** What the metrics read from the server when scraped. */
 export interface MetricsSource {
   readonly connectionCount: number;
+  /** Connections accepted and not yet authenticated. */
+  readonly startupConnectionCount: number;
+  /** Bytes of replies and notifications waiting for clients to read them. */
+  outputQueuedBytes(): number;
   databases(): Iterable<DatabaseStats>;
 }
 
@@ -55,6 +60,22 @@ export class Metrics {
       registers,
       collect() {
         this.set(source.connectionCount);
+      },
+    });
+    new Gauge({
+      name: 'allot_startup_connections',
+      help: 'Connections accepted and not yet authenticated (bounded by ALLOT_MAX_STARTUP_CONNECTIONS).',
+      registers,
+      collect() {
+        this.set(source.startupConnectionCount);
+      },
+    });
+    new Gauge({
+      name: 'allot_output_queued_bytes',
+      help: 'Bytes of replies and notifications waiting in sockets for clients to read them.',
+      registers,
+      collect() {
+        this.set(source.outputQueuedBytes());
       },
     });
     this.connectionsTotal = new Counter({ name: 'allot_connections_total', help: 'Client sessions started (authenticated).', registers });

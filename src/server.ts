@@ -1,5 +1,7 @@
 /**
  * The server: listens, admits connections, and holds the tenants (one per database name).
+ * A connection holds a session slot (ALLOT_MAX_CONNECTIONS) only once it has authenticated;
+ * until then it is in the startup pool (ALLOT_MAX_STARTUP_CONNECTIONS, see wire/admission.ts).
  */
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
@@ -17,11 +19,14 @@ import type { FileSystem } from './storage/files.js';
 import { CorruptionError } from './storage/recovery.js';
 import { systemClock, type Clock } from './tenant/clock.js';
 import { Tenant } from './tenant/tenant.js';
+import { isLoopbackAddress, StartupPool } from './wire/admission.js';
 import { Connection, type ConnectionHost } from './wire/connection.js';
 import { deriveScramCredentials, type ScramCredentials } from './wire/scram.js';
 
 /** Plans kept, across all connections and tenants. */
 export const PLAN_CACHE_ENTRIES = 5_000;
+/** Estimated bytes of the plans kept (see PLAN_BYTES_PER_TOKEN): 5,000 plans of 10,000-row statements would be hundreds of GB. */
+export const PLAN_CACHE_BYTES = 256 * 1024 * 1024;
 
 const TENANT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
 
@@ -39,11 +44,13 @@ export interface ServerOptions {
   readonly walSegmentBytes?: { readonly first: number; readonly max: number };
   /** How often a long recovery logs its progress (tests make it every 1,024 records). */
   readonly recoveryProgressMs?: number;
+  /** Whether a remote address is this machine (tests pretend loopback is remote). */
+  readonly isLoopback?: (address: string | undefined) => boolean;
 }
 
 export class AllotServer implements ConnectionHost {
   readonly log: Logger;
-  readonly cache = new PlanCache(PLAN_CACHE_ENTRIES);
+  readonly cache = new PlanCache(PLAN_CACHE_ENTRIES, PLAN_CACHE_BYTES);
   readonly authMethod: 'scram-sha-256' | 'password';
   readonly maxMessageBytes: number;
   readonly startupTimeoutMs: number;
@@ -61,6 +68,8 @@ export class AllotServer implements ConnectionHost {
   private readonly recoveryProgressMs: number | undefined;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Set<Connection>();
+  private readonly startup: StartupPool<Connection>;
+  readonly isLoopback: (address: string | undefined) => boolean;
   private readonly byPid = new Map<number, Connection>();
   private readonly creds = new Map<string, { scram: ScramCredentials; password: string }>();
   private net: NetServer | null = null;
@@ -78,16 +87,24 @@ export class AllotServer implements ConnectionHost {
     this.checkpointBytes = opts.checkpointBytes;
     this.walSegmentBytes = opts.walSegmentBytes;
     this.recoveryProgressMs = opts.recoveryProgressMs;
+    this.isLoopback = opts.isLoopback ?? isLoopbackAddress;
+    this.startup = new StartupPool(opts.config.maxStartupConnections);
     this.authMethod = opts.config.authMethod;
     this.maxMessageBytes = opts.config.maxMessageBytes;
     this.startupTimeoutMs = opts.config.startupTimeoutMs;
     this.logSlowMs = opts.config.logSlowMs;
     const sessions = this.sessions;
     const opened = this.opened;
+    const startup = this.startup;
+    const queued = (): number => this.outputQueuedBytes;
     this.metrics = new Metrics({
       get connectionCount() {
         return sessions.size;
       },
+      get startupConnectionCount() {
+        return startup.size;
+      },
+      outputQueuedBytes: queued,
       databases: () => [...opened.values()].map((t) => ({ name: t.name, bookings: t.engine.store.bookings.size, holds: t.engine.store.holds.size, listeners: t.hub.listenerCount, readOnly: t.readOnly !== null })),
     });
     this.tls =
@@ -110,6 +127,9 @@ export class AllotServer implements ConnectionHost {
     await mkdir(dataDir, { recursive: true });
     for (const name of (await readdir(dataDir)).sort()) {
       if (TENANT_NAME.test(name) && (await stat(join(dataDir, name))).isDirectory()) await this.tenant(name);
+    }
+    if (this.authMethod === 'password' && this.tls === null && !this.isLoopback(this.config.bind) && this.config.bind !== 'localhost') {
+      this.log.warn({ bind: this.config.bind }, 'ALLOT_AUTH_METHOD=password without TLS: connections from other machines are asked for SCRAM-SHA-256 instead, so no password crosses the network in clear');
     }
     if (this.config.passwordIsDefault) {
       this.log.warn('no ALLOT_PASSWORD set: every database accepts the default password "allot"; set one before exposing the server');
@@ -147,7 +167,19 @@ export class AllotServer implements ConnectionHost {
   private accept(socket: Socket): void {
     const conn = new Connection(socket, this);
     this.connections.add(conn);
-    socket.once('close', () => this.connections.delete(conn));
+    socket.once('close', () => {
+      this.connections.delete(conn);
+      this.startup.remove(conn);
+    });
+    const room = this.startup.admit(conn, socket.remoteAddress ?? '', performance.now());
+    if (room === null) {
+      conn.fatal(SqlState.tooManyConnections, `sorry, too many connections are still authenticating (ALLOT_MAX_STARTUP_CONNECTIONS is ${this.config.maxStartupConnections})`);
+      return;
+    }
+    if (room.evict !== null) {
+      this.log.warn({ remote: room.evict.remoteAddress }, 'startup pool full: closing the connection that has been authenticating longest, from the address holding the most');
+      room.evict.fatal(SqlState.tooManyConnections, 'sorry, too many connections are still authenticating, and this one has waited longest');
+    }
   }
 
   // ---- ConnectionHost -------------------------------------------------------------------
@@ -200,7 +232,12 @@ export class AllotServer implements ConnectionHost {
     return c;
   }
 
+  sessionsFull(): boolean {
+    return this.sessions.size >= this.config.maxConnections;
+  }
+
   admit(conn: Connection): boolean {
+    this.startup.remove(conn);
     if (this.sessions.size >= this.config.maxConnections) return false;
     this.sessions.add(conn);
     this.byPid.set(conn.pid, conn);
@@ -208,8 +245,8 @@ export class AllotServer implements ConnectionHost {
   }
 
   release(conn: Connection): void {
-    this.sessions.delete(conn);
-    this.byPid.delete(conn.pid);
+    this.startup.remove(conn);
+    if (this.sessions.delete(conn)) this.byPid.delete(conn.pid);
   }
 
   cancel(pid: number, secret: number): void {
@@ -231,6 +268,18 @@ export class AllotServer implements ConnectionHost {
   /** Every open socket, logged in or still starting up. */
   get socketCount(): number {
     return this.connections.size;
+  }
+
+  /** Connections accepted and not yet authenticated (what ALLOT_MAX_STARTUP_CONNECTIONS counts). */
+  get startupConnectionCount(): number {
+    return this.startup.size;
+  }
+
+  /** Bytes of replies and notifications waiting to be read by clients, over every connection. */
+  get outputQueuedBytes(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.queuedBytes;
+    return n;
   }
 
   /**

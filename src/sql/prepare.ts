@@ -15,21 +15,39 @@ import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from 
 import { isUtility, parseUtility } from './utility.js';
 
 /**
- * A bounded map from key to plan that forgets the oldest entry when full. (Least recently used
- * would cost a delete and an insert on every hit; a working set of plans fits easily.)
+ * What one cached plan is taken to cost, per token of its statement. A plan holds a tree for
+ * every token and a slot for every parameter: measured from about 160 bytes a token (a long
+ * VALUES list of literals) to about 1,060 (an IN list of parameters), so the estimate sits at the
+ * top. The statement text (the key) is counted on top, as UTF-16.
+ */
+export const PLAN_BYTES_PER_TOKEN = 1024;
+
+/**
+ * A bounded map from key to plan that forgets the oldest entries when full: full of entries, or
+ * of estimated bytes (5,000 one-line statements are a few MB; 5,000 statements of 10,000 rows
+ * would be hundreds of GB). A plan estimated above the whole budget is not kept at all. (Least
+ * recently used would cost a delete and an insert on every hit; a working set of plans fits
+ * easily.)
  */
 export class PlanCache {
-  private readonly map = new Map<string, Plan>();
+  private readonly map: BoundedPlans;
   /**
    * Plans for simple-protocol statements read by liftSingleStatement, by its key. Only a
    * statement that the general path planned under the same key goes in, so a hit here is the
    * plan the general path would have found.
    */
-  private readonly single = new Map<string, Plan>();
+  private readonly single: BoundedPlans;
   hits = 0;
   misses = 0;
 
-  constructor(readonly maxEntries: number) {}
+  /** `maxBytes` is shared: half for each of the two maps. */
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number = Number.MAX_SAFE_INTEGER,
+  ) {
+    this.map = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
+    this.single = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
+  }
 
   get(key: string): Plan | undefined {
     const p = this.map.get(key);
@@ -41,26 +59,62 @@ export class PlanCache {
     return p;
   }
 
-  set(key: string, plan: Plan): void {
-    bounded(this.map, key, plan, this.maxEntries);
+  /** `tokens`: how many tokens the statement has, which is what its plan's size follows. */
+  set(key: string, plan: Plan, tokens = 0): void {
+    this.map.set(key, plan, tokens);
   }
 
   getSingle(key: string): Plan | undefined {
     return this.single.get(key);
   }
 
-  setSingle(key: string, plan: Plan): void {
-    bounded(this.single, key, plan, this.maxEntries);
+  setSingle(key: string, plan: Plan, tokens = 0): void {
+    this.single.set(key, plan, tokens);
   }
 
   get size(): number {
     return this.map.size;
   }
+
+  /** Estimated bytes of every plan held. */
+  get bytes(): number {
+    return this.map.bytes + this.single.bytes;
+  }
 }
 
-function bounded(map: Map<string, Plan>, key: string, plan: Plan, max: number): void {
-  map.set(key, plan);
-  while (map.size > max) map.delete(map.keys().next().value!);
+class BoundedPlans {
+  private readonly plans = new Map<string, { readonly plan: Plan; readonly bytes: number }>();
+  bytes = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get size(): number {
+    return this.plans.size;
+  }
+
+  get(key: string): Plan | undefined {
+    return this.plans.get(key)?.plan;
+  }
+
+  set(key: string, plan: Plan, tokens: number): void {
+    const bytes = 2 * key.length + PLAN_BYTES_PER_TOKEN * tokens;
+    this.delete(key);
+    if (bytes > this.maxBytes) return;
+    this.plans.set(key, { plan, bytes });
+    this.bytes += bytes;
+    while (this.plans.size > this.maxEntries || this.bytes > this.maxBytes) this.delete(this.plans.keys().next().value!);
+    if (this.plans.size > this.maxEntries || this.bytes > this.maxBytes || this.bytes < 0) throw new Error(`plan cache over its bounds: ${this.plans.size} plans, ${this.bytes} bytes`);
+  }
+
+  private delete(key: string): void {
+    const old = this.plans.get(key);
+    if (old === undefined) return;
+    this.plans.delete(key);
+    this.bytes -= old.bytes;
+  }
 }
 
 /** Longest statement text accepted. */
@@ -223,7 +277,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
     const lifted = new Map(literals.map((l, i) => [i, l.kind] as const));
     try {
       plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted));
-      cache.set(key, plan);
+      cache.set(key, plan, tokens.length);
     } catch (e) {
       if (!(e instanceof NeedsLiteral) && !(e instanceof AllotError && e.sqlstate === SqlState.syntaxError)) throw e;
       // Lifting changed the meaning (ORDER BY 1) or the grammar: plan the text as written.
@@ -231,14 +285,14 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
       plan = cache.get(fullKey);
       if (plan === undefined) {
         plan = planStatement(parseStatement(text), new ParamSlots());
-        cache.set(fullKey, plan);
+        cache.set(fullKey, plan, tokens.length);
       }
       return { text, plan, values: [] };
     }
   }
   // The one-pass reading of this statement agrees with the general one: later statements of
   // the same shape can take the short way.
-  if (single !== null && single.key === key && single.text === text) cache.setSingle(key, plan);
+  if (single !== null && single.key === key && single.text === text) cache.setSingle(key, plan, tokens.length);
   return { text, plan, values: bindLifted(plan.params, literals) };
 }
 
@@ -294,7 +348,7 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
     checkStatementShape(s.tokens);
     plan = knownQuery(sql) ?? planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
   }
-  cache.set(key, plan);
+  cache.set(key, plan, s?.tokens.length ?? 0);
   return plan;
 }
 

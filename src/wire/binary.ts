@@ -1,6 +1,6 @@
 import { AllotError, SqlState } from '../errors.js';
 import { Oid } from '../sql/types.js';
-import { BodyReader, utf8 } from './body-reader.js';
+import { BodyReader, utf8Text } from './body-reader.js';
 import { ProtocolError, WireSqlState } from './protocol-error.js';
 
 /**
@@ -82,10 +82,7 @@ function fixed(data: Buffer, bytes: number, typeName: string): Buffer {
 
 /** PostgreSQL text cannot hold NUL, and must be valid in the server encoding (UTF-8). */
 function text(data: Buffer): string {
-  if (data.includes(0)) {
-    throw new ProtocolError('invalid byte sequence for encoding "UTF8": 0x00', WireSqlState.characterNotInRepertoire);
-  }
-  return utf8(data);
+  return utf8Text(data);
 }
 
 function decodeArray(element: number, data: Buffer): (string | null)[] {

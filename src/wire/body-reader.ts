@@ -96,8 +96,61 @@ export function utf8(buf: Buffer, start = 0, end = buf.length): string {
     while (i < end && buf[i]! < 0x80) i++;
     if (i === end) return start === end ? '' : buf.toString('latin1', start, end);
   }
-  if (!isUtf8(buf.subarray(start, end))) {
-    throw new ProtocolError('invalid byte sequence for encoding "UTF8"', WireSqlState.characterNotInRepertoire);
-  }
+  if (!isUtf8(buf.subarray(start, end))) throw invalidUtf8(buf, firstInvalidUtf8(buf, start, end), end);
   return buf.toString('utf8', start, end);
+}
+
+/**
+ * A text value as PostgreSQL holds one: UTF-8 without NUL (a text-format parameter, or the
+ * bytes of a binary text one).
+ */
+export function utf8Text(buf: Buffer): string {
+  const n = buf.length;
+  if (n <= SHORT_ASCII_BYTES) {
+    // Most parameters: short, ASCII, one scan that also finds a NUL.
+    let i = 0;
+    let b = 0;
+    while (i < n && (b = buf[i]!) < 0x80 && b !== 0) i++;
+    if (i === n) return n === 0 ? '' : buf.toString('latin1', 0, n);
+  }
+  const nul = buf.indexOf(0);
+  if (nul >= 0 && (nul === 0 || isUtf8(buf.subarray(0, nul)))) throw invalidUtf8(buf, nul, n);
+  return utf8(buf);
+}
+
+/**
+ * PostgreSQL's report_invalid_encoding: the bytes of the sequence that starts at `at`, as long
+ * as its first byte says it is (up to the end of the input), in hex.
+ */
+function invalidUtf8(buf: Buffer, at: number, end: number): ProtocolError {
+  const lead = buf[at]!;
+  const length = (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 1;
+  const bytes: string[] = [];
+  for (let i = at; i < Math.min(at + length, end); i++) bytes.push(`0x${buf[i]!.toString(16).padStart(2, '0')}`);
+  return new ProtocolError(`invalid byte sequence for encoding "UTF8": ${bytes.join(' ')}`, WireSqlState.characterNotInRepertoire);
+}
+
+/** Where the first sequence that is not UTF-8 starts (overlong forms and surrogates included). */
+function firstInvalidUtf8(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = buf[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const more = (c & 0xe0) === 0xc0 ? 1 : (c & 0xf0) === 0xe0 ? 2 : (c & 0xf8) === 0xf0 ? 3 : 0;
+    if (more === 0 || i + more >= end) return i;
+    let cp = c & (0x3f >> more);
+    for (let k = 1; k <= more; k++) {
+      const d = buf[i + k]!;
+      if ((d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    const min = more === 1 ? 0x80 : more === 2 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += more + 1;
+  }
+  // isUtf8 said no, so something above must have: keep the message well formed regardless.
+  return start;
 }

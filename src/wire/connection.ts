@@ -3,12 +3,17 @@
  * codec. Startup (SSL/GSSENC negotiation, cancel requests), authentication, then simple and
  * extended queries handed to the session. Every reply is written in one piece, notifications
  * go out while the connection is idle, and nothing a client sends can crash the server.
+ *
+ * Every answer tells the truth: an ErrorResponse means the statement did not happen, a
+ * CommandComplete that it is on disk. So a connection that must end (a shutdown, a listener too
+ * far behind) ends only between commands, after the ReadyForQuery of whatever ran; and a
+ * statement whose fate is unknown (OutcomeUnknown) gets no answer at all: the socket is dropped.
  */
 import { randomInt, timingSafeEqual, createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { AllotError, asStackDepthError, SqlState } from '../errors.js';
+import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../errors.js';
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan } from '../sql/plan.js';
@@ -19,8 +24,12 @@ import { Session, type StatementOutcome } from '../tenant/session.js';
 import type { Tenant } from '../tenant/tenant.js';
 import * as B from './backend.js';
 import { decodeBinaryParam, encodeBinary } from './binary.js';
+import { utf8Text } from './body-reader.js';
 import { decodeMessage, decodeStartup, FrameReader, parsePassword, parseSaslInitialResponse, parseSaslResponse, ProtocolError, type FrontendMessage, type StartupPacket } from './frontend.js';
+import { MAX_PENDING_NOTIFICATIONS, NotificationQueue } from './notifications.js';
 import { ScramSession, type ScramCredentials } from './scram.js';
+
+export { MAX_PENDING_NOTIFICATIONS } from './notifications.js';
 
 /** What a connection needs from the server around it. */
 export interface ConnectionHost {
@@ -36,8 +45,13 @@ export interface ConnectionHost {
   databaseNames(): readonly string[];
   /** Credentials of a database: SCRAM verifier and the password (for cleartext auth). */
   credentials(database: string): { scram: ScramCredentials; password: string };
-  /** Whether one more session may start; the caller counts it from then on. */
+  /** Whether a remote address is this machine's own (cleartext passwords are offered only to those, or over TLS). */
+  isLoopback(address: string | undefined): boolean;
+  /** Whether every session slot is taken now (a startup packet is refused early then). */
+  sessionsFull(): boolean;
+  /** Whether one more session may start, once `conn` has authenticated; counted from then on. */
   admit(conn: Connection): boolean;
+  /** The connection closed: it holds no slot of any kind any more. */
   release(conn: Connection): void;
   cancel(pid: number, secret: number): void;
   readonly metrics: Metrics;
@@ -45,14 +59,34 @@ export interface ConnectionHost {
   readonly logSlowMs: number;
 }
 
-/** Notifications queued for one connection before it is cut off as too slow. */
-export const MAX_PENDING_NOTIFICATIONS = 10_000;
-/** Bytes waiting in the socket before a listener is cut off as too slow. */
+/** Bytes of notifications queued for a listener, and waiting in its socket, before it is cut off as too slow. */
 export const MAX_SOCKET_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** Notifications move into the socket only while it holds fewer bytes than this; the rest wait in the queue. */
+const NOTIFY_SOCKET_HIGH_WATER_BYTES = 64 * 1024;
 /** Output gathered before it is written even mid-reply (large results). */
 const FLUSH_THRESHOLD_BYTES = 64 * 1024;
-/** Prepared statements and portals one connection may hold. */
+/**
+ * Bytes a reply may have waiting in its socket before the connection stops encoding rows until
+ * the client reads: what one client that does not read costs the server, whatever it asked for.
+ */
+export const MAX_REPLY_BACKLOG_BYTES = 256 * 1024;
+/**
+ * Bytes received and not yet handled before the connection stops reading while a statement runs
+ * (a client pipelining faster than its statements commit waits in the kernel, not in memory).
+ */
+const MAX_INPUT_BACKLOG_BYTES = 1024 * 1024;
+/** Named prepared statements, and named portals, one connection may hold (the unnamed ones never count). */
 export const MAX_PREPARED_STATEMENTS = 10_000;
+/**
+ * How long a connection that must end waits for the client: for the Sync of statements already
+ * answered, or to read a reply it asked for. Then it is closed without an answer.
+ */
+export const END_GRACE_MS = 2_000;
+/** How long a closed connection may take to hand its last bytes to a slow reader before it is destroyed. */
+export const CLOSE_LINGER_MS = 10_000;
+/** Why reading from the socket is paused (bits). */
+const PAUSED_FOR_OUTPUT = 1;
+const PAUSED_FOR_INPUT = 2;
 
 interface Prepared {
   readonly plan: Plan;
@@ -74,6 +108,30 @@ let nextPid = 1000 + randomInt(1000);
 
 type State = 'startup' | 'sasl-first' | 'sasl-final' | 'password' | 'ready' | 'closed';
 
+/** A connection that must end once its commands are answered: why, and how the client is told. */
+interface Ending {
+  readonly code: string;
+  /** The FATAL's message. */
+  readonly message: string;
+  /** The ERROR for a statement that arrives meanwhile and is not run. */
+  readonly notRun: string;
+  readonly notice: string | null;
+}
+
+const SHUTDOWN: Ending = {
+  code: SqlState.adminShutdown,
+  message: 'terminating connection due to administrator command',
+  notRun: 'the server is shutting down: this statement was not run',
+  notice: 'the server is shutting down; reconnect once it is back',
+};
+
+const TOO_SLOW: Ending = {
+  code: SqlState.programLimitExceeded,
+  message: 'this listener fell too far behind and is disconnected: notifications were arriving faster than it read them',
+  notRun: 'this listener fell too far behind and is being disconnected: this statement was not run',
+  notice: null,
+};
+
 export class Connection implements Listener {
   readonly pid = nextPid++;
   readonly secret = randomInt(0x7fffffff);
@@ -92,19 +150,33 @@ export class Connection implements Listener {
   /** After an error in extended-protocol messages, everything up to Sync is skipped. */
   private skipToSync = false;
   private cancelRequested = false;
-  private pendingNotifications: { channel: string; payload: string }[] = [];
+  private readonly notifications = new NotificationQueue();
+  private notifyScheduled = false;
   private startupTimer: NodeJS.Timeout | null;
-  private admitted = false;
-  /** Set by a server shutdown: finish the statement running, then close. */
-  private shuttingDown: (() => void) | null = null;
+  /** Set once the connection must end (shutdown, too slow): it ends at the next command boundary. */
+  private ending: Ending | null = null;
+  private endGraceTimer: NodeJS.Timeout | null = null;
+  private readonly closeWaiters: (() => void)[] = [];
+  /** An Execute ran since the last Sync: its answer is out (or about to be), its ReadyForQuery is not. */
+  private unsynced = false;
+  private pausedFor = 0;
+  private drainWaiters: (() => void)[] = [];
+  /** When the socket last drained: a client reading a long reply, however slowly, is reading. */
+  private lastDrainMs = 0;
   private readonly openedAt = performance.now();
   private statementCount = 0;
+  /** The authentication actually asked for: cleartext is offered only over TLS or from loopback. */
+  private authUsed: 'scram-sha-256' | 'password' = 'scram-sha-256';
+
+  /** The client's address, as the socket said when it was accepted. */
+  readonly remoteAddress: string | undefined;
 
   constructor(
     socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.socket = socket;
+    this.remoteAddress = socket.remoteAddress;
     this.reader = new FrameReader(host.maxMessageBytes);
     socket.setNoDelay(true);
     this.attach(socket);
@@ -114,6 +186,7 @@ export class Connection implements Listener {
 
   private attach(s: Socket): void {
     s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('drain', () => this.onDrain());
     s.on('error', () => this.close());
     s.on('close', () => this.close());
   }
@@ -127,6 +200,17 @@ export class Connection implements Listener {
     return this.busy;
   }
 
+  /** A getter, so that a check after an await is not narrowed away by one before it. */
+  private get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Bytes of output waiting: in the socket, and gathered but not yet written. */
+  get queuedBytes(): number {
+    // A closed connection's socket may still hold its last bytes for a while (see close).
+    return this.socket.destroyed ? 0 : this.socket.writableLength + this.out.length;
+  }
+
   // ---- input ----------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
@@ -137,6 +221,10 @@ export class Connection implements Listener {
       this.onProtocolError(err);
       return;
     }
+    if (this.busy) {
+      if (this.reader.buffered > MAX_INPUT_BACKLOG_BYTES) this.pauseReading(PAUSED_FOR_INPUT);
+      return;
+    }
     void this.pump();
   }
 
@@ -145,7 +233,9 @@ export class Connection implements Listener {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.state !== 'closed' && this.shuttingDown === null) {
+      // A connection that must end stops between commands: never after a statement's answer
+      // and before its ReadyForQuery, which a client would read as that statement's error.
+      while (this.state !== 'closed' && (this.ending === null || this.unsynced)) {
         if (this.state === 'startup') {
           const body = this.reader.nextStartup();
           if (body === null) break;
@@ -178,8 +268,10 @@ export class Connection implements Listener {
     } finally {
       this.busy = false;
     }
-    if (this.shuttingDown !== null) {
-      this.terminateForShutdown();
+    // Everything whole was handled: read on (a message may be bigger than what is buffered).
+    this.resumeReading(PAUSED_FOR_INPUT);
+    if (this.ending !== null) {
+      this.endIfBetweenCommands();
       return;
     }
     if (this.state === 'ready') this.flushNotifications();
@@ -193,25 +285,56 @@ export class Connection implements Listener {
   shutdown(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve();
     return new Promise((resolve) => {
-      const done = this.shuttingDown;
-      this.shuttingDown = () => {
-        done?.();
-        resolve();
-      };
-      if (!this.busy) this.terminateForShutdown();
+      this.closeWaiters.push(resolve);
+      this.mustEnd(SHUTDOWN);
     });
   }
 
-  private terminateForShutdown(): void {
-    const done = this.shuttingDown;
-    if (this.state === 'ready') {
-      B.noticeResponse(this.out, { severity: 'NOTICE', code: SqlState.adminShutdown, message: 'the server is shutting down; reconnect once it is back' });
+  /** Ends the connection at the next command boundary (at once if it is between commands). */
+  private mustEnd(why: Ending): void {
+    if (this.ending !== null || this.state === 'closed') return;
+    this.ending = why;
+    if (why !== SHUTDOWN) this.notifications.clear();
+    this.endGraceTimer = setTimeout(() => this.endGraceOver(), END_GRACE_MS);
+    this.endGraceTimer.unref();
+    if (!this.busy) this.endIfBetweenCommands();
+  }
+
+  /** Sends the ending's notice and FATAL, unless a statement's answer still awaits its Sync. */
+  private endIfBetweenCommands(): void {
+    const why = this.ending;
+    if (why === null || this.state === 'closed' || this.unsynced) return;
+    if (why.notice !== null && this.state === 'ready') B.noticeResponse(this.out, { severity: 'NOTICE', code: why.code, message: why.notice });
+    this.fatal(why.code, why.message);
+  }
+
+  /**
+   * The client had its grace and is still not between commands: no Sync came for statements
+   * already answered, or it has not read any of the reply it asked for. A FATAL now would be read
+   * as those statements' error, so the connection is closed without one. A statement still
+   * waiting for its commit, or a reply the client is reading, is waited for.
+   */
+  private endGraceOver(): void {
+    this.endGraceTimer = null;
+    if (this.state === 'closed') return;
+    const reading = performance.now() - this.lastDrainMs < END_GRACE_MS;
+    if (this.busy && (this.drainWaiters.length === 0 || reading)) {
+      this.endGraceTimer = setTimeout(() => this.endGraceOver(), END_GRACE_MS);
+      this.endGraceTimer.unref();
+      return;
     }
-    this.fatal(SqlState.adminShutdown, 'terminating connection due to administrator command');
-    done?.();
+    const reason = this.busy ? 'the client does not read the reply it asked for' : 'no Sync came for statements already answered';
+    this.host.log.warn({ conn: this.pid, database: this.database, code: this.ending?.code }, `${this.ending === SHUTDOWN ? 'shutting down' : 'disconnecting'}: ${reason}; closing without an answer`);
+    this.out.truncate(0);
+    this.close();
+    this.socket.destroy();
   }
 
   private onProtocolError(err: unknown): void {
+    if (err instanceof OutcomeUnknown) {
+      this.abandon(err);
+      return;
+    }
     if (err instanceof AllotError) {
       this.fatal(err.sqlstate, err.message);
     } else {
@@ -245,6 +368,7 @@ export class Connection implements Listener {
   private upgradeToTls(context: SecureContext): void {
     const raw = this.socket;
     raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
     raw.removeAllListeners('error');
     raw.removeAllListeners('close');
     const tls = new TLSSocket(raw, { isServer: true, secureContext: context });
@@ -269,11 +393,12 @@ export class Connection implements Listener {
       const unrecognized = [...p.params.keys()].filter((k) => k.startsWith('_pq_.'));
       B.negotiateProtocolVersion(this.out, 0, unrecognized);
     }
-    if (!this.host.admit(this)) {
+    // Only an authenticated client takes a session slot (see admission.ts); when all are
+    // taken already, say so now rather than after the password.
+    if (this.host.sessionsFull()) {
       this.fatal(SqlState.tooManyConnections, 'sorry, too many clients already');
       return;
     }
-    this.admitted = true;
     let creds: { scram: ScramCredentials; password: string };
     try {
       creds = this.host.credentials(this.database);
@@ -282,7 +407,11 @@ export class Connection implements Listener {
       return;
     }
     this.applicationName = p.params.get('application_name');
-    if (this.host.authMethod === 'password') {
+    // A password in clear only where nobody can read it on the way; anyone else is asked for
+    // SCRAM, which never sends it (as pg_hba lines for hostssl and 127.0.0.1 would say).
+    const cleartext = this.host.authMethod === 'password' && (this.socket instanceof TLSSocket || this.host.isLoopback(this.remoteAddress));
+    this.authUsed = cleartext ? 'password' : 'scram-sha-256';
+    if (cleartext) {
       this.password = creds.password;
       B.authenticationCleartextPassword(this.out);
       this.state = 'password';
@@ -336,6 +465,10 @@ export class Connection implements Listener {
   private async authenticated(): Promise<void> {
     this.scram = null;
     this.password = '';
+    if (!this.host.admit(this)) {
+      this.fatal(SqlState.tooManyConnections, 'sorry, too many clients already');
+      return;
+    }
     let tenant: Tenant;
     try {
       tenant = await this.host.tenant(this.database);
@@ -371,7 +504,7 @@ export class Connection implements Listener {
     B.readyForQuery(this.out, 'I');
     this.state = 'ready';
     this.host.metrics.connectionStarted();
-    this.host.log.info({ conn: this.pid, user: this.user, database: this.database, remote: this.socket.remoteAddress, app: this.applicationName }, 'connection authenticated');
+    this.host.log.info({ conn: this.pid, user: this.user, database: this.database, remote: this.remoteAddress, app: this.applicationName, auth: this.authUsed, tls: this.socket instanceof TLSSocket }, 'connection authenticated');
     this.flush();
   }
 
@@ -382,6 +515,11 @@ export class Connection implements Listener {
     if (this.skipToSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return undefined;
     switch (msg.type) {
       case 'Query':
+        if (this.ending !== null) {
+          this.sendError(new AllotError(this.ending.code, this.ending.notRun));
+          this.endOfCommand();
+          return undefined;
+        }
         return this.simpleQuery(msg.sql);
       case 'Parse':
         this.step(() => this.parse(msg.name, msg.sql, msg.paramTypes));
@@ -393,6 +531,12 @@ export class Connection implements Listener {
         this.step(() => this.describe(msg.kind, msg.name));
         return undefined;
       case 'Execute':
+        this.unsynced = true;
+        // Sent after the connection began to end: refused, and truly not run.
+        if (this.ending !== null) {
+          this.stepFailed(new AllotError(this.ending.code, this.ending.notRun));
+          return undefined;
+        }
         return this.execute(msg.portal, msg.maxRows).catch((err: unknown) => this.stepFailed(err));
       case 'Close':
         this.step(() => {
@@ -403,6 +547,7 @@ export class Connection implements Listener {
         return undefined;
       case 'Sync':
         this.skipToSync = false;
+        this.unsynced = false;
         this.portals.delete('');
         this.endOfCommand();
         return undefined;
@@ -450,6 +595,8 @@ export class Connection implements Listener {
     if (implicit) session.beginImplicit();
     let failed = false;
     for (const next of statements) {
+      // The client went while an earlier statement waited (for the disk, or for it to read).
+      if (this.isClosed) return;
       try {
         this.checkCancel();
         const st = next();
@@ -461,9 +608,11 @@ export class Connection implements Listener {
         } finally {
           this.statementDone(t0, st.text);
         }
-        this.sendOutcome(outcome, st.plan.columns, [], true);
+        const writing = this.sendOutcome(outcome, st.plan.columns, [], true);
+        if (writing !== undefined) await writing;
       } catch (err) {
         this.sendError(err);
+        if (this.isClosed) return; // the outcome was unknown: no answer, no more statements
         session.fail();
         failed = true;
         break;
@@ -492,6 +641,7 @@ export class Connection implements Listener {
   private stepFailed(err: unknown): void {
     if (this.session === null) return;
     this.sendError(err);
+    if (this.session === null) return; // the outcome was unknown: the connection is gone
     this.session.fail();
     this.skipToSync = true;
     // Clients that sent Flush rather than Sync (postgres.js describes before it binds) wait
@@ -503,7 +653,7 @@ export class Connection implements Listener {
     if (name !== '' && this.statements.has(name)) {
       throw new AllotError(SqlState.duplicatePreparedStatement, `prepared statement "${name}" already exists`);
     }
-    if (this.statements.size >= MAX_PREPARED_STATEMENTS && !this.statements.has(name)) {
+    if (name !== '' && namedCount(this.statements) >= MAX_PREPARED_STATEMENTS) {
       throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, { hint: 'Close or DEALLOCATE some.' });
     }
     const plan = prepareExtended(sql, paramOids, this.host.cache);
@@ -520,7 +670,7 @@ export class Connection implements Listener {
   private bind(msg: Extract<FrontendMessage, { type: 'Bind' }>): void {
     const st = this.statement(msg.statement);
     if (msg.portal !== '' && this.portals.has(msg.portal)) throw new AllotError('42P03', `cursor "${msg.portal}" already exists`);
-    if (this.portals.size >= MAX_PREPARED_STATEMENTS && !this.portals.has(msg.portal)) {
+    if (msg.portal !== '' && namedCount(this.portals) >= MAX_PREPARED_STATEMENTS) {
       throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} portals, the limit`);
     }
     const slots = st.plan.params;
@@ -531,7 +681,7 @@ export class Connection implements Listener {
     const raw: ParamValue[] = msg.params.map((buf, i) => {
       if (buf === null) return null;
       const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : formats[i]!;
-      if (f === 0) return buf.toString('utf8');
+      if (f === 0) return utf8Text(buf);
       return decodeBinaryParam(typeOid[slots.typeOf(i)], buf);
     });
     const values = bindParams(slots, raw);
@@ -590,7 +740,8 @@ export class Connection implements Listener {
     const n = maxRows > 0 ? Math.min(maxRows, rest.rows.length) : rest.rows.length;
     // All of them (the usual case) go out without two copies of the list.
     const all = n === rest.rows.length;
-    this.writeRows(all ? rest.rows : rest.rows.slice(0, n), columns, portal.formats);
+    const writing = this.writeRows(all ? rest.rows : rest.rows.slice(0, n), columns, portal.formats);
+    if (writing !== undefined) await writing;
     rest.rows = all ? [] : rest.rows.slice(n);
     if (maxRows > 0 && rest.rows.length > 0) {
       B.portalSuspended(this.out);
@@ -619,36 +770,65 @@ export class Connection implements Listener {
 
   // ---- output ---------------------------------------------------------------------------
 
-  private sendOutcome(o: StatementOutcome, planColumns: readonly OutColumn[] | null, formats: readonly number[], withDescription: boolean): void {
+  /** Returns a promise only when rows had to wait for the client to read. */
+  private sendOutcome(o: StatementOutcome, planColumns: readonly OutColumn[] | null, formats: readonly number[], withDescription: boolean): Promise<void> | undefined {
     switch (o.kind) {
       case 'empty':
         B.emptyQueryResponse(this.out);
-        return;
+        return undefined;
       case 'command':
         B.commandComplete(this.out, o.tag);
-        return;
+        return undefined;
       case 'rows': {
         const columns = o.columns.length > 0 ? o.columns : (planColumns ?? []);
         if (withDescription) B.rowDescription(this.out, B.describeColumns(columns, formats));
-        this.writeRows(o.rows, columns, formats);
-        B.commandComplete(this.out, o.tag);
-        return;
+        const writing = this.writeRows(o.rows, columns, formats);
+        if (writing === undefined) {
+          B.commandComplete(this.out, o.tag);
+          return undefined;
+        }
+        return writing.then(() => B.commandComplete(this.out, o.tag));
       }
     }
   }
 
-  private writeRows(rows: readonly Value[][], columns: readonly OutColumn[], formats: readonly number[]): void {
+  /**
+   * Encodes rows into the socket as it drains: once the socket holds MAX_REPLY_BACKLOG_BYTES,
+   * the rest wait (as values, not bytes) until the client has read. Returns a promise only then.
+   */
+  private writeRows(rows: readonly Value[][], columns: readonly OutColumn[], formats: readonly number[]): Promise<void> | undefined {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
-    const anyBinary = binary.some((b) => b);
-    for (const row of rows) {
+    const encoding: RowEncoding = { rows, columns, binary, anyBinary: binary.some((b) => b) };
+    const next = this.encodeRows(encoding, 0);
+    return next === rows.length ? undefined : this.encodeRowsAsRead(encoding, next);
+  }
+
+  /** Encodes rows from `from` on until done or the socket is full; returns the next row's index. */
+  private encodeRows(e: RowEncoding, from: number): number {
+    const { rows, columns, binary, anyBinary } = e;
+    for (let i = from; i < rows.length; i++) {
+      const row = rows[i]!;
       if (!anyBinary) B.textDataRow(this.out, row);
       else {
         B.dataRow(
           this.out,
-          row.map((v, i) => (v === null ? null : binary[i] ? encodeBinary(typeOid[columns[i]!.type], v) : formatValue(v))),
+          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(typeOid[columns[k]!.type], v) : formatValue(v))),
         );
       }
-      if (this.out.length > FLUSH_THRESHOLD_BYTES) this.flush();
+      if (this.out.length > FLUSH_THRESHOLD_BYTES) {
+        this.flush();
+        if (this.socket.writableLength > MAX_REPLY_BACKLOG_BYTES) return i + 1;
+      }
+    }
+    return rows.length;
+  }
+
+  private async encodeRowsAsRead(e: RowEncoding, from: number): Promise<void> {
+    let next = from;
+    while (next < e.rows.length) {
+      await this.drained();
+      if (this.state === 'closed') return;
+      next = this.encodeRows(e, next);
     }
   }
 
@@ -672,6 +852,10 @@ export class Connection implements Listener {
   }
 
   private sendError(thrown: unknown): void {
+    if (thrown instanceof OutcomeUnknown) {
+      this.abandon(thrown);
+      return;
+    }
     const err = asStackDepthError(thrown) ?? thrown;
     this.host.metrics.error(err instanceof AllotError ? err.sqlstate : SqlState.internalError);
     if (err instanceof AllotError) {
@@ -709,36 +893,73 @@ export class Connection implements Listener {
 
   private flush(): void {
     if (this.out.length === 0 || this.state === 'closed') return;
-    const ok = this.socket.write(this.out.take());
-    if (!ok && !this.socket.isPaused()) {
-      // The client reads slower than we answer: stop reading its requests until it catches up.
-      this.socket.pause();
-      this.socket.once('drain', () => this.socket.resume());
-    }
+    // The client reads slower than we answer: stop reading its requests until it catches up.
+    if (!this.socket.write(this.out.take())) this.pauseReading(PAUSED_FOR_OUTPUT);
+  }
+
+  private pauseReading(reason: number): void {
+    if (this.pausedFor === 0 && this.state !== 'closed') this.socket.pause();
+    this.pausedFor |= reason;
+  }
+
+  private resumeReading(reason: number): void {
+    if ((this.pausedFor & reason) === 0) return;
+    this.pausedFor &= ~reason;
+    if (this.pausedFor === 0 && this.state !== 'closed') this.socket.resume();
+  }
+
+  /** Resolves once the socket has room again (at once if it has), or the connection closed. */
+  private drained(): Promise<void> {
+    if (this.state === 'closed' || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private onDrain(): void {
+    this.lastDrainMs = performance.now();
+    this.resumeReading(PAUSED_FOR_OUTPUT);
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+    this.flushNotifications();
   }
 
   // ---- notifications ----------------------------------------------------------------------
 
   deliver(channel: string, payload: string): void {
-    if (this.state !== 'ready') return;
-    this.pendingNotifications.push({ channel, payload });
-    if (this.pendingNotifications.length > MAX_PENDING_NOTIFICATIONS || this.socket.writableLength > MAX_SOCKET_BACKLOG_BYTES) {
-      this.pendingNotifications = [];
-      this.fatal(SqlState.programLimitExceeded, 'this listener fell too far behind and is disconnected: notifications were arriving faster than it read them');
+    if (this.state !== 'ready' || this.ending === TOO_SLOW) return;
+    this.notifications.push(channel, payload);
+    if (this.notifications.length > MAX_PENDING_NOTIFICATIONS || this.notifications.bytes + this.socket.writableLength > MAX_SOCKET_BACKLOG_BYTES) {
+      this.host.log.warn({ conn: this.pid, database: this.database, queued: this.notifications.length, queuedBytes: this.notifications.bytes + this.socket.writableLength }, 'listener fell too far behind; disconnecting it');
+      // What is still queued is dropped whole; the FATAL follows what the socket already has.
+      this.mustEnd(TOO_SLOW);
       return;
     }
-    if (!this.busy) queueMicrotask(() => this.flushNotifications());
+    if (!this.busy && !this.notifyScheduled) {
+      this.notifyScheduled = true;
+      queueMicrotask(() => {
+        this.notifyScheduled = false;
+        this.flushNotifications();
+      });
+    }
   }
 
+  /** Moves queued notifications into the output while the socket holds little. */
   private writeNotifications(): void {
-    for (const n of this.pendingNotifications) B.notificationResponse(this.out, this.pid, n.channel, n.payload);
-    this.pendingNotifications = [];
+    if (this.notifications.length === 0) return;
+    const room = NOTIFY_SOCKET_HIGH_WATER_BYTES - this.socket.writableLength - this.out.length;
+    if (room > 0) this.notifications.writeInto(this.out, this.pid, room);
   }
 
+  /**
+   * Moves queued notifications into the socket while the kernel takes them (a write it takes
+   * whole brings no 'drain', so this loops); once the socket must drain, 'drain' brings it back.
+   */
   private flushNotifications(): void {
-    if (this.busy || this.state !== 'ready' || this.pendingNotifications.length === 0) return;
-    this.writeNotifications();
-    this.flush();
+    while (!this.busy && this.state === 'ready' && this.ending === null && this.notifications.length > 0 && !this.socket.writableNeedDrain) {
+      this.writeNotifications();
+      if (this.out.length === 0) return; // no room: the socket holds its share
+      this.flush();
+    }
   }
 
   // ---- closing --------------------------------------------------------------------------
@@ -753,8 +974,20 @@ export class Connection implements Listener {
     } catch {
       // The output buffer itself failed: close regardless.
     }
-    this.socket.end();
     this.close();
+  }
+
+  /**
+   * A statement whose fate is unknown (its log record may or may not be on disk): no answer can
+   * be true, so none is given, not even what was gathered for earlier messages; the socket is
+   * dropped, which every driver reports as a broken connection.
+   */
+  private abandon(err: OutcomeUnknown): void {
+    if (this.state === 'closed') return;
+    this.host.log.error({ err, conn: this.pid, database: this.database }, 'statement outcome unknown: closing the connection without an answer');
+    this.out.truncate(0);
+    this.close();
+    this.socket.destroy();
   }
 
   close(): void {
@@ -765,13 +998,46 @@ export class Connection implements Listener {
       this.host.log.info({ conn: this.pid, database: this.database, statements: this.statementCount, seconds: Number(((performance.now() - this.openedAt) / 1000).toFixed(3)) }, 'connection closed');
     }
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
+    if (this.endGraceTimer !== null) clearTimeout(this.endGraceTimer);
     this.session?.close();
     this.session = null;
-    if (this.admitted) this.host.release(this);
-    this.admitted = false;
+    this.host.release(this);
     this.statements.clear();
     this.portals.clear();
-    if (!this.socket.destroyed) this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.notifications.clear();
+    for (const w of this.drainWaiters.splice(0)) w();
+    if (!this.socket.destroyed) {
+      this.socket.end();
+      // Read on, and drop, what the client still sends: closing with unread input would reset
+      // the connection, and a reset can discard the last replies before the client reads them.
+      this.socket.resume();
+      this.lingerThenDestroy(performance.now() + CLOSE_LINGER_MS);
+    }
+    for (const w of this.closeWaiters.splice(0)) w();
   }
+
+  /**
+   * Destroys the socket a second after its last byte went to the kernel, or at `deadlineMs` for a
+   * client that never reads (after that the rest of what it was sent is lost).
+   */
+  private lingerThenDestroy(deadlineMs: number): void {
+    setTimeout(() => {
+      if (this.socket.destroyed) return;
+      if (this.socket.writableLength > 0 && performance.now() < deadlineMs) this.lingerThenDestroy(deadlineMs);
+      else this.socket.destroy();
+    }, 1000).unref();
+  }
+}
+
+/** Named entries of a connection's statements or portals (the unnamed one, '', never counts). */
+function namedCount(map: ReadonlyMap<string, unknown>): number {
+  return map.size - (map.has('') ? 1 : 0);
+}
+
+/** One result's rows on their way out, as the encoder resumes them after each drain. */
+interface RowEncoding {
+  readonly rows: readonly Value[][];
+  readonly columns: readonly OutColumn[];
+  readonly binary: readonly boolean[];
+  readonly anyBinary: boolean;
 }

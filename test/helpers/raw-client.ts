@@ -36,9 +36,12 @@ export class RawClient {
   endedByServer = false;
   private endedByUs = false;
   readonly closed: Promise<void>;
+  /** Bytes the server sent, whole messages or not. */
+  bytesReceived = 0;
 
-  static async connect(port: number): Promise<RawClient> {
-    const socket = connect({ host: '127.0.0.1', port });
+  /** `host` defaults to 127.0.0.1; `localAddress` picks the address the server sees (127.0.0.2, …). */
+  static async connect(port: number, opts: { host?: string; localAddress?: string } = {}): Promise<RawClient> {
+    const socket = connect({ host: opts.host ?? '127.0.0.1', port, ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}) });
     socket.on('error', () => undefined); // an early close shows up as 'close' below
     await once(socket, 'connect');
     return new RawClient(socket);
@@ -47,6 +50,7 @@ export class RawClient {
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
       this.parser.parse(chunk, (m) => this.received.push(m));
       this.wake();
     });
@@ -69,6 +73,20 @@ export class RawClient {
   /** Writes bytes; after the server has hung up they are dropped, as the kernel would. */
   send(bytes: Buffer): void {
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
+  }
+
+  /** Stops reading: what the server sends piles up in the kernel, then in the server. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Bytes received that do not make a whole message yet (a stream cut mid-message leaves some). */
+  get unparsedBytes(): number {
+    return (this.parser as unknown as { bufferLength: number }).bufferLength;
   }
 
   /** Half-closes: we send no more. The server should then close its side too. */

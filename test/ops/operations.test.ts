@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import { serialize } from 'pg-protocol';
+import type { DatabaseError } from 'pg-protocol/dist/messages.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handleSignals } from '../../src/cli/signals.js';
 import { ALLOT_VERSION } from '../../src/version.js';
 import { startChild } from '../helpers/child-server.js';
 import { FaultyFs } from '../helpers/faulty-fs.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { pgError, startServer } from '../helpers/server.js';
 
 const dirs: string[] = [];
@@ -94,6 +97,85 @@ describe('graceful shutdown', () => {
       await again.close();
     }
   });
+
+  it('over the extended protocol: a statement in flight is answered with its own result and ReadyForQuery, then the connection ends with 57P01', async () => {
+    const dataDir = tempDir();
+    const fs = new FaultyFs();
+    const srv = await startServer({ dataDir }, { fs });
+    const writer = await srv.client('shop');
+    await writer.query(`INSERT INTO resources (id) VALUES ('room')`);
+    const writerError = nextError(writer);
+    fs.hold();
+    // Parameters: pg sends Parse, Bind, Describe, Execute, Sync.
+    const insert = writer.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'room', 0, 1000) RETURNING id`, ['in-flight']);
+    const tenant = srv.server.tenantByName('shop')!;
+    await until(() => tenant.lastLsn > tenant.durableLsn);
+    const closing = srv.server.close();
+    await new Promise((r) => setTimeout(r, 20));
+    fs.release();
+    expect((await insert).rows).toEqual([{ id: 'in-flight' }]);
+    expect((await writerError).code).toBe('57P01');
+    await closing;
+    const again = await startServer({ dataDir });
+    try {
+      const c = await again.client('shop');
+      expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'in-flight' }]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('answers a Sync that arrives after the shutdown began, refuses an Execute that had not started (ERROR 57P01, not run), then ends with 57P01', async () => {
+    const dataDir = tempDir();
+    const fs = new FaultyFs();
+    const srv = await startServer({ dataDir }, { fs });
+    const setup = await srv.client('shop');
+    await setup.query(`INSERT INTO resources (id) VALUES ('room')`);
+    await setup.end();
+    const raw = await RawClient.connect(srv.port);
+    await raw.login({ database: 'shop', password: srv.password });
+    const sql = `INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'room', $2, $3)`;
+    const start = raw.received.length;
+    fs.hold();
+    raw.send(Buffer.concat([serialize.parse({ text: sql }), serialize.bind({ values: ['a', '0', '1000'] }), serialize.execute({})]));
+    const tenant = srv.server.tenantByName('shop')!;
+    await until(() => tenant.lastLsn > tenant.durableLsn);
+    const closing = srv.server.close();
+    await new Promise((r) => setTimeout(r, 20));
+    // Sent after the shutdown began: not started yet, so refused.
+    raw.send(Buffer.concat([serialize.parse({ text: sql }), serialize.bind({ values: ['b', '2000', '3000'] }), serialize.execute({})]));
+    fs.release();
+    await new Promise((r) => setTimeout(r, 100));
+    raw.send(serialize.sync());
+    await raw.untilClosed();
+    await closing;
+    const got = raw.received.slice(start).map((m) => (m.name === 'error' ? `${(m as DatabaseError).severity} ${(m as DatabaseError).code}` : m.name));
+    expect(got).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'parseComplete', 'bindComplete', 'ERROR 57P01', 'readyForQuery', 'notice', 'FATAL 57P01']);
+    const again = await startServer({ dataDir });
+    try {
+      const c = await again.client('shop');
+      expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'a' }]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('closes without an answer a connection whose statement ran but whose Sync never comes (an error would be read as the statement\'s)', async () => {
+    const fs = new FaultyFs();
+    const { log, lines } = captured();
+    const srv = await startServer({}, { fs, log });
+    const raw = await RawClient.connect(srv.port);
+    await raw.login({ database: 'shop', password: srv.password });
+    const start = raw.received.length;
+    raw.send(Buffer.concat([serialize.parse({ text: `INSERT INTO resources (id) VALUES ('x')` }), serialize.bind({}), serialize.execute({}), serialize.flush()]));
+    await raw.next('commandComplete');
+    const t0 = Date.now();
+    await srv.server.close();
+    await raw.untilClosed();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(raw.received.slice(start).map((m) => m.name)).toEqual(['parseComplete', 'bindComplete', 'commandComplete']);
+    expect(lines.map((l) => l.msg)).toContain('shutting down: no Sync came for statements already answered; closing without an answer');
+  }, 20_000);
 
   it('as a process: SIGTERM stops cleanly, exit 0', async () => {
     const child = await startChild(tempDir(), 'pw');

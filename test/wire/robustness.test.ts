@@ -710,7 +710,9 @@ describe('a server with a 300 ms startup timeout', () => {
     const c = await rawClient(srv.port);
     c.send(serialize.startup({ user: 'raw', database: 'slow' }));
     await c.next('authenticationSASL');
-    expect(srv.server.connectionCount).toBe(1);
+    // Still authenticating: it holds a startup slot, not a session slot.
+    expect(srv.server.connectionCount).toBe(0);
+    expect(srv.server.startupConnectionCount).toBe(1);
     await c.untilClosed(HUNG_UP_WITHIN_MS);
     expect(c.endedByServer).toBe(true);
     expect(c.errors()).toHaveLength(1);
