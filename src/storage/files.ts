@@ -17,7 +17,7 @@ export interface LogFile {
   readonly fd: number | null;
   /** Bytes allocated on disk. */
   readonly capacity: number;
-  /** Writes at `position`, into the page cache; `datasync` makes it durable. */
+  /** Writes at `position`, into the page cache; `datasync` makes it durable. A failure carries `bytesWritten`, what it wrote before it failed. */
   writeAt(buffers: readonly Buffer[], position: number): void;
   datasync(): Promise<void>;
   close(): Promise<void>;
@@ -51,20 +51,24 @@ class NodeLogFile implements LogFile {
   }
 
   writeAt(buffers: readonly Buffer[], position: number): void {
-    let pos = position;
-    if (buffers.length === 1) {
-      const b = buffers[0]!;
-      for (let off = 0; off < b.length; ) off += writeSync(this.fh.fd, b, off, b.length - off, pos + off);
-      return;
-    }
-    let total = 0;
-    for (const b of buffers) total += b.length;
-    const n = writevSync(this.fh.fd, buffers as Buffer[], pos);
-    if (n < total) {
-      // A short write: finish it byte-exactly.
-      const rest = Buffer.concat(buffers as Buffer[]).subarray(n);
-      pos += n;
-      for (let off = 0; off < rest.length; ) off += writeSync(this.fh.fd, rest, off, rest.length - off, pos + off);
+    let written = 0;
+    try {
+      if (buffers.length === 1) {
+        const b = buffers[0]!;
+        while (written < b.length) written += writeSync(this.fh.fd, b, written, b.length - written, position + written);
+        return;
+      }
+      let total = 0;
+      for (const b of buffers) total += b.length;
+      written = writevSync(this.fh.fd, buffers as Buffer[], position);
+      if (written < total) {
+        // A short write: finish it byte-exactly.
+        const rest = Buffer.concat(buffers as Buffer[]);
+        while (written < total) written += writeSync(this.fh.fd, rest, written, total - written, position + written);
+      }
+    } catch (err) {
+      // What a failed write already put in the page cache is for the log to erase.
+      throw Object.assign(err as Error, { bytesWritten: written });
     }
   }
 

@@ -2,10 +2,11 @@
  * Opening a tenant's directory: the newest snapshot, then every log record after it, in LSN
  * order. Log files are preallocated, so a file's records end at the first all-zero header.
  * A torn tail (the last record of the last file short or unreadable, with nothing readable
- * after it) is blanked and logged; a bad record followed by good ones is corruption, and
+ * after it) is copied to a side file beside the log (`<file>.torn-<offset>`), then blanked and
+ * logged; a bad record followed by good ones is corruption, and
  * start-up stops with a message naming the file and offset, leaving the data untouched.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { Engine } from '../engine/engine.js';
 import type { FileSystem } from './files.js';
@@ -186,7 +187,14 @@ async function damaged(fs: FileSystem, log: Logger, path: string, buf: Buffer, a
     );
   }
   const n = dataEnd - at;
-  log.warn({ file: path, offset: at, bytes: n, reason }, `discarding a torn tail of ${n} bytes after LSN ${lsn}`);
+  // The cut bytes are kept beside the log first: a torn write and a flipped bit in the last
+  // record look the same here, and the second deserves a look.
+  const kept = await keepTornTail(fs, path, at, buf.subarray(at, dataEnd));
+  if (kept !== null) {
+    log.warn({ file: path, offset: at, bytes: n, reason, kept }, `discarding a torn tail of ${n} bytes after LSN ${lsn}; the bytes are kept in ${kept}`);
+  } else {
+    log.error({ file: path, offset: at, bytes: n, reason, head: buf.subarray(at, Math.min(dataEnd, at + 64)).toString('hex') }, `discarding a torn tail of ${n} bytes after LSN ${lsn}; could not keep a copy of them (the first 64 are in this line)`);
+  }
   const f = await fs.openLogFile(path);
   try {
     f.writeAt([Buffer.alloc(n)], at);
@@ -195,4 +203,24 @@ async function damaged(fs: FileSystem, log: Logger, path: string, buf: Buffer, a
     await f.close();
   }
   return n;
+}
+
+/** Writes a torn tail's bytes to `<log file>.torn-<offset>` (or a free variant of it); null if that fails. */
+async function keepTornTail(fs: FileSystem, path: string, at: number, bytes: Buffer): Promise<string | null> {
+  const dir = dirname(path);
+  const taken = new Set(await fs.readdir(dir));
+  let name = `${basename(path)}.torn-${at}`;
+  for (let k = 2; taken.has(name); k++) name = `${basename(path)}.torn-${at}-${k}`;
+  const target = join(dir, name);
+  try {
+    await fs.writeAtomic(
+      target,
+      (async function* () {
+        yield bytes;
+      })(),
+    );
+    return target;
+  } catch {
+    return null;
+  }
 }

@@ -26,6 +26,8 @@ interface Chunk {
   fd: number;
   pos: number;
   data: Uint8Array;
+  /** Set by the worker: bytes of `data` written so far (what a failure must erase). */
+  written?: number;
 }
 
 /** Main thread to worker: contiguous bytes per file, and the records they hold. */
@@ -38,22 +40,51 @@ interface Submission {
 }
 
 /** Worker to main thread, one per batch: what became durable (or failed) for each log in it. */
-type Report = { ch: number; ok: SyncedBatch } | { ch: number; error: { message: string; code: string | undefined } };
+type Report =
+  | { ch: number; ok: SyncedBatch }
+  /** `lsn`: the last record of the failed part; `erased`: whether its bytes were zeroed and synced (else their fate is unknown). */
+  | { ch: number; error: { message: string; code: string | undefined }; lsn: number; erased: boolean };
+
+/** Why a log's sync thread stopped: the error, and which records may have reached the disk. */
+export interface SyncFailure {
+  readonly error: Error;
+  /** Records after the last durable one and up to this LSN may be on disk (their fate is unknown); 0: none. */
+  readonly unknownUpTo: number;
+}
 
 // Plain JavaScript, evaluated as the worker's own script (so it runs the same from the
 // TypeScript sources under test and from the build). One worker serves several logs
 // (channels). A batch is everything that arrived while the last one was written and synced:
-// each log's records are written, then each log's files synced. A write or sync that fails
-// blanks what that log's part of the batch wrote, reports the error, and the worker takes
-// nothing more for that log (the Wal fails every record not yet durable); the other logs in the
-// batch are unaffected.
+// each log's records are written, then each log's files synced. When a write or sync of a
+// log's part fails, what that part may have put in the page cache is made impossible to replay
+// before anything is reported: the bytes written are overwritten with zeros (the log ends at
+// its first all-zero header) and synced. The report says whether that worked ("erased"): if it
+// did, none of the part's records will ever be replayed; if not, their fate is unknown. The
+// worker then takes nothing more for that log (the Wal fails every record not yet durable);
+// the other logs in the batch are unaffected.
 const WORKER_SOURCE = `
 const { parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const { writeSync, fdatasyncSync } = require('node:fs');
 const failed = new Set();
-function blank(chunks) {
-  for (const c of chunks) {
-    try { writeSync(c.fd, new Uint8Array(c.data.length), 0, c.data.length, c.pos); } catch {}
+// Zeros over the first "written" bytes of each chunk, then a sync of every file touched.
+function erase(l) {
+  try {
+    const fds = [];
+    for (let i = 0; i < l.subs.length; i++) {
+      const chunks = l.subs[i].chunks;
+      for (let j = 0; j < chunks.length; j++) {
+        const c = chunks[j];
+        const n = c.written === undefined ? 0 : c.written;
+        if (n === 0) continue;
+        const zeros = new Uint8Array(n);
+        for (let off = 0; off < n; ) off += writeSync(c.fd, zeros, off, n - off, c.pos + off);
+        if (!fds.includes(c.fd)) fds.push(c.fd);
+      }
+    }
+    for (let i = 0; i < fds.length; i++) fdatasyncSync(fds[i]);
+    return true;
+  } catch {
+    return false;
   }
 }
 parentPort.on('message', (first) => {
@@ -80,7 +111,11 @@ parentPort.on('message', (first) => {
           const chunks = l.subs[i].chunks;
           for (let j = 0; j < chunks.length; j++) {
             const c = chunks[j];
-            for (let off = 0; off < c.data.length; ) off += writeSync(c.fd, c.data, off, c.data.length - off, c.pos + off);
+            c.written = 0;
+            for (let off = 0; off < c.data.length; ) {
+              off += writeSync(c.fd, c.data, off, c.data.length - off, c.pos + off);
+              c.written = off;
+            }
             if (!l.fds.includes(c.fd)) l.fds.push(c.fd);
             l.bytes += c.data.length;
           }
@@ -105,8 +140,8 @@ parentPort.on('message', (first) => {
       if (l.error === null) reports.push({ ch: l.ch, ok: { lsn: l.lsn, records: l.records, bytes: l.bytes, ms } });
       else {
         failed.add(l.ch);
-        for (let i = 0; i < l.subs.length; i++) blank(l.subs[i].chunks);
-        reports.push({ ch: l.ch, error: { message: l.error.message, code: l.error.code } });
+        const erased = erase(l);
+        reports.push({ ch: l.ch, error: { message: l.error.message, code: l.error.code }, lsn: l.lsn, erased });
       }
     }
     parentPort.postMessage(reports);
@@ -165,7 +200,8 @@ class SyncWorker {
   private lost(err: Error): void {
     this.retire();
     this.worker.unref();
-    for (const log of [...this.logs.values()]) log.failWith(err);
+    // What the worker had been given may or may not have reached the disk.
+    for (const log of [...this.logs.values()]) log.failWith({ error: err, unknownUpTo: log.lastSubmittedLsn });
   }
 
   private retire(): void {
@@ -207,6 +243,8 @@ export class SyncThread {
   private parts: Buffer[] = [];
   private partBytes = 0;
   private lastLsn = 0;
+  /** The last LSN posted to the worker. */
+  private sentLsn = 0;
   private records = 0;
   private scheduled = false;
   /** Submitted records the worker has not reported durable yet. */
@@ -215,7 +253,7 @@ export class SyncThread {
 
   constructor(
     private readonly onSynced: (batch: SyncedBatch) => void,
-    private readonly onFailed: (err: Error) => void,
+    private readonly onFailed: (failure: SyncFailure) => void,
   ) {
     this.host = workerForNewLog();
     this.host.logs.set(this.ch, this);
@@ -270,13 +308,14 @@ export class SyncThread {
     const s: Submission = { ch: this.ch, chunks: this.chunks, lsn: this.lastLsn, records: this.records };
     this.chunks = [];
     this.records = 0;
+    this.sentLsn = this.lastLsn;
     this.host.worker.postMessage(s);
   }
 
   /** The worker's report on this log's part of a batch. */
   onReport(r: Report): void {
     if ('error' in r) {
-      this.failWith(Object.assign(new Error(r.error.message), { code: r.error.code }));
+      this.failWith({ error: Object.assign(new Error(r.error.message), { code: r.error.code }), unknownUpTo: r.erased ? 0 : r.lsn });
       return;
     }
     this.outstanding -= r.ok.records;
@@ -284,13 +323,18 @@ export class SyncThread {
     this.onSynced(r.ok);
   }
 
-  failWith(err: Error): void {
+  failWith(failure: SyncFailure): void {
     if (this.stopped) return;
     this.stopped = true;
     // Nothing more will be reported for this log: it no longer holds the process open.
     if (this.outstanding > 0) this.host.reported(this.outstanding);
     this.outstanding = 0;
-    this.onFailed(err);
+    this.onFailed(failure);
+  }
+
+  /** The last LSN posted to the worker (what a lost worker may have written). */
+  get lastSubmittedLsn(): number {
+    return this.sentLsn;
   }
 }
 

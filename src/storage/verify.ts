@@ -81,6 +81,11 @@ export async function verifyDir(fs: FileSystem, dir: string, opts: { records?: b
     }
     lines.push(`${seg.name}: ${count} records${first !== null ? `, LSN ${first} to ${last}` : ''}, ${at} bytes used of ${buf.length}`);
   }
+  // Torn tails recovery cut off, kept for inspection: not damage, but worth knowing of.
+  for (const name of (await fs.readdir(dir)).filter((n) => /\.log\.torn-\d+(-\d+)?$/.test(n)).sort()) {
+    const bytes = (await fs.readFile(join(dir, name))).length;
+    lines.push(`${name}: ${bytes} bytes a start-up cut off as a torn tail, kept for inspection (delete it when done)`);
+  }
   lines.push(problems === 0 ? 'no damage found' : `${problems} problem(s) found`);
   return { lines, problems };
 }

@@ -14,10 +14,11 @@
  * with the same batching rule.
  */
 import { join } from 'node:path';
-import { AllotError, SqlState } from '../errors.js';
+import { AllotError, OutcomeUnknown, SqlState } from '../errors.js';
 import type { FileSystem, LogFile } from './files.js';
+import { openLogs, type ClosableLog } from './open-logs.js';
 import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
-import { SyncThread, type SyncedBatch } from './sync-thread.js';
+import { SyncThread, type SyncedBatch, type SyncFailure } from './sync-thread.js';
 
 export const WalLimits = {
   firstSegmentBytes: 1 << 20,
@@ -36,12 +37,22 @@ export function parseSegmentName(name: string): number | null {
   return m === null ? null : Number(m[1]);
 }
 
-/** The error every write waiting on a failed batch gets; the tenant turns read-only. */
+/** The error every write that will never be on disk gets once the log failed; the tenant turns read-only. */
 export class StorageFailure extends AllotError {
   constructor(readonly reason: unknown) {
     super(SqlState.ioError, `could not write to the log: ${reason instanceof Error ? reason.message : String(reason)}; this database is now read-only`, {
       hint: 'Nothing of this statement was kept. Fix the disk (space, permissions) and restart the server.',
     });
+  }
+}
+
+/** A batch that failed and whose bytes could not be erased: its records' fate is unknown. */
+class UnerasedBatch extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly lastLsn: number,
+  ) {
+    super(reason instanceof Error ? reason.message : String(reason));
   }
 }
 
@@ -65,16 +76,28 @@ export interface OpenSegment {
   readonly end: number;
 }
 
-export class Wal {
+export class Wal implements ClosableLog {
   private queue: { lsn: number; buf: Buffer }[] = [];
   private waiters: Waiter[] = [];
   private writing = false;
   private durable: number;
+  /** Set at the first failure: no record is taken from then on. */
   private failure: StorageFailure | null = null;
+  /** Records after the durable LSN up to this one may be on disk despite the failure. */
+  private unknownUpTo = 0;
+  /** The failure's consequences are drawn: every record's fate is known or declared unknown. */
+  private failureSettled = false;
+  /** The sync thread failed or was lost: it reports nothing more. */
+  private threadStopped = false;
   private file: LogFile;
+  /** The current file was closed to stay within the open-files bound; the next write reopens it. */
+  private filesClosed = false;
+  lastUse = 0;
   private end: number;
   private nextSize: number;
   private prepared: Promise<LogFile> | null = null;
+  /** The next file is being made (its name is taken until it is done). */
+  private preparing = false;
   private bytesSinceMark = 0;
   /** Null where files have no descriptor: batches are then written from the event loop. */
   private readonly thread: SyncThread | null;
@@ -93,7 +116,8 @@ export class Wal {
     private readonly dir: string,
     segment: OpenSegment,
     lastDurableLsn: number,
-    private readonly onFailure: (err: StorageFailure) => void,
+    /** Told once, when the failure is settled: `durableLsn` is final; `unknown` when records after it may be on disk anyway. */
+    private readonly onFailure: (err: StorageFailure, unknown: boolean) => void,
     private readonly limits: { firstSegmentBytes: number; maxSegmentBytes: number } = WalLimits,
   ) {
     this.durable = lastDurableLsn;
@@ -101,13 +125,37 @@ export class Wal {
     this.end = segment.end;
     this.nextSize = Math.min(limits.maxSegmentBytes, Math.max(limits.firstSegmentBytes, segment.file.capacity * 2));
     this.submitted = lastDurableLsn;
-    this.thread = segment.file.fd === null ? null : new SyncThread((b) => this.onSynced(b), (err) => this.fail(err));
+    this.thread = segment.file.fd === null ? null : new SyncThread((b) => this.onSynced(b), (f) => this.threadFailed(f));
+    openLogs.opened(this);
+  }
+
+  get idle(): boolean {
+    if (this.filesClosed || this.switching || this.writing || this.preparing || this.queue.length > 0) return false;
+    return this.failure !== null ? this.failureSettled : this.durable >= this.submitted || this.thread === null;
+  }
+
+  /** Closes the current (and any prepared) file; the next record opens the current one again. */
+  closeFiles(): void {
+    if (this.filesClosed) return;
+    this.filesClosed = true;
+    void this.file.close().catch(() => undefined);
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared !== null) void prepared.then((f) => f.close(), () => undefined).catch(() => undefined);
+  }
+
+  private async reopenFiles(): Promise<void> {
+    const path = this.file.path;
+    this.file = await this.fs.openLogFile(path);
+    this.filesClosed = false;
+    openLogs.opened(this);
   }
 
   get durableLsn(): number {
     return this.durable;
   }
 
+  /** Set from the first failure on (records already with the sync thread may still become durable). */
   get failed(): StorageFailure | null {
     return this.failure;
   }
@@ -131,6 +179,7 @@ export class Wal {
     if (this.failure !== null) return Promise.reject(this.failure);
     const buf = encodeRecord(lsn, payload);
     this.bytesSinceMark += buf.length;
+    openLogs.touch(this);
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
     if (this.thread !== null) {
       this.submit(lsn, buf);
@@ -145,7 +194,7 @@ export class Wal {
 
   /** Hands a record to the sync thread, or queues it while the current file is switched. */
   private submit(lsn: number, buf: Buffer): void {
-    if (this.switching || !this.fits(buf.length)) {
+    if (this.switching || this.filesClosed || !this.fits(buf.length)) {
       this.queue.push({ lsn, buf });
       if (!this.switching) void this.switchForThread();
       return;
@@ -170,6 +219,7 @@ export class Wal {
     this.switching = true;
     try {
       while (this.queue.length > 0 && this.failure === null) {
+        if (this.filesClosed) await this.reopenFiles();
         const first = this.queue[0]!;
         if (!this.fits(first.buf.length)) {
           const old = await this.switchFile(first.lsn, first.buf.length);
@@ -198,6 +248,13 @@ export class Wal {
       this.retired = this.retired.filter((r) => r.lastLsn > b.lsn);
       for (const r of done) void r.file.close().catch(() => undefined);
     }
+    if (this.failure !== null) this.settleFailure();
+    if (openLogs.size > openLogs.limit) openLogs.trim();
+  }
+
+  private threadFailed(f: SyncFailure): void {
+    this.threadStopped = true;
+    this.fail(f.error, f.unknownUpTo);
   }
 
   /** A batch is on disk (either way of writing): statistics, metrics, and the next file's preparation once this one is half full. */
@@ -216,7 +273,7 @@ export class Wal {
   /** Null when `lsn` is already durable (no waiting at all), else a promise for it. */
   waitDurable(lsn: number): Promise<void> | null {
     if (lsn <= this.durable) return null;
-    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.failureSettled) return Promise.reject(this.failureFor(lsn));
     return new Promise<void>((resolve, reject) => {
       // Waiters are kept in LSN order; reads may ask for an earlier LSN than the last appended.
       let i = this.waiters.length;
@@ -249,10 +306,12 @@ export class Wal {
     } catch (err) {
       // Batches before the failed one are on disk: their writers get their answers.
       if (done !== null) this.release(done);
-      this.fail(err);
+      if (err instanceof UnerasedBatch) this.fail(err.reason, err.lastLsn);
+      else this.fail(err);
     } finally {
       this.writing = false;
     }
+    if (openLogs.size > openLogs.limit) openLogs.trim();
   }
 
   private release(lsn: number): void {
@@ -265,27 +324,32 @@ export class Wal {
   private async writeBatch(batch: { lsn: number; buf: Buffer }[]): Promise<{ sync: Promise<void> }> {
     let total = 0;
     for (const r of batch) total += r.buf.length;
+    if (this.filesClosed) await this.reopenFiles();
     // The file must keep room for an all-zero header after the batch: that is where the log ends.
     // Every earlier batch is on disk (the loop awaits each sync), so the old file can close.
     if (!this.fits(total)) await (await this.switchFile(batch[0]!.lsn, total)).close();
     const at = this.end;
     const bufs = batch.map((r) => r.buf);
-    this.file.writeAt(bufs, at);
+    const file = this.file;
+    const lastLsn = batch[batch.length - 1]!.lsn;
+    try {
+      file.writeAt(bufs, at);
+    } catch (err) {
+      // Bytes a failed write left in the page cache must not be replayed.
+      const written = (err as { bytesWritten?: number }).bytesWritten ?? total;
+      if (written > 0 && !(await erase(file, at, written))) throw new UnerasedBatch(err, lastLsn);
+      throw err;
+    }
     this.end += total;
     const t0 = performance.now();
-    const file = this.file;
     const sync = file.datasync().then(
       () => {
         this.batchDone(batch.length, total, performance.now() - t0);
       },
-      (err: unknown) => {
-        // What reached the disk is unknown: blank the batch so a restart does not find it.
+      async (err: unknown) => {
+        // What reached the disk is unknown: zero the batch and sync, so a restart cannot find it.
         this.end = at;
-        try {
-          file.writeAt([Buffer.alloc(total)], at);
-        } catch {
-          // The disk is failing; recovery will treat what is there as a torn tail.
-        }
+        if (!(await erase(file, at, total))) throw new UnerasedBatch(err, lastLsn);
         throw err;
       },
     );
@@ -299,7 +363,12 @@ export class Wal {
     const size = this.nextSize;
     const p = this.fs.createLogFile(join(this.dir, PREPARED_NAME), size);
     // Unhandled here; awaited (and its error surfaced) when the file is needed.
-    p.catch(() => undefined);
+    this.preparing = true;
+    const done = (): void => {
+      this.preparing = false;
+      if (openLogs.size > openLogs.limit) openLogs.trim();
+    };
+    p.then(done, done);
     this.prepared = p;
   }
 
@@ -324,20 +393,40 @@ export class Wal {
     return old;
   }
 
-  private fail(err: unknown): void {
-    const failure = err instanceof StorageFailure ? err : new StorageFailure(err);
-    this.failure = failure;
+  /**
+   * The log cannot take more records: those not yet written never will be. Records already with
+   * the sync thread still get its verdict (a record that reaches the disk is acknowledged);
+   * then the failure is settled. `unknownUpTo`: records up to it may be on disk, unsure.
+   */
+  private fail(err: unknown, unknownUpTo = 0): void {
+    this.failure ??= err instanceof StorageFailure ? err : new StorageFailure(err);
+    if (unknownUpTo > this.unknownUpTo) this.unknownUpTo = unknownUpTo;
     this.queue = [];
+    this.settleFailure();
+  }
+
+  /** Once nothing is in flight: the tenant is told, and every waiter beyond the durable LSN fails. */
+  private settleFailure(): void {
+    const failure = this.failure;
+    if (failure === null || this.failureSettled) return;
+    if (this.thread !== null && !this.threadStopped && this.durable < this.submitted) return;
+    this.failureSettled = true;
     const waiters = this.waiters;
     this.waiters = [];
-    this.onFailure(failure);
-    for (const w of waiters) w.reject(failure);
+    this.onFailure(failure, this.unknownUpTo > this.durable);
+    for (const w of waiters) w.reject(this.failureFor(w.lsn));
+  }
+
+  /** What a record that is not durable gets once the failure is settled. */
+  private failureFor(lsn: number): Error {
+    return lsn <= this.unknownUpTo ? new OutcomeUnknown(this.failure!.reason) : this.failure!;
   }
 
   /** Waits for everything queued to be on disk, then closes the files. */
   async close(): Promise<void> {
     if (this.thread !== null) {
-      while (this.failure === null && (this.switching || this.queue.length > 0 || this.durable < this.submitted)) await new Promise((r) => setImmediate(r));
+      const busy = (): boolean => (this.failure !== null ? !this.failureSettled : this.switching || this.queue.length > 0 || this.durable < this.submitted);
+      while (busy()) await new Promise((r) => setImmediate(r));
       await this.thread.close();
       for (const r of this.retired) await r.file.close().catch(() => undefined);
       this.retired = [];
@@ -347,8 +436,21 @@ export class Wal {
       await new Promise((r) => setImmediate(r));
       if (this.failure !== null) break;
     }
-    await this.file.close().catch(() => undefined);
+    openLogs.closed(this);
+    if (!this.filesClosed) await this.file.close().catch(() => undefined);
+    this.filesClosed = true;
     if (this.prepared !== null) await this.prepared.then((f) => f.close(), () => undefined);
+  }
+}
+
+/** Zeros over `bytes` at `at`, synced: the log ends there again. False when that failed too. */
+async function erase(file: LogFile, at: number, bytes: number): Promise<boolean> {
+  try {
+    file.writeAt([Buffer.alloc(bytes)], at);
+    await file.datasync();
+    return true;
+  } catch {
+    return false;
   }
 }
 

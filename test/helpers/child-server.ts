@@ -12,9 +12,15 @@ export interface ChildServer {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `allot` on a free port with `dataDir`; resolves once it listens, rejects if it exits first. */
-export function startChild(dataDir: string, password: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--data-dir', dataDir, '--password', password, '--log-level', 'info'], {
+/**
+ * Starts `allot` on a free port with `dataDir`; resolves once it listens, rejects if it exits
+ * first. `fileLimit`: the server runs under `ulimit -n` of that many descriptors.
+ */
+export function startChild(dataDir: string, password: string, env: Record<string, string> = {}, opts: { fileLimit?: number } = {}): Promise<ChildServer> {
+  const argv = [process.execPath, '--import', 'tsx', MAIN, '--port', '0', '--data-dir', dataDir, '--password', password, '--log-level', 'info'];
+  // bash sets the limit, then becomes the server (exec): the child's pid is the server's.
+  const [command, ...args] = opts.fileLimit === undefined ? argv : ['bash', '-c', `ulimit -n ${opts.fileLimit} && exec "$@"`, 'bash', ...argv];
+  const child = spawn(command!, args, {
     env: { ...process.env, ALLOT_CHECK_INVARIANTS: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -2,8 +2,11 @@
 import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage/files.js';
 
 export class FaultyFs implements FileSystem {
-  /** When set, every datasync of a log file throws it. */
+  /** When set, every datasync of a log file throws it (the log cannot even erase a failed batch). */
   syncError: Error | null = null;
+  /** Datasyncs still to fail with `syncFailure`, one each (then they work again). */
+  private syncFailures = 0;
+  private syncFailure: Error | null = null;
   /** When set, every write to a log file throws it, and creating a log file does too. */
   writeError: Error | null = null;
   /** When set, datasync waits for this promise first. */
@@ -11,6 +14,12 @@ export class FaultyFs implements FileSystem {
   syncs = 0;
 
   private releaseGate: (() => void) | null = null;
+
+  /** Makes the next `n` datasyncs fail with `err` (a transient fault: the log can erase the batch). */
+  failSyncs(n: number, err: Error): void {
+    this.syncFailures = n;
+    this.syncFailure = err;
+  }
 
   /** Holds every datasync until `release()`. */
   hold(): void {
@@ -50,13 +59,18 @@ export class FaultyFs implements FileSystem {
       fd: null,
       capacity: inner.capacity,
       writeAt(buffers, position) {
-        if (outer.writeError !== null) throw outer.writeError;
+        // Refused before any byte is written.
+        if (outer.writeError !== null) throw Object.assign(new Error(outer.writeError.message), outer.writeError, { bytesWritten: 0 });
         inner.writeAt(buffers, position);
       },
       async datasync() {
         if (outer.syncGate !== null) await outer.syncGate;
         outer.syncs++;
         if (outer.syncError !== null) throw outer.syncError;
+        if (outer.syncFailures > 0) {
+          outer.syncFailures--;
+          throw outer.syncFailure!;
+        }
         await inner.datasync();
       },
       close: () => inner.close(),

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_SYNC_THREADS, SyncThread, syncThreadCount, type SyncedBatch } from '../../src/storage/sync-thread.js';
+import { MAX_SYNC_THREADS, SyncThread, syncThreadCount, type SyncedBatch, type SyncFailure } from '../../src/storage/sync-thread.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -23,11 +23,11 @@ function tempFile(bytes: number): { path: string; fd: number } {
 }
 
 /** A sync thread whose reports arrive as promises, in order. */
-function thread(): { t: SyncThread; synced: SyncedBatch[]; next: () => Promise<SyncedBatch>; failed: Promise<Error> } {
+function thread(): { t: SyncThread; synced: SyncedBatch[]; next: () => Promise<SyncedBatch>; failed: Promise<SyncFailure> } {
   const synced: SyncedBatch[] = [];
   let wake: (() => void) | null = null;
-  let fail: (e: Error) => void = () => undefined;
-  const failed = new Promise<Error>((r) => (fail = r));
+  let fail: (f: SyncFailure) => void = () => undefined;
+  const failed = new Promise<SyncFailure>((r) => (fail = r));
   const t = new SyncThread(
     (b) => {
       synced.push(b);
@@ -89,12 +89,33 @@ describe('the log sync thread', () => {
     t.write(ok.fd, 0, rec(10, 1), 1);
     await next();
     t.write(full, 0, rec(10, 2), 2);
-    const err = await failed;
-    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    const f = await failed;
+    expect((f.error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    // Nothing was written, so nothing needed erasing: every record's fate is known.
+    expect(f.unknownUpTo).toBe(0);
     t.write(ok.fd, 10, rec(10, 3), 3);
     await new Promise((r) => setTimeout(r, 100));
     expect(synced.map((b) => b.lsn)).toEqual([1]);
     expect(readFileSync(ok.path).subarray(10, 20).every((x) => x === 0)).toBe(true);
+  });
+
+  it('erases what a failed batch wrote before the failure, syncs the zeros, and says the records are known not to be on disk', async () => {
+    const ok = tempFile(4096);
+    const full = openSync('/dev/full', 'w');
+    cleanup.push(() => closeSync(full));
+    const { t, next, synced, failed } = thread();
+    t.write(ok.fd, 0, rec(10, 1), 1);
+    await next();
+    // One turn, so one batch: the first chunk reaches the file, the second fails.
+    t.write(ok.fd, 10, rec(10, 2), 2);
+    t.write(full, 0, rec(10, 3), 3);
+    const f = await failed;
+    expect((f.error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(f.unknownUpTo).toBe(0);
+    expect(synced.map((b) => b.lsn)).toEqual([1]);
+    const bytes = readFileSync(ok.path);
+    expect(bytes.subarray(0, 10)).toEqual(rec(10, 1));
+    expect(bytes.subarray(10).every((x) => x === 0)).toBe(true);
   });
 
   it('runs at most MAX_SYNC_THREADS workers however many logs are open, and stops them with the last log', async () => {
@@ -124,7 +145,7 @@ describe('the log sync thread', () => {
     const bad = fillers[0]!;
     bad.t.write(full, 0, rec(10, 1), 1);
     shared.t.write(shared.f.fd, 0, rec(10, 2), 1);
-    expect(((await bad.failed) as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(((await bad.failed).error as NodeJS.ErrnoException).code).toBe('ENOSPC');
     expect(await shared.next()).toMatchObject({ lsn: 1, records: 1, bytes: 10 });
     // The failed log takes nothing more; the other goes on through the same worker.
     bad.t.write(bad.f.fd, 0, rec(10, 3), 2);

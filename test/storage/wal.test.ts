@@ -1,7 +1,7 @@
 /** The log on a real disk: records, group commit, recovery, torn tails, corruption, failures. */
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, truncateSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/storage/crc32c.js';
@@ -10,6 +10,7 @@ import { decodeRecord, encodeRecord } from '../../src/storage/record.js';
 import { CorruptionError, endOfData } from '../../src/storage/recovery.js';
 import { verifyDir } from '../../src/storage/verify.js';
 import { MAX_SYNC_THREADS, syncThreadCount } from '../../src/storage/sync-thread.js';
+import { openLogs } from '../../src/storage/open-logs.js';
 import { segmentName, Wal } from '../../src/storage/wal.js';
 import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
@@ -144,6 +145,18 @@ describe('a torn tail', () => {
       expect(rows).toEqual(ids.slice(0, rows.length));
       expect(rows.length).toBeLessThan(ids.length);
       expect(statSync(seg).size).toBeLessThanOrEqual(cut);
+      // The cut bytes are kept beside the log, so a flipped bit is not erased unseen.
+      const kept = readdirSync(join(dir, 't')).filter((n) => n.startsWith(`${basename(seg)}.torn-`));
+      expect(kept).toHaveLength(1);
+      const at = Number(/\.torn-(\d+)$/.exec(kept[0]!)![1]);
+      const tail = readFileSync(join(dir, 't', kept[0]!));
+      expect(Buffer.concat([readFileSync(seg).subarray(0, at), tail])).toEqual(full.subarray(0, at + tail.length));
+      // Only zeros were left out: the tail's end is where the data ends.
+      expect(full.subarray(at + tail.length, cut).every((x) => x === 0)).toBe(true);
+      const report = await verifyDir(nodeFileSystem, join(dir, 't'));
+      expect(report.problems).toBe(0);
+      expect(report.lines.filter((l) => l.startsWith(`${kept[0]!}: `) && l.includes('torn tail'))).toHaveLength(1);
+      rmSync(join(dir, 't', kept[0]!));
       await stop(b);
     }
   });
@@ -179,10 +192,10 @@ describe('a failing disk', () => {
     const c = await a.client('sick');
     await c.query(`INSERT INTO resources (id) VALUES ('r')`);
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('kept', 'r', 0, 10)`);
-    fs.syncError = errnoError('EIO', 'i/o error');
+    // One failed fdatasync: the log zeroes the batch and syncs that, so the answer is sure.
+    fs.failSyncs(1, errnoError('EIO', 'i/o error'));
     const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('lost', 'r', 20, 30)`));
     expect(err.code).toBe('58030');
-    fs.syncError = null;
     expect((await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('later', 'r', 40, 50)`))).code).toBe('58030');
     // Reads keep working and never show the write that failed.
     expect((await c.query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
@@ -191,6 +204,32 @@ describe('a failing disk', () => {
     await stop(a);
     const b = await serve(dir);
     expect((await (await b.client('sick')).query('SELECT id FROM bookings ORDER BY id')).rows).toEqual([{ id: 'kept' }]);
+  });
+
+  it('closes the connection without an answer when it cannot make sure a failed write is gone', async () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const a = await serve(dir, { fs });
+    const c = await a.client('unsure');
+    await c.query(`INSERT INTO resources (id) VALUES ('r')`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('kept', 'r', 0, 10)`);
+    // Every fdatasync fails: the zeros over the failed batch cannot be made durable either.
+    fs.syncError = errnoError('EIO', 'i/o error');
+    const err = await pgError(within(5000, c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('unsure', 'r', 20, 30)`)));
+    // No SQLSTATE: the connection ended without an answer, as after a PostgreSQL PANIC.
+    expect(err.code).toBeUndefined();
+    expect(err.message).toMatch(/terminated|ended|closed|ECONNRESET/i);
+    // The database answers nothing from memory that the disk may contradict.
+    const d = await a.client('unsure');
+    const after = await pgError(d.query('SELECT id FROM bookings'));
+    expect(after.code).toBe('58030');
+    expect(after.message).toMatch(/restart/);
+    fs.syncError = null;
+    await stop(a);
+    // After a restart the disk decides: the kept booking, and the unsure one or not.
+    const b = await serve(dir);
+    const ids = (await (await b.client('unsure')).query('SELECT id FROM bookings ORDER BY id')).rows.map((r) => r.id);
+    expect([['kept'], ['kept', 'unsure']]).toContainEqual(ids);
   });
 
   it('does the same when the disk is full (ENOSPC)', async () => {
@@ -265,6 +304,49 @@ describe('a failing disk under the sync thread', () => {
   });
 });
 
+describe('a full disk at a log file switch', () => {
+  it('acknowledges every record that reached the disk and never replays one answered with an error', async () => {
+    // Real files and the real sync thread; only making the next log file fails, as on a full disk.
+    for (let round = 0; round < 3; round++) {
+      const dir = tempDir();
+      let filesLeft = 4;
+      const fs: FileSystem = {
+        ...nodeFileSystem,
+        createLogFile: async (p, n) => {
+          if (filesLeft-- <= 0) throw errnoError('ENOSPC', 'no space left on device');
+          return nodeFileSystem.createLogFile(p, n);
+        },
+      };
+      const a = await serve(dir, { fs, walSegmentBytes: { first: 4096, max: 4096 } });
+      const clients = await Promise.all(Array.from({ length: 8 }, () => a.client('full')));
+      await clients[0]!.query(`INSERT INTO resources (id, capacity) VALUES ('r', 100000)`);
+      const answers = new Map<string, string>();
+      await Promise.all(
+        clients.map(async (c, k) => {
+          for (let i = 0; i < 200; i++) {
+            const id = `b${k}-${i}`;
+            try {
+              await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [id, k * 1000 + i, k * 1000 + i + 1]);
+              answers.set(id, 'ok');
+            } catch (err) {
+              answers.set(id, (err as { code: string }).code);
+            }
+          }
+        }),
+      );
+      const codes = new Set(answers.values());
+      expect(codes).toEqual(new Set(['ok', '58030']));
+      await stop(a);
+      const b = await serve(dir);
+      const there = new Set((await (await b.client('full')).query('SELECT id FROM bookings')).rows.map((r) => r.id as string));
+      const ghosts = [...answers].filter(([id, code]) => code !== 'ok' && there.has(id)).map(([id]) => id);
+      const lost = [...answers].filter(([id, code]) => code === 'ok' && !there.has(id)).map(([id]) => id);
+      expect({ round, ghosts, lost }).toEqual({ round, ghosts: [], lost: [] });
+      await stop(b);
+    }
+  });
+});
+
 describe('the sync thread across file switches', () => {
   it('keeps every record, in order, when batches finish while the next file is being switched to', async () => {
     const dir = tempDir();
@@ -298,6 +380,49 @@ describe('the sync thread across file switches', () => {
     expect(lsns).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     // No half-made file left behind by two preparations racing for the same name.
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('the bound on open log files', () => {
+  it('closes idle logs beyond it and reopens them on their next record, losing and reordering nothing', async () => {
+    const limit = openLogs.limit;
+    openLogs.limit = 2;
+    try {
+      const logs = await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const dir = tempDir();
+          const file = await nodeFileSystem.createLogFile(join(dir, segmentName(1)), 8 * 1024);
+          return { dir, wal: new Wal(nodeFileSystem, dir, { file, end: 0 }, 0, () => undefined, { firstSegmentBytes: 8 * 1024, maxSegmentBytes: 8 * 1024 }) };
+        }),
+      );
+      expect(openLogs.size).toBeLessThanOrEqual(2);
+      // Rounds of records to every log at once, so logs reopen while others are in flight,
+      // and files switch (records of 1 KiB, files of 8 KiB).
+      for (let lsn = 1; lsn <= 30; lsn++) {
+        await Promise.all(logs.map((l, k) => l.wal.append(lsn, Buffer.alloc(1000, (lsn * 7 + k) % 251))));
+        // Busy logs may exceed the bound; once idle (next file prepared too) they are within it.
+        for (let wait = 0; openLogs.size > 2 && wait < 100; wait++) await new Promise((r) => setTimeout(r, 10));
+        expect(openLogs.size).toBeLessThanOrEqual(2);
+      }
+      for (const l of logs) await l.wal.close();
+      expect(openLogs.size).toBe(0);
+      logs.forEach((l, k) => {
+        const lsns: number[] = [];
+        for (const name of segments(l.dir)) {
+          const buf = readFileSync(join(l.dir, name));
+          for (let at = 0; at < endOfData(buf, 0); ) {
+            const r = decodeRecord(buf, at);
+            if (r.kind !== 'record') throw new Error(`${name} at ${at}: ${r.kind}`);
+            expect(r.payload.every((x) => x === (r.lsn * 7 + k) % 251)).toBe(true);
+            lsns.push(r.lsn);
+            at = r.next;
+          }
+        }
+        expect(lsns).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      });
+    } finally {
+      openLogs.limit = limit;
+    }
   });
 });
 
