@@ -4,11 +4,10 @@
  *  - read latency p50/p99 with no writers and with 8 busy writers;
  *  - recovery time and memory for 1,000,000 bookings over 10,000 resources.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { Engine } from '../src/engine/engine.js';
@@ -18,37 +17,10 @@ import { encodeBody } from '../src/storage/payload.js';
 import { recover } from '../src/storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../src/storage/snapshot.js';
 import { segmentName, Wal, WalLimits } from '../src/storage/wal.js';
+import { startBenchServer } from './child.js';
 import { memoryUsedAfterGc } from './heap.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const PASSWORD = 'bench';
-
-interface Child {
-  readonly port: number;
-  stop(): Promise<string>;
-}
-
-function startServer(dataDir: string): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', dataDir, '--password', PASSWORD, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /"port":(\d+).*"msg":"allot is listening"/.exec(err);
-      if (m !== null) {
-        resolve({
-          port: Number(m[1]),
-          stop: () =>
-            new Promise((res) => {
-              child.once('exit', () => res(err));
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
 
 async function clients(port: number, n: number): Promise<pg.Client[]> {
   return Promise.all(
@@ -100,7 +72,7 @@ export async function writeThroughput(opts: { seconds: number }): Promise<WriteR
   const out: WriteResult[] = [];
   for (const n of [1, 8, 32]) {
     const dir = mkdtempSync(join(tmpdir(), 'allot-bench-w-'));
-    const server = await startServer(dir);
+    const server = await startBenchServer(dir, PASSWORD);
     const cs = await clients(server.port, n);
     await cs[0]!.query(`INSERT INTO resources (id, capacity) VALUES ${Array.from({ length: 1000 }, (_, i) => `('r${i}', 1000000)`).join(',')}`);
     const counter = { n: 0 };
@@ -136,7 +108,7 @@ function pgbenchWriters(port: number, clientsN: number, seconds: number, dir: st
 
 export async function readLatency(opts: { seconds: number }): Promise<ReadLatency[]> {
   const dir = mkdtempSync(join(tmpdir(), 'allot-bench-r-'));
-  const server = await startServer(dir);
+  const server = await startBenchServer(dir, PASSWORD);
   const [reader] = await clients(server.port, 1);
   await reader!.query(`INSERT INTO resources (id, capacity) VALUES ('quiet', 1)${Array.from({ length: 1000 }, (_, i) => `, ('r${i}', 1000000)`).join('')}`);
   for (let i = 0; i < 100; i++) await reader!.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('quiet', $1, $2)`, [i * 3_600_000, i * 3_600_000 + 1_800_000]);

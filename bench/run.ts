@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { blockInserts, printBlocks } from './blocks.js';
 import { compare, printTable } from './compare.js';
 import { readLatency, recovery, writeThroughput } from './durability.js';
 import { engineMemory, printEngineBench, runEngineBench } from './engine.js';
@@ -33,6 +34,12 @@ if (want('durability')) {
   console.log('recovery');
   for (const r of rec) console.log(`  ${r.bookings} bookings over ${r.resources} resources from the ${r.from}: ${r.seconds} s, +${r.heapMiB} MiB heap and typed arrays (rss ${r.rssMiB} MiB)`);
   results.durability = { writes, reads, recovery: rec };
+}
+
+if (want('blocks')) {
+  const blocks = await blockInserts({ sizes: quick ? [100, 1_000] : [100, 1_000, 10_000] });
+  printBlocks(blocks);
+  results.blocks = blocks;
 }
 
 if (want('compare')) {

@@ -1,7 +1,8 @@
 /**
  * The engine: a pure, synchronous state machine. `execute` decides a batch of commands against
  * the current state at a given `now` and returns the effects (what changed); `replay` applies
- * effects without deciding anything. No I/O, no timers, no clock, no randomness.
+ * effects without deciding anything. A draft is a transaction block's batch kept open across its
+ * statements (`openDraft` … `keepDraft`). No I/O, no timers, no clock, no randomness.
  */
 import { AllotError, SqlState } from '../errors.js';
 import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker } from './availability.js';
@@ -75,11 +76,71 @@ export interface CapturedState {
   readonly outages: readonly Outage[];
 }
 
+/**
+ * A transaction block's writes: every statement's commands, decided at one instant (`now`, the
+ * block's), and the effects its client was shown. While the block runs they stay applied in the
+ * engine as one open batch, so each statement decides only its own commands on top; anything
+ * else that needs the engine takes the draft out first (`closeDraft`), and the block puts it
+ * back (`reopenDraft`) before its next statement. Only the engine changes it.
+ */
+export interface Draft {
+  readonly now: Ms;
+  readonly commands: readonly Command[];
+  /** What the client was shown, in order; what COMMIT logs. */
+  readonly effects: readonly Effect[];
+  /** Undoes `effects` on the state the draft was last decided (or put back) on. */
+  readonly inverse: readonly Effect[];
+  /** Rows the commands write, against `Limits.maxBatchCommands`. */
+  readonly rows: number;
+}
+
+class DraftState implements Draft {
+  readonly commands: Command[] = [];
+  readonly effects: Effect[] = [];
+  inverse: Effect[] = [];
+  rows = 0;
+  /** The engine's state version when the draft was last in the engine. */
+  version = -1;
+  constructor(readonly now: Ms) {}
+}
+
+function own(d: Draft): DraftState {
+  if (!(d instanceof DraftState)) throw new Error('engine: a draft not made by the engine');
+  return d;
+}
+
+/** What one statement of a draft did. */
+export interface DraftStatement {
+  readonly results: readonly CommandResult[];
+  readonly effects: readonly Effect[];
+}
+
+/** Rows the commands write: a pool booking one per member it books. */
+function rowsOf(commands: readonly Command[]): number {
+  let rows = 0;
+  for (const c of commands) rows += c.type === 'BookFromPool' ? c.request.ids.length : 1;
+  return rows;
+}
+
 export class Engine {
   readonly store = new Store();
   private effects: Effect[] = [];
   private inverse: Effect[] = [];
   private readonly checkInvariants: boolean;
+  /** The draft applied in the store now, if any: its batch is the one open. */
+  private open: DraftState | null = null;
+  /**
+   * Counts changes kept in the state (a batch executed, a draft kept, effects replayed). A draft
+   * taken out is put back by replaying its effects only while this has not moved: on any other
+   * state they might not even apply.
+   */
+  private version = 0;
+  /**
+   * The latest instant any kept batch was decided at. A block decides at its own instant, which
+   * may be earlier; the state is valid at every instant from this one on (an entry live then was
+   * live at any earlier instant too), so invariants are checked there.
+   */
+  private latestNow: Ms = -Infinity;
 
   constructor(opts: EngineOptions = {}) {
     this.checkInvariants = opts.checkInvariants ?? false;
@@ -87,14 +148,9 @@ export class Engine {
 
   // ---- batches ------------------------------------------------------------------------
 
-  /**
-   * Decides and applies the commands atomically: all succeed, or none does and it throws.
-   * `verify` sees the outcome before it is kept and may refuse it by throwing.
-   */
-  execute(commands: readonly Command[], now: Ms, verify?: (outcome: ExecOutcome) => void): ExecOutcome {
-    // A pool booking writes one row per member it books.
-    let rows = 0;
-    for (const c of commands) rows += c.type === 'BookFromPool' ? c.request.ids.length : 1;
+  /** Decides and applies the commands atomically: all succeed, or none does and it throws. */
+  execute(commands: readonly Command[], now: Ms): ExecOutcome {
+    const rows = rowsOf(commands);
     if (rows > Limits.maxBatchCommands) {
       throw new AllotError(SqlState.programLimitExceeded, `a batch of ${rows} rows is over the limit of ${Limits.maxBatchCommands}`);
     }
@@ -105,10 +161,10 @@ export class Engine {
     let keep = false;
     try {
       const results = commands.map((c) => this.runOne(c, now));
-      if (this.checkInvariants) this.assertInvariants(now);
+      if (this.checkInvariants) this.assertInvariants(Math.max(now, this.latestNow));
       const outcome = { effects: this.effects, results, inverse: this.inverse };
-      verify?.(outcome);
       keep = true;
+      this.kept(outcome.effects.length, now);
       return outcome;
     } finally {
       this.store.end(keep);
@@ -119,9 +175,144 @@ export class Engine {
     }
   }
 
+  private kept(effects: number, now: Ms): void {
+    if (effects > 0) this.version++;
+    if (now > this.latestNow) this.latestNow = now;
+  }
+
+  // ---- drafts -------------------------------------------------------------------------
+
+  /** The draft applied in the engine now, if any. */
+  get drafted(): Draft | null {
+    return this.open;
+  }
+
+  /** Opens an empty draft deciding at `now`; nothing else may run in the engine until it is out. */
+  openDraft(now: Ms): Draft {
+    checkTime('now', now);
+    this.store.begin();
+    const d = new DraftState(now);
+    this.enter(d);
+    return d;
+  }
+
+  /**
+   * Decides one statement's commands on top of the draft, all or none: a refusal undoes only
+   * this statement's part and throws. A draft holds at most `Limits.maxBatchCommands` rows, the
+   * limit of the one record COMMIT makes.
+   */
+  draft(draft: Draft, commands: readonly Command[]): DraftStatement {
+    const d = this.assertOpen(draft);
+    const rows = d.rows + rowsOf(commands);
+    if (rows > Limits.maxBatchCommands) {
+      throw new AllotError(SqlState.programLimitExceeded, `a transaction of ${rows} rows is over the limit of ${Limits.maxBatchCommands}`, {
+        hint: `Write at most ${Limits.maxBatchCommands} rows a transaction; this one is aborted.`,
+      });
+    }
+    const mark = this.store.mark();
+    const before = d.effects.length;
+    let ok = false;
+    try {
+      const results = commands.map((c) => this.runOne(c, d.now));
+      if (this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
+      ok = true;
+      for (const c of commands) d.commands.push(c);
+      d.rows = rows;
+      return { results, effects: d.effects.slice(before) };
+    } finally {
+      if (!ok) {
+        this.store.rollbackTo(mark);
+        d.effects.length = before;
+        d.inverse.length = before;
+      }
+    }
+  }
+
+  /**
+   * Takes the draft in the engine out, if one is (only `d`, when given): the state is exactly as
+   * before it was opened. The draft keeps its commands and effects, to be put back.
+   */
+  closeDraft(d?: Draft): void {
+    const open = this.open;
+    if (open === null || (d !== undefined && open !== d)) return;
+    this.store.end(false);
+    this.leave();
+  }
+
+  /**
+   * Puts a draft that was taken out back. On the state it was last in the engine with, its
+   * effects are applied again, deciding nothing. On any other, its commands are decided again at
+   * its instant: it is back only if that gives exactly the effects it had (true); if they differ
+   * it stays out (false), and a refusal throws.
+   */
+  reopenDraft(draft: Draft): boolean {
+    const d = own(draft);
+    if (this.open === d) throw new Error('engine: reopening a draft that is in');
+    this.store.begin();
+    if (d.version === this.version) {
+      try {
+        for (const e of d.effects) this.apply(e);
+      } catch (err) {
+        this.store.end(false);
+        throw err;
+      }
+      this.enter(d);
+      return true;
+    }
+    const inverse: Effect[] = [];
+    this.effects = [];
+    this.inverse = inverse;
+    let back = false;
+    try {
+      for (const c of d.commands) this.runOne(c, d.now);
+      if (!sameEffects(this.effects, d.effects)) return false;
+      if (this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
+      d.inverse = inverse;
+      this.enter(d);
+      back = true;
+      return true;
+    } finally {
+      if (!back) {
+        this.store.end(false);
+        this.leave();
+      }
+    }
+  }
+
+  /**
+   * Keeps the draft's writes in the state: a block's COMMIT, as one batch decided at its
+   * instant. Its statements had their results; the commit has none of its own.
+   */
+  keepDraft(draft: Draft): ExecOutcome {
+    const d = this.assertOpen(draft);
+    this.store.end(true);
+    this.leave();
+    this.kept(d.effects.length, d.now);
+    return { effects: d.effects, results: [], inverse: d.inverse };
+  }
+
+  private enter(d: DraftState): void {
+    this.open = d;
+    d.version = this.version;
+    this.effects = d.effects;
+    this.inverse = d.inverse;
+  }
+
+  private leave(): void {
+    this.open = null;
+    this.effects = [];
+    this.inverse = [];
+  }
+
+  private assertOpen(d: Draft): DraftState {
+    if (this.open !== d) throw new Error(this.open === null ? 'engine: the draft is not in the engine' : "engine: another block's draft is in the engine");
+    if (!this.store.inBatch) throw new Error('engine: a draft is in without its batch');
+    return this.open;
+  }
+
   /**
    * Decides the commands, hands the outcome to `read` while the state includes them, then
-   * undoes everything. For checking a transaction's writes and reading its own writes.
+   * undoes everything: whether commands would be accepted, changing nothing.
    */
   dryRun<T>(commands: readonly Command[], now: Ms, read: (outcome: ExecOutcome) => T): T {
     checkTime('now', now);
@@ -140,7 +331,10 @@ export class Engine {
 
   /** Applies logged effects, deciding nothing: the same effects rebuild the same state. */
   replay(effects: readonly Effect[]): void {
+    // Inside an open batch they would join it (and a draft's undo would take them away).
+    if (this.store.inBatch) throw new Error('engine: replay while a batch is open');
     for (const e of effects) this.apply(e);
+    if (effects.length > 0) this.version++;
   }
 
   /**
@@ -170,6 +364,8 @@ export class Engine {
   /** Loads a captured state into an empty engine. */
   load(state: CapturedState): void {
     if (this.store.resources.size > 0) throw new Error('engine: load into a non-empty engine');
+    if (this.store.inBatch) throw new Error('engine: load while a batch is open');
+    this.version++;
     for (const r of state.resources) this.store.addResource(r);
     for (const p of state.policies) this.store.putPolicy(p);
     for (const r of state.rules) this.store.addRule(r);
@@ -1130,6 +1326,25 @@ export class Engine {
     if (s.holdExpiry.size !== s.holds.size) throw new Error('invariant: hold expiry index differs from holds');
     s.holdExpiry.assertValid();
   }
+}
+
+/** Whether two lists of effects are the same, field by field. */
+function sameEffects(a: readonly Effect[], b: readonly Effect[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+  return true;
+}
+
+/** Deep equality of plain data (what effects are made of); an undefined field counts as absent. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (x[k] !== undefined && !sameData(x[k], y[k])) return false;
+  for (const k in y) if (y[k] !== undefined && x[k] === undefined) return false;
+  return true;
 }
 
 function checkResourceFields(r: Resource): void {

@@ -3,12 +3,16 @@
  * plans; it knows nothing of bytes or sockets.
  *
  * Transactions: outside a block every write statement commits on its own. Inside a block
- * (BEGIN, or the implicit block of a multi-statement simple query) writes are decided against
- * the committed state plus the block's own writes, but only kept in the session; COMMIT
- * decides them again, for real, and fails with 40001 if they no longer decide the same way.
+ * (BEGIN, or the implicit block of a multi-statement simple query) every write is decided at one
+ * instant, the block's (its first write's, as PostgreSQL's now() is its transaction's), on top
+ * of the block's earlier writes: they stay applied in the engine as the block's draft, so a
+ * statement decides only its own commands. Anything else that touches the engine takes the draft
+ * out; the block's next statement puts it back, deciding its writes again at the block's instant
+ * if another commit came in between, and fails with 40001 (aborting the block) if they no longer
+ * give what its client was shown. COMMIT does the same, then logs the draft as one record.
  */
-import type { ExecOutcome } from '../engine/engine.js';
-import type { Command, Effect } from '../engine/types.js';
+import type { Draft, Engine, ExecOutcome } from '../engine/engine.js';
+import type { Command } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { Listener } from '../notify/hub.js';
 import type { EvalEnv, SessionView } from '../sql/expr.js';
@@ -52,8 +56,8 @@ export class Session implements SessionView {
   private readonly listDatabases: () => readonly string[];
   /** READ ONLY was given to this block (or default_transaction_read_only was on at BEGIN). */
   private txReadOnly = false;
-  private txCommands: Command[] = [];
-  private txEffects: readonly Effect[] = [];
+  /** The block's writes, from its first one on. */
+  private draft: Draft | null = null;
   private pendingNotifies: { channel: string; payload: string }[] = [];
   private readonly channels = new Set<string>();
 
@@ -78,7 +82,8 @@ export class Session implements SessionView {
   }
 
   setting(name: string): string | undefined {
-    if (name === 'transaction_read_only') return this.readOnlyNow() ? 'on' : 'off';
+    // A database the disk made read-only refuses every write, in a block or not.
+    if (name === 'transaction_read_only') return this.readOnlyNow() || this.tenant.readOnly !== null ? 'on' : 'off';
     return this.localSettings.get(name) ?? this.settings.get(name);
   }
 
@@ -124,8 +129,6 @@ export class Session implements SessionView {
     if (this.tx === 'idle') {
       this.tx = 'block';
       this.implicit = true;
-      this.txCommands = [];
-      this.txEffects = [];
     }
   }
 
@@ -139,10 +142,11 @@ export class Session implements SessionView {
     await this.commitBlock();
   }
 
-  /** A statement failed: inside an explicit block the block is now aborted. */
+  /** A statement failed: inside a block the block is now aborted, and nothing of it stays in the engine. */
   fail(): void {
     if (this.tx === 'block' && !this.implicit) this.tx = 'failed';
     else if (this.implicit) this.tx = 'failed';
+    if (this.tx === 'failed') this.dropDraft();
   }
 
   close(): void {
@@ -158,6 +162,9 @@ export class Session implements SessionView {
   }
 
   async run(plan: Plan, values: readonly Value[]): Promise<StatementOutcome> {
+    // After a failed write whose fate is unknown, memory may contradict the disk: no answers.
+    const down = this.tenant.unavailable;
+    if (down !== null) throw down;
     if (this.tx === 'failed' && !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit'))) {
       throw new AllotError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
@@ -189,27 +196,53 @@ export class Session implements SessionView {
    * depended on is durable: nothing leaves the server that rests on a write not yet on disk.
    */
   private async settled<T>(fn: () => T): Promise<T> {
-    const store = this.tenant.engine.store;
+    const store = this.tenant.engineFor(this.draft).store;
     store.resetReads();
     let result: T;
     try {
       result = fn();
     } catch (err) {
-      const wait = this.tenant.settle(store.readDep);
-      if (wait !== null) await wait;
+      await this.settleReads(store);
       throw err;
     }
-    const wait = this.tenant.settle(store.readDep);
-    if (wait !== null) await wait;
+    await this.settleReads(store);
     return result;
   }
 
-  /** Reads see the committed state, plus this block's own writes inside a block. */
+  private async settleReads(store: Engine['store']): Promise<void> {
+    const wait = this.tenant.settle(store.readDep);
+    if (wait !== null) await wait;
+  }
+
+  /**
+   * The engine for this session's statements: the committed state, plus, inside a block, the
+   * block's draft, put back if anything took it out since the block's last statement.
+   */
+  private engine(): Engine {
+    const draft = this.draft;
+    const engine = this.tenant.engineFor(draft);
+    if (draft === null || engine.drafted === draft) return engine;
+    let back: boolean;
+    try {
+      back = engine.reopenDraft(draft);
+    } catch (err) {
+      if (!(err instanceof AllotError)) throw err;
+      throw new AllotError(SqlState.serializationFailure, `the transaction no longer fits and was rolled back: ${err.message}`, {
+        ...(err.detail !== undefined ? { detail: err.detail } : {}),
+        hint: 'Another session committed first. Run the transaction again.',
+      });
+    }
+    if (!back) {
+      throw new AllotError(SqlState.serializationFailure, 'could not serialize access: another session changed what this transaction read or wrote', {
+        hint: 'Another session committed first. Run the transaction again.',
+      });
+    }
+    return engine;
+  }
+
+  /** Reads see the committed state at the current instant, plus this block's own writes inside a block. */
   private read<T>(fn: (read: ReadContext) => T): T {
-    const engine = this.tenant.engine;
-    const now = this.tenant.now();
-    if (this.tx !== 'block' || this.txCommands.length === 0) return fn({ engine, now });
-    return engine.dryRun(this.txCommands, now, () => fn({ engine, now }));
+    return fn({ engine: this.engine(), now: this.tenant.now() });
   }
 
   /** Not async itself: outside a block the tenant's commit is the answer, with no promise around it. */
@@ -219,53 +252,62 @@ export class Session implements SessionView {
     return this.writeInBlock(commands);
   }
 
-  private async writeInBlock(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
-    const all = [...this.txCommands, ...commands];
-    const engine = this.tenant.engine;
-    let results: ExecOutcome['results'] = [];
-    let effects: readonly Effect[] = [];
-    await this.settled(() =>
-      engine.dryRun(all, this.tenant.now(), (outcome) => {
-        results = outcome.results.slice(this.txCommands.length);
-        effects = outcome.effects;
-      }),
-    );
-    this.txCommands = all;
-    this.txEffects = effects;
-    return { results };
+  /** Decides the statement's commands on top of the block's draft, at the block's instant. */
+  private writeInBlock(commands: Command[]): Promise<Pick<ExecOutcome, 'results'>> {
+    // Refused now rather than at COMMIT: the block could never commit.
+    const failure = this.tenant.readOnly;
+    if (failure !== null) return Promise.reject(failure);
+    return this.settled(() => {
+      const engine = this.engine();
+      this.draft ??= engine.openDraft(this.tenant.now());
+      return engine.draft(this.draft, commands);
+    });
   }
 
+  /**
+   * Puts the draft back (deciding it again if another commit came in since) and commits it as
+   * one record, with nothing in between: no other session can run before the record is made.
+   */
   private async commitBlock(): Promise<void> {
-    const commands = this.txCommands;
-    const expected = JSON.stringify(this.txEffects);
+    const draft = this.draft;
     const notifies = this.pendingNotifies;
-    this.resetTx();
-    if (commands.length > 0) {
-      try {
-        await this.tenant.commit(commands, (outcome) => {
-          if (JSON.stringify(outcome.effects) !== expected) {
-            throw new AllotError(SqlState.serializationFailure, 'could not serialize access: another session changed what this transaction read or wrote');
-          }
-        });
-      } catch (err) {
-        if (err instanceof AllotError && err.sqlstate !== SqlState.serializationFailure) {
-          throw new AllotError(SqlState.serializationFailure, `the transaction no longer fits and was rolled back: ${err.message}`, {
-            ...(err.detail !== undefined ? { detail: err.detail } : {}),
-            hint: 'Another session committed first. Run the transaction again.',
-          });
+    try {
+      if (draft !== null) {
+        // Not 40001 for a block that could never commit: retrying it would not help.
+        const failure = this.tenant.readOnly;
+        if (failure !== null) throw failure;
+        const store = this.tenant.engineFor(draft).store;
+        store.resetReads();
+        try {
+          this.engine();
+        } catch (err) {
+          await this.settleReads(store);
+          throw err;
         }
-        throw err;
+        // A record waits for every one before it; a block that wrote nothing makes none, so
+        // its answer waits for what deciding it again read.
+        const dep = store.readDep;
+        await this.tenant.commit(draft);
+        const wait = this.tenant.settle(dep);
+        if (wait !== null) await wait;
       }
+    } finally {
+      this.resetTx();
     }
     for (const n of notifies) this.tenant.hub.publish(n.channel, n.payload);
+  }
+
+  /** Takes the block's draft out of the engine, if it is in, and forgets it. */
+  private dropDraft(): void {
+    if (this.draft !== null) this.tenant.engineFor(this.draft).closeDraft(this.draft);
+    this.draft = null;
   }
 
   private resetTx(): void {
     this.tx = 'idle';
     this.txReadOnly = false;
     this.implicit = false;
-    this.txCommands = [];
-    this.txEffects = [];
+    this.dropDraft();
     this.pendingNotifies = [];
     this.localSettings.clear();
   }
@@ -277,11 +319,7 @@ export class Session implements SessionView {
           this.notices.push({ severity: 'WARNING', code: SqlState.activeSqlTransaction, message: 'there is already a transaction in progress' });
         } else {
           if (this.implicit) this.implicit = false;
-          else {
-            this.tx = 'block';
-            this.txCommands = [];
-            this.txEffects = [];
-          }
+          else this.tx = 'block';
           this.txReadOnly = u.readOnly ?? settingIsOn(this.setting('default_transaction_read_only'));
         }
         return { kind: 'command', tag: 'BEGIN' };

@@ -7,8 +7,9 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Engine, type ExecOutcome } from '../engine/engine.js';
+import { Engine, type Draft, type ExecOutcome } from '../engine/engine.js';
 import type { Command, Effect } from '../engine/types.js';
+import { AllotError, SqlState } from '../errors.js';
 import { ALL_EVENTS_CHANNEL, eventOf, resourceChannel } from '../notify/events.js';
 import { NotifyHub } from '../notify/hub.js';
 import { nodeFileSystem, type FileSystem } from '../storage/files.js';
@@ -47,6 +48,11 @@ interface Storage {
   readonly checkpointBytes: number;
 }
 
+/** A block's draft, or (an array) the commands of one statement. */
+function isDraft(what: readonly Command[] | Draft): what is Draft {
+  return !Array.isArray(what);
+}
+
 function markResource(store: Engine['store'], id: string | null, lsn: number): void {
   if (id === null) return;
   const n = store.resources.get(id);
@@ -55,7 +61,8 @@ function markResource(store: Engine['store'], id: string | null, lsn: number): v
 
 export class Tenant {
   readonly name: string;
-  readonly engine: Engine;
+  /** The engine itself; reached through `engine` (or a block's `engineFor`), never directly. */
+  private readonly core: Engine;
   readonly hub = new NotifyHub();
   readonly clock: Clock;
   readonly log: Logger;
@@ -65,16 +72,18 @@ export class Tenant {
   /** Records applied in memory but not yet on disk, with what undoes them. */
   private pending: { lsn: number; inverse: readonly Effect[] }[] = [];
   private failure: StorageFailure | null = null;
+  /** Set when a failed write's records may be on disk after all: memory and disk may disagree. */
+  private unsure: AllotError | null = null;
   private checkpointing: Promise<void> | null = null;
 
   private constructor(opts: TenantOptions, engine: Engine, lsn: number, storage: Storage | null) {
     this.name = opts.name;
     this.clock = opts.clock;
     this.log = opts.log;
-    this.engine = engine;
+    this.core = engine;
     this.lsn = lsn;
     this.storage = storage;
-    this.engine.store.lastChangeAt = lsn;
+    this.core.store.lastChangeAt = lsn;
     this.reaper = new Reaper(this);
   }
 
@@ -92,7 +101,7 @@ export class Tenant {
     const limits = opts.storage.segmentBytes !== undefined ? { firstSegmentBytes: opts.storage.segmentBytes.first, maxSegmentBytes: opts.storage.segmentBytes.max } : WalLimits;
     const file = rec.segment.exists ? await fs.openLogFile(segmentPath) : await fs.createLogFile(segmentPath, limits.firstSegmentBytes);
     let tenant: Tenant | null = null;
-    const wal = new Wal(fs, dir, { file, end: rec.segment.end }, rec.lastLsn, (err) => tenant?.onStorageFailure(err), limits);
+    const wal = new Wal(fs, dir, { file, end: rec.segment.end }, rec.lastLsn, (err, unknown) => tenant?.onStorageFailure(err, unknown), limits);
     tenant = new Tenant(opts, rec.engine, rec.lastLsn, { dir, fs, wal, checkpointBytes: opts.storage.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES });
     opts.log.info(
       { lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
@@ -104,6 +113,25 @@ export class Tenant {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /**
+   * The engine as committed: a transaction block's draft in it is taken out first. Every use of
+   * the engine but an open block's own goes through here (reads outside a block, commits, the
+   * reaper, checkpoints, events, metrics), so none ever sees writes not committed.
+   */
+  get engine(): Engine {
+    this.core.closeDraft();
+    return this.core;
+  }
+
+  /**
+   * The engine for the block whose draft is `mine` (null before its first write): any other
+   * block's draft is taken out first; `mine` stays in if it is in (else the block puts it back).
+   */
+  engineFor(mine: Draft | null): Engine {
+    if (this.core.drafted !== mine) this.core.closeDraft();
+    return this.core;
   }
 
   get lastLsn(): number {
@@ -125,21 +153,33 @@ export class Tenant {
 
   /** Set once a write to the log failed: the tenant answers reads but refuses writes. */
   get readOnly(): StorageFailure | null {
-    return this.failure;
+    return this.failure ?? this.storage?.wal.failed ?? null;
+  }
+
+  /**
+   * Set once a failed write left records whose fate is unknown (they may be on disk): the state
+   * in memory may not be what a restart finds, so the database answers nothing until then.
+   */
+  get unavailable(): AllotError | null {
+    return this.unsure;
   }
 
   /**
    * Decides the commands at the current instant and commits them as one record, resolving once
-   * it is durable. `verify` may refuse the outcome (a transaction whose writes no longer decide
-   * the same way). A refusal waits, like a read, for any pending record it depended on.
+   * it is durable. A transaction block's draft (put back in the engine by its block) is kept as
+   * it was decided, at the block's instant: the record holds the effects its client was shown.
+   * A refusal waits, like a read, for any pending record it depended on.
    */
-  async commit(commands: readonly Command[], verify?: (outcome: ExecOutcome) => void): Promise<ExecOutcome> {
-    if (this.failure !== null) throw this.failure;
-    const store = this.engine.store;
+  async commit(what: readonly Command[] | Draft): Promise<ExecOutcome> {
+    // Failing (the log takes no more records), or failed.
+    const failed = this.readOnly;
+    if (failed !== null) throw failed;
+    const now = isDraft(what) ? what.now : this.now();
+    const store = this.core.store;
     store.resetReads();
     let outcome: ExecOutcome;
     try {
-      outcome = this.engine.execute(commands, this.now(), verify);
+      outcome = isDraft(what) ? this.core.keepDraft(what) : this.engine.execute(what, now);
     } catch (err) {
       const wait = this.settle(store.readDep);
       if (wait !== null) await wait;
@@ -154,7 +194,7 @@ export class Tenant {
     this.markChanged(outcome, lsn);
     if (this.storage !== null) {
       this.pending.push({ lsn, inverse: outcome.inverse });
-      await this.storage.wal.append(lsn, encodeBody({ now: this.now(), effects: outcome.effects }));
+      await this.storage.wal.append(lsn, encodeBody({ now, effects: outcome.effects }));
       const durable = this.storage.wal.durableLsn;
       let k = 0;
       while (k < this.pending.length && this.pending[k]!.lsn <= durable) k++;
@@ -221,16 +261,28 @@ export class Tenant {
     }
   }
 
-  /** The log failed: undo every record not on disk, newest first, and refuse writes from now. */
-  private onStorageFailure(err: StorageFailure): void {
+  /**
+   * The log failed, and every record's fate is settled: undo every record not on disk, newest
+   * first, and refuse writes from now. `unknown`: some of those may be on disk after all, so
+   * nothing is answered from memory until a restart reads the disk.
+   */
+  private onStorageFailure(err: StorageFailure, unknown: boolean): void {
     this.failure = err;
-    this.log.error({ err: err.reason }, 'log write failed; database is read-only until restart');
+    const durable = this.storage!.wal.durableLsn;
+    if (unknown) {
+      this.unsure = new AllotError(SqlState.ioError, `database "${this.name}" is unavailable until the server restarts: a write to its log failed and whether it reached the disk is unknown`, {
+        hint: 'Fix the disk and restart the server: recovery reads what the disk holds.',
+      });
+      this.log.error({ err: err.reason, durableLsn: durable }, 'log write failed and could not be undone on disk; database is unavailable until restart');
+    } else this.log.error({ err: err.reason, durableLsn: durable }, 'log write failed; database is read-only until restart');
+    // Records up to `durable` are kept: their writers are answered OK (their commits may not
+    // have run on yet to drop them from `pending`).
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const p = this.pending[i]!;
-      this.engine.replay([...p.inverse].reverse());
+      if (p.lsn > durable) this.engine.replay([...p.inverse].reverse());
     }
     this.pending = [];
-    this.lsn = this.storage!.wal.durableLsn;
+    this.lsn = durable;
     const store = this.engine.store;
     store.lastChangeAt = this.lsn;
     store.lastRemovalAt = Math.min(store.lastRemovalAt, this.lsn);
