@@ -29,11 +29,40 @@ export interface ReadContext {
   readonly now: number;
 }
 
+/**
+ * A result's rows: an array, or rows made from immutable entities as they are asked for, so a
+ * result waiting for a slow client holds a reference a row, not the row (see LazyRows).
+ */
+export interface ResultRows {
+  readonly length: number;
+  at(i: number): Value[] | undefined;
+}
+
+/**
+ * Rows made on demand from entities picked at one instant. Entities never change (a change
+ * makes a new one), so a row made later, while the reply drains, is the row of that instant.
+ */
+export class LazyRows<T> implements ResultRows {
+  constructor(
+    private readonly items: readonly T[],
+    private readonly make: (item: T) => Value[],
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(i: number): Value[] | undefined {
+    const x = this.items[i];
+    return x === undefined ? undefined : this.make(x);
+  }
+}
+
 export interface QueryPlan {
   readonly kind: 'query';
   readonly params: ParamSlots;
   readonly columns: readonly OutColumn[];
-  run(read: ReadContext, env: EvalEnv): Value[][];
+  run(read: ReadContext, env: EvalEnv): ResultRows;
 }
 
 export interface WritePlan {
@@ -201,6 +230,17 @@ function compileReturning(list: readonly SelectedColumn[] | null | undefined, de
   return compileProjection(list, scopeOf(def), def, params);
 }
 
+/** One row of the select list. */
+function projectOne(p: Projection, row: readonly Value[], env: EvalEnv): Value[] {
+  const exprs = p.exprs;
+  const n = exprs.length;
+  const o: Value[] = new Array(n);
+  const picks = p.picks;
+  if (picks !== null) for (let k = 0; k < n; k++) o[k] = row[picks[k]!] ?? null;
+  else for (let k = 0; k < n; k++) o[k] = exprs[k]!.eval(row, env);
+  return o;
+}
+
 function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
   const exprs = p.exprs;
   const n = exprs.length;
@@ -315,56 +355,66 @@ function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => 
   return v;
 }
 
-/** Candidate rows of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
-function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEnv): Value[][] {
+/** Entities of one table and how a row is made of one: rows drawn lazily from them. */
+interface Drawn {
+  readonly items: readonly unknown[];
+  readonly row: (item: unknown) => Value[];
+}
+
+function drawn<T>(items: readonly T[], row: (x: T) => Value[]): Drawn {
+  return { items, row: row as (item: unknown) => Value[] };
+}
+
+/** Candidate entities of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
+function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEnv): Drawn {
   const { engine, now } = read;
   const ids = h.ids === null ? null : evalAll(h.ids, env).filter(isText);
   const lo = bound(h.lo, env, Math.max, -Infinity);
   const hi = bound(h.hi, env, Math.min, Infinity);
-  const byResource = (fn: (rid: string) => Value[][]): Value[][] | null => {
+  const byResource = <T>(fn: (rid: string) => T[]): T[] | null => {
     if (h.resourceIds === null) return null;
     const rids = [...new Set(evalAll(h.resourceIds, env).filter(isText))];
     return rids.flatMap(fn);
   };
-  const byId = <T>(get: (id: string) => T | undefined, row: (x: T) => Value[]): Value[][] =>
+  const byId = <T>(get: (id: string) => T | undefined): T[] =>
     ids!.flatMap((id) => {
       const x = get(id);
-      return x === undefined ? [] : [row(x)];
+      return x === undefined ? [] : [x];
     });
   switch (table) {
     case 'resources': {
-      if (ids !== null) return byId((id) => engine.resource(id), resourceRow);
+      if (ids !== null) return drawn(byId((id) => engine.resource(id)), resourceRow);
       if (h.parentId !== null) {
         const pid = h.parentId.eval([], env);
-        return isText(pid) ? engine.children(pid).map(resourceRow) : [];
+        return drawn(isText(pid) ? engine.children(pid) : [], resourceRow);
       }
-      return engine.allResources().map(resourceRow);
+      return drawn(engine.allResources(), resourceRow);
     }
     case 'rules': {
-      if (ids !== null) return byId((id) => engine.rule(id), ruleRow);
-      return byResource((rid) => engine.rulesOn(rid, lo, hi).map(ruleRow)) ?? engine.allRules().map(ruleRow);
+      if (ids !== null) return drawn(byId((id) => engine.rule(id)), ruleRow);
+      return drawn(byResource((rid) => engine.rulesOn(rid, lo, hi)) ?? engine.allRules(), ruleRow);
     }
     case 'bookings': {
-      if (ids !== null) return byId((id) => engine.booking(id), bookingRow);
+      if (ids !== null) return drawn(byId((id) => engine.booking(id)), bookingRow);
       if (h.groupId !== null) {
         const g = h.groupId.eval([], env);
-        return isText(g) ? engine.groupMembers(g).map(bookingRow) : [];
+        return drawn(isText(g) ? engine.groupMembers(g) : [], bookingRow);
       }
-      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Booking => !('expiresAt' in e)).map(bookingRow));
-      return per ?? engine.allBookings().map(bookingRow);
+      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Booking => !('expiresAt' in e)));
+      return drawn(per ?? engine.allBookings(), bookingRow);
     }
     case 'holds': {
-      if (ids !== null) return byId((id) => engine.hold(id, now), holdRow);
-      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e).map(holdRow));
-      return per ?? engine.liveHolds(now).map(holdRow);
+      if (ids !== null) return drawn(byId((id) => engine.hold(id, now)), holdRow);
+      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e));
+      return drawn(per ?? engine.liveHolds(now), holdRow);
     }
     case 'outages': {
-      if (ids !== null) return byId((id) => engine.outage(id), outageRow);
-      return byResource((rid) => engine.outagesOn(rid).map(outageRow)) ?? engine.allOutages().map(outageRow);
+      if (ids !== null) return drawn(byId((id) => engine.outage(id)), outageRow);
+      return drawn(byResource((rid) => engine.outagesOn(rid)) ?? engine.allOutages(), outageRow);
     }
     case 'policies': {
-      if (ids !== null) return byId((id) => engine.policy(id), policyRow);
-      return engine.allPolicies().map(policyRow);
+      if (ids !== null) return drawn(byId((id) => engine.policy(id)), policyRow);
+      return drawn(engine.allPolicies(), policyRow);
     }
   }
 }
@@ -405,6 +455,8 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
   const offset = offsetExpr != null ? compileExpr(offsetExpr, EMPTY_SCOPE, params, 'int') : null;
 
   let rowsOf: (read: ReadContext, env: EvalEnv) => Value[][];
+  // An allot table's rows are made from its entities, lazily where nothing needs them all.
+  let drawnOf: ((read: ReadContext, env: EvalEnv) => Drawn) | null = null;
   switch (source.kind) {
     case 'none':
       rowsOf = () => [[]];
@@ -414,7 +466,11 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
       break;
     case 'allot': {
       const hints = extractHints(ast.where, scope, params);
-      rowsOf = (read, env) => candidates(source.table, hints, read, env);
+      drawnOf = (read, env) => candidates(source.table, hints, read, env);
+      rowsOf = (read, env) => {
+        const d = drawnOf!(read, env);
+        return d.items.map(d.row);
+      };
       break;
     }
     case 'availability':
@@ -439,6 +495,7 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
     columns: projection.columns,
     run(read, env) {
       if (direct) return tooMany(virtualRows!(read, env, picks));
+      if (drawnOf !== null && !aggregated) return drawnRows(drawnOf(read, env), env);
       let rows = rowsOf(read, env);
       if (where !== null) rows = rows.filter((r) => truthy(where.eval(r, env)));
       tooMany(rows);
@@ -453,26 +510,59 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
         if (off > 0 || lim !== Infinity) rows = rows.slice(off, off + lim);
         return project(projection, rows, env);
       }
-      let pairs = rows.map((r) => ({ src: r, out: projection.exprs.map((e) => e.eval(r, env)) }));
-      pairs.sort((a, b) => {
-        for (const o of order) {
-          const c = o.cmp(a, b, env);
-          if (c !== 0) return c;
-        }
-        return 0;
+      let pairs = rows.map((r) => {
+        const out = projectOne(projection, r, env);
+        return { item: out, keys: order.map((o) => o.key(r, out, env)) };
       });
+      pairs = sortByKeys(pairs, order);
       if (off > 0 || lim !== Infinity) pairs = pairs.slice(off, off + lim);
-      return pairs.map((p) => p.out);
+      return pairs.map((p) => p.item);
     },
   };
+
+  /** An allot table's result: filtered, ordered and cut on entities; rows made as they are sent. */
+  function drawnRows(d: Drawn, env: EvalEnv): ResultRows {
+    const { row } = d;
+    let items = where === null ? d.items : d.items.filter((x) => truthy(where.eval(row(x), env)));
+    tooManyRows(items.length);
+    const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
+    const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+    if (order.length > 0) {
+      // Only the sort keys are kept beside each entity, not its row.
+      const outputs = order.some((o) => o.usesOutput);
+      const keyed = items.map((x) => {
+        const src = row(x);
+        const out = outputs ? projectOne(projection, src, env) : null;
+        return { item: x, keys: order.map((o) => o.key(src, out, env)) };
+      });
+      items = sortByKeys(keyed, order).map((k) => k.item);
+    }
+    if (off > 0 || lim !== Infinity) items = items.slice(off, off + lim);
+    return new LazyRows(items, (x) => projectOne(projection, row(x), env));
+  }
+}
+
+/** Sorts by the keys computed for each item, ORDER BY's first key first. */
+function sortByKeys<T>(keyed: { item: T; keys: Value[] }[], order: readonly Order[]): { item: T; keys: Value[] }[] {
+  return keyed.sort((a, b) => {
+    for (let k = 0; k < order.length; k++) {
+      const c = order[k]!.compare(a.keys[k]!, b.keys[k]!);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
 }
 
 /** Refuses a result of more than MAX_RESULT_ROWS rows; returns it otherwise. */
 function tooMany(rows: Value[][]): Value[][] {
-  if (rows.length > MAX_RESULT_ROWS) {
-    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${rows.length} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
-  }
+  tooManyRows(rows.length);
   return rows;
+}
+
+function tooManyRows(n: number): void {
+  if (n > MAX_RESULT_ROWS) {
+    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
+  }
 }
 
 function settingsOf(session: SessionView): ReadonlyMap<string, string> {
@@ -517,8 +607,12 @@ function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Value {
   }
 }
 
+/** One ORDER BY item: its key for a row (of the table, `src`, or of the select list, `out`) and how keys compare. */
 interface Order {
-  cmp(a: { src: readonly Value[]; out: readonly Value[] }, b: { src: readonly Value[]; out: readonly Value[] }, env: EvalEnv): number;
+  /** Whether the key is a select-list column (`out` is needed), not an expression over the row. */
+  readonly usesOutput: boolean;
+  key(src: readonly Value[], out: readonly Value[] | null, env: EvalEnv): Value;
+  compare(x: Value, y: Value): number;
 }
 
 function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' | 'LAST' | undefined, p: Projection, scope: Scope, params: ParamSlots): Order {
@@ -536,14 +630,21 @@ function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' 
   if (by.type === 'integer') {
     const i = by.value - 1;
     if (i < 0 || i >= p.columns.length) throw new AllotError(SqlState.invalidColumnReference, `ORDER BY position ${by.value} is not in select list`);
-    return { cmp: (a, b) => cmpValues(a.out[i] ?? null, b.out[i] ?? null) };
+    return outputKey(p, i, cmpValues);
   }
   if (by.type === 'ref' && by.table === undefined) {
     const i = p.columns.findIndex((c) => c.name === by.name);
-    if (i >= 0 && !scope.columns.some((c) => c.name === by.name)) return { cmp: (a, b) => cmpValues(a.out[i] ?? null, b.out[i] ?? null) };
+    if (i >= 0 && !scope.columns.some((c) => c.name === by.name)) return outputKey(p, i, cmpValues);
   }
   const e = compileExpr(by, scope, params);
-  return { cmp: (a, b, env) => cmpValues(e.eval(a.src, env), e.eval(b.src, env)) };
+  return { usesOutput: false, key: (src, _out, env) => e.eval(src, env), compare: cmpValues };
+}
+
+/** A key that is select-list column `i`: read off the projected row, or (a plain column) off the source row. */
+function outputKey(p: Projection, i: number, compare: (x: Value, y: Value) => number): Order {
+  const pick = p.picks?.[i];
+  if (pick !== undefined) return { usesOutput: false, key: (src) => src[pick] ?? null, compare };
+  return { usesOutput: true, key: (_src, out) => out![i] ?? null, compare };
 }
 
 // ---- availability -----------------------------------------------------------------------

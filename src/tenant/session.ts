@@ -16,7 +16,7 @@ import type { Command } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { Listener } from '../notify/hub.js';
 import type { EvalEnv, SessionView } from '../sql/expr.js';
-import type { OutColumn, Plan, ReadContext } from '../sql/plan.js';
+import type { OutColumn, Plan, ReadContext, ResultRows } from '../sql/plan.js';
 import { DEFAULT_SETTINGS, REPORTED, settingIsOn, validateSetting } from '../sql/settings.js';
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';
@@ -24,7 +24,7 @@ import { newId } from './ids.js';
 import type { Tenant } from './tenant.js';
 
 export type StatementOutcome =
-  | { readonly kind: 'rows'; readonly columns: readonly OutColumn[]; readonly rows: Value[][]; readonly tag: string }
+  | { readonly kind: 'rows'; readonly columns: readonly OutColumn[]; readonly rows: ResultRows; readonly tag: string }
   | { readonly kind: 'command'; readonly tag: string }
   | { readonly kind: 'empty' };
 

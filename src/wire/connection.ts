@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../errors.js';
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
-import type { OutColumn, Plan } from '../sql/plan.js';
+import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache } from '../sql/prepare.js';
 import { SERVER_VERSION } from '../sql/settings.js';
 import { formatValue, typeOid, type ParamValue, type Value } from '../sql/types.js';
@@ -100,7 +100,7 @@ interface Portal {
   readonly values: readonly Value[];
   readonly formats: readonly number[];
   /** Rows left after a PortalSuspended. */
-  rest: { rows: Value[][]; tag: string } | null;
+  rest: { rows: ResultRows; next: number; tag: string } | null;
   done: boolean;
 }
 
@@ -733,17 +733,16 @@ export class Connection implements Listener {
         this.sendOutcome(outcome, null, portal.formats, false);
         return;
       }
-      portal.rest = { rows: outcome.rows, tag: outcome.tag };
+      portal.rest = { rows: outcome.rows, next: 0, tag: outcome.tag };
     }
     const rest = portal.rest;
     const columns = portal.plan.columns ?? [];
-    const n = maxRows > 0 ? Math.min(maxRows, rest.rows.length) : rest.rows.length;
-    // All of them (the usual case) go out without two copies of the list.
-    const all = n === rest.rows.length;
-    const writing = this.writeRows(all ? rest.rows : rest.rows.slice(0, n), columns, portal.formats);
+    const left = rest.rows.length - rest.next;
+    const end = rest.next + (maxRows > 0 ? Math.min(maxRows, left) : left);
+    const writing = this.writeRows(rest.rows, rest.next, end, columns, portal.formats);
     if (writing !== undefined) await writing;
-    rest.rows = all ? [] : rest.rows.slice(n);
-    if (maxRows > 0 && rest.rows.length > 0) {
+    rest.next = end;
+    if (maxRows > 0 && rest.next < rest.rows.length) {
       B.portalSuspended(this.out);
       return;
     }
@@ -782,7 +781,7 @@ export class Connection implements Listener {
       case 'rows': {
         const columns = o.columns.length > 0 ? o.columns : (planColumns ?? []);
         if (withDescription) B.rowDescription(this.out, B.describeColumns(columns, formats));
-        const writing = this.writeRows(o.rows, columns, formats);
+        const writing = this.writeRows(o.rows, 0, o.rows.length, columns, formats);
         if (writing === undefined) {
           B.commandComplete(this.out, o.tag);
           return undefined;
@@ -796,18 +795,19 @@ export class Connection implements Listener {
    * Encodes rows into the socket as it drains: once the socket holds MAX_REPLY_BACKLOG_BYTES,
    * the rest wait (as values, not bytes) until the client has read. Returns a promise only then.
    */
-  private writeRows(rows: readonly Value[][], columns: readonly OutColumn[], formats: readonly number[]): Promise<void> | undefined {
+  private writeRows(rows: ResultRows, from: number, end: number, columns: readonly OutColumn[], formats: readonly number[]): Promise<void> | undefined {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
-    const encoding: RowEncoding = { rows, columns, binary, anyBinary: binary.some((b) => b) };
-    const next = this.encodeRows(encoding, 0);
-    return next === rows.length ? undefined : this.encodeRowsAsRead(encoding, next);
+    const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: binary.some((b) => b) };
+    const next = this.encodeRows(encoding, from);
+    return next === end ? undefined : this.encodeRowsAsRead(encoding, next);
   }
 
   /** Encodes rows from `from` on until done or the socket is full; returns the next row's index. */
   private encodeRows(e: RowEncoding, from: number): number {
-    const { rows, columns, binary, anyBinary } = e;
-    for (let i = from; i < rows.length; i++) {
-      const row = rows[i]!;
+    const { rows, end, columns, binary, anyBinary } = e;
+    for (let i = from; i < end; i++) {
+      // A lazy result makes its row only now, from the entity it picked.
+      const row = rows.at(i)!;
       if (!anyBinary) B.textDataRow(this.out, row);
       else {
         B.dataRow(
@@ -820,12 +820,12 @@ export class Connection implements Listener {
         if (this.socket.writableLength > MAX_REPLY_BACKLOG_BYTES) return i + 1;
       }
     }
-    return rows.length;
+    return end;
   }
 
   private async encodeRowsAsRead(e: RowEncoding, from: number): Promise<void> {
     let next = from;
-    while (next < e.rows.length) {
+    while (next < e.end) {
       await this.drained();
       if (this.state === 'closed') return;
       next = this.encodeRows(e, next);
@@ -1036,7 +1036,9 @@ function namedCount(map: ReadonlyMap<string, unknown>): number {
 
 /** One result's rows on their way out, as the encoder resumes them after each drain. */
 interface RowEncoding {
-  readonly rows: readonly Value[][];
+  readonly rows: ResultRows;
+  /** Where this reply's rows end (a portal executed with a row count sends part of them). */
+  readonly end: number;
   readonly columns: readonly OutColumn[];
   readonly binary: readonly boolean[];
   readonly anyBinary: boolean;
