@@ -242,25 +242,8 @@ function projectOne(p: Projection, row: readonly Value[], env: EvalEnv): Value[]
 }
 
 function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
-  const exprs = p.exprs;
-  const n = exprs.length;
   const out: Value[][] = new Array(rows.length);
-  const picks = p.picks;
-  if (picks !== null) {
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const o: Value[] = new Array(n);
-      for (let k = 0; k < n; k++) o[k] = row[picks[k]!] ?? null;
-      out[i] = o;
-    }
-    return out;
-  }
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const o: Value[] = new Array(n);
-    for (let k = 0; k < n; k++) o[k] = exprs[k]!.eval(row, env);
-    out[i] = o;
-  }
+  for (let i = 0; i < rows.length; i++) out[i] = projectOne(p, rows[i]!, env);
   return out;
 }
 

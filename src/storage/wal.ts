@@ -249,7 +249,7 @@ export class Wal implements ClosableLog {
       for (const r of done) void r.file.close().catch(() => undefined);
     }
     if (this.failure !== null) this.settleFailure();
-    if (openLogs.size > openLogs.limit) openLogs.trim();
+    openLogs.trim();
   }
 
   private threadFailed(f: SyncFailure): void {
@@ -311,7 +311,7 @@ export class Wal implements ClosableLog {
     } finally {
       this.writing = false;
     }
-    if (openLogs.size > openLogs.limit) openLogs.trim();
+    openLogs.trim();
   }
 
   private release(lsn: number): void {
@@ -366,7 +366,7 @@ export class Wal implements ClosableLog {
     this.preparing = true;
     const done = (): void => {
       this.preparing = false;
-      if (openLogs.size > openLogs.limit) openLogs.trim();
+      openLogs.trim();
     };
     p.then(done, done);
     this.prepared = p;

@@ -793,7 +793,8 @@ export class Connection implements Listener {
 
   /**
    * Encodes rows into the socket as it drains: once the socket holds MAX_REPLY_BACKLOG_BYTES,
-   * the rest wait (as values, not bytes) until the client has read. Returns a promise only then.
+   * the rest wait unencoded (a table's as the entities they are made of) until the client has
+   * read. Returns a promise only then.
    */
   private writeRows(rows: ResultRows, from: number, end: number, columns: readonly OutColumn[], formats: readonly number[]): Promise<void> | undefined {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);

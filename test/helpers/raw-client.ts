@@ -188,6 +188,14 @@ export class RawClient {
     return this.untilReady(timeoutMs);
   }
 
+  /** Sends messages followed by Sync and returns everything received up to ReadyForQuery. */
+  async exchange(...msgs: Buffer[]): Promise<BackendMessage[]> {
+    const start = this.received.length;
+    this.send(Buffer.concat([...msgs, serialize.sync()]));
+    await this.untilReady();
+    return this.received.slice(start);
+  }
+
   /** Rows of DataRow messages up to the next ReadyForQuery, skipping anything else. */
   async untilReady(timeoutMs = DEFAULT_WAIT_MS): Promise<(string | null)[][]> {
     const rows: (string | null)[][] = [];

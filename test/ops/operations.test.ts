@@ -49,6 +49,17 @@ const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
   }
 };
 
+
+/** The bookings a server restarted on `dataDir` holds in database "shop". */
+async function bookingsAfterRestart(dataDir: string): Promise<{ id: string }[]> {
+  const again = await startServer({ dataDir });
+  try {
+    const c = await again.client('shop');
+    return (await c.query(`SELECT id FROM bookings`)).rows as { id: string }[];
+  } finally {
+    await again.close();
+  }
+}
 describe('graceful shutdown', () => {
   it('lets a statement in flight finish, tells idle clients and listeners, flushes the log, then stops', async () => {
     const dataDir = tempDir();
@@ -89,13 +100,7 @@ describe('graceful shutdown', () => {
     await closing;
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: closing connections once their statements finish', 'database closed', 'allot stopped']));
 
-    const again = await startServer({ dataDir });
-    try {
-      const c = await again.client('shop');
-      expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'in-flight' }]);
-    } finally {
-      await again.close();
-    }
+    expect(await bookingsAfterRestart(dataDir)).toEqual([{ id: 'in-flight' }]);
   });
 
   it('over the extended protocol: a statement in flight is answered with its own result and ReadyForQuery, then the connection ends with 57P01', async () => {
@@ -116,13 +121,7 @@ describe('graceful shutdown', () => {
     expect((await insert).rows).toEqual([{ id: 'in-flight' }]);
     expect((await writerError).code).toBe('57P01');
     await closing;
-    const again = await startServer({ dataDir });
-    try {
-      const c = await again.client('shop');
-      expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'in-flight' }]);
-    } finally {
-      await again.close();
-    }
+    expect(await bookingsAfterRestart(dataDir)).toEqual([{ id: 'in-flight' }]);
   });
 
   it('answers a Sync that arrives after the shutdown began, refuses an Execute that had not started (ERROR 57P01, not run), then ends with 57P01', async () => {
@@ -151,13 +150,7 @@ describe('graceful shutdown', () => {
     await closing;
     const got = raw.received.slice(start).map((m) => (m.name === 'error' ? `${(m as DatabaseError).severity} ${(m as DatabaseError).code}` : m.name));
     expect(got).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'parseComplete', 'bindComplete', 'ERROR 57P01', 'readyForQuery', 'notice', 'FATAL 57P01']);
-    const again = await startServer({ dataDir });
-    try {
-      const c = await again.client('shop');
-      expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'a' }]);
-    } finally {
-      await again.close();
-    }
+    expect(await bookingsAfterRestart(dataDir)).toEqual([{ id: 'a' }]);
   });
 
   it('closes without an answer a connection whose statement ran but whose Sync never comes (an error would be read as the statement\'s)', async () => {

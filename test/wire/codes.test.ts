@@ -29,13 +29,6 @@ async function login(): Promise<RawClient> {
   return c;
 }
 
-async function exchange(c: RawClient, ...msgs: Buffer[]): Promise<BackendMessage[]> {
-  const start = c.received.length;
-  c.send(Buffer.concat([...msgs, serialize.sync()]));
-  await c.untilReady();
-  return c.received.slice(start);
-}
-
 const names = (ms: BackendMessage[]): string[] => ms.map((m) => (m.name === 'error' ? `error ${(m as DatabaseError).code}` : m.name));
 const firstError = (ms: BackendMessage[]): DatabaseError => ms.find((m): m is DatabaseError => m.name === 'error')!;
 
@@ -60,7 +53,7 @@ const BAD_MESSAGE = 'invalid byte sequence for encoding "UTF8": 0xc3 0x28';
 describe('bytes that are not UTF-8 get 22021, naming them', () => {
   it('in a text-format Bind parameter', async () => {
     const c = await login();
-    const got = await exchange(c, serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }), bindText([BAD]), serialize.execute({}));
+    const got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }), bindText([BAD]), serialize.execute({}));
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe(BAD_MESSAGE);
     // The connection goes on.
@@ -70,7 +63,7 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
 
   it('in a text-format Bind parameter holding a NUL byte (text cannot hold one)', async () => {
     const c = await login();
-    const got = await exchange(c, serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }), bindText([Buffer.from([0x62, 0x00, 0x31])]), serialize.execute({}));
+    const got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }), bindText([Buffer.from([0x62, 0x00, 0x31])]), serialize.execute({}));
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe('invalid byte sequence for encoding "UTF8": 0x00');
     c.destroy();
@@ -78,13 +71,13 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
 
   it('in a binary text parameter, and in an element of a binary text[] parameter', async () => {
     const c = await login();
-    let got = await exchange(c, serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1', types: [25] }), serialize.bind({ values: [BAD], binary: true }), serialize.execute({}));
+    let got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1', types: [25] }), serialize.bind({ values: [BAD], binary: true }), serialize.execute({}));
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe(BAD_MESSAGE);
     const array = encodeBinary(1009, ['b1', 'xx']);
     // Overwrite the second element's bytes ('xx', the last two) with a lone lead byte and ASCII.
     array[array.length - 2] = 0xe2;
-    got = await exchange(c, serialize.parse({ text: 'SELECT id FROM bookings WHERE id = ANY($1)', types: [1009] }), serialize.bind({ values: [array], binary: true }), serialize.execute({}));
+    got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = ANY($1)', types: [1009] }), serialize.bind({ values: [array], binary: true }), serialize.execute({}));
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe('invalid byte sequence for encoding "UTF8": 0xe2 0x78');
     c.destroy();
@@ -109,7 +102,7 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
   it('in the text of a Parse', async () => {
     const c = await login();
     const sql = Buffer.concat([Buffer.from(`SELECT id FROM bookings WHERE id = '`), BAD, Buffer.from(`'`)]);
-    const got = await exchange(c, frame('P', Buffer.concat([cstring('s'), cstring(sql), Buffer.from([0, 0])])), serialize.bind({ statement: 's' }), serialize.execute({}));
+    const got = await c.exchange(frame('P', Buffer.concat([cstring('s'), cstring(sql), Buffer.from([0, 0])])), serialize.bind({ statement: 's' }), serialize.execute({}));
     expect(names(got)).toEqual(['error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe(BAD_MESSAGE);
     c.destroy();
@@ -118,7 +111,7 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
   it('but valid multi-byte text passes through unchanged', async () => {
     const c = await login();
     const word = 'Zürich – 東京 🙂';
-    const got = await exchange(c, serialize.parse({ text: 'INSERT INTO resources (id, name) VALUES ($1, $2)' }), bindText([Buffer.from('utf8-r'), Buffer.from(word)]), serialize.execute({}));
+    const got = await c.exchange(serialize.parse({ text: 'INSERT INTO resources (id, name) VALUES ($1, $2)' }), bindText([Buffer.from('utf8-r'), Buffer.from(word)]), serialize.execute({}));
     expect(names(got)).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'readyForQuery']);
     expect(await c.query(`SELECT name FROM resources WHERE id = 'utf8-r'`)).toEqual([[word]]);
     c.destroy();
@@ -129,15 +122,15 @@ describe(`the limit of ${MAX_PREPARED_STATEMENTS} prepared statements and portal
   it('never blocks the unnamed statement', async () => {
     const c = await login();
     const parses = Array.from({ length: MAX_PREPARED_STATEMENTS }, (_, i) => serialize.parse({ name: `s${i}`, text: 'SELECT 1' }));
-    const got = await exchange(c, ...parses);
+    const got = await c.exchange(...parses);
     expect(got.filter((m) => m.name === 'parseComplete')).toHaveLength(MAX_PREPARED_STATEMENTS);
     expect(c.errors()).toEqual([]);
-    const unnamed = await exchange(c, serialize.parse({ text: 'SELECT 2' }), serialize.bind({}), serialize.execute({}));
+    const unnamed = await c.exchange(serialize.parse({ text: 'SELECT 2' }), serialize.bind({}), serialize.execute({}));
     expect(names(unnamed)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
     // Parsing the unnamed one again (as every pg query does) still works.
-    expect(names(await exchange(c, serialize.parse({ text: 'SELECT 3' }), serialize.bind({}), serialize.execute({})))).toContain('dataRow');
+    expect(names(await c.exchange(serialize.parse({ text: 'SELECT 3' }), serialize.bind({}), serialize.execute({})))).toContain('dataRow');
     // One named statement more is refused.
-    const over = await exchange(c, serialize.parse({ name: 'one-more', text: 'SELECT 1' }));
+    const over = await c.exchange(serialize.parse({ name: 'one-more', text: 'SELECT 1' }));
     expect(names(over)).toEqual(['error 54000', 'readyForQuery']);
     expect(await c.query('SELECT 1')).toEqual([['1']]);
     c.destroy();
@@ -146,12 +139,12 @@ describe(`the limit of ${MAX_PREPARED_STATEMENTS} prepared statements and portal
   it('never blocks the unnamed portal', async () => {
     const c = await login();
     const binds = Array.from({ length: MAX_PREPARED_STATEMENTS }, (_, i) => serialize.bind({ portal: `p${i}` }));
-    const got = await exchange(c, serialize.parse({ text: 'SELECT 1' }), ...binds);
+    const got = await c.exchange(serialize.parse({ text: 'SELECT 1' }), ...binds);
     expect(got.filter((m) => m.name === 'bindComplete')).toHaveLength(MAX_PREPARED_STATEMENTS);
     expect(c.errors()).toEqual([]);
-    const unnamed = await exchange(c, serialize.parse({ text: 'SELECT 2' }), serialize.bind({}), serialize.execute({}));
+    const unnamed = await c.exchange(serialize.parse({ text: 'SELECT 2' }), serialize.bind({}), serialize.execute({}));
     expect(names(unnamed)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
-    const over = await exchange(c, serialize.bind({ portal: 'one-more' }));
+    const over = await c.exchange(serialize.bind({ portal: 'one-more' }));
     expect(names(over)).toEqual(['error 54000', 'readyForQuery']);
     c.destroy();
   });

@@ -28,34 +28,26 @@ async function login(): Promise<RawClient> {
   return c;
 }
 
-/** Sends messages followed by Sync and returns everything up to ReadyForQuery. */
-async function exchange(c: RawClient, ...msgs: Buffer[]): Promise<BackendMessage[]> {
-  const start = c.received.length;
-  c.send(Buffer.concat([...msgs, serialize.sync()]));
-  await c.untilReady();
-  return c.received.slice(start);
-}
-
 const names = (ms: BackendMessage[]): string[] => ms.map((m) => (m.name === 'error' ? `error ${(m as { code?: string }).code}` : m.name));
 const rows = (ms: BackendMessage[]): (string | null)[][] => ms.filter((m): m is DataRowMessage => m.name === 'dataRow').map((m) => m.fields as (string | null)[]);
 
 describe('extended protocol', () => {
   it('describes a named statement with inferred parameter types, then runs it twice', async () => {
     const c = await login();
-    const got = await exchange(c, serialize.parse({ name: 's1', text: 'SELECT id, start FROM bookings WHERE resource_id = $1 AND start >= $2 ORDER BY start' }), serialize.describe({ type: 'S', name: 's1' }));
+    const got = await c.exchange(serialize.parse({ name: 's1', text: 'SELECT id, start FROM bookings WHERE resource_id = $1 AND start >= $2 ORDER BY start' }), serialize.describe({ type: 'S', name: 's1' }));
     expect(names(got)).toEqual(['parseComplete', 'parameterDescription', 'rowDescription', 'readyForQuery']);
     expect((got[1] as ParameterDescriptionMessage).dataTypeIDs).toEqual([25, 20]);
     expect((got[2] as RowDescriptionMessage).fields.map((f) => [f.name, f.dataTypeID])).toEqual([
       ['id', 25],
       ['start', 20],
     ]);
-    const run1 = await exchange(c, serialize.bind({ statement: 's1', values: ['r', '20'] }), serialize.execute({}));
+    const run1 = await c.exchange(serialize.bind({ statement: 's1', values: ['r', '20'] }), serialize.execute({}));
     expect(rows(run1)).toEqual([
       ['b2', '20'],
       ['b3', '30'],
       ['b4', '40'],
     ]);
-    const run2 = await exchange(c, serialize.bind({ statement: 's1', values: ['r', '2026-01-01T00:00:00Z'] }), serialize.execute({}));
+    const run2 = await c.exchange(serialize.bind({ statement: 's1', values: ['r', '2026-01-01T00:00:00Z'] }), serialize.execute({}));
     expect(names(run2)).toEqual(['bindComplete', 'commandComplete', 'readyForQuery']);
     c.destroy();
   });
@@ -81,8 +73,7 @@ describe('extended protocol', () => {
 
   it('takes binary parameters and returns binary results', async () => {
     const c = await login();
-    const got = await exchange(
-      c,
+    const got = await c.exchange(
       serialize.parse({ text: 'SELECT id, capacity, capabilities FROM resources WHERE capacity >= $1 AND id = ANY($2)', types: [20, 1009] }),
       // pg-protocol's bind sends every value in binary when binary is true.
       serialize.bind({ values: [encodeBinary(20, 5), encodeBinary(1009, ['r', 'x'])], binary: true }),
@@ -98,9 +89,9 @@ describe('extended protocol', () => {
 
   it('skips everything after an error up to Sync, then carries on', async () => {
     const c = await login();
-    const got = await exchange(c, serialize.parse({ text: 'SELECT nope FROM bookings' }), serialize.bind({}), serialize.execute({}), serialize.parse({ name: 'never', text: 'SELECT 1' }));
+    const got = await c.exchange(serialize.parse({ text: 'SELECT nope FROM bookings' }), serialize.bind({}), serialize.execute({}), serialize.parse({ name: 'never', text: 'SELECT 1' }));
     expect(names(got)).toEqual(['error 42703', 'readyForQuery']);
-    const after = await exchange(c, serialize.bind({ statement: 'never' }), serialize.execute({}));
+    const after = await c.exchange(serialize.bind({ statement: 'never' }), serialize.execute({}));
     expect(names(after)).toEqual(['error 26000', 'readyForQuery']);
     expect(await c.query('SELECT 1')).toEqual([['1']]);
     c.destroy();
@@ -108,21 +99,21 @@ describe('extended protocol', () => {
 
   it('closes statements and portals, refuses duplicates and unknown names', async () => {
     const c = await login();
-    await exchange(c, serialize.parse({ name: 'a', text: 'SELECT 1' }));
-    expect(names(await exchange(c, serialize.parse({ name: 'a', text: 'SELECT 2' })))).toEqual(['error 42P05', 'readyForQuery']);
-    expect(names(await exchange(c, serialize.close({ type: 'S', name: 'a' })))).toEqual(['closeComplete', 'readyForQuery']);
-    expect(names(await exchange(c, serialize.bind({ statement: 'a' })))).toEqual(['error 26000', 'readyForQuery']);
-    expect(names(await exchange(c, serialize.execute({ portal: 'ghost' })))).toEqual(['error 34000', 'readyForQuery']);
-    expect(names(await exchange(c, serialize.parse({ text: 'SELECT 1; SELECT 2' })))).toEqual(['error 42601', 'readyForQuery']);
+    await c.exchange(serialize.parse({ name: 'a', text: 'SELECT 1' }));
+    expect(names(await c.exchange(serialize.parse({ name: 'a', text: 'SELECT 2' })))).toEqual(['error 42P05', 'readyForQuery']);
+    expect(names(await c.exchange(serialize.close({ type: 'S', name: 'a' })))).toEqual(['closeComplete', 'readyForQuery']);
+    expect(names(await c.exchange(serialize.bind({ statement: 'a' })))).toEqual(['error 26000', 'readyForQuery']);
+    expect(names(await c.exchange(serialize.execute({ portal: 'ghost' })))).toEqual(['error 34000', 'readyForQuery']);
+    expect(names(await c.exchange(serialize.parse({ text: 'SELECT 1; SELECT 2' })))).toEqual(['error 42601', 'readyForQuery']);
     c.destroy();
   });
 
   it('reports the transaction status in ReadyForQuery', async () => {
     const c = await login();
     const status = (ms: BackendMessage[]): string => (ms.at(-1) as unknown as { status: string }).status;
-    expect(status(await exchange(c, serialize.parse({ text: 'BEGIN' }), serialize.bind({}), serialize.execute({})))).toBe('T');
-    expect(status(await exchange(c, serialize.parse({ text: 'SELECT * FROM nowhere' })))).toBe('E');
-    expect(status(await exchange(c, serialize.parse({ text: 'ROLLBACK' }), serialize.bind({}), serialize.execute({})))).toBe('I');
+    expect(status(await c.exchange(serialize.parse({ text: 'BEGIN' }), serialize.bind({}), serialize.execute({})))).toBe('T');
+    expect(status(await c.exchange(serialize.parse({ text: 'SELECT * FROM nowhere' })))).toBe('E');
+    expect(status(await c.exchange(serialize.parse({ text: 'ROLLBACK' }), serialize.bind({}), serialize.execute({})))).toBe('I');
     c.destroy();
   });
 });
