@@ -6,8 +6,22 @@
 import type { Booking, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
 import { Oid, type SqlType, type Value } from './types.js';
 
-/** How a column's input is read: times accept ISO-8601 text as well as milliseconds. */
-export type Domain = 'text' | 'time' | 'int' | 'bool' | 'text[]';
+/**
+ * How a column's input is read: times accept ISO-8601 text as well as milliseconds, durations
+ * interval text as well as milliseconds.
+ */
+export type Domain = 'text' | 'time' | 'duration' | 'int' | 'bool' | 'text[]';
+
+/** How instants and durations come out: timestamptz and interval, or bigint milliseconds. */
+export type TimeOutput = 'timestamptz' | 'ms';
+
+/** A column's type as a session sees it: instants and durations follow its time output. */
+export function columnType(col: ColumnDef, times: TimeOutput): SqlType {
+  if (times === 'ms') return col.type;
+  if (col.domain === 'time') return 'timestamptz';
+  if (col.domain === 'duration') return 'interval';
+  return col.type;
+}
 
 export interface ColumnDef {
   readonly name: string;
@@ -32,6 +46,8 @@ const time = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'time',
 const int8 = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'int', notNull: true });
 const optionalTime = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'time' });
 const optionalInt8 = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'int' });
+const duration = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'duration', notNull: true });
+const optionalDuration = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'duration' });
 const caps: ColumnDef = { name: 'capabilities', type: 'text[]', domain: 'text[]', notNull: true };
 
 export const Tables = {
@@ -39,7 +55,7 @@ export const Tables = {
     name: 'resources',
     schema: 'public',
     oid: 16_401,
-    columns: [text('id', true), text('parent_id'), text('name'), int8('capacity'), int8('buffer_before'), int8('buffer_after'), caps],
+    columns: [text('id', true), text('parent_id'), text('name'), int8('capacity'), duration('buffer_before'), duration('buffer_after'), caps],
   },
   rules: {
     name: 'rules',
@@ -71,7 +87,7 @@ export const Tables = {
       text('kind', true),
       time('start'),
       optionalTime('end'),
-      optionalInt8('sliding_window'),
+      optionalDuration('sliding_window'),
       caps,
       text('reason'),
       { name: 'declared_at', type: 'int8', domain: 'time', notNull: true },
@@ -84,13 +100,13 @@ export const Tables = {
     columns: [
       text('id', true),
       text('name'),
-      optionalInt8('min_duration'),
-      optionalInt8('max_duration'),
-      optionalInt8('book_ahead'),
+      optionalDuration('min_duration'),
+      optionalDuration('max_duration'),
+      optionalDuration('book_ahead'),
       optionalInt8('max_bookings'),
-      optionalInt8('max_usage'),
-      optionalInt8('starts_within'),
-      optionalInt8('allow_start_in_past'),
+      optionalDuration('max_usage'),
+      optionalDuration('starts_within'),
+      optionalDuration('allow_start_in_past'),
     ],
   },
   availability: {

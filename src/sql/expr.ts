@@ -3,11 +3,12 @@
  * bound parameters. Compiling also infers what each `$n` must be from where it stands
  * (`start >= $1` makes $1 a time), which Describe reports and Bind uses to read values.
  */
-import type { Expr } from 'pgsql-ast-parser';
+import type { Expr, Statement } from 'pgsql-ast-parser';
+import type { ReadContext } from './plan.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './catalog.js';
 import type { LiftedLiteral } from './lexer.js';
-import { clip, formatValue, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
+import { clip, elementType, formatValue, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
 
 /** What an expression can ask of the session it runs in. */
 export interface SessionView {
@@ -26,6 +27,12 @@ export interface EvalEnv {
   readonly session: SessionView;
   /** In an aggregated select list: each aggregate's value over the rows, by its slot. */
   readonly aggregates?: readonly Value[];
+  /** The rows of the enclosing queries, innermost last: what a correlated subquery reads. */
+  readonly outer?: readonly (readonly Value[])[];
+  /** The state a general query reads (set by its run), for subqueries and now(). */
+  readonly read?: ReadContext;
+  /** Per execution: results of uncorrelated subqueries, computed once. */
+  readonly memo?: Map<object, unknown>;
 }
 
 export type Eval = (row: readonly Value[], env: EvalEnv) => Value;
@@ -85,6 +92,7 @@ export class ParamSlots {
 export function domainType(d: Domain): SqlType {
   switch (d) {
     case 'time':
+    case 'duration':
     case 'int':
       return 'int8';
     case 'bool':
@@ -119,6 +127,19 @@ export interface Scope {
   readonly columns: readonly ColumnDef[];
   /** Names a column may be qualified with: the table's name and its alias. */
   readonly qualifiers: ReadonlySet<string>;
+  /**
+   * For a row made of several tables (a join): each column's qualifiers, by position. Absent:
+   * every column has `qualifiers`.
+   */
+  readonly tables?: readonly ReadonlySet<string>[];
+  /** Columns that unqualified names and `*` skip (the second copy of a USING column). */
+  readonly hidden?: ReadonlySet<number>;
+  /** The enclosing query's scope: a name not found here is looked up there (correlation). */
+  readonly outer?: Scope;
+  /** On a subquery's own scope: set when a name inside it resolves outside it. */
+  readonly correlation?: { correlated: boolean };
+  /** Plans the subqueries of expressions (the general query planner sets it). */
+  readonly subqueries?: SubqueryPlanner;
   /** Present where aggregates may stand (a SELECT's list and ORDER BY): they are collected here. */
   readonly aggregates?: AggregateSlots;
   /** Inside an aggregate's argument, where another aggregate may not stand. */
@@ -137,6 +158,18 @@ export class AggregateSlots {
 
 export const EMPTY_SCOPE: Scope = { columns: [], qualifiers: new Set() };
 
+/** A subquery in an expression, planned against the scope it stands in. */
+export interface SubqueryPlan {
+  readonly types: readonly SqlType[];
+  /** Whether it reads the rows of enclosing queries (else it is computed once per execution). */
+  readonly correlated: boolean;
+  run(env: EvalEnv): Value[][];
+}
+
+export interface SubqueryPlanner {
+  plan(stmt: Statement, scope: Scope, params: ParamSlots): SubqueryPlan;
+}
+
 /** A parameter that stands where only a literal may (ORDER BY 1): plan from the original text. */
 export class NeedsLiteral extends Error {}
 
@@ -149,6 +182,7 @@ export function coerce(v: Value, domain: Domain | null, what: string): Value {
       if (typeof v === 'string') return parseTime(v);
       break;
     case 'int':
+    case 'duration':
       if (typeof v === 'number') return v;
       if (typeof v === 'string') return parseInt8(v);
       break;
@@ -210,17 +244,8 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
         constant: true,
       };
     }
-    case 'ref': {
-      if (ast.name === '*') throw new AllotError(SqlState.syntaxError, '"*" is only allowed as a whole select list or in count(*)');
-      if (ast.table !== undefined && !scope.qualifiers.has(ast.table.name)) {
-        throw new AllotError(SqlState.undefinedTable, `missing FROM-clause entry for table "${ast.table.name}"`);
-      }
-      const i = scope.columns.findIndex((c) => c.name === ast.name);
-      if (i < 0) throw undefinedColumn(ast.name);
-      const col = scope.columns[i]!;
-      if (scope.aggregates !== undefined) scope.aggregates.bareColumns++;
-      return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain };
-    }
+    case 'ref':
+      return compileRef(ast, scope);
     case 'cast':
       return compileCast(ast, scope, params);
     case 'unary':
@@ -260,6 +285,31 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
         constant: items.every((i) => i.constant === true),
       };
     }
+    case 'select':
+    case 'union':
+    case 'union all':
+    case 'values':
+    case 'with':
+    case 'with recursive':
+      return compileScalarSubquery(ast, scope, params);
+    case 'array select':
+      return compileArraySubquery(ast.select, scope, params);
+    case 'case':
+      return compileCase(ast, scope, params, hint);
+    case 'arrayIndex':
+      return compileArrayIndex(ast, scope, params);
+    case 'substring': {
+      const value = compileExpr(ast.value, scope, params, 'text');
+      const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
+      const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
+      return { type: 'text', eval: (row, env) => {
+        const v = value.eval(row, env);
+        const f = from === null ? 1 : from.eval(row, env);
+        const n = len === null ? undefined : len.eval(row, env);
+        if (v === null || f === null || n === null) return null;
+        return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
+      } };
+    }
     case 'list':
       throw new AllotError(SqlState.syntaxError, 'a parenthesised list is only allowed after IN');
     case 'default':
@@ -267,6 +317,193 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
     default:
       throw new AllotError(SqlState.featureNotSupported, `expressions of kind "${ast.type}" are not supported by allot`);
   }
+}
+
+/** Positions of the columns of `scope` a reference names. */
+function matches(scope: Scope, name: string, table: string | undefined): number[] {
+  const out: number[] = [];
+  scope.columns.forEach((c, i) => {
+    if (c.name !== name) return;
+    if (table === undefined) {
+      if (scope.hidden?.has(i) !== true) out.push(i);
+    } else if ((scope.tables?.[i] ?? scope.qualifiers).has(table)) out.push(i);
+  });
+  return out;
+}
+
+function hasQualifier(scope: Scope, table: string): boolean {
+  return scope.tables !== undefined ? scope.tables.some((t) => t.has(table)) : scope.qualifiers.has(table);
+}
+
+/**
+ * A column reference: found in the row's own tables, or in an enclosing query's (a correlated
+ * subquery reads that row from `env.outer`).
+ */
+function compileRef(ast: Extract<Expr, { type: 'ref' }>, scope: Scope): Compiled {
+  const name = ast.name;
+  if (name === '*') throw new AllotError(SqlState.syntaxError, '"*" is only allowed as a whole select list or in count(*)');
+  const table = ast.table?.name;
+  let depth = 0;
+  const crossed: Scope[] = [];
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.outer, depth++) {
+    const hits = matches(s, name, table);
+    if (hits.length > 1) throw new AllotError('42702', `column reference "${name}" is ambiguous`);
+    const i = hits[0];
+    if (i === undefined) {
+      if (table !== undefined && hasQualifier(s, table)) throw new AllotError(SqlState.undefinedColumn, `column ${table}.${name} does not exist`);
+      crossed.push(s);
+      continue;
+    }
+    const col = s.columns[i]!;
+    for (const c of crossed) if (c.correlation !== undefined) c.correlation.correlated = true;
+    if (depth === 0) {
+      if (scope.aggregates !== undefined) scope.aggregates.bareColumns++;
+      return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain };
+    }
+    const d = depth;
+    return { type: col.type, eval: (_row, env) => env.outer?.[env.outer.length - d]?.[i] ?? null, domain: col.domain };
+  }
+  if (table !== undefined) throw new AllotError(SqlState.undefinedTable, `missing FROM-clause entry for table "${table}"`);
+  throw undefinedColumn(name);
+}
+
+/** PostgreSQL's substring(s from f for n): positions from 1, a start before 1 shortens the count. */
+export function substring(s: string, from: number, count?: number): string {
+  const chars = [...s];
+  if (count !== undefined && count < 0) throw new AllotError('22011', 'negative substring length not allowed');
+  const start = Math.max(from, 1);
+  const end = count === undefined ? chars.length + 1 : from + count;
+  return end <= start ? '' : chars.slice(start - 1, end - 1).join('');
+}
+
+function planSubquery(stmt: Statement, scope: Scope, params: ParamSlots): SubqueryPlan {
+  if (scope.subqueries === undefined) throw new AllotError(SqlState.featureNotSupported, 'subqueries are not supported here');
+  return scope.subqueries.plan(stmt, scope, params);
+}
+
+/** A subquery's rows for one evaluation: once per execution when it reads no outer row. */
+function subqueryRows(plan: SubqueryPlan, row: readonly Value[], env: EvalEnv): Value[][] {
+  if (!plan.correlated && env.memo !== undefined) {
+    const hit = env.memo.get(plan) as Value[][] | undefined;
+    if (hit !== undefined) return hit;
+    const rows = plan.run(env);
+    env.memo.set(plan, rows);
+    return rows;
+  }
+  return plan.run({ ...env, outer: [...(env.outer ?? []), row] });
+}
+
+function oneColumn(plan: SubqueryPlan): SqlType {
+  if (plan.types.length !== 1) throw new AllotError(SqlState.syntaxError, 'subquery must return only one column');
+  return plan.types[0]!;
+}
+
+function compileScalarSubquery(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
+  const plan = planSubquery(stmt, scope, params);
+  const type = oneColumn(plan);
+  return { type, eval: (row, env) => {
+    const rows = subqueryRows(plan, row, env);
+    if (rows.length > 1) throw new AllotError('21000', 'more than one row returned by a subquery used as an expression');
+    return rows[0]?.[0] ?? null;
+  } };
+}
+
+function compileArraySubquery(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
+  const plan = planSubquery(stmt, scope, params);
+  const element = oneColumn(plan);
+  return { type: arrayOf(element), eval: (row, env) => subqueryRows(plan, row, env).map((r) => (r[0] === null || r[0] === undefined ? null : String(formatValue(r[0])))) };
+}
+
+function compileExists(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
+  const plan = planSubquery(stmt, scope, params);
+  return { type: 'bool', eval: (row, env) => subqueryRows(plan, row, env).length > 0 };
+}
+
+/** `x IN (SELECT …)`, `x = ANY (SELECT …)`: null when no row matches and one was null, as SQL says. */
+function compileInSubquery(left: Compiled, stmt: Statement, scope: Scope, params: ParamSlots, not: boolean): Compiled {
+  const plan = planSubquery(stmt, scope, params);
+  oneColumn(plan);
+  return { type: 'bool', eval: (row, env) => {
+    const v = left.eval(row, env);
+    const rows = subqueryRows(plan, row, env);
+    if (rows.length === 0) return not;
+    if (v === null) return null;
+    let sawNull = false;
+    for (const r of rows) {
+      const x = r[0] ?? null;
+      if (x === null) sawNull = true;
+      else if (compare(v, x) === 0) return !not;
+    }
+    return sawNull ? null : not;
+  } };
+}
+
+function isStatement(e: Expr): e is Extract<Expr, { type: 'select' | 'union' | 'union all' | 'values' | 'with' | 'with recursive' }> {
+  return e.type === 'select' || e.type === 'union' || e.type === 'union all' || e.type === 'values' || e.type === 'with' || e.type === 'with recursive';
+}
+
+/** The array type of an element type; text[] where allot has no closer one. */
+export function arrayOf(t: SqlType): SqlType {
+  switch (t) {
+    case 'bool':
+      return 'bool[]';
+    case 'char':
+      return 'char[]';
+    case 'name':
+      return 'name[]';
+    case 'int2':
+      return 'int2[]';
+    case 'int4':
+      return 'int4[]';
+    case 'int8':
+      return 'int8[]';
+    case 'oid':
+      return 'oid[]';
+    default:
+      return 'text[]';
+  }
+}
+
+function compileCase(ast: Extract<Expr, { type: 'case' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
+  const subject = ast.value != null ? compileExpr(ast.value, scope, params) : null;
+  const subjectDomain = subject === null ? undefined : (subject.domain ?? typeDomain(subject.type));
+  const whens = ast.whens.map((w) => ({
+    when: compileExpr(w.when, scope, params, subject === null ? 'bool' : subjectDomain),
+    value: compileExpr(w.value, scope, params, hint),
+  }));
+  const first = whens.find((w) => w.value.type !== 'unknown' && !(w.value.constant === true && w.value.eval([], NO_ENV) === null))?.value;
+  const otherwise = ast.else != null ? compileExpr(ast.else, scope, params, hint ?? typeDomain(first?.type ?? 'text')) : null;
+  const type = first?.type ?? otherwise?.type ?? 'text';
+  return { type, eval: (row, env) => {
+    const v = subject === null ? null : subject.eval(row, env);
+    for (const w of whens) {
+      const c = w.when.eval(row, env);
+      const hit = subject === null ? c !== null && toBool(c) : v !== null && c !== null && compare(v, c) === 0;
+      if (hit) return w.value.eval(row, env);
+    }
+    return otherwise === null ? null : otherwise.eval(row, env);
+  } };
+}
+
+/** An environment for evaluating constants at plan time. */
+const NO_ENV = { params: [], session: undefined as unknown as SessionView } satisfies EvalEnv;
+
+/** `a[i]`: arrays count from 1; int2vector and oidvector, as in PostgreSQL, from 0. */
+function compileArrayIndex(ast: Extract<Expr, { type: 'arrayIndex' }>, scope: Scope, params: ParamSlots): Compiled {
+  const arr = compileExpr(ast.array, scope, params);
+  const index = compileExpr(ast.index, scope, params, 'int');
+  const element = elementType(arr.type) ?? 'text';
+  const base = arr.type === 'int2vector' || arr.type === 'oidvector' ? 0 : 1;
+  const domain = typeDomain(element);
+  return { type: element, eval: (row, env) => {
+    const a = arr.eval(row, env);
+    const i = index.eval(row, env);
+    if (a === null || i === null) return null;
+    const xs = asArray(a);
+    const x = xs?.[toNumber(i) - base];
+    if (x === undefined || x === null) return null;
+    return domain === undefined || domain === 'text' ? x : coerce(x, domain, 'array element');
+  } };
 }
 
 function compileKeyword(keyword: string): Compiled {
@@ -385,6 +622,14 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
       if (b !== null && toBool(b)) return true;
       return a === null || b === null ? null : false;
     } };
+  }
+  if ((op === 'IN' || op === 'NOT IN') && isStatement(ast.right)) {
+    return compileInSubquery(compileExpr(ast.left, scope, params), ast.right, scope, params, op === 'NOT IN');
+  }
+  if (ast.right.type === 'call' && ast.right.args.length === 1 && isStatement(ast.right.args[0]!)) {
+    const fn = ast.right.function.name.toLowerCase();
+    if ((fn === 'any' || fn === 'some') && op === '=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, false);
+    if (fn === 'all' && op === '!=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, true);
   }
   if (op === 'IN' || op === 'NOT IN') {
     const l = compileExpr(ast.left, scope, params);
@@ -604,6 +849,7 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     if (call.filter != null) throw new AllotError(SqlState.wrongObjectType, `FILTER specified, but ${name} is not an aggregate function`);
     if (call.orderBy != null) throw new AllotError(SqlState.wrongObjectType, `ORDER BY specified, but ${name} is not an aggregate function`);
   }
+  if (name === 'exists' && args.length === 1 && isStatement(args[0]!)) return compileExists(args[0], scope, params);
   switch (name) {
     case 'count':
     case 'min':
@@ -615,7 +861,8 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
         throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
       }
       // The argument is read per row, where neither another aggregate nor the bare-column count applies.
-      const inner: Scope = { columns: scope.columns, qualifiers: scope.qualifiers, inAggregate: true };
+      const { aggregates: _slots, ...rest } = scope;
+      const inner: Scope = { ...rest, inAggregate: true };
       const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
       const arg = star ? null : compileExpr(args[0]!, inner, params);
       const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;

@@ -9,7 +9,8 @@ import type { SpanMaker } from '../engine/availability.js';
 import { Limits } from '../engine/limits.js';
 import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
-import { bookingRow, CatalogTables, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef } from './catalog.js';
+import { bookingRow, CatalogTables, columnType, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from './catalog.js';
+import { needsGeneralPlan, planGeneralQuery } from './query/select.js';
 import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
@@ -97,10 +98,10 @@ function unsupported(what: string, hint?: string): AllotError {
   return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
 }
 
-export function planStatement(stmt: Statement, params: ParamSlots): Plan {
+export function planStatement(stmt: Statement, params: ParamSlots, times: TimeOutput = 'ms'): Plan {
   switch (stmt.type) {
     case 'select':
-      return planSelect(stmt, params);
+      return needsGeneralPlan(stmt) ? planGeneralQuery(stmt, params, times) : planSelect(stmt, params, times);
     case 'insert':
       return planInsert(stmt, params);
     case 'update':
@@ -109,12 +110,11 @@ export function planStatement(stmt: Statement, params: ParamSlots): Plan {
       return planDelete(stmt, params);
     case 'union':
     case 'union all':
-      throw unsupported('UNION is not supported by allot');
     case 'values':
-      throw unsupported('a bare VALUES list is not supported by allot');
     case 'with':
+      return planGeneralQuery(stmt, params, times);
     case 'with recursive':
-      throw unsupported('WITH queries are not supported by allot');
+      throw unsupported('WITH RECURSIVE is not supported by allot');
     default:
       throw unsupported(`${stmt.type.toUpperCase()} statements are not supported by allot`, `allot's tables are fixed: ${TABLE_LIST}. See the README.`);
   }
@@ -166,7 +166,7 @@ function outColumn(name: string, type: SqlType, def: TableDef | null, index: num
 
 // ---- projections -------------------------------------------------------------------------
 
-interface Projection {
+export interface Projection {
   readonly columns: OutColumn[];
   readonly exprs: Compiled[];
   /** When every item is a bare column: their positions in the source row. */
@@ -203,7 +203,7 @@ function compileProjection(list: readonly SelectedColumn[], scope: Scope, def: T
   return { columns, exprs, picks: picksOf(exprs) };
 }
 
-function defaultName(e: Expr): string {
+export function defaultName(e: Expr): string {
   switch (e.type) {
     case 'ref':
       return e.name;
@@ -231,7 +231,7 @@ function compileReturning(list: readonly SelectedColumn[] | null | undefined, de
 }
 
 /** One row of the select list. */
-function projectOne(p: Projection, row: readonly Value[], env: EvalEnv): Value[] {
+export function projectOne(p: Projection, row: readonly Value[], env: EvalEnv): Value[] {
   const exprs = p.exprs;
   const n = exprs.length;
   const o: Value[] = new Array(n);
@@ -241,7 +241,7 @@ function projectOne(p: Projection, row: readonly Value[], env: EvalEnv): Value[]
   return o;
 }
 
-function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
+export function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEnv): Value[][] {
   const out: Value[][] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) out[i] = projectOne(p, rows[i]!, env);
   return out;
@@ -249,7 +249,7 @@ function project(p: Projection, rows: readonly (readonly Value[])[], env: EvalEn
 
 // ---- SELECT -----------------------------------------------------------------------------
 
-function conjuncts(e: Expr | null | undefined): Expr[] {
+export function conjuncts(e: Expr | null | undefined): Expr[] {
   if (e === undefined || e === null) return [];
   if (e.type === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
   return [e];
@@ -296,7 +296,7 @@ function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicate | nul
   return null;
 }
 
-interface Hints {
+export interface Hints {
   ids: Compiled[] | null;
   resourceIds: Compiled[] | null;
   groupId: Compiled | null;
@@ -306,7 +306,7 @@ interface Hints {
   hi: { expr: Compiled; adjust: number }[];
 }
 
-function extractHints(where: Expr | null | undefined, scope: Scope, params: ParamSlots): Hints {
+export function extractHints(where: Expr | null | undefined, scope: Scope, params: ParamSlots): Hints {
   const h: Hints = { ids: null, resourceIds: null, groupId: null, parentId: null, lo: [], hi: [] };
   for (const c of conjuncts(where)) {
     const p = asPredicate(c, scope, params);
@@ -324,7 +324,7 @@ function extractHints(where: Expr | null | undefined, scope: Scope, params: Para
   return h;
 }
 
-function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
+export function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
   return xs.map((x) => x.eval([], env));
 }
 
@@ -339,7 +339,7 @@ function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => 
 }
 
 /** Entities of one table and how a row is made of one: rows drawn lazily from them. */
-interface Drawn {
+export interface Drawn {
   readonly items: readonly unknown[];
   readonly row: (item: unknown) => Value[];
 }
@@ -349,7 +349,7 @@ function drawn<T>(items: readonly T[], row: (x: T) => Value[]): Drawn {
 }
 
 /** Candidate entities of an allot table, narrowed by the WHERE's index-friendly conjuncts. */
-function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEnv): Drawn {
+export function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEnv): Drawn {
   const { engine, now } = read;
   const ids = h.ids === null ? null : evalAll(h.ids, env).filter(isText);
   const lo = bound(h.lo, env, Math.max, -Infinity);
@@ -402,7 +402,7 @@ function candidates(table: StoredTable, h: Hints, read: ReadContext, env: EvalEn
   }
 }
 
-function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
+export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: TimeOutput = 'ms'): QueryPlan {
   if (ast.distinct != null) throw unsupported('SELECT DISTINCT is not supported by allot');
   if (ast.groupBy != null || ast.having != null) throw unsupported('GROUP BY and HAVING are not supported by allot');
   if (ast.for != null) throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
@@ -526,7 +526,7 @@ function planSelect(ast: SelectFromStatement, params: ParamSlots): QueryPlan {
 }
 
 /** Sorts by the keys computed for each item, ORDER BY's first key first. */
-function sortByKeys<T>(keyed: { item: T; keys: Value[] }[], order: readonly Order[]): { item: T; keys: Value[] }[] {
+export function sortByKeys<T>(keyed: { item: T; keys: Value[] }[], order: readonly Order[]): { item: T; keys: Value[] }[] {
   return keyed.sort((a, b) => {
     for (let k = 0; k < order.length; k++) {
       const c = order[k]!.compare(a.keys[k]!, b.keys[k]!);
@@ -542,29 +542,29 @@ function tooMany(rows: Value[][]): Value[][] {
   return rows;
 }
 
-function tooManyRows(n: number): void {
+export function tooManyRows(n: number): void {
   if (n > MAX_RESULT_ROWS) {
     throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
   }
 }
 
-function settingsOf(session: SessionView): ReadonlyMap<string, string> {
+export function settingsOf(session: SessionView): ReadonlyMap<string, string> {
   const names = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'application_name', 'search_path', 'transaction_isolation', 'standard_conforming_strings', 'integer_datetimes'];
   return new Map(names.map((n) => [n, session.setting(n) ?? '']));
 }
 
-function truthy(v: Value): boolean {
+export function truthy(v: Value): boolean {
   return v !== null && toBool(v);
 }
 
-function nonNegative(v: Value, what: string): number {
+export function nonNegative(v: Value, what: string): number {
   if (v === null) return what === 'LIMIT' ? Infinity : 0;
   const n = coerce(v, 'int', what) as number;
   if (n < 0) throw new AllotError('2201W', `${what} must not be negative`);
   return n;
 }
 
-function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Value {
+export function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Value {
   const rows = agg.filter === null ? all : all.filter((r) => truthy(agg.filter!.eval(r, env)));
   if (agg.arg === null) return rows.length;
   let vals = rows.map((r) => agg.arg!.eval(r, env)).filter((v) => v !== null);
@@ -591,14 +591,14 @@ function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Value {
 }
 
 /** One ORDER BY item: its key for a row (of the table, `src`, or of the select list, `out`) and how keys compare. */
-interface Order {
+export interface Order {
   /** Whether the key is a select-list column (`out` is needed), not an expression over the row. */
   readonly usesOutput: boolean;
   key(src: readonly Value[], out: readonly Value[] | null, env: EvalEnv): Value;
   compare(x: Value, y: Value): number;
 }
 
-function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' | 'LAST' | undefined, p: Projection, scope: Scope, params: ParamSlots): Order {
+export function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' | 'LAST' | undefined, p: Projection, scope: Scope, params: ParamSlots): Order {
   const desc = dir === 'DESC';
   // PostgreSQL puts NULLs last ascending and first descending.
   const nullsFirst = nulls === 'FIRST' || (nulls === undefined && desc);
@@ -1203,7 +1203,7 @@ function setFields(sets: readonly { col: ColumnDef; value: Compiled }[], env: Ev
   return f;
 }
 
-function isText(v: Value): v is string {
+export function isText(v: Value): v is string {
   return typeof v === 'string';
 }
 

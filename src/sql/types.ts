@@ -6,25 +6,96 @@ import { AllotError, SqlState } from '../errors.js';
 
 export const Oid = {
   bool: 16,
+  bytea: 17,
+  char: 18,
   name: 19,
   int8: 20,
   int2: 21,
+  int2vector: 22,
   int4: 23,
+  regproc: 24,
   text: 25,
   oid: 26,
+  xid: 28,
+  oidvector: 30,
+  json: 114,
+  pgNodeTree: 194,
+  float4: 700,
+  float8: 701,
   unknown: 705,
   boolArray: 1000,
+  charArray: 1002,
+  nameArray: 1003,
   int2Array: 1005,
   int4Array: 1007,
   textArray: 1009,
   varcharArray: 1015,
   int8Array: 1016,
+  oidArray: 1028,
+  aclitemArray: 1034,
+  bpchar: 1042,
   varchar: 1043,
+  date: 1082,
+  timestamp: 1114,
+  timestamptz: 1184,
+  interval: 1186,
   numeric: 1700,
+  regclass: 2205,
+  regtype: 2206,
+  record: 2249,
+  anyarray: 2277,
+  void: 2278,
+  jsonb: 3802,
+  regnamespace: 4089,
+  regrole: 4096,
 } as const;
 
-/** Type of a value in a row or expression, by how it is sent to clients. */
-export type SqlType = 'int8' | 'int4' | 'text' | 'bool' | 'text[]' | 'numeric' | 'oid' | 'name' | 'int2' | 'unknown';
+/**
+ * Type of a value in a row or expression, by how it is sent to clients. Values of array types
+ * are arrays of their elements' text; reg* types are oids (numbers) shown by name.
+ */
+export type SqlType =
+  | 'int8'
+  | 'int4'
+  | 'int2'
+  | 'text'
+  | 'bool'
+  | 'text[]'
+  | 'numeric'
+  | 'oid'
+  | 'name'
+  | 'unknown'
+  | 'char'
+  | 'varchar'
+  | 'bytea'
+  | 'float4'
+  | 'float8'
+  | 'int2vector'
+  | 'oidvector'
+  | 'regproc'
+  | 'regclass'
+  | 'regtype'
+  | 'regnamespace'
+  | 'regrole'
+  | 'xid'
+  | 'pg_node_tree'
+  | 'json'
+  | 'jsonb'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'interval'
+  | 'record'
+  | 'void'
+  | 'anyarray'
+  | 'bool[]'
+  | 'char[]'
+  | 'name[]'
+  | 'int2[]'
+  | 'int4[]'
+  | 'int8[]'
+  | 'oid[]'
+  | 'aclitem[]';
 
 export const typeOid: Record<SqlType, number> = {
   int8: Oid.int8,
@@ -37,9 +108,113 @@ export const typeOid: Record<SqlType, number> = {
   oid: Oid.oid,
   name: Oid.name,
   unknown: Oid.text,
+  char: Oid.char,
+  varchar: Oid.varchar,
+  bytea: Oid.bytea,
+  float4: Oid.float4,
+  float8: Oid.float8,
+  int2vector: Oid.int2vector,
+  oidvector: Oid.oidvector,
+  regproc: Oid.regproc,
+  regclass: Oid.regclass,
+  regtype: Oid.regtype,
+  regnamespace: Oid.regnamespace,
+  regrole: Oid.regrole,
+  xid: Oid.xid,
+  pg_node_tree: Oid.pgNodeTree,
+  json: Oid.json,
+  jsonb: Oid.jsonb,
+  date: Oid.date,
+  timestamp: Oid.timestamp,
+  timestamptz: Oid.timestamptz,
+  interval: Oid.interval,
+  record: Oid.record,
+  void: Oid.void,
+  anyarray: Oid.anyarray,
+  'bool[]': Oid.boolArray,
+  'char[]': Oid.charArray,
+  'name[]': Oid.nameArray,
+  'int2[]': Oid.int2Array,
+  'int4[]': Oid.int4Array,
+  'int8[]': Oid.int8Array,
+  'oid[]': Oid.oidArray,
+  'aclitem[]': Oid.aclitemArray,
 };
 
-export const typeSize: Record<SqlType, number> = { int8: 8, int4: 4, int2: 2, text: -1, bool: 1, 'text[]': -1, numeric: -1, oid: 4, name: 64, unknown: -1 };
+/** pg_type.typlen of each type: bytes of a fixed-size value, -1 for variable size. */
+export const typeSize: Record<SqlType, number> = {
+  int8: 8,
+  int4: 4,
+  int2: 2,
+  text: -1,
+  bool: 1,
+  'text[]': -1,
+  numeric: -1,
+  oid: 4,
+  name: 64,
+  unknown: -1,
+  char: 1,
+  varchar: -1,
+  bytea: -1,
+  float4: 4,
+  float8: 8,
+  int2vector: -1,
+  oidvector: -1,
+  regproc: 4,
+  regclass: 4,
+  regtype: 4,
+  regnamespace: 4,
+  regrole: 4,
+  xid: 4,
+  pg_node_tree: -1,
+  json: -1,
+  jsonb: -1,
+  date: 4,
+  timestamp: 8,
+  timestamptz: 8,
+  interval: 16,
+  record: -1,
+  void: 4,
+  anyarray: -1,
+  'bool[]': -1,
+  'char[]': -1,
+  'name[]': -1,
+  'int2[]': -1,
+  'int4[]': -1,
+  'int8[]': -1,
+  'oid[]': -1,
+  'aclitem[]': -1,
+};
+
+/** The element type of an array type, or undefined for a scalar. */
+export function elementType(t: SqlType): SqlType | undefined {
+  switch (t) {
+    case 'text[]':
+      return 'text';
+    case 'bool[]':
+      return 'bool';
+    case 'char[]':
+      return 'char';
+    case 'name[]':
+      return 'name';
+    case 'int2[]':
+      return 'int2';
+    case 'int4[]':
+      return 'int4';
+    case 'int8[]':
+      return 'int8';
+    case 'oid[]':
+      return 'oid';
+    case 'aclitem[]':
+      return 'text';
+    case 'int2vector':
+      return 'int2';
+    case 'oidvector':
+      return 'oid';
+    default:
+      return undefined;
+  }
+}
 
 /** The SQL type a client-declared parameter OID stands for (0: let the server infer it). */
 export function typeOfOid(oid: number): SqlType | null {

@@ -108,7 +108,7 @@ describe('resources, bookings and availability through pg', () => {
     const merged = (await c.query({ text: `SELECT resource_id, free FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100 AND min_available = 1`, rowMode: 'array' })).rows;
     expect(merged.length).toBeGreaterThan(0);
     expect(merged.every(([rid]) => rid === null)).toBe(true);
-    expect((await pgError(c.query(`SELECT id FROM bookings WHERE id IN (SELECT id FROM holds)`))).code).toBe('0A000');
+    expect((await c.query(`SELECT id FROM bookings WHERE id NOT IN (SELECT id FROM holds) AND start < 10 ORDER BY id`)).rows.map((x) => x.id)).toEqual(['b0']);
     expect((await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id)).toEqual(['b1', 'b5']);
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
   });
@@ -327,8 +327,8 @@ describe('errors', () => {
       [`INSERT INTO bookings (resource_id, start, "end") VALUES ('nope', 1, 5)`, '23503'],
       [`INSERT INTO bookings (resource_id, start) VALUES ('nope', 1)`, '23502'],
       [`CREATE TABLE t (x int)`, '0A000'],
-      [`SELECT * FROM resources r JOIN rules u ON u.resource_id = r.id`, '0A000'],
-      [`SAVEPOINT a`, '0A000'],
+      [`SELECT * FROM resources FOR UPDATE`, '0A000'],
+      [`SELECT row_number() OVER () FROM resources`, '0A000'],
     ];
     for (const [sql, code] of cases) {
       const err = await pgError(c.query(sql));
