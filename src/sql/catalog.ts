@@ -28,6 +28,8 @@ export interface ColumnDef {
   readonly type: SqlType;
   readonly domain: Domain;
   readonly notNull?: boolean;
+  /** For a record-valued column (a set function's record through a subquery): its fields. */
+  readonly fields?: readonly { readonly name: string; readonly type: SqlType }[];
 }
 
 export interface TableDef {

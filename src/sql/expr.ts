@@ -7,8 +7,13 @@ import type { Expr, Statement } from 'pgsql-ast-parser';
 import type { ReadContext } from './plan.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './catalog.js';
+import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
+import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
+import { recordField, SET_FUNCTIONS, setFunctionCall, windowCall, windowKeys, type RecordField, type SetFunctionSlots, type WindowSlots } from './query/row-functions.js';
+import { dateTrunc, extractField, extractFromInterval, formatTimestamp, normalizeTimeZone, parseInterval, parseTimestamptz, toTimestamp, zoneOffsetMs } from './time.js';
+import { SCALAR_FUNCTIONS, type ScalarFunction } from './functions.js';
 import type { LiftedLiteral } from './lexer.js';
-import { clip, elementType, formatValue, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
+import { clip, elementType, formatValue, typeOid, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
 
 /** What an expression can ask of the session it runs in. */
 export interface SessionView {
@@ -33,12 +38,20 @@ export interface EvalEnv {
   readonly read?: ReadContext;
   /** Per execution: results of uncorrelated subqueries, computed once. */
   readonly memo?: Map<object, unknown>;
+  /** The statement's instant where no read context is (a write's values): now(), 'now'. */
+  readonly now?: number;
+  /** The current values of the select list's set-returning calls, by slot. */
+  readonly srf?: readonly Value[];
+  /** The current row's values of the select list's window calls, by slot. */
+  readonly window?: readonly Value[];
 }
 
 export type Eval = (row: readonly Value[], env: EvalEnv) => Value;
 
 export interface Compiled {
   readonly type: SqlType;
+  /** A record's fields (`_pg_expandarray(…)` gives (x, n)): its value is an array of them. */
+  readonly fields?: readonly RecordField[];
   readonly eval: Eval;
   /** Set when the expression is exactly one column, or one parameter, or a constant. */
   readonly column?: number;
@@ -48,8 +61,12 @@ export interface Compiled {
   readonly constant?: boolean;
 }
 
+export const AGGREGATES = ['count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg'] as const;
+
 export interface Aggregate {
-  readonly fn: 'count' | 'min' | 'max' | 'sum';
+  readonly fn: (typeof AGGREGATES)[number];
+  /** string_agg's separator. */
+  readonly separator?: Compiled;
   /** Null for count(*). */
   readonly arg: Compiled | null;
   /** `count(DISTINCT x)`: each distinct value counts once. */
@@ -61,11 +78,23 @@ export interface Aggregate {
 /** The parameters of a statement: inferred domains, and which ones were lifted literals. */
 export class ParamSlots {
   readonly domains: (Domain | null)[] = [];
-  /** Types the client declared in Parse, by index (null: infer). */
+  /**
+   * `declared`: types the client declared in Parse, by index (null: infer); `declaredOids`: the
+   * OIDs it declared, which ParameterDescription repeats (0: infer); `times`: how the session
+   * shows instants, which an inferred time parameter is described as.
+   */
   constructor(
     readonly declared: readonly (SqlType | null)[] = [],
     readonly lifted: ReadonlyMap<number, LiftedLiteral['kind']> = new Map(),
+    readonly declaredOids: readonly number[] = [],
+    readonly times: 'timestamptz' | 'ms' = 'ms',
   ) {}
+
+  /** The OID ParameterDescription reports: the declared one, else the inferred type's. */
+  oidOf(index: number): number {
+    const declared = this.declaredOids[index] ?? 0;
+    return declared !== 0 ? declared : typeOid[this.typeOf(index)];
+  }
 
   use(index: number, domain: Domain | undefined): void {
     while (this.domains.length <= index) this.domains.push(null);
@@ -81,6 +110,8 @@ export class ParamSlots {
       const lifted = this.lifted.get(index);
       return lifted === 'integer' ? 'int4' : lifted === 'bigint' ? 'int8' : lifted === 'numeric' ? 'numeric' : 'text';
     }
+    if (this.times === 'timestamptz' && d === 'time') return 'timestamptz';
+    if (this.times === 'timestamptz' && d === 'duration') return 'interval';
     return domainType(d);
   }
 
@@ -104,22 +135,46 @@ export function domainType(d: Domain): SqlType {
   }
 }
 
-function typeDomain(t: SqlType): Domain | undefined {
+/** How values compared with, or written into, something of type `t` are read. */
+export function typeDomain(t: SqlType): Domain | undefined {
   switch (t) {
+    case 'bool':
+      return 'bool';
+    case 'timestamptz':
+    case 'timestamp':
+    case 'date':
+      return 'time';
+    case 'interval':
+      return 'duration';
     case 'int8':
     case 'int4':
     case 'int2':
     case 'oid':
+    case 'regclass':
+    case 'regtype':
+    case 'regproc':
+    case 'regnamespace':
+    case 'regrole':
+    case 'xid':
       return 'int';
-    case 'bool':
-      return 'bool';
-    case 'text[]':
-      return 'text[]';
     case 'text':
     case 'name':
+    case 'varchar':
+    case 'char':
       return 'text';
-    default:
+    case 'unknown':
+    case 'numeric':
+    case 'float4':
+    case 'float8':
+    case 'json':
+    case 'jsonb':
+    case 'bytea':
+    case 'pg_node_tree':
+    case 'record':
+    case 'void':
       return undefined;
+    default:
+      return 'text[]';
   }
 }
 
@@ -144,6 +199,10 @@ export interface Scope {
   readonly aggregates?: AggregateSlots;
   /** Inside an aggregate's argument, where another aggregate may not stand. */
   readonly inAggregate?: boolean;
+  /** Present in a select list: set-returning calls (`unnest(…)`) are collected here. */
+  readonly setFunctions?: SetFunctionSlots;
+  /** Present in a select list and ORDER BY: window calls (`… OVER (…)`) are collected here. */
+  readonly windows?: WindowSlots;
 }
 
 /**
@@ -174,15 +233,18 @@ export interface SubqueryPlanner {
 export class NeedsLiteral extends Error {}
 
 /** Reads a bound value for a given domain, with the error a PostgreSQL user would expect. */
-export function coerce(v: Value, domain: Domain | null, what: string): Value {
+export function coerce(v: Value, domain: Domain | null, what: string, zone = 'UTC'): Value {
   if (v === null || domain === null) return v;
   switch (domain) {
     case 'time':
       if (typeof v === 'number') return v;
-      if (typeof v === 'string') return parseTime(v);
+      if (typeof v === 'string') return parseTime(v, zone);
+      break;
+    case 'duration':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string') return /^\s*[+-]?\d+\s*$/.test(v) ? parseInt8(v) : parseInterval(v);
       break;
     case 'int':
-    case 'duration':
       if (typeof v === 'number') return v;
       if (typeof v === 'string') return parseInt8(v);
       break;
@@ -219,6 +281,23 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
     }
     case 'string': {
       const v = ast.value;
+      if (hint === 'time' && !/^\s*[+-]?\d+\s*$/.test(v)) {
+        // A wall clock is read in the TimeZone of the session that runs the plan; 'now' and
+        // 'today' at the statement's instant.
+        const relative = /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(v);
+        if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
+        let zone = '';
+        let ms = 0;
+        return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
+          const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
+          if (relative) return parseTime(v, z, env.read?.now ?? env.now);
+          if (z !== zone) {
+            ms = parseTime(v, z);
+            zone = z;
+          }
+          return ms;
+        } };
+      }
       if (hint !== undefined) {
         const c = coerce(v, hint, 'value');
         return { type: domainType(hint), eval: () => c, constant: true };
@@ -298,6 +377,8 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       return compileCase(ast, scope, params, hint);
     case 'arrayIndex':
       return compileArrayIndex(ast, scope, params);
+    case 'extract':
+      return compileExtract(ast, scope, params);
     case 'substring': {
       const value = compileExpr(ast.value, scope, params, 'text');
       const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
@@ -347,7 +428,7 @@ function compileRef(ast: Extract<Expr, { type: 'ref' }>, scope: Scope): Compiled
   const crossed: Scope[] = [];
   for (let s: Scope | undefined = scope; s !== undefined; s = s.outer, depth++) {
     const hits = matches(s, name, table);
-    if (hits.length > 1) throw new AllotError('42702', `column reference "${name}" is ambiguous`);
+    if (hits.length > 1) throw new AllotError(SqlState.ambiguousColumn, `column reference "${name}" is ambiguous`);
     const i = hits[0];
     if (i === undefined) {
       if (table !== undefined && hasQualifier(s, table)) throw new AllotError(SqlState.undefinedColumn, `column ${table}.${name} does not exist`);
@@ -358,7 +439,7 @@ function compileRef(ast: Extract<Expr, { type: 'ref' }>, scope: Scope): Compiled
     for (const c of crossed) if (c.correlation !== undefined) c.correlation.correlated = true;
     if (depth === 0) {
       if (scope.aggregates !== undefined) scope.aggregates.bareColumns++;
-      return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain };
+      return { type: col.type, eval: (row) => row[i] ?? null, column: i, domain: col.domain, ...(col.fields !== undefined ? { fields: col.fields } : {}) };
     }
     const d = depth;
     return { type: col.type, eval: (_row, env) => env.outer?.[env.outer.length - d]?.[i] ?? null, domain: col.domain };
@@ -403,7 +484,7 @@ function compileScalarSubquery(stmt: Statement, scope: Scope, params: ParamSlots
   const type = oneColumn(plan);
   return { type, eval: (row, env) => {
     const rows = subqueryRows(plan, row, env);
-    if (rows.length > 1) throw new AllotError('21000', 'more than one row returned by a subquery used as an expression');
+    if (rows.length > 1) throw new AllotError(SqlState.cardinalityViolation, 'more than one row returned by a subquery used as an expression');
     return rows[0]?.[0] ?? null;
   } };
 }
@@ -506,6 +587,26 @@ function compileArrayIndex(ast: Extract<Expr, { type: 'arrayIndex' }>, scope: Sc
   } };
 }
 
+/**
+ * The statement's instant: the read's (a block's first write fixes it), or the write's. The
+ * SQL layer asks the session's clock; the engine never does.
+ */
+function instantOf(env: EvalEnv): number {
+  return env.read?.now ?? env.now ?? Date.now();
+}
+
+function compileExtract(ast: Extract<Expr, { type: 'extract' }>, scope: Scope, params: ParamSlots): Compiled {
+  const field = ast.field.name.toLowerCase();
+  const from = compileExpr(ast.from, scope, params);
+  const interval = from.type === 'interval';
+  return { type: 'numeric', eval: (row, env) => {
+    const v = from.eval(row, env);
+    if (v === null) return null;
+    const ms = toNumber(v);
+    return interval ? extractFromInterval(field, ms) : extractField(field, ms, from.type === 'timestamp' || from.type === 'date' ? 'UTC' : timeZoneOf(env.session));
+  } };
+}
+
 function compileKeyword(keyword: string): Compiled {
   switch (keyword) {
     case 'current_user':
@@ -516,54 +617,28 @@ function compileKeyword(keyword: string): Compiled {
       return { type: 'name', eval: () => 'public' };
     case 'current_catalog':
       return { type: 'name', eval: (_r, env) => env.session.database };
+    case 'current_timestamp':
+      return { type: 'timestamptz', domain: 'time', eval: (_r, env) => instantOf(env) };
+    case 'localtimestamp':
+      return { type: 'timestamp', domain: 'time', eval: (_r, env) => instantOf(env) + zoneOffsetMs(instantOf(env), timeZoneOf(env.session)) };
+    case 'current_date':
+      return { type: 'date', domain: 'time', eval: (_r, env) => dateTrunc('day', instantOf(env), timeZoneOf(env.session)) + zoneOffsetMs(instantOf(env), timeZoneOf(env.session)) };
     default:
       throw new AllotError(SqlState.featureNotSupported, `${keyword} is not supported by allot`);
   }
 }
 
-const CAST_TYPES: Record<string, SqlType> = {
-  int8: 'int8',
-  bigint: 'int8',
-  int: 'int8',
-  int4: 'int8',
-  integer: 'int8',
-  int2: 'int8',
-  smallint: 'int8',
-  text: 'text',
-  varchar: 'text',
-  'character varying': 'text',
-  char: 'text',
-  name: 'text',
-  bool: 'bool',
-  boolean: 'bool',
-  regclass: 'text',
-  oid: 'oid',
-};
-
 function compileCast(ast: Extract<Expr, { type: 'cast' }>, scope: Scope, params: ParamSlots): Compiled {
-  const to = ast.to as { name?: string; kind?: string; arrayOf?: { name?: string } };
-  let target: SqlType;
-  let domain: Domain;
-  if (to.kind === 'array') {
-    const elem = to.arrayOf?.name?.toLowerCase() ?? '';
-    if (CAST_TYPES[elem] !== 'text') throw new AllotError(SqlState.featureNotSupported, `arrays of ${elem} are not supported; use text[]`);
-    target = 'text[]';
-    domain = 'text[]';
-  } else {
-    const name = (to.name ?? '').toLowerCase();
-    if (name === 'timestamptz' || name === 'timestamp' || name === 'timestamp with time zone' || name === 'timestamp without time zone') {
-      target = 'int8';
-      domain = 'time';
-    } else {
-      const t = CAST_TYPES[name];
-      if (t === undefined) throw new AllotError(SqlState.featureNotSupported, `cast to ${name} is not supported; allot has bigint, text, boolean and text[]`);
-      target = t;
-      domain = t === 'int8' || t === 'oid' ? 'int' : t === 'bool' ? 'bool' : 'text';
-    }
-  }
-  const inner = compileExpr(ast.operand, scope, params, domain);
-  if (inner.param !== undefined) return { ...inner, type: target, eval: inner.eval };
-  return { type: target, eval: (row, env) => coerce(inner.eval(row, env), domain, 'cast operand'), constant: inner.constant };
+  const target = castTarget(ast.to as Parameters<typeof castTarget>[0]);
+  const domain = typeDomain(target);
+  // A parameter takes its type from the cast (a reg* type is given by name); a literal stays as
+  // written until the cast reads it.
+  const reg = target === 'regclass' || target === 'regtype' || target === 'regproc' || target === 'regnamespace' || target === 'regrole';
+  const inner = compileExpr(ast.operand, scope, params, ast.operand.type === 'parameter' ? (reg ? 'text' : domain) : undefined);
+  const from = inner.type;
+  const cast: Eval = (row, env) => castValue(inner.eval(row, env), from, target, env.session, env.read?.now);
+  if (inner.param !== undefined) return { type: target, eval: cast, param: inner.param, constant: true, ...(domain !== undefined ? { domain } : {}) };
+  return { type: target, eval: cast, ...(domain !== undefined ? { domain } : {}) };
 }
 
 function compileUnary(ast: Extract<Expr, { type: 'unary' }>, scope: Scope, params: ParamSlots): Compiled {
@@ -693,13 +768,27 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     case '*':
     case '/':
     case '%': {
-      const f = ARITH[op]!;
-      return { type: 'int8', eval: (row, env) => {
+      const type = arithmeticType(op, l.type, r.type);
+      const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
+      const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
+      return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
         const a = l.eval(row, env);
         const b = r.eval(row, env);
         if (a === null || b === null) return null;
-        return f(toNumber(a), toNumber(b));
+        return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
       }, constant: l.constant === true && r.constant === true };
+    }
+    case 'AT TIME ZONE': {
+      // timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant.
+      const local = l.type === 'timestamp';
+      return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const z = r.eval(row, env);
+        if (a === null || z === null) return null;
+        const zone = normalizeTimeZone(String(formatValue(z)));
+        const ms = toNumber(a);
+        return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
+      } };
     }
     case '||':
       return { type: 'text', eval: (row, env) => {
@@ -718,6 +807,24 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
         const b = r.eval(row, env);
         if (a === null || b === null) return null;
         const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
+        return not ? !hit : hit;
+      } };
+    }
+    case '~':
+    case '~*':
+    case '!~':
+    case '!~*': {
+      // POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send).
+      const insensitive = op.includes('*');
+      const not = op.startsWith('!');
+      let last: { pattern: string; re: RegExp } | null = null;
+      return { type: 'bool', eval: (row, env) => {
+        const a = l.eval(row, env);
+        const b = r.eval(row, env);
+        if (a === null || b === null) return null;
+        const pattern = String(formatValue(b));
+        if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
+        const hit = last.re.test(String(formatValue(a)));
         return not ? !hit : hit;
       } };
     }
@@ -772,6 +879,54 @@ const ARITH: Record<string, (a: number, b: number) => number> = {
   },
 };
 
+const FLOAT_ARITH: Record<string, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => {
+    if (b === 0) throw new AllotError(SqlState.divisionByZero, 'division by zero');
+    return a / b;
+  },
+  '%': (a, b) => {
+    if (b === 0) throw new AllotError(SqlState.divisionByZero, 'division by zero');
+    return a % b;
+  },
+};
+
+const INTEGERS: ReadonlySet<SqlType> = new Set(['int2', 'int4', 'int8', 'oid', 'unknown', 'text', 'varchar']);
+
+/**
+ * The type of `a op b`, as PostgreSQL's operators give it: instants minus instants are
+ * intervals, an instant plus an interval (or, allot's shorthand, milliseconds) an instant,
+ * intervals scale by numbers; integers stay integers, anything with a float or numeric is one.
+ */
+function arithmeticType(op: string, a: SqlType, b: SqlType): SqlType {
+  const time = (t: SqlType): boolean => t === 'timestamptz' || t === 'timestamp';
+  if (time(a) && time(b)) {
+    if (op !== '-') throw new AllotError(SqlState.undefinedFunction, `operator does not exist: ${a} ${op} ${b}`);
+    return 'interval';
+  }
+  if (time(a) || time(b)) {
+    if (op === '+' || (op === '-' && time(a))) return time(a) ? a : b;
+    throw new AllotError(SqlState.undefinedFunction, `operator does not exist: ${a} ${op} ${b}`);
+  }
+  if (a === 'interval' || b === 'interval') {
+    if ((op === '+' || op === '-') && (a === b || INTEGERS.has(a === 'interval' ? b : a))) return 'interval';
+    if (op === '*' || (op === '/' && a === 'interval')) return 'interval';
+    throw new AllotError(SqlState.undefinedFunction, `operator does not exist: ${a} ${op} ${b}`);
+  }
+  if (a === 'float8' || b === 'float8' || a === 'float4' || b === 'float4') return 'float8';
+  if (a === 'numeric' || b === 'numeric') return 'numeric';
+  return (a === 'int4' || a === 'int2') && (b === 'int4' || b === 'int2') ? 'int4' : 'int8';
+}
+
+function toFloat(v: Value): number {
+  if (typeof v === 'number') return v;
+  const n = Number(typeof v === 'string' ? v.trim() : NaN);
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(n)) return n;
+  throw new AllotError(SqlState.datatypeMismatch, `expected a number, got ${clip(String(formatValue(v)))}`);
+}
+
 function checkedInt(n: number): number {
   if (!Number.isSafeInteger(n)) throw new AllotError(SqlState.numericValueOutOfRange, 'bigint out of range');
   return n;
@@ -811,6 +966,16 @@ export function compare(a: Value, b: Value): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+function posixRegex(pattern: string, insensitive: boolean): RegExp {
+  try {
+    return new RegExp(pattern.replace(/\[\[:(\w+):\]\]/g, (_m, cls: string) => POSIX_CLASSES[cls] ?? _m), insensitive ? 'i' : '');
+  } catch (e) {
+    throw new AllotError('2201B', `invalid regular expression: ${(e as Error).message}`);
+  }
+}
+
+const POSIX_CLASSES: Record<string, string> = { alpha: '[A-Za-z]', digit: '[0-9]', alnum: '[A-Za-z0-9]', space: '\\s', upper: '[A-Z]', lower: '[a-z]', punct: '[!-/:-@[-`{-~]', word: '\\w', xdigit: '[0-9A-Fa-f]' };
+
 function likeRegex(pattern: string, insensitive: boolean): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -827,22 +992,44 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Every function compileCall knows, for the hint of an unknown one. */
-const SUPPORTED_FUNCTIONS = ['count', 'min', 'max', 'sum', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
+/** Every function a statement may call, by name (docs/sql.md lists them; a test checks). */
+export function functionNames(): string[] {
+  return [...new Set([...SUPPORTED_FUNCTIONS, ...SCALAR_FUNCTIONS.keys(), ...SYSTEM_FUNCTIONS.keys(), ...SET_FUNCTIONS])].sort();
+}
+
+/** The functions compileCall itself knows. */
+const SUPPORTED_FUNCTIONS = ['now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp', 'to_timestamp', 'date_trunc', 'date_part', 'count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
 
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
   const schema = ast.function.schema?.toLowerCase();
-  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'public') throw new AllotError(SqlState.undefinedFunction, `function ${schema}.${name} does not exist`);
+  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'public' && schema !== 'information_schema') throw new AllotError(SqlState.undefinedFunction, `function ${schema}.${name} does not exist`);
   const args = ast.args;
   const arity = (n: number | number[]): void => {
     const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
     if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   };
   const call = ast as typeof ast & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
-  if (call.over != null) throw new AllotError(SqlState.featureNotSupported, `window functions (${name}() OVER …) are not supported by allot`);
+  if (call.over != null) {
+    if (scope.windows === undefined) throw new AllotError(SqlState.windowingError, `window functions are not allowed here`);
+    const { windows, setFunctions: _s, aggregates: _a, ...rest } = scope;
+    const inner: Scope = rest;
+    const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+    const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
+    return windowCall({ fn: name, arg, partitionBy: (call.over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(call.over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
+  }
+  if (name === '__field' && args.length === 2) {
+    const field = args[1]!;
+    // The field name is a literal the simple protocol lifted: plan from the original text.
+    if (field.type === 'parameter' && params.lifted.has(Number(field.name.slice(1)) - 1)) throw new NeedsLiteral();
+    if (field.type === 'string') return recordField(compileExpr(args[0]!, scope, params), field.value);
+  }
+  if (scope.setFunctions !== undefined && SET_FUNCTIONS.has(name)) {
+    const { setFunctions, windows: _w, ...rest } = scope;
+    return setFunctionCall(name, args.map((a) => compileExpr(a, rest, params)), setFunctions);
+  }
   if (call.withinGroup != null) throw new AllotError(SqlState.featureNotSupported, `WITHIN GROUP is not supported by allot`);
-  const aggregate = name === 'count' || name === 'min' || name === 'max' || name === 'sum';
+  const aggregate = (AGGREGATES as readonly string[]).includes(name);
   if (!aggregate) {
     // Only an aggregate takes these; PostgreSQL refuses them on a plain function the same way.
     if (call.distinct === 'distinct') throw new AllotError(SqlState.wrongObjectType, `DISTINCT specified, but ${name} is not an aggregate function`);
@@ -854,8 +1041,14 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     case 'count':
     case 'min':
     case 'max':
-    case 'sum': {
-      arity(1);
+    case 'sum':
+    case 'avg':
+    case 'bool_and':
+    case 'bool_or':
+    case 'every':
+    case 'array_agg':
+    case 'string_agg': {
+      arity(name === 'string_agg' ? 2 : 1);
       const slots = scope.aggregates;
       if (slots === undefined) {
         throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
@@ -867,9 +1060,10 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
       const arg = star ? null : compileExpr(args[0]!, inner, params);
       const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
       // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
-      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter }) - 1;
+      const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
+      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
       return {
-        type: name === 'count' || name === 'sum' ? 'int8' : arg!.type,
+        type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
         eval: (_row, env) => {
           if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
           return env.aggregates[slot] ?? null;
@@ -914,6 +1108,47 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     case 'session_user':
       arity(0);
       return { type: 'name', eval: (_r, env) => env.session.user };
+    case 'now':
+    case 'statement_timestamp':
+    case 'transaction_timestamp':
+    case 'clock_timestamp':
+      arity(0);
+      return { type: 'timestamptz', domain: 'time', eval: (_r, env) => instantOf(env) };
+    case 'to_timestamp': {
+      arity(1);
+      const a = compileExpr(args[0]!, scope, params);
+      return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
+        const v = a.eval(row, env);
+        return v === null ? null : toTimestamp(toFloat(v));
+      } };
+    }
+    case 'date_trunc': {
+      arity([2, 3]);
+      const field = compileExpr(args[0]!, scope, params, 'text');
+      const ts = compileExpr(args[1]!, scope, params, 'time');
+      const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
+      const local = ts.type === 'timestamp' || ts.type === 'date';
+      return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
+        const f = field.eval(row, env);
+        const v = ts.eval(row, env);
+        const z = zone === null ? null : zone.eval(row, env);
+        if (f === null || v === null || (zone !== null && z === null)) return null;
+        const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
+        return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
+      } };
+    }
+    case 'date_part': {
+      arity(2);
+      const field = compileExpr(args[0]!, scope, params, 'text');
+      const ts = compileExpr(args[1]!, scope, params, 'time');
+      return { type: 'float8', eval: (row, env) => {
+        const f = field.eval(row, env);
+        const v = ts.eval(row, env);
+        if (f === null || v === null) return null;
+        const name = String(f).toLowerCase();
+        return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
+      } };
+    }
     case 'pg_backend_pid':
       arity(0);
       return { type: 'int4', eval: (_r, env) => env.session.pid };
@@ -972,11 +1207,70 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
         return null;
       } };
     }
-    default:
+    default: {
+      const f = SCALAR_FUNCTIONS.get(name);
+      if (f !== undefined) return compileScalar(name, f, args, scope, params);
+      const system = SYSTEM_FUNCTIONS.get(name);
+      if (system !== undefined) return compileSystem(name, system, args, scope, params);
       throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
-        hint: `allot supports a small set of functions: ${SUPPORTED_FUNCTIONS.join(', ')}.`,
+        hint: 'docs/sql.md (Functions) lists the functions allot has.',
       });
+    }
   }
+}
+
+function aggregateType(fn: Aggregate['fn'], arg: SqlType): SqlType {
+  switch (fn) {
+    case 'count':
+      return 'int8';
+    case 'sum':
+      return arg === 'interval' ? 'interval' : arg === 'float8' || arg === 'float4' ? 'float8' : arg === 'numeric' || arg === 'int8' ? 'numeric' : 'int8';
+    case 'avg':
+      return arg === 'interval' ? 'interval' : arg === 'float8' || arg === 'float4' ? 'float8' : 'numeric';
+    case 'bool_and':
+    case 'bool_or':
+    case 'every':
+      return 'bool';
+    case 'array_agg':
+      return arrayOf(arg);
+    case 'string_agg':
+      return 'text';
+    default:
+      return arg;
+  }
+}
+
+/** A call of a system catalog function: its arguments, then the function with the session's catalog. */
+function compileSystem(name: string, f: SystemFunction, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
+  if (args.length < f.args[0] || args.length > f.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  const compiled = args.map((a) => compileExpr(a, scope, params));
+  const types = compiled.map((c) => c.type);
+  const strict = f.strict !== false;
+  return {
+    type: f.returns(types),
+    eval: (row, env) => {
+      const values = compiled.map((c) => c.eval(row, env));
+      if (strict && values.some((v) => v === null)) return null;
+      return f.call(values, systemContext(env.session), types);
+    },
+  };
+}
+
+/** A call of one of SCALAR_FUNCTIONS: arguments evaluated, then the function (null in, null out when strict). */
+function compileScalar(name: string, f: ScalarFunction, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
+  if (args.length < f.args[0] || args.length > f.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  const compiled = args.map((a) => compileExpr(a, scope, params));
+  const strict = f.strict !== false;
+  const allConstant = compiled.every((c) => c.constant === true) && compiled.every((c) => c.param === undefined);
+  return {
+    type: f.returns(compiled.map((c) => c.type)),
+    eval: (row, env) => {
+      const values = compiled.map((c) => c.eval(row, env));
+      if (strict && values.some((v) => v === null)) return null;
+      return f.call(values);
+    },
+    ...(allConstant && name !== 'gen_random_uuid' ? { constant: true } : {}),
+  };
 }
 
 export function describeValue(v: Value): string {

@@ -242,16 +242,37 @@ const BEFORE_COLUMN = new Set(['(', ',', 'and', 'or', 'where', 'set', 'by', 'sel
  *   server for seconds. Such identifiers are quoted (folded to lower case, as PostgreSQL does).
  */
 export function rewriteForParser(text: string, tokens: readonly Token[]): string | null {
+  const fields = rewriteFieldAccess(text, tokens);
+  if (fields !== null) return rewriteForParser(fields, tokenize(fields)) ?? fields;
   const base = tokens.length > 0 ? tokens[0]!.start : 0;
   let out = '';
   let from = 0;
+  // For each open parenthesis: whether it is CAST's, where AS is followed by a type, not an alias.
+  const parens: boolean[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
+    if (t.kind === 'op' && t.text === '(') parens.push(k > 0 && isWord(tokens[k - 1], 'cast'));
+    else if (t.kind === 'op' && t.text === ')') parens.pop();
     if (t.kind !== 'word') continue;
     let replacement: string | null = null;
     let upTo = t.end;
     const next = tokens[k + 1];
-    if (t.text.includes('$')) replacement = `"${t.text.toLowerCase()}"`;
+    const lower = t.text.toLowerCase();
+    if (t.text.includes('$')) replacement = `"${lower}"`;
+    // An alias may be any word, keywords too (`AS default`), which the parser refuses: quoted.
+    else if (lower === 'as' && next?.kind === 'word' && parens[parens.length - 1] !== true) {
+      replacement = `${t.text} "${next.text.toLowerCase()}"`;
+      upTo = next.end;
+      k++;
+    }
+    // COLLATE: allot compares text by code point whatever the collation; dropped with its name.
+    else if (lower === 'collate' && k > 0 && (next?.kind === 'word' || next?.kind === 'quoted')) {
+      let j = k + 1;
+      while (isOp(tokens[j + 1], '.') && (tokens[j + 2]?.kind === 'word' || tokens[j + 2]?.kind === 'quoted')) j += 2;
+      replacement = '';
+      upTo = tokens[j]!.end;
+      k = j;
+    }
     // LIMIT ALL is no limit at all; the parser does not know the spelling.
     else if (t.text.toLowerCase() === 'limit' && next?.kind === 'word' && next.text.toLowerCase() === 'all') {
       replacement = '';
@@ -268,6 +289,51 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
     from = upTo - base;
   }
   return from === 0 ? null : out + text.slice(from);
+}
+
+/**
+ * `(expr).field`, a field of a record (`(information_schema._pg_expandarray(indkey)).n`), which
+ * the parser does not read: becomes `__field((expr), 'field')`. Null when there is none.
+ */
+function rewriteFieldAccess(text: string, tokens: readonly Token[]): string | null {
+  const base = tokens.length > 0 ? tokens[0]!.start : 0;
+  const open: number[] = [];
+  const edits: { at: number; end: number; text: string }[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (isOp(t, '(')) open.push(k);
+    else if (isOp(t, ')')) {
+      const o = open.pop();
+      const field = tokens[k + 2];
+      if (o === undefined || !isOp(tokens[k + 1], '.') || (field?.kind !== 'word' && field?.kind !== 'quoted')) continue;
+      // A parenthesised expression, not a call's argument list (`f(x).y` is not SQL).
+      const before = tokens[o - 1];
+      if (before !== undefined && (before.kind === 'word' || before.kind === 'quoted') && !KEYWORDS_BEFORE_PAREN.has(before.text.toLowerCase())) continue;
+      const name = field.kind === 'word' ? field.text.toLowerCase() : field.text;
+      edits.push({ at: tokens[o]!.start - base, end: tokens[o]!.start - base, text: '__field(' });
+      edits.push({ at: t.end - base, end: field.end - base, text: `, '${name.replace(/'/g, "''")}')` });
+    }
+  }
+  if (edits.length === 0) return null;
+  edits.sort((a, b) => a.at - b.at || (a.end === a.at ? -1 : 1));
+  let out = '';
+  let from = 0;
+  for (const e of edits) {
+    out += text.slice(from, e.at) + e.text;
+    from = e.end;
+  }
+  return out + text.slice(from);
+}
+
+/** Words after which `(` opens an expression, not a call. */
+const KEYWORDS_BEFORE_PAREN: ReadonlySet<string> = new Set(['select', 'where', 'and', 'or', 'not', 'on', 'when', 'then', 'else', 'in', 'by', 'as', 'is', 'from', 'having', 'distinct', 'return', 'returning', 'set', 'values', 'case']);
+
+function isWord(t: Token | undefined, w: string): boolean {
+  return t?.kind === 'word' && t.text.toLowerCase() === w;
+}
+
+function isOp(t: Token | undefined, op: string): boolean {
+  return t?.kind === 'op' && t.text === op;
 }
 
 /** readQuoted without escapes, or null for a quote left open (the general path reports it). */

@@ -15,6 +15,7 @@ import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems,
 import { formatValue, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
 import { settingIsOn } from './settings.js';
+import { timeZoneOf } from './casts.js';
 import type { Utility } from './utility.js';
 
 export interface OutColumn {
@@ -103,11 +104,11 @@ export function planStatement(stmt: Statement, params: ParamSlots, times: TimeOu
     case 'select':
       return needsGeneralPlan(stmt) ? planGeneralQuery(stmt, params, times) : planSelect(stmt, params, times);
     case 'insert':
-      return planInsert(stmt, params);
+      return planInsert(stmt, params, times);
     case 'update':
-      return planUpdate(stmt, params);
+      return planUpdate(stmt, params, times);
     case 'delete':
-      return planDelete(stmt, params);
+      return planDelete(stmt, params, times);
     case 'union':
     case 'union all':
     case 'values':
@@ -153,6 +154,19 @@ function resolveTable(name: { name: string; schema?: string }): Source {
   throw new AllotError(SqlState.undefinedTable, `relation "${schema !== undefined ? `${schema}.` : ''}${table}" does not exist`, {
     hint: `allot has the tables ${TABLE_LIST}.`,
   });
+}
+
+const typedDefs = new Map<TableDef, TableDef>();
+
+/** A table as a session with time output `times` sees it: instants timestamptz, durations interval. */
+export function typedDef<T extends TableDef | null>(def: T, times: TimeOutput): T {
+  if (def === null || times === 'ms') return def;
+  let t = typedDefs.get(def);
+  if (t === undefined) {
+    t = { ...def, columns: def.columns.map((c) => ({ ...c, type: columnType(c, times) })) };
+    typedDefs.set(def, t);
+  }
+  return t as T;
 }
 
 function scopeOf(def: TableDef | null, alias?: string): Scope {
@@ -207,8 +221,12 @@ export function defaultName(e: Expr): string {
   switch (e.type) {
     case 'ref':
       return e.name;
-    case 'call':
+    case 'call': {
+      // `(record).field`, rewritten for the parser as __field(record, 'field'), is named after the field.
+      const field = e.args[1];
+      if (e.function.name === '__field' && field?.type === 'string') return field.value;
       return e.function.name.toLowerCase();
+    }
     case 'cast':
       // As PostgreSQL names it: after the column or function it casts (through other casts), else after the type.
       return castSourceName(e.operand) ?? (e.to as { name?: string }).name ?? '?column?';
@@ -225,9 +243,10 @@ function castSourceName(e: Expr): string | null {
 }
 
 /** RETURNING: a projection over the written table's row. */
-function compileReturning(list: readonly SelectedColumn[] | null | undefined, def: TableDef, params: ParamSlots): Projection | null {
+function compileReturning(list: readonly SelectedColumn[] | null | undefined, def: TableDef, params: ParamSlots, times: TimeOutput): Projection | null {
   if (list === undefined || list === null || list.length === 0) return null;
-  return compileProjection(list, scopeOf(def), def, params);
+  const typed = typedDef(def, times);
+  return compileProjection(list, scopeOf(typed), typed, params);
 }
 
 /** One row of the select list. */
@@ -411,7 +430,8 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
     throw unsupported('joins and subqueries are not supported by allot: select from one table at a time');
   }
   const fromTable = from[0]?.type === 'table' ? from[0] : undefined;
-  const source: Source = fromTable === undefined ? { kind: 'none', def: null } : resolveTable(fromTable.name);
+  const resolved: Source = fromTable === undefined ? { kind: 'none', def: null } : resolveTable(fromTable.name);
+  const source = { ...resolved, def: typedDef(resolved.def, times) } as Source;
   const scope = scopeOf(source.def, fromTable?.name.alias);
   // Aggregates may stand anywhere in the select list and ORDER BY, and nowhere else.
   const aggregates = new AggregateSlots();
@@ -586,8 +606,29 @@ export function fold(agg: Aggregate, all: readonly Value[][], env: EvalEnv): Val
     case 'max':
       return vals.length === 0 ? null : vals.reduce((a, b) => (compare(a, b) >= 0 ? a : b));
     case 'sum':
-      return vals.length === 0 ? null : vals.reduce<number>((a, b) => a + (coerce(b, 'int', 'sum argument') as number), 0);
+      return vals.length === 0 ? null : vals.reduce<number>((a, b) => a + numberOf(b, 'sum argument'), 0);
+    case 'avg':
+      return vals.length === 0 ? null : vals.reduce<number>((a, b) => a + numberOf(b, 'avg argument'), 0) / vals.length;
+    case 'bool_and':
+    case 'every':
+      return vals.length === 0 ? null : vals.every((v) => toBool(v));
+    case 'bool_or':
+      return vals.length === 0 ? null : vals.some((v) => toBool(v));
+    case 'array_agg':
+      // Nulls are kept in an array_agg; only the ones of the argument, not of the rows' filter.
+      return rows.length === 0 ? null : rows.map((r) => agg.arg!.eval(r, env)).map((v) => (v === null ? null : String(formatValue(v))));
+    case 'string_agg': {
+      if (vals.length === 0) return null;
+      const sep = agg.separator!.eval(all[0] ?? [], env);
+      return vals.map((v) => String(formatValue(v))).join(sep === null ? '' : String(sep));
+    }
   }
+}
+
+function numberOf(v: Value, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return coerce(v, 'int', what) as number;
 }
 
 /** One ORDER BY item: its key for a row (of the table, `src`, or of the select list, `out`) and how keys compare. */
@@ -645,7 +686,7 @@ function planAvailability(
   const keyScope: Scope = {
     columns: [
       ...scope.columns,
-      { name: 'min_duration', type: 'int8', domain: 'int' },
+      { name: 'min_duration', type: 'int8', domain: 'duration' },
       { name: 'min_available', type: 'int8', domain: 'int' },
       { name: 'capabilities', type: 'text[]', domain: 'text[]' },
       { name: 'policy_id', type: 'text', domain: 'text' },
@@ -1061,7 +1102,7 @@ function writeFinisher(table: StoredTable, returning: Projection | null, tag: (n
   };
 }
 
-function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
+function planInsert(ast: InsertStatement, params: ParamSlots, times: TimeOutput): WritePlan {
   const { table, def } = writableTable(ast.into, 'insert into');
   if (ast.insert == null) throw new AllotError(SqlState.syntaxError, 'syntax error at end of input: INSERT needs VALUES (…)');
   if (ast.insert.type !== 'values') throw unsupported('INSERT … SELECT is not supported by allot; use VALUES');
@@ -1088,7 +1129,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
     if (ast.onConflict.do !== 'do nothing') throw unsupported('ON CONFLICT … DO UPDATE is not supported by allot; use ON CONFLICT DO NOTHING, or UPDATE');
     skip = true;
   }
-  const returning = compileReturning(ast.returning, def, params);
+  const returning = compileReturning(ast.returning, def, params, times);
   return {
     kind: 'write',
     verb: 'insert',
@@ -1102,7 +1143,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots): WritePlan {
         row.forEach((cell, i) => {
           if (cell === null) return;
           const col = cols[i]!;
-          f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`));
+          f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`, timeZoneOf(env.session)));
         });
         const cmd = insertCommand(table, f, newId, skip, restore);
         made += rowsOf(cmd);
@@ -1134,7 +1175,7 @@ function writeTarget(where: Expr | null | undefined, def: TableDef, params: Para
   throw unsupported(`${verb} on ${def.name} needs ${forms}`, 'allot changes rows by their id, so every change is checked and logged as one command.');
 }
 
-function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
+function planUpdate(ast: UpdateStatement, params: ParamSlots, times: TimeOutput): WritePlan {
   const { table, def } = writableTable(ast.table, 'update');
   if (ast.from != null) throw unsupported('UPDATE … FROM is not supported by allot');
   const assigned = new Set<string>();
@@ -1155,7 +1196,7 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
     return { col, value };
   });
   const target = writeTarget(ast.where, def, params, 'UPDATE');
-  const returning = compileReturning(ast.returning, def, params);
+  const returning = compileReturning(ast.returning, def, params, times);
   if (table === 'holds') return planHoldUpdate(sets, target, def, returning, params);
   return {
     kind: 'write',
@@ -1199,7 +1240,7 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots): WritePlan {
 /** The values of an UPDATE's SET list, read as their columns' domains. */
 function setFields(sets: readonly { col: ColumnDef; value: Compiled }[], env: EvalEnv): Fields {
   const f: Fields = new Map();
-  for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`));
+  for (const s of sets) f.set(s.col.name, coerce(s.value.eval([], env), s.col.domain, `column "${s.col.name}"`, timeZoneOf(env.session)));
   return f;
 }
 
@@ -1315,10 +1356,10 @@ function bookingPatch(f: Fields): BookingPatch {
   };
 }
 
-function planDelete(ast: DeleteStatement, params: ParamSlots): WritePlan {
+function planDelete(ast: DeleteStatement, params: ParamSlots, times: TimeOutput): WritePlan {
   const { table, def } = writableTable(ast.from, 'delete from');
   const target = writeTarget(ast.where, def, params, 'DELETE');
-  const returning = compileReturning(ast.returning, def, params);
+  const returning = compileReturning(ast.returning, def, params, times);
   return {
     kind: 'write',
     verb: 'delete',

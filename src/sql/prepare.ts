@@ -7,7 +7,8 @@ import { parse, type Statement } from 'pgsql-ast-parser';
 import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
 import { KNOWN_QUERIES, squash } from './catalog.js';
-import { coerce, NeedsLiteral, ParamSlots } from './expr.js';
+import { coerce, NeedsLiteral, ParamSlots, typeDomain } from './expr.js';
+import type { TimeOutput } from './catalog.js';
 import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
 import { planStatement, type Plan } from './plan.js';
 import { collapseValuesRows, expandValuesRows } from './values-rows.js';
@@ -39,6 +40,12 @@ export class PlanCache {
   private readonly single: BoundedPlans;
   hits = 0;
   misses = 0;
+  /**
+   * How the session that owns this cache shows times; plans are made for one way, so a change
+   * empties the cache. Its TimeZone is read as statements run (the values of literals).
+   */
+  private timesOut: TimeOutput = 'ms';
+  zone = 'UTC';
 
   /** `maxBytes` is shared: half for each of the two maps. */
   constructor(
@@ -47,6 +54,18 @@ export class PlanCache {
   ) {
     this.map = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
     this.single = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
+  }
+
+  get times(): TimeOutput {
+    return this.timesOut;
+  }
+
+  /** Plans from now on show instants as `times`; plans made for another way are dropped. */
+  set times(times: TimeOutput) {
+    if (times === this.timesOut) return;
+    this.timesOut = times;
+    this.map.clear();
+    this.single.clear();
   }
 
   get(key: string): Plan | undefined {
@@ -107,6 +126,11 @@ class BoundedPlans {
     this.bytes += bytes;
     while (this.plans.size > this.maxEntries || this.bytes > this.maxBytes) this.delete(this.plans.keys().next().value!);
     if (this.plans.size > this.maxEntries || this.bytes > this.maxBytes || this.bytes < 0) throw new Error(`plan cache over its bounds: ${this.plans.size} plans, ${this.bytes} bytes`);
+  }
+
+  clear(): void {
+    this.plans.clear();
+    this.bytes = 0;
   }
 
   private delete(key: string): void {
@@ -251,7 +275,7 @@ export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleState
   const single = mayBeKnownQuery(sql) ? null : liftSingleStatement(sql);
   if (single !== null) {
     const plan = cache.getSingle(single.key);
-    if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals) })];
+    if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals, cache.zone) })];
   }
   // Statements are planned one at a time, as they run: an error in the third does not stop
   // the first two, as in PostgreSQL.
@@ -276,7 +300,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   if (plan === undefined) {
     const lifted = new Map(literals.map((l, i) => [i, l.kind] as const));
     try {
-      plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted));
+      plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted, [], cache.times), cache.times);
       cache.set(key, plan, tokens.length);
     } catch (e) {
       if (!(e instanceof NeedsLiteral) && !(e instanceof AllotError && e.sqlstate === SqlState.syntaxError)) throw e;
@@ -284,7 +308,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
       const fullKey = `\u0001${text}`;
       plan = cache.get(fullKey);
       if (plan === undefined) {
-        plan = planStatement(parseStatement(text), new ParamSlots());
+        plan = planStatement(parseStatement(text), new ParamSlots([], new Map(), [], cache.times), cache.times);
         cache.set(fullKey, plan, tokens.length);
       }
       return { text, plan, values: [] };
@@ -293,13 +317,13 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   // The one-pass reading of this statement agrees with the general one: later statements of
   // the same shape can take the short way.
   if (single !== null && single.key === key && single.text === text) cache.setSingle(key, plan, tokens.length);
-  return { text, plan, values: bindLifted(plan.params, literals) };
+  return { text, plan, values: bindLifted(plan.params, literals, cache.zone) };
 }
 
-function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[]): Value[] {
+function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[], zone: string): Value[] {
   return literals.map((l, i) => {
     const d = slots.domains[i] ?? null;
-    if (d !== null) return coerce(l.text, d, `literal ${l.text}`);
+    if (d !== null) return coerce(l.text, d, `literal ${l.text}`, zone);
     if (l.kind === 'integer' || l.kind === 'bigint') return parseInt8(l.text);
     return l.kind === 'numeric' ? plainDecimal(l.text) : l.text;
   });
@@ -346,14 +370,14 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
   else {
     checkStatementShape(s.tokens);
-    plan = knownQuery(sql) ?? planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid)));
+    plan = knownQuery(sql) ?? planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, cache.times), cache.times);
   }
   cache.set(key, plan, s?.tokens.length ?? 0);
   return plan;
 }
 
-/** Reads Bind's parameter values as the plan's inferred types. */
-export function bindParams(slots: ParamSlots, raw: readonly ParamValue[]): Value[] {
+/** Reads Bind's parameter values as the plan's inferred types (wall clocks in `zone`). */
+export function bindParams(slots: ParamSlots, raw: readonly ParamValue[], zone = 'UTC'): Value[] {
   const count = slots.count;
   if (raw.length !== count) {
     throw new AllotError(SqlState.protocolViolation, `bind message supplies ${raw.length} parameters, but prepared statement requires ${count}`);
@@ -361,8 +385,8 @@ export function bindParams(slots: ParamSlots, raw: readonly ParamValue[]): Value
   return raw.map((v, i) => {
     const domain = slots.domains[i] ?? null;
     const declared: SqlType | null = slots.declared[i] ?? null;
-    const d = domain ?? (declared === 'int8' || declared === 'int4' || declared === 'int2' ? 'int' : declared === 'bool' ? 'bool' : declared === 'text[]' ? 'text[]' : null);
-    return coerce(v, d, `parameter $${i + 1}`);
+    const d = domain ?? (declared === null ? null : (typeDomain(declared) ?? null));
+    return coerce(v, d, `parameter $${i + 1}`, zone);
   });
 }
 

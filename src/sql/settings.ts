@@ -1,5 +1,6 @@
 /** Session settings: what SET, SHOW, RESET and current_setting() see. */
 import { AllotError, SqlState } from '../errors.js';
+import { normalizeTimeZone, tzdataVersion } from './time.js';
 
 export const SERVER_VERSION = '16.4';
 export const SERVER_VERSION_NUM = '160004';
@@ -40,6 +41,9 @@ export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['max_connections', '256'],
   // INSERTs re-create exported rows: see `restore` on engine commands.
   ['allot.restore', 'off'],
+  // How instants and durations come out: timestamptz and interval, or bigint milliseconds.
+  ['allot.times', 'timestamptz'],
+  ['allot.tzdata', tzdataVersion()],
 ]);
 
 const ON_WORDS: ReadonlySet<string> = new Set(['on', 'true', '1', 'yes', 't', 'y']);
@@ -51,7 +55,7 @@ export function settingIsOn(value: string | undefined): boolean {
 }
 
 /** Settings a client cannot change. */
-const READ_ONLY = new Set(['server_version', 'server_version_num', 'server_encoding', 'integer_datetimes', 'max_identifier_length', 'in_hot_standby', 'is_superuser', 'max_connections', 'transaction_read_only']);
+const READ_ONLY = new Set(['allot.tzdata', 'server_version', 'server_version_num', 'server_encoding', 'integer_datetimes', 'max_identifier_length', 'in_hot_standby', 'is_superuser', 'max_connections', 'transaction_read_only']);
 
 /** Settings reported to the client with ParameterStatus when they change, as PostgreSQL does. */
 export const REPORTED = new Map([
@@ -83,12 +87,13 @@ export function validateSetting(name: string, value: string): string {
       if (v !== 'UTF8' && v !== 'UNICODE') throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; cannot set client_encoding to "${value}"`);
       return 'UTF8';
     }
-    case 'timezone': {
-      const v = value.toUpperCase();
-      if (!['UTC', 'GMT', 'Z', 'ETC/UTC', "'UTC'", '0', '+0', '-0', '+00', '+00:00', 'UCT', 'ZULU', 'UNIVERSAL'].includes(v)) {
-        throw new AllotError(SqlState.invalidParameterValue, `allot keeps all times in UTC; cannot set TimeZone to "${value}"`);
-      }
-      return 'UTC';
+    case 'timezone':
+      // Any IANA zone, a number of hours, or a POSIX zone, kept as PostgreSQL shows it.
+      return normalizeTimeZone(value);
+    case 'allot.times': {
+      const v = value.toLowerCase();
+      if (v === 'timestamptz' || v === 'ms') return v;
+      throw new AllotError(SqlState.invalidParameterValue, `invalid value for parameter "allot.times": "${value}"`, { hint: 'Available values: timestamptz (instants as timestamptz, durations as interval), ms (both as bigint milliseconds).' });
     }
     case 'allot.restore': {
       const v = value.toLowerCase();

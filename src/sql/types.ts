@@ -3,6 +3,7 @@
  * conversions between text (what clients send and receive) and JS values.
  */
 import { AllotError, SqlState } from '../errors.js';
+import { parseTimestamptz } from './time.js';
 
 export const Oid = {
   bool: 16,
@@ -218,33 +219,15 @@ export function elementType(t: SqlType): SqlType | undefined {
 
 /** The SQL type a client-declared parameter OID stands for (0: let the server infer it). */
 export function typeOfOid(oid: number): SqlType | null {
-  switch (oid) {
-    case 0:
-    case Oid.unknown:
-      return null;
-    case Oid.int8:
-      return 'int8';
-    case Oid.int4:
-      return 'int4';
-    case Oid.int2:
-      return 'int2';
-    case Oid.oid:
-      return 'oid';
-    case Oid.text:
-    case Oid.varchar:
-    case Oid.name:
-      return 'text';
-    case Oid.bool:
-      return 'bool';
-    case Oid.textArray:
-    case Oid.varcharArray:
-      return 'text[]';
-    case Oid.numeric:
-      return 'numeric';
-    default:
-      return 'text';
-  }
+  if (oid === 0 || oid === Oid.unknown) return null;
+  if (oid === Oid.varcharArray) return 'text[]';
+  if (oid === Oid.bpchar) return 'varchar';
+  return TYPE_BY_OID.get(oid) ?? 'text';
 }
+
+const TYPE_BY_OID: ReadonlyMap<number, SqlType> = new Map(
+  (Object.entries(typeOid) as [SqlType, number][]).filter(([t]) => t !== 'unknown').map(([t, oid]) => [oid, t]),
+);
 
 /** A value inside the executor. int8 values are JS numbers, always safe integers. */
 export type Value = number | string | boolean | null | readonly (string | null)[];
@@ -273,44 +256,23 @@ export function parseBool(text: string): boolean {
   throw new AllotError(SqlState.invalidTextRepresentation, `invalid input syntax for type boolean: "${clip(text)}"`);
 }
 
-const ISO_RE = /^(\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
-
 /**
- * A time: integer Unix milliseconds, or ISO-8601 text (`2026-03-01T09:00:00Z`, also with a
- * space, an offset like `+01:00`, or no zone, read as UTC). Fractions below a millisecond are
- * dropped.
+ * A time: integer Unix milliseconds, or timestamptz text as PostgreSQL reads it
+ * (`2026-03-01T09:00:00Z`, `2026-03-01 10:00+01`, `2026-03-01 09:00 Europe/Berlin`); a wall
+ * clock without an offset is read in `zone` (the session's TimeZone). `now` reads 'now', 'today'.
+ * Fractions below a millisecond are dropped.
  */
-export function parseTime(text: string): number {
+export function parseTime(text: string, zone = 'UTC', now?: number): number {
   const s = text.trim();
   if (INT_RE.test(s)) return parseInt8(s, 'bigint');
-  const m = ISO_RE.exec(s);
-  if (m === null) {
-    throw new AllotError(SqlState.invalidDatetimeFormat, `invalid input syntax for a time: "${clip(text)}"`, {
-      hint: 'Give Unix milliseconds (1772355600000) or ISO-8601 text (2026-03-01T09:00:00Z).',
-    });
+  try {
+    return parseTimestamptz(s, zone, now);
+  } catch (e) {
+    if (e instanceof AllotError && e.sqlstate === SqlState.invalidDatetimeFormat) {
+      throw new AllotError(e.sqlstate, e.message, { hint: 'Give Unix milliseconds (1772355600000) or a timestamp (2026-03-01 09:00:00+00).' });
+    }
+    throw e;
   }
-  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const ms = Number((frac + '000').slice(0, 3));
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(Number(h), Number(mi), Number(sec), ms);
-  if (
-    month < 1 || month > 12 || day < 1 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59 ||
-    date.getUTCDate() !== day || date.getUTCMonth() !== month - 1
-  ) {
-    throw new AllotError(SqlState.datetimeFieldOverflow, `date/time field value out of range: "${clip(text)}"`);
-  }
-  let offsetMin = 0;
-  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
-  }
-  return date.getTime() - offsetMin * 60_000;
 }
 
 /** Parses a one-dimensional array literal: `{a,"b c",NULL}`. */

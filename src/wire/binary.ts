@@ -1,4 +1,5 @@
 import { AllotError, SqlState } from '../errors.js';
+import { decodeDateBinary, decodeIntervalBinary, decodeTimestamptzBinary, encodeDateBinary, encodeIntervalBinary, encodeTimestamptzBinary } from '../sql/time.js';
 import { Oid } from '../sql/types.js';
 import { BodyReader, utf8Text } from './body-reader.js';
 import { ProtocolError, WireSqlState } from './protocol-error.js';
@@ -13,6 +14,12 @@ const ELEMENT_OF: ReadonlyMap<number, number> = new Map([
   [Oid.textArray, Oid.text],
   [Oid.varcharArray, Oid.varchar],
   [Oid.int8Array, Oid.int8],
+  [Oid.int4Array, Oid.int4],
+  [Oid.int2Array, Oid.int2],
+  [Oid.oidArray, Oid.oid],
+  [Oid.boolArray, Oid.bool],
+  [Oid.nameArray, Oid.name],
+  [Oid.charArray, Oid.char],
 ]);
 
 /** PostgreSQL's NAMEDATALEN - 1: the longest identifier in bytes. */
@@ -65,6 +72,22 @@ function decodeScalar(oid: number, data: Buffer): string {
         throw new ProtocolError(`identifier of ${data.length} bytes exceeds the limit of ${MAX_NAME_BYTES}`, '42622');
       }
       return text(data);
+    case Oid.char:
+    case Oid.bpchar:
+    case Oid.json:
+      return text(data);
+    case Oid.float8:
+      return String(fixed(data, 8, 'double precision').readDoubleBE(0));
+    case Oid.float4:
+      return String(fixed(data, 4, 'real').readFloatBE(0));
+    // Instants and durations come back as the milliseconds they are inside allot.
+    case Oid.timestamptz:
+    case Oid.timestamp:
+      return String(decodeTimestamptzBinary(fixed(data, 8, 'timestamp')));
+    case Oid.date:
+      return String(decodeDateBinary(fixed(data, 4, 'date')));
+    case Oid.interval:
+      return String(decodeIntervalBinary(fixed(data, 16, 'interval')));
     default:
       throw new ProtocolError(`no binary input function available for type oid ${oid}`, SqlState.undefinedFunction);
   }
@@ -148,8 +171,39 @@ function encodeScalar(oid: number, value: BinaryValue): Buffer {
     case Oid.text:
     case Oid.varchar:
     case Oid.name:
+    case Oid.char:
+    case Oid.bpchar:
+    case Oid.json:
+    case Oid.pgNodeTree:
       if (typeof value !== 'string' && typeof value !== 'number') throw mismatch(oid, value);
       return Buffer.from(String(value), 'utf8');
+    case Oid.regclass:
+    case Oid.regtype:
+    case Oid.regproc:
+    case Oid.regnamespace:
+    case Oid.regrole:
+    case Oid.xid: {
+      const b = Buffer.allocUnsafe(4);
+      b.writeUInt32BE(Number(integer(value, oid, 0n, 2n ** 32n - 1n)));
+      return b;
+    }
+    case Oid.float8: {
+      const b = Buffer.allocUnsafe(8);
+      b.writeDoubleBE(float(value, oid));
+      return b;
+    }
+    case Oid.float4: {
+      const b = Buffer.allocUnsafe(4);
+      b.writeFloatBE(float(value, oid));
+      return b;
+    }
+    case Oid.timestamptz:
+    case Oid.timestamp:
+      return encodeTimestamptzBinary(Number(integer(value, oid, INT8_MIN, INT8_MAX)));
+    case Oid.date:
+      return encodeDateBinary(Number(integer(value, oid, INT8_MIN, INT8_MAX)));
+    case Oid.interval:
+      return encodeIntervalBinary(Number(integer(value, oid, INT8_MIN, INT8_MAX)));
     default:
       throw new AllotError(SqlState.undefinedFunction, `no binary output function available for type oid ${oid}`);
   }
@@ -174,6 +228,12 @@ function integer(value: BinaryValue, oid: number, min: bigint, max: bigint): big
     throw mismatch(oid, value);
   }
   if (n < min || n > max) throw new AllotError(SqlState.numericValueOutOfRange, `value "${value}" is out of range for type oid ${oid}`);
+  return n;
+}
+
+function float(value: BinaryValue, oid: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  if (typeof value !== 'number' && Number.isNaN(n)) throw mismatch(oid, value);
   return n;
 }
 

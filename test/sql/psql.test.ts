@@ -48,9 +48,24 @@ describe('psql meta-commands', () => {
     expect(rows.map((r) => r[0])).toEqual([...rows.map((r) => r[0]!)].sort());
   });
 
+  it('\\dt with a pattern, \\d of a table and a view, \\di, \\df, \\dn and \\du answer as PostgreSQL does', async () => {
+    const { output } = await psql(srv, 'meta', [], '\\dt book*\n\\d bookings\n\\d availability\n\\di\n\\df\n\\dn\n\\du\n');
+    expect(output).not.toMatch(/ERROR/);
+    expect(relations(output.slice(0, output.indexOf('Table "public.bookings"')))).toEqual([['public', 'bookings', 'table', 'tester']]);
+    expect(output).toContain('Table "public.bookings"');
+    expect(output).toMatch(/^ start +\| (timestamp with time zone|bigint) +\| +\| not null \|/m);
+    expect(output).toMatch(/^ capabilities +\| text\[\] +\| +\| not null \| '\{\}'::text\[\]/m);
+    expect(output).toContain('"bookings_pkey" PRIMARY KEY, btree (id)');
+    expect(output).toContain('View "public.availability"');
+    expect(output).toMatch(/^ public \| resources_pkey +\| index \| tester \| resources/m);
+    expect(output).toContain('List of functions');
+    expect(output).toMatch(/^ public +\| pg_database_owner/m);
+    expect(output).toMatch(/^ tester +\| Superuser/m);
+  });
+
   it('a meta-command allot cannot answer fails with an error, and the session goes on', async () => {
-    const { output } = await psql(srv, 'meta', [], "\\dt book*\nSELECT 'still here' AS s;\n");
-    expect(output).toMatch(/^ERROR: {2}\S/m);
+    const { output } = await psql(srv, "meta", [], "\\dl\nSELECT 'still here' AS s;\n");
+    expect(output).toMatch(/^ERROR: {2}relation "pg_catalog.pg_largeobject_metadata" does not exist/m);
     expect(output).toContain('still here');
   });
 });

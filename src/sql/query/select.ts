@@ -10,7 +10,7 @@
 import type { Expr, From, SelectFromStatement, SelectedColumn, Statement } from 'pgsql-ast-parser';
 import { AllotError, SqlState } from '../../errors.js';
 import { columnType, Tables, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from '../catalog.js';
-import { AggregateSlots, compare, compileExpr, ParamSlots, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
+import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
 import {
   candidates,
   compileOrder,
@@ -31,6 +31,7 @@ import {
   type ReadContext,
 } from '../plan.js';
 import { formatValue, type SqlType, type Value } from '../types.js';
+import { computeWindows, expandSetFunctions, SET_FUNCTIONS, SetFunctionSlots, WindowSlots } from './row-functions.js';
 import { systemTableRows, systemTableOf, tableFunction } from './sources.js';
 
 /** A column of a relation: what a reference finds, and what RowDescription says of it. */
@@ -83,6 +84,15 @@ function hasSubquery(node: unknown): boolean {
   return Object.values(node).some(hasSubquery);
 }
 
+/** Whether a select list calls a set-returning or window function (or reads a record's field). */
+function hasRowFunction(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some(hasRowFunction);
+  const n = node as { type?: unknown; function?: { name?: string }; over?: unknown };
+  if (n.type === 'call' && (n.over != null || SET_FUNCTIONS.has(n.function?.name?.toLowerCase() ?? '') || n.function?.name === '__field')) return true;
+  return Object.values(node).some(hasRowFunction);
+}
+
 /**
  * Whether a SELECT needs the general path: more than one table, a join, a derived table or a
  * function in FROM, grouping, DISTINCT, a subquery anywhere, or the system catalog.
@@ -98,7 +108,7 @@ export function needsGeneralPlan(ast: SelectFromStatement): boolean {
     if (!inAllot) return true;
   }
   if (ast.groupBy != null || ast.having != null || (ast.distinct != null && ast.distinct !== 'all')) return true;
-  return hasSubquery(ast.columns) || hasSubquery(ast.where) || hasSubquery(ast.orderBy) || hasSubquery(ast.limit);
+  return hasSubquery(ast.columns) || hasSubquery(ast.where) || hasSubquery(ast.orderBy) || hasSubquery(ast.limit) || hasRowFunction(ast.columns);
 }
 
 /** Plans a read statement on the general path as a top-level query. */
@@ -226,7 +236,9 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
   const scope: Scope = { ...scopeOf(from.columns, ctx), ...(ctx.correlation !== undefined ? { correlation: ctx.correlation } : {}) };
   const where = ast.where != null ? compileExpr(ast.where, scope, ctx.params, 'bool') : null;
   const slots = new AggregateSlots();
-  const listScope: Scope = { ...scope, aggregates: slots };
+  const setFunctions = new SetFunctionSlots();
+  const windows = new WindowSlots();
+  const listScope: Scope = { ...scope, aggregates: slots, setFunctions, windows };
   const projection = compileSelectList(ast.columns ?? [], listScope, from.columns, ctx);
   const groupBy = (ast.groupBy ?? []).map((g) => groupKey(g, projection, scope, ctx.params));
   const having = ast.having != null ? compileExpr(ast.having, listScope, ctx.params, 'bool') : null;
@@ -239,7 +251,13 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
   const distinct = ast.distinct === 'distinct';
   const cut = limitOf(ast, ctx);
   const width = from.columns.length;
-  const columns: RelColumn[] = projection.columns.map((c) => ({ name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr }));
+  if (grouped && (setFunctions.list.length > 0 || windows.list.length > 0)) {
+    throw unsupported('set-returning and window functions are not supported by allot together with GROUP BY or aggregates');
+  }
+  const columns: RelColumn[] = projection.columns.map((c, i) => {
+    const fields = projection.exprs[i]!.fields;
+    return { name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(fields !== undefined ? { fields } : {}) };
+  });
   return {
     columns,
     run(env) {
@@ -254,7 +272,15 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
           if (having !== null && !truthy(having.eval(group.first, genv))) continue;
           out.push({ item: projectOne(projection, group.first, genv), src: group.first, env: genv });
         }
-      } else out = rows.map((r) => ({ item: projectOne(projection, r, env), src: r, env }));
+      } else {
+        const win = windows.list.length > 0 ? computeWindows(windows, rows, env, compare) : null;
+        out = [];
+        rows.forEach((r, i) => {
+          const renv = win === null ? env : { ...env, window: win[i]! };
+          for (const e of expandSetFunctions(setFunctions, r, renv)) out.push({ item: projectOne(projection, r, e), src: r, env: e });
+        });
+        tooManyRows(out.length);
+      }
       if (order.length > 0) {
         const keyed = out.map((o) => ({ item: o, keys: order.map((k) => k.key(o.src, o.item, o.env)) }));
         out = sortByKeys(keyed, order).map((k) => k.item);
@@ -393,41 +419,9 @@ function compileSelectList(list: readonly SelectedColumn[], scope: Scope, column
 
 // ---- FROM -------------------------------------------------------------------------------
 
+/** A column's domain from its type (text where allot reads nothing more specific). */
 export function domainOf(t: SqlType): ColumnDef['domain'] {
-  switch (t) {
-    case 'bool':
-      return 'bool';
-    case 'timestamptz':
-    case 'timestamp':
-      return 'time';
-    case 'interval':
-      return 'duration';
-    case 'int8':
-    case 'int4':
-    case 'int2':
-    case 'oid':
-    case 'regclass':
-    case 'regtype':
-    case 'regproc':
-    case 'regnamespace':
-    case 'regrole':
-    case 'xid':
-      return 'int';
-    case 'text[]':
-    case 'name[]':
-    case 'char[]':
-    case 'oid[]':
-    case 'int2[]':
-    case 'int4[]':
-    case 'int8[]':
-    case 'bool[]':
-    case 'aclitem[]':
-    case 'int2vector':
-    case 'oidvector':
-      return 'text[]';
-    default:
-      return 'text';
-  }
+  return typeDomain(t) ?? 'text';
 }
 
 function scopeOf(columns: readonly RelColumn[], ctx: PlanCtx): Scope {

@@ -5,28 +5,25 @@
  */
 import type { FromCall } from 'pgsql-ast-parser';
 import { AllotError, SqlState } from '../../errors.js';
-import { CatalogTables, type TimeOutput } from '../catalog.js';
+import type { TimeOutput } from '../catalog.js';
+import { systemContext } from '../casts.js';
 import { compileExpr, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
-import { settingsOf } from '../plan.js';
+import { SYSTEM_TABLE_FUNCTIONS } from '../system/functions.js';
+import { findSystemTable, type SystemColumn } from '../system/tables.js';
 import { parseTextArray, type SqlType, type Value } from '../types.js';
 import type { Rel, RelColumn } from './select.js';
 
 export interface SystemTableRef {
   readonly oid: number;
-  readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
+  readonly columns: readonly SystemColumn[];
   rows(env: EvalEnv, times: TimeOutput): Value[][];
 }
 
 /** A table of pg_catalog or information_schema, or undefined. */
 export function systemTableOf(schema: string | undefined, name: string): SystemTableRef | undefined {
-  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'information_schema') return undefined;
-  const hit = CatalogTables.find((c) => c.name === name && (schema === undefined || c.schema === schema));
-  if (hit === undefined) return undefined;
-  return {
-    oid: hit.oid,
-    columns: hit.columns,
-    rows: (env) => hit.rows({ database: env.session.database, user: env.session.user, settings: settingsOf(env.session) }),
-  };
+  const t = findSystemTable(schema, name);
+  if (t === undefined) return undefined;
+  return { oid: t.oid, columns: t.columns, rows: (env) => t.rows(systemContext(env.session)) };
 }
 
 export function systemTableRows(t: SystemTableRef, env: EvalEnv, times: TimeOutput): Value[][] {
@@ -78,6 +75,15 @@ export function tableFunction(call: FromCall, params: ParamSlots, scope: Scope):
       };
     }
     default: {
+      const system = SYSTEM_TABLE_FUNCTIONS.get(name);
+      if (system !== undefined) {
+        if (args.length < system.args[0] || args.length > system.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+        const types = args.map((a) => a.type);
+        return {
+          columns: system.columns(types).map((c) => column(c.name, c.type)),
+          run: (env) => system.rows(args.map((a) => a.eval([], env)), systemContext(env.session), types),
+        };
+      }
       // Any other function: one row of its value, in a column named after it.
       const e = compileExpr({ ...call, type: 'call' }, scope, params);
       return { columns: [column(name, e.type)], run: (env) => [[e.eval([], env)]] };
