@@ -38,7 +38,14 @@ export type BinaryValue = string | number | boolean | readonly (string | null)[]
 
 export function decodeBinaryParam(typeOid: number, data: Buffer): string | (string | null)[] {
   const element = ELEMENT_OF.get(typeOid);
-  return element === undefined ? decodeScalar(typeOid, data) : decodeArray(element, data);
+  try {
+    return element === undefined ? decodeScalar(typeOid, data) : decodeArray(element, data);
+  } catch (e) {
+    // A value the bytes hold but allot cannot (an infinite or out-of-range instant) is the
+    // client's bad parameter, answered like any other.
+    if (e instanceof AllotError && !(e instanceof ProtocolError)) throw new ProtocolError(e.message, e.sqlstate);
+    throw e;
+  }
 }
 
 export function encodeBinary(typeOid: number, value: BinaryValue): Buffer {

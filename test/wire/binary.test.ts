@@ -97,10 +97,29 @@ describe('scalars', () => {
   });
 
   it('names the type oid it cannot handle', () => {
-    const err = protocolError(() => decodeBinaryParam(1184, Buffer.alloc(8)));
-    expect(err.message).toBe('no binary input function available for type oid 1184');
+    const err = protocolError(() => decodeBinaryParam(2950, Buffer.alloc(16)));
+    expect(err.message).toBe('no binary input function available for type oid 2950');
     expect(err.sqlstate).toBe('42883');
-    expect(() => encodeBinary(1184, 'x')).toThrow('no binary output function available for type oid 1184');
+    expect(() => encodeBinary(2950, 'x')).toThrow('no binary output function available for type oid 2950');
+  });
+
+  it('reads and writes instants, intervals and floats as PostgreSQL lays them out', () => {
+    // 2026-03-01 09:00:00+00 is 825,670,800 s after 2000-01-01: microseconds, big-endian.
+    const ts = Buffer.alloc(8);
+    ts.writeBigInt64BE(825_670_800_000_000n);
+    expect(decodeBinaryParam(TypeOid.timestamptz, ts)).toBe('1772355600000');
+    expect(encodeBinary(TypeOid.timestamptz, 1_772_355_600_000)).toEqual(ts);
+    const iv = Buffer.alloc(16);
+    iv.writeBigInt64BE(5_400_000_000n); // 01:30:00, no days, no months
+    expect(decodeBinaryParam(TypeOid.interval, iv)).toBe('5400000');
+    expect(encodeBinary(TypeOid.interval, 5_400_000)).toEqual(iv);
+    const f = Buffer.alloc(8);
+    f.writeDoubleBE(1.5);
+    expect(decodeBinaryParam(TypeOid.float8, f)).toBe('1.5');
+    expect(encodeBinary(TypeOid.float8, 1.5)).toEqual(f);
+    const infinite = Buffer.alloc(8);
+    infinite.writeBigInt64BE(2n ** 63n - 1n);
+    expect(protocolError(() => decodeBinaryParam(TypeOid.timestamptz, infinite)).sqlstate).toBe('22008');
   });
 
   it('refuses a JS value of the wrong kind', () => {
