@@ -9,7 +9,7 @@ import type { SpanMaker } from '../engine/availability.js';
 import { Limits } from '../engine/limits.js';
 import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
-import { bookingRow, CatalogTables, columnType, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from './catalog.js';
+import { bookingRow, columnType, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from './catalog.js';
 import { needsGeneralPlan, planGeneralQuery } from './query/select.js';
 import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
@@ -131,7 +131,6 @@ type Source =
   | { readonly kind: 'availability'; readonly def: TableDef }
   | { readonly kind: 'policy_usage'; readonly def: TableDef }
   | { readonly kind: 'allot_export'; readonly def: TableDef }
-  | { readonly kind: 'catalog'; readonly def: (typeof CatalogTables)[number] }
   | { readonly kind: 'none'; readonly def: null };
 
 function resolveTable(name: { name: string; schema?: string }): Source {
@@ -146,10 +145,6 @@ function resolveTable(name: { name: string; schema?: string }): Source {
       if (t === 'allot_export') return { kind: 'allot_export', def: Tables.allot_export };
       return { kind: 'allot', table: t, def: Tables[t] };
     }
-  }
-  if (schema === undefined || schema === 'pg_catalog' || schema === 'information_schema') {
-    const hit = CatalogTables.find((c) => c.name === table && (schema === undefined || c.schema === schema));
-    if (hit !== undefined) return { kind: 'catalog', def: hit };
   }
   throw new AllotError(SqlState.undefinedTable, `relation "${schema !== undefined ? `${schema}.` : ''}${table}" does not exist`, {
     hint: `allot has the tables ${TABLE_LIST}.`,
@@ -463,9 +458,6 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
   switch (source.kind) {
     case 'none':
       rowsOf = () => [[]];
-      break;
-    case 'catalog':
-      rowsOf = (_read, env) => source.def.rows({ database: env.session.database, user: env.session.user, settings: settingsOf(env.session) });
       break;
     case 'allot': {
       const hints = extractHints(ast.where, scope, params);

@@ -6,7 +6,6 @@
 import { parse, type Statement } from 'pgsql-ast-parser';
 import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
-import { KNOWN_QUERIES, squash } from './catalog.js';
 import { coerce, NeedsLiteral, ParamSlots, typeDomain } from './expr.js';
 import type { TimeOutput } from './catalog.js';
 import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
@@ -240,24 +239,6 @@ function utilityPlan(tokens: readonly Token[]): Plan {
   return { kind: 'utility', params: new ParamSlots(), utility, columns };
 }
 
-/** Whether `text` may be one of psql's known catalog queries (answered from KNOWN_QUERIES). */
-function mayBeKnownQuery(text: string): boolean {
-  return text.includes('typarray') || text.includes('pg_get_userbyid');
-}
-
-function knownQuery(text: string): Plan | null {
-  // Cheap test first: this runs for every statement.
-  if (!mayBeKnownQuery(text)) return null;
-  const known = KNOWN_QUERIES.get(squash(text));
-  if (known === undefined) return null;
-  return {
-    kind: 'query',
-    params: new ParamSlots(),
-    columns: known.columns.map((c) => ({ name: c.name, type: c.type, tableOid: 0, columnAttr: 0 })),
-    run: (_read, env) => known.rows({ user: env.session.user, databases: env.session.databases() }),
-  };
-}
-
 /** One statement of a simple-protocol Query, planned and with its lifted values. */
 export interface SimpleStatement {
   readonly text: string;
@@ -271,8 +252,7 @@ export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleState
     throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
   }
   // One plain statement whose shape was planned before: no tokens, no second lookup.
-  // (A known query is matched on its whole text, literals included: never by shape.)
-  const single = mayBeKnownQuery(sql) ? null : liftSingleStatement(sql);
+  const single = liftSingleStatement(sql);
   if (single !== null) {
     const plan = cache.getSingle(single.key);
     if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals, cache.zone) })];
@@ -288,8 +268,6 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   const quoted = rewriteForParser(original, originalTokens);
   const text = quoted ?? original;
   const tokens = quoted === null ? originalTokens : tokenize(quoted);
-  const known = knownQuery(text);
-  if (known !== null) return { text, plan: known, values: [] };
   if (tokens.some((t) => t.kind === 'param')) {
     const p = tokens.find((t) => t.kind === 'param') as { index: number };
     throw new AllotError('42P02', `there is no parameter $${p.index}`);
@@ -370,7 +348,7 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
   else {
     checkStatementShape(s.tokens);
-    plan = knownQuery(sql) ?? planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, cache.times), cache.times);
+    plan = planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, cache.times), cache.times);
   }
   cache.set(key, plan, s?.tokens.length ?? 0);
   return plan;

@@ -43,8 +43,8 @@ describe('psql meta-commands', () => {
       .split('\n')
       .map((l) => l.split('|').map((x) => x.trim()))
       .filter((cells) => cells.length === 8 && cells[0] !== 'Name');
-    expect(rows).toContainEqual(['meta', 'tester', 'UTF8', 'C', 'C', '', 'libc', '']);
-    expect(rows).toContainEqual(['other-db', 'tester', 'UTF8', 'C', 'C', '', 'libc', '']);
+    expect(rows).toContainEqual(['meta', 'tester', 'UTF8', 'C.UTF-8', 'C.UTF-8', '', 'libc', '']);
+    expect(rows).toContainEqual(['other-db', 'tester', 'UTF8', 'C.UTF-8', 'C.UTF-8', '', 'libc', '']);
     expect(rows.map((r) => r[0])).toEqual([...rows.map((r) => r[0]!)].sort());
   });
 
