@@ -32,7 +32,7 @@ const RELATIONS: Record<'pg_catalog' | 'information_schema', readonly string[]> 
     'pg_am', 'pg_attrdef', 'pg_attribute', 'pg_auth_members', 'pg_authid', 'pg_class', 'pg_collation', 'pg_constraint',
     'pg_database', 'pg_depend', 'pg_description', 'pg_enum', 'pg_event_trigger', 'pg_extension', 'pg_foreign_table',
     'pg_index', 'pg_indexes', 'pg_inherits', 'pg_language', 'pg_locks', 'pg_matviews', 'pg_namespace',
-    'pg_partitioned_table', 'pg_policy', 'pg_proc', 'pg_publication', 'pg_publication_namespace', 'pg_publication_rel', 'pg_range', 'pg_rewrite',
+    'pg_opclass', 'pg_partitioned_table', 'pg_policy', 'pg_proc', 'pg_publication', 'pg_publication_namespace', 'pg_publication_rel', 'pg_range', 'pg_rewrite',
     'pg_roles', 'pg_sequence', 'pg_sequences', 'pg_settings', 'pg_shdepend', 'pg_shdescription', 'pg_stat_activity',
     'pg_statistic_ext', 'pg_tables', 'pg_tablespace', 'pg_trigger', 'pg_type', 'pg_user', 'pg_views',
   ],

@@ -72,6 +72,7 @@ const BUILDERS: Readonly<Record<string, Rows>> = {
   'pg_catalog.pg_policy': noRows,
   'pg_catalog.pg_proc': pgProcRows,
   'pg_catalog.pg_publication': noRows,
+  'pg_catalog.pg_opclass': noRows,
   'pg_catalog.pg_publication_namespace': noRows,
   'pg_catalog.pg_publication_rel': noRows,
   'pg_catalog.pg_range': pgRangeRows,
