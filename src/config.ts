@@ -29,6 +29,8 @@ export interface Config {
   /** Port of the Prometheus endpoint; null: no endpoint. */
   readonly metricsPort: number | null;
   readonly metricsBind: string;
+  /** How sessions show instants and durations unless they SET allot.times. */
+  readonly times: 'timestamptz' | 'ms';
 }
 
 export const DEFAULT_PASSWORD = 'allot';
@@ -57,6 +59,7 @@ export const OPTIONS: readonly Option[] = [
   { env: 'ALLOT_LOG_SLOW_MS', flag: '--log-slow-ms', help: 'log statements slower than this many ms (default 1000; 0: none)' },
   { env: 'ALLOT_METRICS_PORT', flag: '--metrics-port', help: 'serve Prometheus metrics at http://BIND:PORT/metrics (default: off)' },
   { env: 'ALLOT_METRICS_BIND', flag: '--metrics-bind', help: 'address of the metrics endpoint (default 127.0.0.1)' },
+  { env: 'ALLOT_TIMES', flag: '--times', help: 'instants and durations as timestamptz and interval (default) or ms (bigint milliseconds, as deltat)' },
 ];
 
 export class ConfigError extends Error {}
@@ -103,6 +106,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const tlsKey = g('ALLOT_TLS_KEY') ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('ALLOT_TLS_CERT and ALLOT_TLS_KEY go together');
   const password = g('ALLOT_PASSWORD');
+  const times = g('ALLOT_TIMES') ?? 'timestamptz';
+  if (times !== 'timestamptz' && times !== 'ms') throw new ConfigError(`ALLOT_TIMES must be timestamptz or ms, got "${times}"`);
   return {
     port: int('ALLOT_PORT', g('ALLOT_PORT'), 5433, 0, 65_535),
     bind: g('ALLOT_BIND') ?? '127.0.0.1',
@@ -122,6 +127,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     logSlowMs: int('ALLOT_LOG_SLOW_MS', g('ALLOT_LOG_SLOW_MS'), 1_000, 0, 86_400_000),
     metricsPort: g('ALLOT_METRICS_PORT') === undefined || g('ALLOT_METRICS_PORT') === '' ? null : int('ALLOT_METRICS_PORT', g('ALLOT_METRICS_PORT'), 0, 0, 65_535),
     metricsBind: g('ALLOT_METRICS_BIND') ?? '127.0.0.1',
+    times,
   };
 }
 

@@ -57,6 +57,7 @@ export class AllotServer implements ConnectionHost {
   readonly tls: SecureContext | null;
   readonly metrics: Metrics;
   readonly logSlowMs: number;
+  readonly sessionSettings: ReadonlyMap<string, string>;
   private readonly config: Config;
   private readonly clock: Clock;
   private readonly checkInvariants: boolean;
@@ -93,6 +94,7 @@ export class AllotServer implements ConnectionHost {
     this.maxMessageBytes = opts.config.maxMessageBytes;
     this.startupTimeoutMs = opts.config.startupTimeoutMs;
     this.logSlowMs = opts.config.logSlowMs;
+    this.sessionSettings = new Map([['allot.times', opts.config.times]]);
     const sessions = this.sessions;
     const opened = this.opened;
     const startup = this.startup;

@@ -2,7 +2,8 @@
  * The engine: a pure, synchronous state machine. `execute` decides a batch of commands against
  * the current state at a given `now` and returns the effects (what changed); `replay` applies
  * effects without deciding anything. A draft is a transaction block's batch kept open across its
- * statements (`openDraft` … `keepDraft`). No I/O, no timers, no clock, no randomness.
+ * statements (`openDraft` … `keepDraft`), and can be cut back to a mark (`markDraft`,
+ * `rewindDraft`: a savepoint). No I/O, no timers, no clock, no randomness.
  */
 import { AllotError, SqlState } from '../errors.js';
 import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker } from './availability.js';
@@ -101,12 +102,43 @@ class DraftState implements Draft {
   rows = 0;
   /** The engine's state version when the draft was last in the engine. */
   version = -1;
+  /** Counts the times the draft was put in the engine: a store mark is good only within one. */
+  entries = 0;
   constructor(readonly now: Ms) {}
+}
+
+/**
+ * A point of a draft between two of its statements, to go back to (a savepoint): how many of
+ * its commands and effects were there, and where the store's undo log stood if it was in.
+ */
+export interface DraftMark {
+  readonly draft: Draft;
+  readonly commands: number;
+  readonly effects: number;
+  readonly rows: number;
+}
+
+class DraftMarkState implements DraftMark {
+  constructor(
+    readonly draft: DraftState,
+    readonly commands: number,
+    readonly effects: number,
+    readonly rows: number,
+    /** The store's undo-log length at the mark, or -1 if the draft was out. */
+    readonly undo: number,
+    /** `draft.entries` at the mark: the undo-log position means something only while it holds. */
+    readonly entry: number,
+  ) {}
 }
 
 function own(d: Draft): DraftState {
   if (!(d instanceof DraftState)) throw new Error('engine: a draft not made by the engine');
   return d;
+}
+
+function ownMark(m: DraftMark, d: DraftState): DraftMarkState {
+  if (!(m instanceof DraftMarkState) || m.draft !== d) throw new Error('engine: a mark not made on this draft');
+  return m;
 }
 
 /** What one statement of a draft did. */
@@ -279,6 +311,36 @@ export class Engine {
     }
   }
 
+  /** Marks where the draft stands now, in the engine or out, for `rewindDraft`. */
+  markDraft(draft: Draft): DraftMark {
+    const d = own(draft);
+    const undo = this.open === d ? this.store.mark() : -1;
+    return new DraftMarkState(d, d.commands.length, d.effects.length, d.rows, undo, d.entries);
+  }
+
+  /**
+   * Takes the draft back to `mark` (null: to its start), forgetting every command and effect
+   * after it: a ROLLBACK TO SAVEPOINT. In the engine since the mark was made, the store undoes
+   * what came after it and the draft stays in; otherwise the draft is taken out (if in), cut
+   * short, and put back later by `reopenDraft` like any draft: its kept effects replayed on the
+   * state they were decided on, or its kept commands decided again at its instant on any other.
+   */
+  rewindDraft(draft: Draft, mark: DraftMark | null): void {
+    const d = own(draft);
+    const m = mark === null ? null : ownMark(mark, d);
+    const commands = m?.commands ?? 0;
+    const effects = m?.effects ?? 0;
+    if (commands > d.commands.length || effects > d.effects.length) throw new Error('engine: rewinding a draft to a mark past its end');
+    if (this.open === d && (m === null || (m.undo >= 0 && m.entry === d.entries))) {
+      this.store.rollbackTo(m?.undo ?? 0);
+    } else this.closeDraft(d);
+    d.commands.length = commands;
+    d.effects.length = effects;
+    d.inverse.length = effects;
+    d.rows = m?.rows ?? 0;
+    if (this.open === d && this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
+  }
+
   /**
    * Keeps the draft's writes in the state: a block's COMMIT, as one batch decided at its
    * instant. Its statements had their results; the commit has none of its own.
@@ -294,6 +356,7 @@ export class Engine {
   private enter(d: DraftState): void {
     this.open = d;
     d.version = this.version;
+    d.entries++;
     this.effects = d.effects;
     this.inverse = d.inverse;
   }

@@ -23,6 +23,9 @@ export interface OutColumn {
   readonly type: SqlType;
   readonly tableOid: number;
   readonly columnAttr: number;
+  /** The column's own type where `type` only says how it is sent (a domain: sql_identifier). */
+  readonly typeOid?: number;
+  readonly typmod?: number;
 }
 
 /** Reads happen against an engine at an instant (inside a block, one that includes its writes). */

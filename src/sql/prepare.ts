@@ -39,12 +39,6 @@ export class PlanCache {
   private readonly single: BoundedPlans;
   hits = 0;
   misses = 0;
-  /**
-   * How the session that owns this cache shows times; plans are made for one way, so a change
-   * empties the cache. Its TimeZone is read as statements run (the values of literals).
-   */
-  private timesOut: TimeOutput = 'ms';
-  zone = 'UTC';
 
   /** `maxBytes` is shared: half for each of the two maps. */
   constructor(
@@ -53,18 +47,6 @@ export class PlanCache {
   ) {
     this.map = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
     this.single = new BoundedPlans(maxEntries, Math.floor(maxBytes / 2));
-  }
-
-  get times(): TimeOutput {
-    return this.timesOut;
-  }
-
-  /** Plans from now on show instants as `times`; plans made for another way are dropped. */
-  set times(times: TimeOutput) {
-    if (times === this.timesOut) return;
-    this.timesOut = times;
-    this.map.clear();
-    this.single.clear();
   }
 
   get(key: string): Plan | undefined {
@@ -125,11 +107,6 @@ class BoundedPlans {
     this.bytes += bytes;
     while (this.plans.size > this.maxEntries || this.bytes > this.maxBytes) this.delete(this.plans.keys().next().value!);
     if (this.plans.size > this.maxEntries || this.bytes > this.maxBytes || this.bytes < 0) throw new Error(`plan cache over its bounds: ${this.plans.size} plans, ${this.bytes} bytes`);
-  }
-
-  clear(): void {
-    this.plans.clear();
-    this.bytes = 0;
   }
 
   private delete(key: string): void {
@@ -224,8 +201,8 @@ export function parseStatement(text: string): Statement {
 
 const EMPTY: Plan = { kind: 'empty', params: new ParamSlots(), columns: null };
 
-function utilityPlan(tokens: readonly Token[]): Plan {
-  const utility = parseUtility(tokens);
+function utilityPlan(tokens: readonly Token[], times: TimeOutput): Plan {
+  const utility = parseUtility(tokens, times);
   const columns =
     utility.type === 'show'
       ? utility.name === 'all'
@@ -246,25 +223,44 @@ export interface SimpleStatement {
   readonly values: readonly Value[];
 }
 
+/**
+ * What plans depend on in a session: how it shows times (plans of each way are cached apart)
+ * and its TimeZone (what literal wall clocks mean).
+ */
+export interface PlanContext {
+  readonly times: TimeOutput;
+  readonly zone: string;
+}
+
+export const DEFAULT_PLAN_CONTEXT: PlanContext = { times: 'timestamptz', zone: 'UTC' };
+
+/** A plan cache key for a session's way of showing times. */
+function keyFor(key: string, ctx: PlanContext): string {
+  return ctx.times === 'timestamptz' ? key : `\u0002${ctx.times}\u0002${key}`;
+}
+
 /** Splits a simple-protocol string and plans each statement. */
-export function prepareSimple(sql: string, cache: PlanCache): (() => SimpleStatement)[] {
+export function prepareSimple(sql: string, cache: PlanCache, context: PlanContext | (() => PlanContext) = DEFAULT_PLAN_CONTEXT): (() => SimpleStatement)[] {
+  // Read as each statement is planned: a SET earlier in the same string applies to the next.
+  const contextNow = typeof context === 'function' ? context : (): PlanContext => context;
   if (sql.length > MAX_STATEMENT_BYTES / 3 && Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
     throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
   }
   // One plain statement whose shape was planned before: no tokens, no second lookup.
   const single = liftSingleStatement(sql);
   if (single !== null) {
-    const plan = cache.getSingle(single.key);
-    if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals, cache.zone) })];
+    const ctx = contextNow();
+    const plan = cache.getSingle(keyFor(single.key, ctx));
+    if (plan !== undefined) return [() => ({ text: single.text, plan, values: bindLifted(plan.params, single.literals, ctx.zone) })];
   }
   // Statements are planned one at a time, as they run: an error in the third does not stop
   // the first two, as in PostgreSQL.
-  return splitStatements(sql).map((s) => () => planSimple(s.text, s.tokens, cache, single));
+  return splitStatements(sql).map((s) => () => planSimple(s.text, s.tokens, cache, single, contextNow()));
 }
 
-function planSimple(original: string, originalTokens: Token[], cache: PlanCache, single: LiftedStatement | null): SimpleStatement {
+function planSimple(original: string, originalTokens: Token[], cache: PlanCache, single: LiftedStatement | null, ctx: PlanContext): SimpleStatement {
   if (originalTokens.length === 0) return { text: original, plan: EMPTY, values: [] };
-  if (isUtility(originalTokens)) return { text: original, plan: utilityPlan(originalTokens), values: [] };
+  if (isUtility(originalTokens)) return { text: original, plan: utilityPlan(originalTokens, ctx.times), values: [] };
   const quoted = rewriteForParser(original, originalTokens);
   const text = quoted ?? original;
   const tokens = quoted === null ? originalTokens : tokenize(quoted);
@@ -274,19 +270,19 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   }
   checkStatementShape(tokens);
   const { key, literals } = liftLiterals(text, tokens);
-  let plan = cache.get(key);
+  let plan = cache.get(keyFor(key, ctx));
   if (plan === undefined) {
     const lifted = new Map(literals.map((l, i) => [i, l.kind] as const));
     try {
-      plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted, [], cache.times), cache.times);
-      cache.set(key, plan, tokens.length);
+      plan = planStatement(parseStatement(key.split('\u0000')[0]!), new ParamSlots([], lifted, [], ctx.times), ctx.times);
+      cache.set(keyFor(key, ctx), plan, tokens.length);
     } catch (e) {
       if (!(e instanceof NeedsLiteral) && !(e instanceof AllotError && e.sqlstate === SqlState.syntaxError)) throw e;
       // Lifting changed the meaning (ORDER BY 1) or the grammar: plan the text as written.
-      const fullKey = `\u0001${text}`;
+      const fullKey = keyFor(`\u0001${text}`, ctx);
       plan = cache.get(fullKey);
       if (plan === undefined) {
-        plan = planStatement(parseStatement(text), new ParamSlots([], new Map(), [], cache.times), cache.times);
+        plan = planStatement(parseStatement(text), new ParamSlots([], new Map(), [], ctx.times), ctx.times);
         cache.set(fullKey, plan, tokens.length);
       }
       return { text, plan, values: [] };
@@ -294,8 +290,8 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   }
   // The one-pass reading of this statement agrees with the general one: later statements of
   // the same shape can take the short way.
-  if (single !== null && single.key === key && single.text === text) cache.setSingle(key, plan, tokens.length);
-  return { text, plan, values: bindLifted(plan.params, literals, cache.zone) };
+  if (single !== null && single.key === key && single.text === text) cache.setSingle(keyFor(key, ctx), plan, tokens.length);
+  return { text, plan, values: bindLifted(plan.params, literals, ctx.zone) };
 }
 
 function bindLifted(slots: ParamSlots, literals: readonly LiftedLiteral[], zone: string): Value[] {
@@ -333,11 +329,11 @@ export function plainDecimal(text: string): string {
 }
 
 /** Plans the text of an extended-protocol Parse. */
-export function prepareExtended(sql: string, paramOids: readonly number[], cache: PlanCache): Plan {
+export function prepareExtended(sql: string, paramOids: readonly number[], cache: PlanCache, ctx: PlanContext = DEFAULT_PLAN_CONTEXT): Plan {
   if (Buffer.byteLength(sql) > MAX_STATEMENT_BYTES) {
     throw new AllotError(SqlState.programLimitExceeded, `query text of ${Buffer.byteLength(sql)} bytes exceeds the limit of ${MAX_STATEMENT_BYTES}`);
   }
-  const key = paramOids.length === 0 ? sql : `${paramOids.join(',')}\u0000${sql}`;
+  const key = keyFor(paramOids.length === 0 ? sql : `${paramOids.join(',')}\u0000${sql}`, ctx);
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   const statements = splitStatements(sql);
@@ -345,10 +341,10 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   const s = statements[0];
   let plan: Plan;
   if (s === undefined) plan = EMPTY;
-  else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens);
+  else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens, ctx.times);
   else {
     checkStatementShape(s.tokens);
-    plan = planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, cache.times), cache.times);
+    plan = planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, ctx.times), ctx.times);
   }
   cache.set(key, plan, s?.tokens.length ?? 0);
   return plan;

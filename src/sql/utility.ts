@@ -4,8 +4,17 @@
  * lexer's tokens.
  */
 import { AllotError, SqlState } from '../errors.js';
-import { Tables } from './catalog.js';
+import { timeZoneFromInterval } from './time.js';
+import { Tables, type TimeOutput } from './catalog.js';
+import { parseCopy, type CopyStatement } from './copy.js';
 import type { Token } from './lexer.js';
+import type { QueryPlan } from './plan.js';
+import { planQueryText, textOfTokens } from './token-text.js';
+
+/** Where a FETCH or MOVE goes: NEXT is forward 1, PRIOR backward 1, FIRST absolute 1, LAST absolute -1. */
+export type FetchDirection =
+  | { readonly kind: 'forward' | 'backward'; readonly count: number | 'all' }
+  | { readonly kind: 'absolute' | 'relative'; readonly n: number };
 
 export type Utility =
   /** `readOnly` null: the access mode was not given (default_transaction_read_only decides). */
@@ -13,6 +22,9 @@ export type Utility =
   | { readonly type: 'setTransaction'; readonly readOnly: boolean | null }
   | { readonly type: 'commit' }
   | { readonly type: 'rollback' }
+  | { readonly type: 'savepoint'; readonly name: string }
+  | { readonly type: 'release'; readonly name: string }
+  | { readonly type: 'rollbackTo'; readonly name: string }
   | { readonly type: 'set'; readonly name: string; readonly value: string | null; readonly local: boolean }
   | { readonly type: 'setIgnored'; readonly what: string }
   | { readonly type: 'show'; readonly name: string }
@@ -20,8 +32,15 @@ export type Utility =
   | { readonly type: 'listen'; readonly channel: string }
   | { readonly type: 'unlisten'; readonly channel: string | null }
   | { readonly type: 'notify'; readonly channel: string; readonly payload: string }
-  | { readonly type: 'discard' }
-  | { readonly type: 'deallocate'; readonly name: string | null };
+  /** DISCARD ALL resets the session; PLANS, TEMP and SEQUENCES have nothing to discard in allot. */
+  | { readonly type: 'discard'; readonly what: 'all' | 'plans' | 'temp' | 'sequences' }
+  | { readonly type: 'deallocate'; readonly name: string | null }
+  /** `scroll`: SCROLL (true), NO SCROLL (false) or neither (null). */
+  | { readonly type: 'declare'; readonly name: string; readonly query: QueryPlan; readonly scroll: boolean | null; readonly hold: boolean; readonly binary: boolean }
+  | { readonly type: 'fetch'; readonly name: string; readonly direction: FetchDirection; readonly move: boolean }
+  /** `name` null: CLOSE ALL. */
+  | { readonly type: 'close'; readonly name: string | null }
+  | CopyStatement;
 
 const UTILITY_WORDS = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'set', 'show', 'reset', 'listen', 'unlisten', 'notify', 'discard', 'deallocate', 'savepoint', 'release', 'prepare', 'execute', 'copy', 'vacuum', 'analyze', 'lock', 'truncate', 'create', 'drop', 'alter', 'grant', 'revoke', 'explain', 'checkpoint', 'declare', 'fetch', 'close', 'move', 'do', 'call', 'comment']);
 
@@ -53,7 +72,7 @@ function expectEnd(tokens: readonly Token[], at: number): void {
   }
 }
 
-export function parseUtility(tokens: readonly Token[]): Utility {
+export function parseUtility(tokens: readonly Token[], times: TimeOutput = 'timestamptz'): Utility {
   const w = (i: number): string | null => word(tokens[i]);
   const first = w(0)!;
   switch (first) {
@@ -68,10 +87,29 @@ export function parseUtility(tokens: readonly Token[]): Utility {
     case 'end':
       return { type: 'commit' };
     case 'rollback':
-    case 'abort':
-      if (w(1) === 'to' || (w(1) === 'transaction' && w(2) === 'to') || (w(1) === 'work' && w(2) === 'to')) throw unsupported('ROLLBACK TO SAVEPOINT');
+    case 'abort': {
       if (w(1) === 'prepared') throw unsupported('ROLLBACK PREPARED');
+      let i = w(1) === 'work' || w(1) === 'transaction' ? 2 : 1;
+      if (w(i) === 'to') {
+        if (first === 'abort') throw new AllotError(SqlState.syntaxError, 'syntax error at or near "TO"');
+        i += w(i + 1) === 'savepoint' ? 2 : 1;
+        const name = ident(tokens[i], 'a savepoint name');
+        expectEnd(tokens, i + 1);
+        return { type: 'rollbackTo', name };
+      }
       return { type: 'rollback' };
+    }
+    case 'savepoint': {
+      const name = ident(tokens[1], 'a savepoint name');
+      expectEnd(tokens, 2);
+      return { type: 'savepoint', name };
+    }
+    case 'release': {
+      const at = w(1) === 'savepoint' ? 2 : 1;
+      const name = ident(tokens[at], 'a savepoint name');
+      expectEnd(tokens, at + 1);
+      return { type: 'release', name };
+    }
     case 'set':
       return parseSet(tokens);
     case 'show': {
@@ -115,17 +153,35 @@ export function parseUtility(tokens: readonly Token[]): Utility {
       if (Buffer.byteLength(payload) >= 8000) throw new AllotError(SqlState.invalidParameterValue, 'payload string too long (the limit is 8000 bytes)');
       return { type: 'notify', channel, payload };
     }
-    case 'discard':
-      return { type: 'discard' };
+    case 'discard': {
+      const what = w(1);
+      expectEnd(tokens, 2);
+      if (what === 'all' || what === 'plans' || what === 'temp' || what === 'sequences') return { type: 'discard', what };
+      if (what === 'temporary') return { type: 'discard', what: 'temp' };
+      throw new AllotError(SqlState.syntaxError, 'syntax error: expected DISCARD ALL, PLANS, SEQUENCES or TEMP');
+    }
     case 'deallocate': {
       let i = 1;
       if (w(i) === 'prepare') i++;
       if (w(i) === 'all') return { type: 'deallocate', name: null };
       return { type: 'deallocate', name: ident(tokens[i], 'a prepared statement name') };
     }
-    case 'savepoint':
-    case 'release':
-      throw unsupported('SAVEPOINT', 'A transaction block in allot is all or nothing; ROLLBACK undoes all of it.');
+    case 'declare':
+      return parseDeclare(tokens, times);
+    case 'copy':
+      return parseCopy(tokens, times);
+    case 'fetch':
+    case 'move':
+      return parseFetch(tokens, first === 'move');
+    case 'close': {
+      if (w(1) === 'all') {
+        expectEnd(tokens, 2);
+        return { type: 'close', name: null };
+      }
+      const name = ident(tokens[1], 'a cursor name or ALL');
+      expectEnd(tokens, 2);
+      return { type: 'close', name };
+    }
     case 'prepare':
     case 'execute':
       throw unsupported('SQL-level PREPARE/EXECUTE', 'Use the extended protocol (every driver does this for parameterised queries).');
@@ -137,6 +193,88 @@ export function parseUtility(tokens: readonly Token[]): Utility {
     default:
       throw unsupported(first.toUpperCase());
   }
+}
+
+/** `DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [NO SCROLL | SCROLL] CURSOR [WITH | WITHOUT HOLD] FOR query`. */
+function parseDeclare(tokens: readonly Token[], times: TimeOutput): Utility {
+  const w = (k: number): string | null => word(tokens[k]);
+  const name = ident(tokens[1], 'a cursor name');
+  let i = 2;
+  let scroll: boolean | null = null;
+  let binary = false;
+  for (;;) {
+    const o = w(i);
+    if (o === 'cursor') break;
+    if (o === 'binary') binary = true;
+    else if (o === 'scroll') scroll = true;
+    else if (o === 'no' && w(i + 1) === 'scroll') {
+      scroll = false;
+      i++;
+    } else if (o !== 'insensitive' && o !== 'asensitive') throw new AllotError(SqlState.syntaxError, 'syntax error: expected DECLARE name [BINARY] [NO SCROLL | SCROLL] CURSOR [WITH HOLD] FOR query');
+    i++;
+  }
+  i++;
+  let hold = false;
+  if ((w(i) === 'with' || w(i) === 'without') && w(i + 1) === 'hold') {
+    hold = w(i) === 'with';
+    i += 2;
+  }
+  if (w(i) !== 'for') throw new AllotError(SqlState.syntaxError, 'syntax error: expected FOR query after DECLARE … CURSOR');
+  const query = planQueryText(textOfTokens(tokens.slice(i + 1)), 'DECLARE CURSOR', times);
+  return { type: 'declare', name, query, scroll, hold, binary };
+}
+
+/** `FETCH|MOVE [direction] [FROM | IN] name`. */
+function parseFetch(tokens: readonly Token[], move: boolean): Utility {
+  const w = (k: number): string | null => word(tokens[k]);
+  let i = 1;
+  let direction: FetchDirection = { kind: 'forward', count: 1 };
+  const count = (kind: 'forward' | 'backward'): void => {
+    if (w(i) === 'all') {
+      direction = { kind, count: 'all' };
+      i++;
+      return;
+    }
+    const n = signedInt(tokens, i);
+    if (n === null) return void (direction = { kind, count: 1 });
+    i = n.next;
+    const back = (kind === 'backward') !== n.value < 0;
+    direction = { kind: back ? 'backward' : 'forward', count: Math.abs(n.value) };
+  };
+  const d = w(i);
+  if (d === 'next' || d === 'prior' || d === 'first' || d === 'last') {
+    direction = d === 'next' ? { kind: 'forward', count: 1 } : d === 'prior' ? { kind: 'backward', count: 1 } : { kind: 'absolute', n: d === 'first' ? 1 : -1 };
+    i++;
+  } else if (d === 'absolute' || d === 'relative') {
+    const n = signedInt(tokens, i + 1);
+    if (n === null) throw new AllotError(SqlState.syntaxError, `syntax error: expected a number after ${d.toUpperCase()}`);
+    direction = { kind: d, n: n.value };
+    i = n.next;
+  } else if (d === 'all') {
+    direction = { kind: 'forward', count: 'all' };
+    i++;
+  } else if (d === 'forward' || d === 'backward') {
+    i++;
+    count(d);
+  } else if (signedInt(tokens, i) !== null) count('forward');
+  if (w(i) === 'from' || w(i) === 'in') i++;
+  const name = ident(tokens[i], 'a cursor name');
+  expectEnd(tokens, i + 1);
+  return { type: 'fetch', name, direction, move };
+}
+
+/** An integer, with an optional sign, at `at`; null if there is none. */
+function signedInt(tokens: readonly Token[], at: number): { value: number; next: number } | null {
+  let i = at;
+  let sign = 1;
+  const t = tokens[i];
+  if (t?.kind === 'op' && (t.text === '-' || t.text === '+')) {
+    if (t.text === '-') sign = -1;
+    i++;
+  }
+  const n = tokens[i];
+  if (n?.kind !== 'number' || !/^\d+$/.test(n.text)) return null;
+  return { value: sign * Number(n.text), next: i + 1 };
 }
 
 function dottedName(tokens: readonly Token[], at: number): { name: string; next: number } {
@@ -178,6 +316,13 @@ function parseSet(tokens: readonly Token[]): Utility {
   }
   if (w(i) === 'transaction') return { type: 'setTransaction', readOnly: accessMode(tokens, i + 1) };
   if (w(i) === 'time' && w(i + 1) === 'zone') {
+    // SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE (Sequelize): an offset east of UTC.
+    const str = tokens[i + 3];
+    if (w(i + 2) === 'interval' && str?.kind === 'string') {
+      const qualifier = tokens.slice(i + 4).map((t) => word(t) ?? '?').join(' ');
+      return { type: 'set', name: 'timezone', value: timeZoneFromInterval(str.text, qualifier === '' ? undefined : qualifier), local };
+    }
+    if (w(i + 2) === 'local' && tokens[i + 3] === undefined) return { type: 'set', name: 'timezone', value: null, local };
     const v = valueList(tokens, i + 2);
     return { type: 'set', name: 'timezone', value: v, local };
   }

@@ -1,6 +1,6 @@
 /**
- * One client's session in a tenant: settings, the transaction block, LISTEN channels. It runs
- * plans; it knows nothing of bytes or sockets.
+ * One client's session in a tenant: settings, the transaction block and its savepoints, cursors,
+ * COPY, LISTEN channels and advisory locks. It runs plans; it knows nothing of bytes or sockets.
  *
  * Transactions: outside a block every write statement commits on its own. Inside a block
  * (BEGIN, or the implicit block of a multi-statement simple query) every write is decided at one
@@ -10,23 +10,36 @@
  * out; the block's next statement puts it back, deciding its writes again at the block's instant
  * if another commit came in between, and fails with 40001 (aborting the block) if they no longer
  * give what its client was shown. COMMIT does the same, then logs the draft as one record.
+ * A savepoint is a mark in the draft; ROLLBACK TO cuts the draft back to it (savepoints.ts).
  */
 import type { Draft, Engine, ExecOutcome } from '../engine/engine.js';
 import type { Command } from '../engine/types.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { Listener } from '../notify/hub.js';
 import type { EvalEnv, SessionView } from '../sql/expr.js';
+import type { SqlType } from '../sql/types.js';
 import type { OutColumn, Plan, ReadContext, ResultRows } from '../sql/plan.js';
 import { DEFAULT_SETTINGS, REPORTED, settingIsOn, validateSetting } from '../sql/settings.js';
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';
+import type { CopyFormat } from '../sql/copy-format.js';
+import { SessionSqlState } from '../sql/session-states.js';
+import { LockWait, SessionLocks } from './advisory-locks.js';
+import { CopyIn } from './copy-in.js';
+import { Cursors } from './cursors.js';
 import { newId } from './ids.js';
+import { Savepoints } from './savepoints.js';
 import type { Tenant } from './tenant.js';
 
 export type StatementOutcome =
-  | { readonly kind: 'rows'; readonly columns: readonly OutColumn[]; readonly rows: ResultRows; readonly tag: string }
+  /** `binary`: a BINARY cursor's FETCH, whose rows go out in binary in the simple protocol. */
+  | { readonly kind: 'rows'; readonly columns: readonly OutColumn[]; readonly rows: ResultRows; readonly tag: string; readonly binary?: boolean }
   | { readonly kind: 'command'; readonly tag: string }
-  | { readonly kind: 'empty' };
+  | { readonly kind: 'empty' }
+  /** COPY FROM STDIN: the connection feeds the client's data to `copy`, then asks it to finish. */
+  | { readonly kind: 'copyIn'; readonly copy: CopyIn }
+  /** COPY TO STDOUT: rows read at one instant, for the connection to send as lines of `format`. */
+  | { readonly kind: 'copyOut'; readonly columns: readonly string[]; readonly types: readonly SqlType[]; readonly rows: ResultRows; readonly format: CopyFormat };
 
 export interface Notice {
   readonly severity: 'WARNING' | 'NOTICE';
@@ -49,6 +62,8 @@ export class Session implements SessionView {
   private readonly settings = new Map<string, string>();
   private readonly localSettings = new Map<string, string>();
   private readonly changedReported = new Map<string, string>();
+  /** Settings the startup packet gave: what RESET goes back to. */
+  private readonly startupValues = new Map<string, string>();
   private readonly notices: Notice[] = [];
   private tx: TxState = 'idle';
   /** True while the block is the implicit one of a multi-statement query. */
@@ -59,11 +74,15 @@ export class Session implements SessionView {
   /** The block's writes, from its first one on. */
   private draft: Draft | null = null;
   private pendingNotifies: { channel: string; payload: string }[] = [];
+  private readonly savepoints = new Savepoints();
+  private readonly cursors = new Cursors();
+  /** The session's advisory locks, for the pg_advisory_* functions (`env.session.advisory`). */
+  readonly advisory: SessionLocks;
   private readonly channels = new Set<string>();
 
   constructor(
     readonly tenant: Tenant,
-    opts: { user: string; pid: number; applicationName?: string; databases?: () => readonly string[] },
+    opts: { user: string; pid: number; applicationName?: string; databases?: () => readonly string[]; settings?: ReadonlyMap<string, string> },
     private readonly listener: Listener,
   ) {
     this.database = tenant.name;
@@ -72,7 +91,16 @@ export class Session implements SessionView {
     this.pid = opts.pid;
     for (const [k, v] of DEFAULT_SETTINGS) this.settings.set(k, v);
     this.settings.set('session_authorization', opts.user);
-    if (opts.applicationName !== undefined) this.settings.set('application_name', opts.applicationName);
+    this.advisory = new SessionLocks(tenant.advisoryLocks, this, (message) => this.notices.push({ severity: 'WARNING', code: SessionSqlState.warning, message }));
+    if (opts.applicationName !== undefined) {
+      this.settings.set('application_name', opts.applicationName);
+      this.startupValues.set('application_name', opts.applicationName);
+    }
+    // The server's own defaults (--times): what RESET goes back to, as for startup settings.
+    for (const [k, v] of opts.settings ?? []) {
+      this.settings.set(k, v);
+      this.startupValues.set(k, v);
+    }
   }
 
   // ---- SessionView ----------------------------------------------------------------------
@@ -136,23 +164,44 @@ export class Session implements SessionView {
   async endImplicit(failed: boolean): Promise<void> {
     if (!this.implicit) return;
     if (failed || this.tx === 'failed') {
-      this.resetTx();
+      this.resetTx(false);
       return;
     }
     await this.commitBlock();
   }
 
-  /** A statement failed: inside a block the block is now aborted, and nothing of it stays in the engine. */
+  /**
+   * A statement failed: inside a block the block is now aborted, and nothing of it stays in the
+   * engine. The draft is kept out of it, for a ROLLBACK TO SAVEPOINT to go back into.
+   */
   fail(): void {
     if (this.tx === 'block' && !this.implicit) this.tx = 'failed';
     else if (this.implicit) this.tx = 'failed';
-    if (this.tx === 'failed') this.dropDraft();
+    if (this.tx === 'failed' && this.draft !== null) this.tenant.engineFor(this.draft).closeDraft(this.draft);
   }
 
   close(): void {
     this.tenant.hub.unlistenAll(this.listener);
     this.channels.clear();
-    this.resetTx();
+    this.resetTx(false);
+    this.cursors.closeAll();
+    this.advisory.endOfSession();
+  }
+
+  /** A CancelRequest came: a statement waiting for an advisory lock stops waiting (57014). */
+  cancelLockWait(): void {
+    this.advisory.cancelWait();
+  }
+
+  /** A statement's advisory lock must wait: it waits, then runs again and finds the lock granted. */
+  private async afterLockWait(wait: LockWait, plan: Plan, values: readonly Value[]): Promise<StatementOutcome> {
+    await this.advisory.waitFor(wait);
+    return this.run(plan, values);
+  }
+
+  /** After a statement outside a block (its own transaction), its transaction-level advisory locks go. */
+  private endOfStatement(): void {
+    if (this.tx === 'idle') this.advisory.endOfTransaction();
   }
 
   // ---- running plans --------------------------------------------------------------------
@@ -165,7 +214,7 @@ export class Session implements SessionView {
     // After a failed write whose fate is unknown, memory may contradict the disk: no answers.
     const down = this.tenant.unavailable;
     if (down !== null) throw down;
-    if (this.tx === 'failed' && !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit'))) {
+    if (this.tx === 'failed' && !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit' || plan.utility.type === 'rollbackTo'))) {
       throw new AllotError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     switch (plan.kind) {
@@ -176,17 +225,38 @@ export class Session implements SessionView {
         return out.kind === 'rows' && plan.columns !== null ? { ...out, columns: plan.columns } : out;
       }
       case 'query': {
+        this.advisory.statementStarts();
         const env = this.env(values);
-        const rows = await this.settled(() => this.read((read) => plan.run(read, env)));
+        let rows: ResultRows;
+        try {
+          rows = await this.settled(() => this.read((read) => plan.run(read, env)));
+        } catch (err) {
+          if (err instanceof LockWait) return this.afterLockWait(err, plan, values);
+          this.endOfStatement();
+          throw err;
+        }
+        this.endOfStatement();
         return { kind: 'rows', columns: plan.columns, rows, tag: `SELECT ${rows.length}` };
       }
       case 'write': {
         if (this.readOnlyNow()) throw new AllotError(SqlState.readOnlySqlTransaction, `cannot execute ${plan.verb.toUpperCase()} in a read-only transaction`);
+        this.advisory.statementStarts();
         const env = this.env(values);
-        const commands = plan.build(env, newId);
-        const results = await this.write(commands);
-        const { rows, tag } = plan.finish(results.results, env);
-        return plan.columns === null ? { kind: 'command', tag } : { kind: 'rows', columns: plan.columns, rows, tag };
+        let commands: Command[];
+        try {
+          commands = plan.build(env, newId);
+        } catch (err) {
+          if (err instanceof LockWait) return this.afterLockWait(err, plan, values);
+          this.endOfStatement();
+          throw err;
+        }
+        try {
+          const results = await this.write(commands);
+          const { rows, tag } = plan.finish(results.results, env);
+          return plan.columns === null ? { kind: 'command', tag } : { kind: 'rows', columns: plan.columns, rows, tag };
+        } finally {
+          this.endOfStatement();
+        }
       }
     }
   }
@@ -271,6 +341,7 @@ export class Session implements SessionView {
   private async commitBlock(): Promise<void> {
     const draft = this.draft;
     const notifies = this.pendingNotifies;
+    let committed = false;
     try {
       if (draft !== null) {
         // Not 40001 for a block that could never commit: retrying it would not help.
@@ -291,8 +362,9 @@ export class Session implements SessionView {
         const wait = this.tenant.settle(dep);
         if (wait !== null) await wait;
       }
+      committed = true;
     } finally {
-      this.resetTx();
+      this.resetTx(committed);
     }
     for (const n of notifies) this.tenant.hub.publish(n.channel, n.payload);
   }
@@ -303,13 +375,42 @@ export class Session implements SessionView {
     this.draft = null;
   }
 
-  private resetTx(): void {
+  /** The block is over: committed, or rolled back (its WITH HOLD cursors go with it then). */
+  private resetTx(committed: boolean): void {
+    this.cursors.endOfBlock(committed);
+    this.advisory.endOfTransaction();
     this.tx = 'idle';
     this.txReadOnly = false;
     this.implicit = false;
     this.dropDraft();
     this.pendingNotifies = [];
+    this.savepoints.clear();
     this.localSettings.clear();
+  }
+
+  /** SAVEPOINT, RELEASE and ROLLBACK TO exist only in a block BEGIN opened (PostgreSQL's 25P01). */
+  private requireBlock(what: string): void {
+    if (this.tx === 'idle' || this.implicit) throw new AllotError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`);
+  }
+
+  private savepoint(name: string): void {
+    this.requireBlock('SAVEPOINT');
+    const mark = this.draft === null ? null : this.tenant.engineFor(this.draft).markDraft(this.draft);
+    this.savepoints.push({ name, mark, notifies: this.pendingNotifies.length, cursorsFrom: this.cursors.nextSeq });
+  }
+
+  /**
+   * Undoes what the block did after the savepoint and leaves the aborted state. The draft is cut
+   * back to its mark; the block's next statement puts it back in the engine (deciding the kept
+   * writes again, at the block's instant, if another session committed meanwhile).
+   */
+  private rollbackToSavepoint(name: string): void {
+    this.requireBlock('ROLLBACK TO SAVEPOINT');
+    const sp = this.savepoints.rollbackTo(name);
+    if (this.draft !== null) this.tenant.engineFor(this.draft).rewindDraft(this.draft, sp.mark);
+    this.pendingNotifies.length = sp.notifies;
+    this.cursors.dropFrom(sp.cursorsFrom);
+    this.tx = 'block';
   }
 
   private async utility(u: Utility): Promise<StatementOutcome> {
@@ -334,15 +435,25 @@ export class Session implements SessionView {
           return { kind: 'command', tag: 'COMMIT' };
         }
         if (this.tx === 'failed') {
-          this.resetTx();
+          this.resetTx(false);
           return { kind: 'command', tag: 'ROLLBACK' };
         }
         await this.commitBlock();
         return { kind: 'command', tag: 'COMMIT' };
       }
+      case 'savepoint':
+        this.savepoint(u.name);
+        return { kind: 'command', tag: 'SAVEPOINT' };
+      case 'release':
+        this.requireBlock('RELEASE SAVEPOINT');
+        this.savepoints.release(u.name);
+        return { kind: 'command', tag: 'RELEASE' };
+      case 'rollbackTo':
+        this.rollbackToSavepoint(u.name);
+        return { kind: 'command', tag: 'ROLLBACK' };
       case 'rollback':
         if (this.tx === 'idle') this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
-        this.resetTx();
+        this.resetTx(false);
         return { kind: 'command', tag: 'ROLLBACK' };
       case 'set':
         if (u.value === null) this.reset(u.name);
@@ -388,18 +499,65 @@ export class Session implements SessionView {
         this.notify(u.channel, u.payload);
         return { kind: 'command', tag: 'NOTIFY' };
       case 'discard':
-        this.tenant.hub.unlistenAll(this.listener);
-        this.channels.clear();
-        for (const k of [...this.settings.keys()]) this.reset(k);
-        return { kind: 'command', tag: 'DISCARD ALL' };
+        if (u.what === 'all') this.discardAll();
+        return { kind: 'command', tag: `DISCARD ${u.what.toUpperCase()}` };
       case 'deallocate':
         // Prepared statements live in the connection; it handles DEALLOCATE before us.
         return { kind: 'command', tag: 'DEALLOCATE' };
+      case 'declare':
+        return this.declareCursor(u);
+      case 'copyFrom':
+        if (this.readOnlyNow()) throw new AllotError(SqlState.readOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction');
+        return { kind: 'copyIn', copy: new CopyIn(u, this, (commands) => this.write(commands)) };
+      case 'copyTo': {
+        const env = this.env([]);
+        const rows = await this.settled(() => this.read((read) => u.query.run(read, env)));
+        return { kind: 'copyOut', columns: u.columns, types: u.query.columns.map((c) => c.type), rows, format: u.format };
+      }
+      case 'fetch': {
+        const cursor = this.cursors.get(u.name);
+        const got = this.cursors.fetch(u.name, u.direction, u.move);
+        if (u.move) return { kind: 'command', tag: `MOVE ${got.count}` };
+        return { kind: 'rows', columns: cursor.columns, rows: got.rows, tag: `FETCH ${got.count}`, binary: cursor.binary };
+      }
+      case 'close':
+        if (u.name === null) this.cursors.closeAll();
+        else this.cursors.close(u.name);
+        return { kind: 'command', tag: u.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR' };
     }
   }
 
+  /** DECLARE: the query's rows are read now, as one consistent read (a block's own writes included). */
+  private async declareCursor(u: Extract<Utility, { type: 'declare' }>): Promise<StatementOutcome> {
+    if (!u.hold && this.tx === 'idle') throw new AllotError(SqlState.noActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks');
+    this.cursors.checkNew(u.name); // before reading, which may be long
+    const env = this.env([]);
+    const rows = await this.settled(() => this.read((read) => u.query.run(read, env)));
+    this.cursors.declare({ name: u.name, columns: u.query.columns, rows, scroll: u.scroll, hold: u.hold, binary: u.binary, inBlock: this.tx !== 'idle' });
+    return { kind: 'command', tag: 'DECLARE CURSOR' };
+  }
+
+  /** The columns of an open cursor, for a Describe of a FETCH from it (null: none such). */
+  cursorColumns(name: string): readonly OutColumn[] | null {
+    return this.cursors.columnsOf(name);
+  }
+
+  /**
+   * DISCARD ALL: the session as a new one would find it, for a pool handing it to another
+   * client. Prepared statements are the connection's; it deallocates them once this succeeds.
+   */
+  private discardAll(): void {
+    if (this.tx !== 'idle') throw new AllotError(SqlState.activeSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
+    this.cursors.closeAll();
+    this.advisory.unlockAll();
+    this.tenant.hub.unlistenAll(this.listener);
+    this.channels.clear();
+    for (const k of [...this.settings.keys()]) this.reset(k);
+  }
+
   private reset(name: string): void {
-    const def = DEFAULT_SETTINGS.get(name) ?? (name === 'session_authorization' ? this.user : undefined);
+    // As PostgreSQL: a value the client gave at startup is the session's default.
+    const def = this.startupValues.get(name) ?? DEFAULT_SETTINGS.get(name) ?? (name === 'session_authorization' ? this.user : undefined);
     if (def === undefined) {
       if (name.includes('.')) {
         this.settings.delete(name);

@@ -17,6 +17,7 @@ import { encodeBody } from '../storage/payload.js';
 import { recover, listDir, type Recovered } from '../storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../storage/snapshot.js';
 import { StorageFailure, Wal, WalLimits } from '../storage/wal.js';
+import { AdvisoryLocks } from './advisory-locks.js';
 import type { Clock } from './clock.js';
 import { Reaper } from './reaper.js';
 
@@ -64,6 +65,8 @@ export class Tenant {
   /** The engine itself; reached through `engine` (or a block's `engineFor`), never directly. */
   private readonly core: Engine;
   readonly hub = new NotifyHub();
+  /** The database's advisory locks, held by its sessions. */
+  readonly advisoryLocks = new AdvisoryLocks();
   readonly clock: Clock;
   readonly log: Logger;
   readonly reaper: Reaper;

@@ -1,7 +1,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { WireSqlState } from './protocol-error.js';
 import type { OutColumn } from '../sql/plan.js';
-import { formatValue, typeOid, type Value } from '../sql/types.js';
+import { formatValue, typeOid, typeSize, type Value } from '../sql/types.js';
 
 /**
  * Building what the server sends. Every message function appends to one OutBuffer so a whole reply
@@ -383,7 +383,7 @@ export type FieldDescription = {
 export function describeColumns(columns: readonly OutColumn[], formats: readonly number[]): FieldDescription[] {
   return columns.map((c, i) => {
     const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
-    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: typeOid[c.type], typeSize: c.type === 'int8' ? 8 : c.type === 'bool' ? 1 : c.type === 'int4' ? 4 : -1, typeMod: -1, format: f === 1 ? 1 : 0 };
+    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: c.typeOid ?? typeOid[c.type], typeSize: c.typeOid !== undefined ? -1 : typeSize[c.type], typeMod: c.typmod ?? -1, format: f === 1 ? 1 : 0 };
   });
 }
 
@@ -461,6 +461,30 @@ export function noData(out: OutBuffer): void {
 
 export function portalSuspended(out: OutBuffer): void {
   out.begin('s').end();
+}
+
+/** CopyInResponse ('G') and CopyOutResponse ('H'): text format, every column text. */
+export function copyInResponse(out: OutBuffer, columns: number): void {
+  copyResponse(out, 'G', columns);
+}
+
+export function copyOutResponse(out: OutBuffer, columns: number): void {
+  copyResponse(out, 'H', columns);
+}
+
+function copyResponse(out: OutBuffer, code: 'G' | 'H', columns: number): void {
+  out.begin(code).byte(0).int16(count16(columns, 'columns'));
+  for (let i = 0; i < columns; i++) out.int16(0);
+  out.end();
+}
+
+/** One CopyData message holding a line of text. */
+export function copyData(out: OutBuffer, line: string): void {
+  out.begin('d').utf8(line).end();
+}
+
+export function copyDone(out: OutBuffer): void {
+  out.begin('c').end();
 }
 
 export function notificationResponse(out: OutBuffer, pid: number, channel: string, payload: string): void {

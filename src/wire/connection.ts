@@ -17,14 +17,18 @@ import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../erro
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
-import { bindParams, prepareExtended, prepareSimple, type PlanCache } from '../sql/prepare.js';
+import { needsTextOut, textOut, timeZoneOf, timesOf } from '../sql/casts.js';
+import { bindParams, prepareExtended, prepareSimple, type PlanCache, type PlanContext } from '../sql/prepare.js';
+import { encodeHeader, encodeRecord } from '../sql/copy-format.js';
 import { SERVER_VERSION } from '../sql/settings.js';
 import { formatValue, typeOid, type ParamValue, type Value } from '../sql/types.js';
+import type { CopyIn } from '../tenant/copy-in.js';
 import { Session, type StatementOutcome } from '../tenant/session.js';
 import type { Tenant } from '../tenant/tenant.js';
 import * as B from './backend.js';
 import { decodeBinaryParam, encodeBinary } from './binary.js';
 import { utf8Text } from './body-reader.js';
+import { CopyRecords } from './copy.js';
 import { decodeMessage, decodeStartup, FrameReader, parsePassword, parseSaslInitialResponse, parseSaslResponse, ProtocolError, type FrontendMessage, type StartupPacket } from './frontend.js';
 import { MAX_PENDING_NOTIFICATIONS, NotificationQueue } from './notifications.js';
 import { ScramSession, type ScramCredentials } from './scram.js';
@@ -57,6 +61,8 @@ export interface ConnectionHost {
   readonly metrics: Metrics;
   /** Statements slower than this many ms are logged; 0: none. */
   readonly logSlowMs: number;
+  /** Settings every session starts with, beyond PostgreSQL's defaults (allot.times). */
+  readonly sessionSettings: ReadonlyMap<string, string>;
 }
 
 /** Bytes of notifications queued for a listener, and waiting in its socket, before it is cut off as too slow. */
@@ -84,6 +90,8 @@ export const MAX_PREPARED_STATEMENTS = 10_000;
 export const END_GRACE_MS = 2_000;
 /** How long a closed connection may take to hand its last bytes to a slow reader before it is destroyed. */
 export const CLOSE_LINGER_MS = 10_000;
+/** Result formats of a BINARY cursor's FETCH in the simple protocol: every column binary. */
+const BINARY_RESULTS: readonly number[] = [1];
 /** Why reading from the socket is paused (bits). */
 const PAUSED_FOR_OUTPUT = 1;
 const PAUSED_FOR_INPUT = 2;
@@ -100,7 +108,7 @@ interface Portal {
   readonly values: readonly Value[];
   readonly formats: readonly number[];
   /** Rows left after a PortalSuspended. */
-  rest: { rows: ResultRows; next: number; tag: string } | null;
+  rest: { rows: ResultRows; next: number; tag: string; columns: readonly OutColumn[] } | null;
   done: boolean;
 }
 
@@ -161,6 +169,8 @@ export class Connection implements Listener {
   private unsynced = false;
   private pausedFor = 0;
   private drainWaiters: (() => void)[] = [];
+  /** A COPY FROM STDIN waiting for the client's next message. */
+  private frameWaiter: (() => void) | null = null;
   /** When the socket last drained: a client reading a long reply, however slowly, is reading. */
   private lastDrainMs = 0;
   private readonly openedAt = performance.now();
@@ -223,6 +233,7 @@ export class Connection implements Listener {
     }
     if (this.busy) {
       if (this.reader.buffered > MAX_INPUT_BACKLOG_BYTES) this.pauseReading(PAUSED_FOR_INPUT);
+      this.wakeFrameWaiter();
       return;
     }
     void this.pump();
@@ -297,6 +308,8 @@ export class Connection implements Listener {
     if (why !== SHUTDOWN) this.notifications.clear();
     this.endGraceTimer = setTimeout(() => this.endGraceOver(), END_GRACE_MS);
     this.endGraceTimer.unref();
+    // A COPY FROM STDIN waiting for data is not run: it ends now, refused.
+    this.wakeFrameWaiter();
     if (!this.busy) this.endIfBetweenCommands();
   }
 
@@ -480,7 +493,7 @@ export class Connection implements Listener {
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     const host = this.host;
-    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
+    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), settings: host.sessionSettings, ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
     B.authenticationOk(this.out);
     const s = this.session;
     for (const [name, key] of [
@@ -579,7 +592,7 @@ export class Connection implements Listener {
     if (session === null) return;
     let statements: ReturnType<typeof prepareSimple>;
     try {
-      statements = prepareSimple(sql, this.host.cache);
+      statements = prepareSimple(sql, this.host.cache, () => this.planContext(session));
     } catch (err) {
       this.sendError(err);
       session.fail();
@@ -608,7 +621,8 @@ export class Connection implements Listener {
         } finally {
           this.statementDone(t0, st.text);
         }
-        const writing = this.sendOutcome(outcome, st.plan.columns, [], true);
+        this.afterStatement(st.plan, null);
+        const writing = this.sendOutcome(outcome, st.plan.columns, outcome.kind === 'rows' && outcome.binary === true ? BINARY_RESULTS : [], true);
         if (writing !== undefined) await writing;
       } catch (err) {
         this.sendError(err);
@@ -656,7 +670,7 @@ export class Connection implements Listener {
     if (name !== '' && namedCount(this.statements) >= MAX_PREPARED_STATEMENTS) {
       throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, { hint: 'Close or DEALLOCATE some.' });
     }
-    const plan = prepareExtended(sql, paramOids, this.host.cache);
+    const plan = prepareExtended(sql, paramOids, this.host.cache, this.session === null ? undefined : this.planContext(this.session));
     this.statements.set(name, { plan, paramOids, sql });
     B.parseComplete(this.out);
   }
@@ -682,9 +696,9 @@ export class Connection implements Listener {
       if (buf === null) return null;
       const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : formats[i]!;
       if (f === 0) return utf8Text(buf);
-      return decodeBinaryParam(typeOid[slots.typeOf(i)], buf);
+      return decodeBinaryParam(slots.oidOf(i), buf);
     });
-    const values = bindParams(slots, raw);
+    const values = bindParams(slots, raw, this.session === null ? 'UTC' : timeZoneOf(this.session));
     this.portals.set(msg.portal, { plan: st.plan, sql: st.sql, values, formats: msg.resultFormats, rest: null, done: false });
     B.bindComplete(this.out);
   }
@@ -694,14 +708,20 @@ export class Connection implements Listener {
       const st = this.statement(name);
       const slots = st.plan.params;
       const oids: number[] = [];
-      for (let i = 0; i < slots.count; i++) oids.push(typeOid[slots.typeOf(i)]);
+      for (let i = 0; i < slots.count; i++) oids.push(slots.oidOf(i));
       B.parameterDescription(this.out, oids);
-      this.describeRows(st.plan.columns, []);
+      this.describeRows(this.columnsOf(st.plan), []);
       return;
     }
     const portal = this.portals.get(name);
     if (portal === undefined) throw new AllotError(SqlState.invalidCursorName, `portal "${name}" does not exist`);
-    this.describeRows(portal.plan.columns, portal.formats);
+    this.describeRows(this.columnsOf(portal.plan), portal.formats);
+  }
+
+  /** A plan's result columns; a FETCH's are its cursor's, as they are when it is described. */
+  private columnsOf(plan: Plan): readonly OutColumn[] | null {
+    if (plan.kind === 'utility' && plan.utility.type === 'fetch' && !plan.utility.move) return this.session?.cursorColumns(plan.utility.name) ?? null;
+    return plan.columns;
   }
 
   private describeRows(columns: readonly OutColumn[] | null, formats: readonly number[]): void {
@@ -727,16 +747,18 @@ export class Connection implements Listener {
       } finally {
         this.statementDone(t0, portal.sql);
       }
+      this.afterStatement(portal.plan, name);
       this.sendNotices();
       portal.done = true;
       if (outcome.kind !== 'rows') {
-        this.sendOutcome(outcome, null, portal.formats, false);
+        const sending = this.sendOutcome(outcome, null, portal.formats, false);
+        if (sending !== undefined) await sending;
         return;
       }
-      portal.rest = { rows: outcome.rows, next: 0, tag: outcome.tag };
+      portal.rest = { rows: outcome.rows, next: 0, tag: outcome.tag, columns: outcome.columns.length > 0 ? outcome.columns : (portal.plan.columns ?? []) };
     }
     const rest = portal.rest;
-    const columns = portal.plan.columns ?? [];
+    const columns = rest.columns;
     const left = rest.rows.length - rest.next;
     const end = rest.next + (maxRows > 0 ? Math.min(maxRows, left) : left);
     const writing = this.writeRows(rest.rows, rest.next, end, columns, portal.formats);
@@ -748,6 +770,21 @@ export class Connection implements Listener {
     }
     portal.rest = null;
     B.commandComplete(this.out, rest.tag);
+  }
+
+  /**
+   * What a statement that ran means for the connection's own state: DISCARD ALL deallocates the
+   * prepared statements, and it and CLOSE ALL close every portal (as PostgreSQL, where a cursor
+   * is a portal) but the one running, `current`.
+   */
+  private afterStatement(plan: Plan, current: string | null): void {
+    if (plan.kind !== 'utility') return;
+    const u = plan.utility;
+    const discardAll = u.type === 'discard' && u.what === 'all';
+    if (discardAll) this.statements.clear();
+    if (discardAll || (u.type === 'close' && u.name === null)) {
+      for (const name of [...this.portals.keys()]) if (name !== current) this.portals.delete(name);
+    }
   }
 
   private deallocate(name: string | null): void {
@@ -764,7 +801,10 @@ export class Connection implements Listener {
 
   /** Marks the running query for cancellation (a CancelRequest naming this connection). */
   requestCancel(secret: number): void {
-    if (secret === this.secret && this.busy) this.cancelRequested = true;
+    if (secret !== this.secret || !this.busy) return;
+    this.cancelRequested = true;
+    this.session?.cancelLockWait();
+    this.wakeFrameWaiter(); // a COPY FROM STDIN waiting for data
   }
 
   // ---- output ---------------------------------------------------------------------------
@@ -778,6 +818,10 @@ export class Connection implements Listener {
       case 'command':
         B.commandComplete(this.out, o.tag);
         return undefined;
+      case 'copyIn':
+        return this.copyIn(o.copy).then((tag) => B.commandComplete(this.out, tag));
+      case 'copyOut':
+        return this.copyOut(o).then((tag) => B.commandComplete(this.out, tag));
       case 'rows': {
         const columns = o.columns.length > 0 ? o.columns : (planColumns ?? []);
         if (withDescription) B.rowDescription(this.out, B.describeColumns(columns, formats));
@@ -796,16 +840,24 @@ export class Connection implements Listener {
    * the rest wait unencoded (a table's as the entities they are made of) until the client has
    * read. Returns a promise only then.
    */
+  /** What plans for this session depend on: how it shows times (allot.times) and its TimeZone. */
+  private planContext(session: Session): PlanContext {
+    return { times: timesOf(session), zone: timeZoneOf(session) };
+  }
+
   private writeRows(rows: ResultRows, from: number, end: number, columns: readonly OutColumn[], formats: readonly number[]): Promise<void> | undefined {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
-    const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: binary.some((b) => b) };
+    // Instants, intervals and reg* values have a text form of their own (in the session's TimeZone).
+    const session = this.session;
+    const text = session !== null && columns.some((c) => needsTextOut(c.type)) ? columns.map((c) => (needsTextOut(c.type) ? (v: Value) => textOut(v, c.type, session) : formatValue)) : null;
+    const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: text !== null || binary.some((b) => b), text };
     const next = this.encodeRows(encoding, from);
     return next === end ? undefined : this.encodeRowsAsRead(encoding, next);
   }
 
   /** Encodes rows from `from` on until done or the socket is full; returns the next row's index. */
   private encodeRows(e: RowEncoding, from: number): number {
-    const { rows, end, columns, binary, anyBinary } = e;
+    const { rows, end, columns, binary, anyBinary, text } = e;
     for (let i = from; i < end; i++) {
       // A lazy result makes its row only now, from the entity it picked.
       const row = rows.at(i)!;
@@ -813,7 +865,7 @@ export class Connection implements Listener {
       else {
         B.dataRow(
           this.out,
-          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(typeOid[columns[k]!.type], v) : formatValue(v))),
+          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : text !== null ? text[k]!(v) : formatValue(v))),
         );
       }
       if (this.out.length > FLUSH_THRESHOLD_BYTES) {
@@ -831,6 +883,93 @@ export class Connection implements Listener {
       if (this.state === 'closed') return;
       next = this.encodeRows(e, next);
     }
+  }
+
+  // ---- COPY ------------------------------------------------------------------------------
+
+  /**
+   * COPY FROM STDIN: CopyInResponse, then the client's CopyData up to CopyDone, each record
+   * handed to `copy` as its line ends; CopyDone writes the rows. Returns the tag. An error (in
+   * the data, CopyFail, another message) ends it, refused; what the client still sends of it
+   * is dropped (CopyData outside a COPY is ignored, as PostgreSQL does).
+   */
+  private async copyIn(copy: CopyIn): Promise<string> {
+    B.copyInResponse(this.out, copy.columns);
+    this.flush();
+    const f = copy.format;
+    const records = new CopyRecords(f.csv ? { quote: f.quote.charCodeAt(0), escape: f.escape.charCodeAt(0) } : null, (text) => copy.record(text));
+    for (;;) {
+      const frame = await this.nextFrame();
+      this.checkCancel();
+      if (frame === null) {
+        if (this.ending !== null) throw new AllotError(this.ending.code, this.ending.notRun);
+        throw new AllotError(SqlState.connectionFailure, 'the client closed the connection during COPY from stdin: nothing was written');
+      }
+      const msg = decodeMessage(frame.code, frame.body);
+      switch (msg.type) {
+        case 'CopyData':
+          records.push(msg.data);
+          break;
+        case 'CopyDone':
+          records.end();
+          return await copy.finish();
+        case 'CopyFail':
+          throw new AllotError(SqlState.queryCanceled, `COPY from stdin failed: ${msg.message}`);
+        case 'Flush':
+        case 'Sync':
+          break; // ignored during COPY, as PostgreSQL does
+        default:
+          throw new AllotError(SqlState.protocolViolation, `unexpected message type 0x${frame.code.toString(16).toUpperCase().padStart(2, '0')} during COPY from stdin`);
+      }
+    }
+  }
+
+  /** The next whole message from the client, waiting for it; null once the connection closed, must end, or was cancelled. */
+  private async nextFrame(): Promise<{ code: number; body: Buffer } | null> {
+    for (;;) {
+      if (this.state === 'closed' || this.ending !== null || this.cancelRequested) return null;
+      let frame: { code: number; body: Buffer } | null;
+      try {
+        frame = this.reader.next();
+      } catch (err) {
+        // The stream is out of step (a message too large, a bad length): FATAL, as anywhere.
+        this.onProtocolError(err);
+        return null;
+      }
+      if (frame !== null) return frame;
+      this.resumeReading(PAUSED_FOR_INPUT);
+      await new Promise<void>((resolve) => (this.frameWaiter = resolve));
+    }
+  }
+
+  private wakeFrameWaiter(): void {
+    const w = this.frameWaiter;
+    this.frameWaiter = null;
+    if (w !== null) w();
+  }
+
+  /**
+   * COPY TO STDOUT: CopyOutResponse, a CopyData per row (and the header), CopyDone; rows are
+   * encoded as the socket drains, as a SELECT's are. Returns the tag.
+   */
+  private async copyOut(o: Extract<StatementOutcome, { kind: 'copyOut' }>): Promise<string> {
+    B.copyOutResponse(this.out, o.columns.length);
+    if (o.format.header !== false) B.copyData(this.out, encodeHeader(o.columns, o.format));
+    const rows = o.rows;
+    const session = this.session;
+    const texts = session === null ? undefined : o.types.map((t) => (needsTextOut(t) ? (v: Value) => textOut(v, t, session) : formatValue));
+    for (let i = 0; i < rows.length; i++) {
+      B.copyData(this.out, encodeRecord(rows.at(i)!, o.format, o.columns, texts));
+      if (this.out.length > FLUSH_THRESHOLD_BYTES) {
+        this.flush();
+        if (this.socket.writableLength > MAX_REPLY_BACKLOG_BYTES) {
+          await this.drained();
+          if (this.isClosed) break;
+        }
+      }
+    }
+    B.copyDone(this.out);
+    return `COPY ${rows.length}`;
   }
 
   /**
@@ -1007,6 +1146,7 @@ export class Connection implements Listener {
     this.portals.clear();
     this.notifications.clear();
     for (const w of this.drainWaiters.splice(0)) w();
+    this.wakeFrameWaiter();
     if (!this.socket.destroyed) {
       this.socket.end();
       // Read on, and drop, what the client still sends: closing with unread input would reset
@@ -1042,5 +1182,8 @@ interface RowEncoding {
   readonly end: number;
   readonly columns: readonly OutColumn[];
   readonly binary: readonly boolean[];
+  /** Whether any column leaves the plain text path (binary, or a type with its own text form). */
   readonly anyBinary: boolean;
+  /** Each column's text form, where some column needs more than formatValue. */
+  readonly text: readonly ((v: Value) => string | null)[] | null;
 }

@@ -82,7 +82,8 @@ export type FrontendMessage =
   /** 'p': a password, SASLInitialResponse or SASLResponse; only auth knows which it expects. */
   | { type: 'Password'; data: Buffer }
   | { type: 'FunctionCall' }
-  | { type: 'CopyData' }
+  /** The data is a view into the message body. */
+  | { type: 'CopyData'; data: Buffer }
   | { type: 'CopyDone' }
   | { type: 'CopyFail'; message: string }
   | { type: 'Unknown'; code: number };
@@ -136,7 +137,7 @@ export function decodeMessage(code: number, body: Buffer): FrontendMessage {
     case FrontendCode.FunctionCall:
       return { type: 'FunctionCall' };
     case FrontendCode.CopyData:
-      return { type: 'CopyData' };
+      return { type: 'CopyData', data: body };
     case FrontendCode.CopyDone:
       new BodyReader(body, 'CopyDone message').end();
       return { type: 'CopyDone' };

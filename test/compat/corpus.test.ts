@@ -18,7 +18,7 @@ const queries = readCorpus().filter(
 let srv: TestServer;
 let c: pg.Client;
 beforeAll(async () => {
-  srv = await startServer();
+  srv = await startServer({ times: 'timestamptz' });
   c = await srv.client('corpus');
 });
 afterAll(async () => {

@@ -21,7 +21,8 @@ export function startChild(dataDir: string, password: string, env: Record<string
   // bash sets the limit, then becomes the server (exec): the child's pid is the server's.
   const [command, ...args] = opts.fileLimit === undefined ? argv : ['bash', '-c', `ulimit -n ${opts.fileLimit} && exec "$@"`, 'bash', ...argv];
   const child = spawn(command!, args, {
-    env: { ...process.env, ALLOT_CHECK_INVARIANTS: '1', ...env },
+    // These tests read instants back as the milliseconds they wrote (allot.times = ms).
+    env: { ...process.env, ALLOT_CHECK_INVARIANTS: '1', ALLOT_TIMES: 'ms', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

@@ -27,7 +27,9 @@ export async function startServer(
 ): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
-  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, ...overrides, dataDir };
+  // Most tests write and read instants as milliseconds (allot.times = ms); the ones about
+  // timestamptz, the default, and the framework tests ask for it with { times: 'timestamptz' }.
+  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, times: 'ms', ...overrides, dataDir };
   const log = opts.log ?? createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
   const server = new AllotServer({
     config,

@@ -26,7 +26,7 @@ function examples(markdown: string): Example[] {
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const all = examples(readme);
-const docs = ["sql.md"].map((name) => ({ name, examples: examples(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')) }));
+const docs = ["sql.md", "sessions.md"].map((name) => ({ name, examples: examples(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')) }));
 
 let srv: TestServer;
 beforeAll(async () => {

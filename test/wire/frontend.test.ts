@@ -62,7 +62,7 @@ const MESSAGES: readonly [Buffer, FrontendMessage][] = [
   [serialize.flush(), { type: 'Flush' }],
   [serialize.end(), { type: 'Terminate' }],
   [serialize.password('hunter2'), { type: 'Password', data: Buffer.from('hunter2\0') }],
-  [serialize.copyData(Buffer.from('1\t2\n')), { type: 'CopyData' }],
+  [serialize.copyData(Buffer.from('1\t2\n')), { type: 'CopyData', data: Buffer.from('1\t2\n') }],
   [serialize.copyDone(), { type: 'CopyDone' }],
   [serialize.copyFail('client gave up'), { type: 'CopyFail', message: 'client gave up' }],
   [frame('F', int32s(1234)), { type: 'FunctionCall' }],

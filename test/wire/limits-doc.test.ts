@@ -13,6 +13,11 @@ import { OutBufferLimits } from '../../src/wire/backend.js';
 import { CLOSE_LINGER_MS, END_GRACE_MS, MAX_PENDING_NOTIFICATIONS, MAX_PREPARED_STATEMENTS, MAX_REPLY_BACKLOG_BYTES, MAX_SOCKET_BACKLOG_BYTES } from '../../src/wire/connection.js';
 import { MAX_STARTUP_PACKET_BYTES } from '../../src/wire/frame-reader.js';
 import { MAX_OPEN_LOG_FILES } from '../../src/storage/open-logs.js';
+import { Limits } from '../../src/engine/limits.js';
+import { MAX_ADVISORY_LOCKS } from '../../src/tenant/advisory-locks.js';
+import { MAX_CURSOR_ROWS, MAX_CURSORS } from '../../src/tenant/cursors.js';
+import { MAX_SAVEPOINTS } from '../../src/tenant/savepoints.js';
+import { MAX_COPY_BYTES } from '../../src/wire/copy.js';
 
 const doc = readFileSync(new URL('../../docs/limits.md', import.meta.url), 'utf8');
 const rows = doc.split('\n').filter((l) => l.startsWith('| '));
@@ -46,6 +51,11 @@ describe('docs/limits.md', () => {
     ['PLAN_CACHE_ENTRIES', `${n(PLAN_CACHE_ENTRIES)} plans and ${n(PLAN_CACHE_BYTES)} bytes`, '—'],
     ['END_GRACE_MS', `${n(END_GRACE_MS)} ms`, '—'],
     ['CLOSE_LINGER_MS', `${n(CLOSE_LINGER_MS)} ms`, '—'],
+    ['MAX_SAVEPOINTS', n(MAX_SAVEPOINTS), '54000'],
+    ['MAX_ADVISORY_LOCKS', n(MAX_ADVISORY_LOCKS), '53200'],
+    ['MAX_CURSORS', `${n(MAX_CURSORS)} cursors and ${n(MAX_CURSOR_ROWS)} rows`, '54000'],
+    ['rows one COPY FROM STDIN writes', n(Limits.maxBatchCommands), '54000'],
+    ['MAX_COPY_BYTES', `${n(MAX_COPY_BYTES)} bytes`, '54000'],
   ])('has %s at %s, with %s', (key, value, code) => {
     const r = row(key);
     expect(r).toContain(value);

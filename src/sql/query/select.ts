@@ -42,6 +42,9 @@ export interface RelColumn extends ColumnDef {
   readonly columnAttr: number;
   /** The second copy of a USING column: skipped by `*` and by unqualified names. */
   readonly hidden?: boolean;
+  /** RowDescription's type where it is not `type`'s (a catalog domain such as sql_identifier). */
+  readonly typeOid?: number;
+  readonly typmod?: number;
 }
 
 /** A planned relation: its columns, and its rows for one execution (`env.read` set). */
@@ -127,7 +130,7 @@ export function planGeneralQuery(stmt: Statement, params: ParamSlots, times: Tim
 }
 
 function outColumnOf(c: RelColumn): OutColumn {
-  return { name: c.name, type: c.type, tableOid: c.tableOid, columnAttr: c.columnAttr };
+  return { name: c.name, type: c.type, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) };
 }
 
 // ---- statements -------------------------------------------------------------------------
@@ -256,7 +259,7 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
   }
   const columns: RelColumn[] = projection.columns.map((c, i) => {
     const fields = projection.exprs[i]!.fields;
-    return { name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(fields !== undefined ? { fields } : {}) };
+    return { name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(fields !== undefined ? { fields } : {}), ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) };
   });
   return {
     columns,
@@ -410,7 +413,8 @@ function compileSelectList(list: readonly SelectedColumn[], scope: Scope, column
     const c = compileExpr(e, scope, ctx.params);
     exprs.push(c);
     const src = c.column !== undefined ? columns[c.column] : undefined;
-    out.push({ name: item.alias?.name ?? defaultName(e), type: c.type, tableOid: src?.tableOid ?? 0, columnAttr: src?.columnAttr ?? 0 });
+    const same = src !== undefined && src.type === c.type;
+    out.push({ name: item.alias?.name ?? defaultName(e), type: c.type, tableOid: src?.tableOid ?? 0, columnAttr: src?.columnAttr ?? 0, ...(same && src.typeOid !== undefined ? { typeOid: src.typeOid } : {}), ...(same && src.typmod !== undefined ? { typmod: src.typmod } : {}) });
   }
   const picks: number[] = [];
   for (const x of exprs) if (x.column !== undefined) picks.push(x.column);
@@ -529,7 +533,7 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
   }
   return renamed(
     {
-      columns: system.columns.map((c, i) => ({ name: c.name, type: c.type, domain: domainOf(c.type), qualifier, tableOid: system.oid, columnAttr: i + 1 })),
+      columns: system.columns.map((c, i) => ({ name: c.name, type: c.type, domain: domainOf(c.type), qualifier, tableOid: system.oid, columnAttr: i + 1, ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) })),
       run: (env) => systemTableRows(system, env, ctx.times),
     },
     qualifier,
