@@ -6,26 +6,17 @@
  * what the scenario printed against PostgreSQL 15 with tables shaped like allot's; what it
  * sends is in test/fixtures/compat/queries/psycopg3.sql.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compatFixture, runScenario, type ScenarioRun } from '../helpers/scenario.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { PYTHON } from '../setup/clients.js';
 
-const SCRIPT = fileURLToPath(new URL('../fixtures/compat/psycopg3_scenario.py', import.meta.url));
+const SCRIPT = compatFixture('psycopg3_scenario.py');
 
-interface Run {
-  readonly lines: string[];
-  readonly stderr: string;
-}
 
-/** Runs the scenario to its end or its first failure: the lines it printed, and its stderr. */
-function scenario(srv: TestServer): Promise<Run> {
-  return new Promise((resolve) =>
-    execFile(PYTHON, [SCRIPT, '127.0.0.1', String(srv.port), srv.password, 'test'], { timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ lines: stdout.split('\n').filter((l) => l !== ''), stderr: err !== null ? `${err.message}\n${stderr}` : stderr }),
-    ),
-  );
+/** Runs the scenario to its end or its first failure. */
+function scenario(srv: TestServer): Promise<ScenarioRun> {
+  return runScenario(srv, PYTHON, [SCRIPT], 'test');
 }
 
 let srv: TestServer;
