@@ -571,7 +571,9 @@ export class AllotClient extends AllotApi {
   private readonly subscriptions = new Set<{ close(): Promise<void> }>();
 
   constructor(connection: string | pg.ClientConfig, opts: AllotClientOptions = {}) {
-    const config: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
+    const given: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
+    // The client works in milliseconds whatever the server shows by default (allot.times).
+    const config: pg.ClientConfig = { ...given, options: `${given.options !== undefined ? `${given.options} ` : ''}-c allot.times=ms` };
     const pool = new pg.Pool({ ...config, max: opts.max ?? 10 });
     // A connection the server closed (a restart) is dropped from the pool; the next query opens another.
     pool.on('error', () => undefined);

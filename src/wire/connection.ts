@@ -18,6 +18,7 @@ import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
 import { needsTextOut, textOut, timeZoneOf, timesOf } from '../sql/casts.js';
+import { validateSetting } from '../sql/settings.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache, type PlanContext } from '../sql/prepare.js';
 import { encodeHeader, encodeRecord } from '../sql/copy-format.js';
 import { SERVER_VERSION } from '../sql/settings.js';
@@ -420,6 +421,12 @@ export class Connection implements Listener {
       return;
     }
     this.applicationName = p.params.get('application_name');
+    try {
+      this.startupSettings = startupSettings(p.params);
+    } catch (err) {
+      this.onProtocolError(err);
+      return;
+    }
     // A password in clear only where nobody can read it on the way; anyone else is asked for
     // SCRAM, which never sends it (as pg_hba lines for hostssl and 127.0.0.1 would say).
     const cleartext = this.host.authMethod === 'password' && (this.socket instanceof TLSSocket || this.host.isLoopback(this.remoteAddress));
@@ -437,6 +444,8 @@ export class Connection implements Listener {
   }
 
   private applicationName: string | undefined;
+  /** Settings the startup packet gave (`TimeZone`, `options=-c allot.times=ms`), checked. */
+  private startupSettings: ReadonlyMap<string, string> = new Map();
 
   private async onAuthMessage(msg: FrontendMessage): Promise<void> {
     if (msg.type === 'Terminate') {
@@ -493,7 +502,7 @@ export class Connection implements Listener {
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     const host = this.host;
-    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), settings: host.sessionSettings, ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
+    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), settings: new Map([...host.sessionSettings, ...this.startupSettings]), ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
     B.authenticationOk(this.out);
     const s = this.session;
     for (const [name, key] of [
@@ -1186,4 +1195,30 @@ interface RowEncoding {
   readonly anyBinary: boolean;
   /** Each column's text form, where some column needs more than formatValue. */
   readonly text: readonly ((v: Value) => string | null)[] | null;
+}
+
+/** Startup parameters that are not settings. */
+const NOT_SETTINGS: ReadonlySet<string> = new Set(['user', 'database', 'options', 'replication', 'application_name']);
+
+/**
+ * The settings a startup packet gives, as PostgreSQL takes them: any parameter that names a
+ * setting (`TimeZone=Etc/UTC`, as pgjdbc sends), and `options`' `-c name=value` and
+ * `--name=value`. A value a SET would refuse fails the connection (FATAL), as in PostgreSQL.
+ */
+export function startupSettings(params: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of params) {
+    const name = k.toLowerCase();
+    if (!NOT_SETTINGS.has(name)) out.set(name, validateSetting(name, v));
+  }
+  const words = (params.get('options') ?? '').trim().split(/\s+/).filter((w) => w !== '');
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const pair = w === '-c' ? words[++i] : w.startsWith('--') ? w.slice(2) : w.startsWith('-c') ? w.slice(2) : undefined;
+    const eq = pair?.indexOf('=') ?? -1;
+    if (pair === undefined || eq <= 0) throw new AllotError(SqlState.syntaxError, `invalid command-line argument for server process: ${w}`, { hint: 'Give settings as -c name=value.' });
+    const name = pair.slice(0, eq).toLowerCase().replace(/-/g, '_');
+    out.set(name, validateSetting(name, pair.slice(eq + 1)));
+  }
+  return out;
 }

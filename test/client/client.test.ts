@@ -17,7 +17,8 @@ const at = (hour: number): number => DAY + hour * H;
 let srv: TestServer;
 const clients: AllotClient[] = [];
 beforeAll(async () => {
-  srv = await startServer();
+  // The server's default (instants as timestamptz): the client asks for milliseconds itself.
+  srv = await startServer({ times: 'timestamptz' });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -188,7 +189,7 @@ describe('AllotClient', () => {
 describe('subscriptions', () => {
   it('deliver typed events, and listen again by themselves after the server restarts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'allot-client-sub-'));
-    let a = await startServer({ dataDir });
+    let a = await startServer({ dataDir, times: 'timestamptz' });
     const port = a.port;
     const url = a.url('live');
     const allot = new AllotClient(url);

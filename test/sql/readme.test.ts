@@ -30,7 +30,8 @@ const docs = ["sql.md", "sessions.md"].map((name) => ({ name, examples: examples
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startServer();
+  // The documents show what a newcomer sees: the server's defaults (instants as timestamptz).
+  srv = await startServer({ times: 'timestamptz' });
 });
 afterAll(async () => {
   await srv.close();
