@@ -364,11 +364,26 @@ function place(s: ModelState, e: Entry, now: number, before?: Entry): void {
   if (conflicts.length > 0) throw new ModelError('23P01', conflicts);
 }
 
-/** Every live entry must lie in open time; returns those that do not. */
-function stranded(s: ModelState, now: number): Conflict[] {
+/**
+ * Every live entry must lie in open time; returns those a change `reaches` that do not. Only
+ * what the change reaches is judged: at a block's instant, before another session's commit, the
+ * state may hold an entry that was gone when that commit was checked (a hold live again at the
+ * earlier instant), and a change that cannot move its open time is not refused for it.
+ */
+function stranded(s: ModelState, now: number, reaches: (e: Entry) => boolean): Conflict[] {
   return live(s, now)
-    .filter((e) => closedConflicts(s, e.resourceId, e.policyId, e.start, e.end).length > 0)
+    .filter((e) => reaches(e) && closedConflicts(s, e.resourceId, e.policyId, e.start, e.end).length > 0)
     .map(entryConflict);
+}
+
+/**
+ * The entries whose open time a rule decides: at or below its resource, under its policy if it
+ * has one; a blocking rule only those overlapping it (a non-blocking one can change which level's
+ * rules apply, so all of them). Removing a blocking rule only opens time: it reaches none.
+ */
+function reachedBy(s: ModelState, x: Rule): (e: Entry) => boolean {
+  const under = below(s, x.resourceId);
+  return (e) => under.has(e.resourceId) && applies(x, e.policyId) && (!x.blocking || (e.start < x.end && x.start < e.end));
 }
 
 function overCapacity(s: ModelState, r: Resource, now: number): Conflict[] {
@@ -419,18 +434,22 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         if (chain(s, next.parentId).length + height(c.id) > MAX_DEPTH) throw new ModelError('54000');
       }
       s.resources.set(c.id, next);
-      const over = overCapacity(s, next, now);
+      // Only a change that leaves less room can put entries beyond capacity.
+      const tighter = next.capacity < old.capacity || next.bufferBeforeMs > old.bufferBeforeMs || next.bufferAfterMs > old.bufferAfterMs;
+      const over = tighter ? overCapacity(s, next, now) : [];
       if (over.length > 0) throw new ModelError('23P01', over);
       const dropped = old.capabilities.filter((x) => !next.capabilities.includes(x));
       const needing = live(s, now).filter((e) => e.resourceId === c.id && e.capabilities.some((x) => dropped.includes(x)));
       if (needing.length > 0) throw new ModelError('23514', needing.map(entryConflict));
-      const lost = stranded(s, now);
-      if (lost.length > 0) throw new ModelError('23P01', lost);
       if (next.parentId !== old.parentId) {
-        // No planned outage may cover a matching entry, however the entry came under it.
+        // Only a move changes open time, and only for what is moved.
+        const moved = below(s, c.id);
+        const lost = stranded(s, now, (e) => moved.has(e.resourceId));
+        if (lost.length > 0) throw new ModelError('23P01', lost);
+        // No planned outage above it may cover a moved matching entry, however the entry came under it.
         const covered = new Set<Entry>();
-        for (const o of s.outages.values()) {
-          if (o.kind === 'planned') for (const e of coveredBy(s, o, now)) covered.add(e);
+        for (const o of outagesAbove(s, c.id)) {
+          if (o.kind === 'planned' && !moved.has(o.resourceId)) for (const e of coveredBy(s, o, now)) if (moved.has(e.resourceId)) covered.add(e);
         }
         if (covered.size > 0) throw new ModelError('23P01', [...covered].map(entryConflict));
       }
@@ -458,7 +477,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (!s.resources.has(x.resourceId)) throw new ModelError('23503');
       if (x.policyId !== null && !s.policies.has(x.policyId)) throw new ModelError('23503');
       s.rules.set(x.id, x);
-      const lost = stranded(s, now);
+      const lost = stranded(s, now, reachedBy(s, x));
       if (lost.length > 0) throw new ModelError('23P01', lost);
       return { type: 'rows', ids: [x.id] };
     }
@@ -481,14 +500,17 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (!s.resources.has(next.resourceId)) throw new ModelError('23503');
       if (next.policyId !== null && !s.policies.has(next.policyId)) throw new ModelError('23503');
       s.rules.set(c.id, next);
-      const lost = stranded(s, now);
+      const reachedOld = reachedBy(s, old);
+      const reachedNext = reachedBy(s, next);
+      const lost = stranded(s, now, (e) => (!old.blocking && reachedOld(e)) || reachedNext(e));
       if (lost.length > 0) throw new ModelError('23P01', lost);
       return { type: 'rows', ids: [c.id] };
     }
     case 'DeleteRule': {
-      if (!s.rules.has(c.id)) return { type: 'rows', ids: [] };
+      const old = s.rules.get(c.id);
+      if (old === undefined) return { type: 'rows', ids: [] };
       s.rules.delete(c.id);
-      const lost = stranded(s, now);
+      const lost = stranded(s, now, old.blocking ? () => false : reachedBy(s, old));
       if (lost.length > 0) throw new ModelError('23P01', lost);
       return { type: 'rows', ids: [c.id] };
     }
