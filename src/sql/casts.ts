@@ -155,6 +155,19 @@ function floatText(v: number): string {
   return String(v);
 }
 
+/**
+ * textOut for one column of a result: the session's zone read once, so an instant costs only its
+ * formatting (a week's availability sends hundreds).
+ */
+export function textOutFor(type: SqlType, session: SessionView): (v: Value) => string | Buffer | null {
+  if (type === 'timestamptz') {
+    const zone = timeZoneOf(session);
+    return (v) => (typeof v === 'number' ? formatTimestamptz(v, zone) : textOut(v, type, session));
+  }
+  if (type === 'interval') return (v) => (typeof v === 'number' ? formatInterval(v) : textOut(v, type, session));
+  return (v) => textOut(v, type, session);
+}
+
 /** Whether a column of this type needs textOut (else formatValue writes it right). */
 export function needsTextOut(type: SqlType): boolean {
   return type === 'timestamptz' || type === 'timestamp' || type === 'date' || type === 'interval' || isReg(type) || type === 'float4' || type === 'float8' || type === 'record' || type === 'int2vector' || type === 'oidvector';

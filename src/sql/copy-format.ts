@@ -1,7 +1,7 @@
 /**
  * COPY's text and CSV formats, as PostgreSQL writes and reads them: one record of data (a line,
  * without its terminator) to its fields, and a row of values to its line. The statement and its
- * options are in copy.ts.
+ * options are in copy.ts; the binary format, bytes throughout, is the wire's (src/wire/copy.ts).
  */
 import { AllotError } from '../errors.js';
 import { SessionSqlState } from './session-states.js';
@@ -9,6 +9,8 @@ import { formatValue, type Value } from './types.js';
 
 export interface CopyFormat {
   readonly csv: boolean;
+  /** PostgreSQL's binary format (COPY FROM only): tuples of fields in their types' send format; the options below are unused. */
+  readonly binary: boolean;
   /** One character (a byte: ASCII). */
   readonly delimiter: string;
   /** The text that stands for NULL. */

@@ -1,8 +1,9 @@
 /**
  * COPY as SQL: the statement and its options (PostgreSQL's `WITH (FORMAT csv, …)` and the older
  * `WITH CSV HEADER`, checked as PostgreSQL checks them). `COPY t FROM STDIN` is planned as
- * the INSERT of one row of text parameters, `INSERT INTO t (cols) VALUES ($1, …)`, run once per
- * row of data; `COPY t TO STDOUT` as `SELECT cols FROM t`, `COPY (query) TO STDOUT` as the query.
+ * the INSERT of one row of parameters, `INSERT INTO t (cols) VALUES ($1, …)`, run once per row
+ * of data (its parameters' types, as the session sees them, are what binary fields are read
+ * as); `COPY t TO STDOUT` as `SELECT cols FROM t`, `COPY (query) TO STDOUT` as the query.
  * The formats of the rows are in copy-format.ts; bytes and messages are the wire's
  * (src/wire/copy.ts).
  */
@@ -63,6 +64,12 @@ function closing(tokens: readonly Token[], at: number): number {
 
 export function parseCopy(tokens: readonly Token[], times: TimeOutput): CopyStatement {
   let i = 1;
+  // `COPY BINARY t …`, PostgreSQL's oldest spelling (BINARY is a keyword, never a table's name).
+  const prefix: Options = {};
+  if (word(tokens[i]) === 'binary' && (tokens[i + 1]?.kind === 'word' || tokens[i + 1]?.kind === 'quoted')) {
+    prefix.format = 'binary';
+    i++;
+  }
   let source: { kind: 'query'; query: QueryPlan } | { kind: 'table'; table: string; qualified: string; columns: string[] | null };
   if (isOp(tokens[i], '(')) {
     const end = closing(tokens, i);
@@ -96,15 +103,18 @@ export function parseCopy(tokens: readonly Token[], times: TimeOutput): CopyStat
   if (!pipe && !program && target?.kind !== 'string') throw syntax('expected STDIN, STDOUT, a file name or PROGRAM in COPY');
   i += program ? 2 : 1;
   if (word(tokens[i]) === 'where') throw new AllotError(SqlState.featureNotSupported, 'COPY FROM … WHERE is not supported by allot');
-  const format = parseOptions(tokens, i, direction === 'from');
+  const format = parseOptions(tokens, i, direction === 'from', prefix);
   if (!pipe) refuseServerFile(direction === 'from', program);
+  if (format.binary && direction === 'to') {
+    throw new AllotError(SqlState.featureNotSupported, 'COPY TO STDOUT (FORMAT binary) is not supported by allot', { hint: 'Use FORMAT text or FORMAT csv; COPY FROM STDIN takes FORMAT binary.' });
+  }
   if (source.kind === 'query') return { type: 'copyTo', query: source.query, format, columns: source.query.columns.map((c) => c.name) };
   if (direction === 'to') {
     const cols = source.columns === null ? '*' : source.columns.map(quoteIdent).join(', ');
     const query = planQueryText(`SELECT ${cols} FROM ${source.qualified}`, 'COPY', times);
     return { type: 'copyTo', query, format, columns: query.columns.map((c) => c.name) };
   }
-  return copyFrom(source.table, source.qualified, source.columns, format);
+  return copyFrom(source.table, source.qualified, source.columns, format, times);
 }
 
 /** PostgreSQL's answer to a client that is not superuser: the server's files are not the client's. */
@@ -116,7 +126,7 @@ function refuseServerFile(from: boolean, program: boolean): never {
   });
 }
 
-function copyFrom(table: string, qualified: string, given: string[] | null, format: CopyFormat): CopyStatement {
+function copyFrom(table: string, qualified: string, given: string[] | null, format: CopyFormat, times: TimeOutput): CopyStatement {
   const def = (Tables as Record<string, { columns: readonly { name: string }[] } | undefined>)[table];
   const columns = given ?? def?.columns.map((c) => c.name) ?? [];
   if (columns.length === 0) {
@@ -130,7 +140,9 @@ function copyFrom(table: string, qualified: string, given: string[] | null, form
     seen.add(c);
   }
   const sql = `INSERT INTO ${qualified} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')})`;
-  const plan = planStatement(parseStatement(sql), new ParamSlots());
+  // Planned with the session's times, so its parameters' types are the columns' as a SELECT
+  // shows them (timestamptz or int8): the types a binary COPY's fields are sent in.
+  const plan = planStatement(parseStatement(sql), new ParamSlots([], new Map(), [], times), times);
   if (plan.kind !== 'write') throw new Error('copy: an INSERT did not plan as a write');
   for (const c of [...format.forceNotNull, ...format.forceNull]) {
     if (!seen.has(c)) throw new AllotError(SessionSqlState.invalidColumnReference, `FORCE_NOT_NULL column "${c}" not referenced by COPY`);
@@ -141,7 +153,7 @@ function copyFrom(table: string, qualified: string, given: string[] | null, form
 // ---- options ----------------------------------------------------------------------------
 
 interface Options {
-  format?: 'text' | 'csv';
+  format?: 'text' | 'csv' | 'binary';
   delimiter?: string;
   null?: string;
   quote?: string;
@@ -175,11 +187,14 @@ function boolOrMatch(t: Token | undefined): boolean | 'match' | null {
   return null;
 }
 
-/** `[WITH] (name value, …)` or the older `[WITH] [BINARY] [DELIMITER [AS] 'c'] [NULL [AS] 'x'] [CSV [HEADER] [QUOTE …] [ESCAPE …] [FORCE …]]`. */
-function parseOptions(tokens: readonly Token[], at: number, from: boolean): CopyFormat {
+/**
+ * `[WITH] (name value, …)` or the older `[WITH] [BINARY] [DELIMITER [AS] 'c'] [NULL [AS] 'x']
+ * [CSV [HEADER] [QUOTE …] [ESCAPE …] [FORCE …]]`; `prefix`: what `COPY BINARY t` said.
+ */
+function parseOptions(tokens: readonly Token[], at: number, from: boolean, prefix: Options): CopyFormat {
   let i = at;
   if (word(tokens[i]) === 'with') i++;
-  const o: Options = {};
+  const o: Options = { ...prefix };
   if (isOp(tokens[i], '(')) {
     const end = closing(tokens, i);
     i = parseOptionList(tokens, i + 1, end, o);
@@ -201,8 +216,7 @@ function parseOptionList(tokens: readonly Token[], from: number, end: number, o:
     switch (name) {
       case 'format': {
         const f = v?.kind === 'word' || v?.kind === 'string' ? v.text.toLowerCase() : '';
-        if (f === 'binary') throw new AllotError(SqlState.featureNotSupported, 'COPY BINARY is not supported by allot', { hint: 'Use FORMAT text or FORMAT csv.' });
-        if (f !== 'text' && f !== 'csv') throw new AllotError(SqlState.invalidParameterValue, `COPY format "${f}" not recognized`);
+        if (f !== 'text' && f !== 'csv' && f !== 'binary') throw new AllotError(SqlState.invalidParameterValue, `COPY format "${f}" not recognized`);
         set(o, 'format', f);
         break;
       }
@@ -263,7 +277,8 @@ function parseOldOptions(tokens: readonly Token[], from: number, o: Options): nu
     i++;
     switch (w) {
       case 'binary':
-        throw new AllotError(SqlState.featureNotSupported, 'COPY BINARY is not supported by allot', { hint: 'Use FORMAT text or FORMAT csv.' });
+        set(o, 'format', 'binary');
+        break;
       case 'delimiter':
         set(o, 'delimiter', value('DELIMITER'));
         break;
@@ -325,6 +340,9 @@ function checkEncoding(name: string): void {
 /** PostgreSQL's checks of ProcessCopyOptions, with its messages. */
 function validate(o: Options, from: boolean): CopyFormat {
   const csv = o.format === 'csv';
+  const binary = o.format === 'binary';
+  if (binary && o.delimiter !== undefined) throw new AllotError(SqlState.syntaxError, 'cannot specify DELIMITER in BINARY mode');
+  if (binary && o.null !== undefined) throw new AllotError(SqlState.syntaxError, 'cannot specify NULL in BINARY mode');
   const delimiter = o.delimiter ?? (csv ? ',' : '\t');
   const nul = o.null ?? (csv ? '' : '\\N');
   const bad = (message: string): AllotError => new AllotError(SqlState.invalidParameterValue, message);
@@ -333,10 +351,12 @@ function validate(o: Options, from: boolean): CopyFormat {
   if (delimiter === '\n' || delimiter === '\r') throw bad('COPY delimiter cannot be newline or carriage return');
   if (nul.includes('\n') || nul.includes('\r')) throw bad('COPY null representation cannot use newline or carriage return');
   if (!csv && '\\.abcdefghijklmnopqrstuvwxyz0123456789'.includes(delimiter)) throw bad(`COPY delimiter cannot be "${delimiter}"`);
+  if (binary && o.header !== undefined && o.header !== false) throw unsupported('cannot specify HEADER in BINARY mode');
   if (!csv && o.quote !== undefined) throw unsupported('COPY quote available only in CSV mode');
   if (!csv && o.escape !== undefined) throw unsupported('COPY escape available only in CSV mode');
   if (!csv && o.forceQuote !== undefined) throw unsupported('COPY force quote available only in CSV mode');
-  if (!csv && (o.forceNotNull !== undefined || o.forceNull !== undefined)) throw unsupported('COPY force not null available only in CSV mode');
+  if (!csv && o.forceNotNull !== undefined) throw unsupported('COPY force not null available only in CSV mode');
+  if (!csv && o.forceNull !== undefined) throw unsupported('COPY force null available only in CSV mode');
   if (from && o.forceQuote !== undefined) throw unsupported('COPY force quote only available using COPY TO');
   if (!from && (o.forceNotNull !== undefined || o.forceNull !== undefined)) throw unsupported('COPY force not null only available using COPY FROM');
   if (!from && o.header === 'match') throw unsupported('cannot use "match" with HEADER in COPY TO');
@@ -347,5 +367,5 @@ function validate(o: Options, from: boolean): CopyFormat {
   if (csv && delimiter === quote) throw bad('COPY delimiter and quote must be different');
   if (nul.includes(delimiter)) throw unsupported('COPY delimiter must not appear in the NULL specification');
   if (csv && nul.includes(quote)) throw unsupported('CSV quote character must not appear in the NULL specification');
-  return { csv, delimiter, null: nul, quote, escape, header: o.header ?? false, forceQuote: o.forceQuote ?? [], forceNotNull: o.forceNotNull ?? [], forceNull: o.forceNull ?? [] };
+  return { csv, binary, delimiter, null: nul, quote, escape, header: o.header ?? false, forceQuote: o.forceQuote ?? [], forceNotNull: o.forceNotNull ?? [], forceNull: o.forceNull ?? [] };
 }

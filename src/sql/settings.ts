@@ -83,7 +83,8 @@ export function validateSetting(name: string, value: string): string {
   }
   switch (name) {
     case 'client_encoding': {
-      const v = value.toUpperCase().replace(/[-_]/g, '');
+      // PostgreSQL ignores everything but letters and digits in an encoding's name ('utf-8', asyncpg's "'utf-8'").
+      const v = value.toUpperCase().replace(/[^A-Z0-9]/g, '');
       if (v !== 'UTF8' && v !== 'UNICODE') throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; cannot set client_encoding to "${value}"`);
       return 'UTF8';
     }

@@ -359,6 +359,8 @@ function sessionZone(zone: string): ZoneRule {
  */
 export function zoneOffsetMs(ms: number, zone: string): number {
   if (!Number.isFinite(ms)) throw notFinite();
+  // The default zone, asked for every instant sent: no rule to look up.
+  if (zone === 'UTC') return 0;
   const rule = sessionZone(zone);
   if (rule.kind === 'fixed') return rule.offsetMs;
   const hour = Math.floor(ms / MS_PER_HOUR);
@@ -416,7 +418,9 @@ function localToInstant(localMs: number, zone: string): number {
 
 /** '.5', '.12', '.123' or '': PostgreSQL prints fractions without trailing zeros. */
 function fractionText(ms: number): string {
-  return ms === 0 ? '' : `.${pad(ms, 3)}`.replace(/0+$/, '');
+  if (ms === 0) return '';
+  if (ms % 100 === 0) return `.${ms / 100}`;
+  return ms % 10 === 0 ? `.${pad(ms / 10, 2)}` : `.${pad(ms, 3)}`;
 }
 
 /** '+00', '+01', '+05:30', '+00:53:28' (local mean time), '-03:30'. */
@@ -445,7 +449,41 @@ function timestampText(localMs: number, offset: string): string {
 export function formatTimestamptz(ms: number, zone: string): string {
   checkInstant(ms);
   const offset = zoneOffsetMs(ms, zone);
-  return timestampText(ms + offset, offsetText(offset));
+  return fastTimestampText(ms + offset, offset) ?? timestampText(ms + offset, offsetText(offset));
+}
+
+/**
+ * The date part of each local day seen lately, and each offset's text: a result of many rows
+ * (availability over a week) formats the same few days again and again, and this is the
+ * per-row cost of every instant sent as text.
+ */
+const DATE_TEXT = new Map<number, string>();
+const OFFSET_TEXT = new Map<number, string>();
+const MAX_CACHED_DAYS = 4096;
+const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, i) => pad(i, 2));
+
+/** timestampText for years 1 to 9999 AD from the caches, or null for the rare rest. */
+function fastTimestampText(localMs: number, offsetMs: number): string | null {
+  const day = Math.floor(localMs / MS_PER_DAY);
+  let date = DATE_TEXT.get(day);
+  if (date === undefined) {
+    const w = wallClock(day * MS_PER_DAY);
+    if (w.year <= 0 || w.year > 9999) return null;
+    date = dateText(w).text;
+    if (DATE_TEXT.size >= MAX_CACHED_DAYS) DATE_TEXT.clear();
+    DATE_TEXT.set(day, date);
+  }
+  let offset = OFFSET_TEXT.get(offsetMs);
+  if (offset === undefined) {
+    offset = offsetText(offsetMs);
+    if (OFFSET_TEXT.size >= MAX_CACHED_DAYS) OFFSET_TEXT.clear();
+    OFFSET_TEXT.set(offsetMs, offset);
+  }
+  const t = localMs - day * MS_PER_DAY;
+  const seconds = Math.floor(t / MS_PER_SECOND);
+  const fraction = t - seconds * MS_PER_SECOND;
+  const time = `${TWO_DIGITS[Math.floor(seconds / 3600)]!}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]!}:${TWO_DIGITS[seconds % 60]!}`;
+  return `${date} ${time}${fraction === 0 ? '' : fractionText(fraction)}${offset}`;
 }
 
 /** A timestamp without time zone: the UTC wall clock of `ms`, '2026-03-01 09:00:00'. */

@@ -206,8 +206,9 @@ export class Session implements SessionView {
 
   // ---- running plans --------------------------------------------------------------------
 
+  /** A statement's environment; `now` is one instant for all of it (a block's, inside one). */
   private env(values: readonly Value[]): EvalEnv {
-    return { params: values, session: this };
+    return { params: values, session: this, now: this.draft?.now ?? this.tenant.now() };
   }
 
   async run(plan: Plan, values: readonly Value[]): Promise<StatementOutcome> {

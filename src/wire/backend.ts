@@ -121,6 +121,25 @@ export class OutBuffer {
 
   /** A string's UTF-8 bytes after their int32 length, encoding the string once. */
   int32PrefixedUtf8(s: string): this {
+    // Short ASCII text (ids, instants, labels) is copied char by char: cheaper than the call
+    // into Buffer.write, which costs more than the copy for a few dozen bytes.
+    const n = s.length;
+    if (n <= SHORT_TEXT_CHARS) {
+      this.ensure(4 + n);
+      const buf = this.buf;
+      const at = this.pos + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[at + i] = c;
+      }
+      if (i === n) {
+        buf.writeInt32BE(n, this.pos);
+        this.pos = at + n;
+        return this;
+      }
+    }
     this.ensureUtf8(4, s);
     const written = this.buf.write(s, this.pos + 4, 'utf8');
     this.buf.writeInt32BE(written, this.pos);
@@ -395,6 +414,9 @@ export function rowDescription(out: OutBuffer, fields: readonly FieldDescription
   out.end();
 }
 
+/** Text up to this many characters is written by hand when it is ASCII (see int32PrefixedUtf8). */
+const SHORT_TEXT_CHARS = 64;
+
 /** Strings go out as UTF-8, safe integers as decimal text, Buffers as they are, null as length -1. */
 export function dataRow(out: OutBuffer, values: readonly (Buffer | string | number | null)[]): void {
   out.begin('D').int16(count16(values.length, 'columns'));
@@ -463,11 +485,7 @@ export function portalSuspended(out: OutBuffer): void {
   out.begin('s').end();
 }
 
-/** CopyInResponse ('G') and CopyOutResponse ('H'): text format, every column text. */
-export function copyInResponse(out: OutBuffer, columns: number): void {
-  copyResponse(out, 'G', columns);
-}
-
+/** CopyOutResponse ('H'): text format, every column text (CopyInResponse is in copy.ts). */
 export function copyOutResponse(out: OutBuffer, columns: number): void {
   copyResponse(out, 'H', columns);
 }

@@ -17,7 +17,7 @@ import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../erro
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
-import { needsTextOut, textOut, timeZoneOf, timesOf } from '../sql/casts.js';
+import { needsTextOut, textOut, textOutFor, timeZoneOf, timesOf } from '../sql/casts.js';
 import { validateSetting } from '../sql/settings.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache, type PlanContext } from '../sql/prepare.js';
 import { encodeHeader, encodeRecord } from '../sql/copy-format.js';
@@ -29,7 +29,7 @@ import type { Tenant } from '../tenant/tenant.js';
 import * as B from './backend.js';
 import { decodeBinaryParam, encodeBinary } from './binary.js';
 import { utf8Text } from './body-reader.js';
-import { CopyRecords } from './copy.js';
+import { CopyBinaryTuples, copyInResponse, CopyRecords } from './copy.js';
 import { decodeMessage, decodeStartup, FrameReader, parsePassword, parseSaslInitialResponse, parseSaslResponse, ProtocolError, type FrontendMessage, type StartupPacket } from './frontend.js';
 import { MAX_PENDING_NOTIFICATIONS, NotificationQueue } from './notifications.js';
 import { ScramSession, type ScramCredentials } from './scram.js';
@@ -858,8 +858,8 @@ export class Connection implements Listener {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
     // Instants, intervals and reg* values have a text form of their own (in the session's TimeZone).
     const session = this.session;
-    const text = session !== null && columns.some((c) => needsTextOut(c.type)) ? columns.map((c) => (needsTextOut(c.type) ? (v: Value) => textOut(v, c.type, session) : formatValue)) : null;
-    const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: text !== null || binary.some((b) => b), text };
+    const text = session !== null && columns.some((c) => needsTextOut(c.type)) ? columns.map((c) => (needsTextOut(c.type) ? textOutFor(c.type, session) : null)) : null;
+    const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: binary.some((b) => b), text };
     const next = this.encodeRows(encoding, from);
     return next === end ? undefined : this.encodeRowsAsRead(encoding, next);
   }
@@ -870,11 +870,12 @@ export class Connection implements Listener {
     for (let i = from; i < end; i++) {
       // A lazy result makes its row only now, from the entity it picked.
       const row = rows.at(i)!;
-      if (!anyBinary) B.textDataRow(this.out, row);
+      if (!anyBinary && text === null) B.textDataRow(this.out, row);
+      else if (!anyBinary) B.dataRow(this.out, textRow(row, text!));
       else {
         B.dataRow(
           this.out,
-          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : text !== null ? text[k]!(v) : formatValue(v))),
+          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : (text?.[k]?.(v) ?? formatValue(v)))),
         );
       }
       if (this.out.length > FLUSH_THRESHOLD_BYTES) {
@@ -903,10 +904,10 @@ export class Connection implements Listener {
    * is dropped (CopyData outside a COPY is ignored, as PostgreSQL does).
    */
   private async copyIn(copy: CopyIn): Promise<string> {
-    B.copyInResponse(this.out, copy.columns);
-    this.flush();
     const f = copy.format;
-    const records = new CopyRecords(f.csv ? { quote: f.quote.charCodeAt(0), escape: f.escape.charCodeAt(0) } : null, (text) => copy.record(text));
+    copyInResponse(this.out, copy.columns, f.binary);
+    this.flush();
+    const records = f.binary ? new CopyBinaryTuples(copy) : new CopyRecords(f.csv ? { quote: f.quote.charCodeAt(0), escape: f.escape.charCodeAt(0) } : null, (text) => copy.record(text));
     for (;;) {
       const frame = await this.nextFrame();
       this.checkCancel();
@@ -1193,8 +1194,25 @@ interface RowEncoding {
   readonly binary: readonly boolean[];
   /** Whether any column leaves the plain text path (binary, or a type with its own text form). */
   readonly anyBinary: boolean;
-  /** Each column's text form, where some column needs more than formatValue. */
-  readonly text: readonly ((v: Value) => string | null)[] | null;
+  /** Each column's text form where it needs more than formatValue (null: as it is), or null for none. */
+  readonly text: readonly (((v: Value) => string | Buffer | null) | null)[] | null;
+}
+
+/**
+ * A row as a DataRow's text values: the columns with a text form of their own (instants,
+ * intervals) made text (or its bytes), the rest as textDataRow would write them.
+ */
+function textRow(row: readonly Value[], text: readonly (((v: Value) => string | Buffer | null) | null)[]): (Buffer | string | number | null)[] {
+  const n = row.length;
+  const out: (Buffer | string | number | null)[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = row[k]!;
+    const f = text[k];
+    if (v === null) out[k] = null;
+    else if (f !== null && f !== undefined) out[k] = f(v);
+    else out[k] = typeof v === 'string' || typeof v === 'number' ? v : formatValue(v);
+  }
+  return out;
 }
 
 /** Startup parameters that are not settings. */

@@ -3,7 +3,8 @@
  * (test/fixtures/copy-formats.json, recorded from PostgreSQL 15 with psycopg2: rows read, lines
  * written, and the errors of bad data and bad options), then psql's \copy both ways, postgres.js
  * streams, a COPY as one all-or-nothing write (a conflict, a bad value on line 3, the row
- * limit), COPY in a block, and the server's files refused.
+ * limit), COPY in a block, and the server's files refused. The binary format through a raw
+ * client: its types, the data cut anywhere, and its errors against PostgreSQL 15's answers.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import type pg from 'pg';
 import postgres from 'postgres';
 import { serialize } from 'pg-protocol';
 import type { CommandCompleteMessage, CopyDataMessage, DatabaseError } from 'pg-protocol/dist/messages.js';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Limits } from '../../src/engine/limits.js';
 import { psql } from '../helpers/psql.js';
@@ -151,6 +153,201 @@ describe('COPY FROM STDIN', () => {
     const view = await copyIn(c, 'COPY availability FROM STDIN', Buffer.from(''));
     expect(view.error?.code).toBe('0A000');
     c.destroy();
+  });
+});
+
+// ---- binary -------------------------------------------------------------------------------
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const int16 = (n: number): Buffer => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+const int64 = (n: bigint | number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt(n));
+  return b;
+};
+/** A timestamptz's send format: microseconds since 2000-01-01 UTC. */
+const timestamptz = (ms: number): Buffer => int64((BigInt(ms) - 946_684_800_000n) * 1000n);
+/** A one-dimensional text[] in its send format. */
+function textArray(items: readonly string[]): Buffer {
+  const head = [int32(items.length > 0 ? 1 : 0), int32(0), int32(25)];
+  if (items.length > 0) head.push(int32(items.length), int32(1));
+  return Buffer.concat([...head, ...items.map((t) => Buffer.concat([int32(Buffer.byteLength(t)), Buffer.from(t)]))]);
+}
+const txt = (s: string): Buffer => Buffer.from(s);
+const tuple = (...fields: (Buffer | null)[]): Buffer => Buffer.concat([int16(fields.length), ...fields.map((f) => (f === null ? int32(-1) : Buffer.concat([int32(f.length), f])))]);
+const header = (flags = 0, extension: Buffer = Buffer.alloc(0)): Buffer => Buffer.concat([SIGNATURE, int32(flags), int32(extension.length), extension]);
+const TRAILER = int16(-1);
+const binary = (...tuples: Buffer[]): Buffer => Buffer.concat([header(), ...tuples, TRAILER]);
+
+const AT = Date.UTC(2026, 2, 2, 9);
+const HOUR = 3_600_000;
+const COPY_BOOKINGS_BINARY = 'COPY bookings (id, resource_id, start, "end", label) FROM STDIN (FORMAT binary)';
+/** A good booking tuple for COPY_BOOKINGS_BINARY with allot.times = ms (times are int8). */
+const booking = (id: string, hour: number, label: string | null = null): Buffer => tuple(txt(id), txt('r'), int64(AT + hour * HOUR), int64(AT + (hour + 1) * HOUR), label === null ? null : txt(label));
+
+describe('COPY FROM STDIN (FORMAT binary)', () => {
+  it("reads PostgreSQL's binary format: text, int8, text[] and NULL fields, in the types a SELECT shows, answering CopyInResponse in binary", async () => {
+    const c = await raw('copy-binary');
+    const start = c.received.length;
+    const data = Buffer.concat([
+      header(0xffff, txt('an extension, skipped')), // flags 0–15 are not critical
+      tuple(txt('room'), null, txt('Room é'), int64(2), int64(0), int64(900_000), textArray(['projector', 'a,b'])),
+      tuple(txt('desk'), txt('room'), null, int64(1), int64(60_000), int64(0), textArray([])),
+      TRAILER,
+    ]);
+    const got = await copyIn(c, 'COPY resources (id, parent_id, name, capacity, buffer_before, buffer_after, capabilities) FROM STDIN (FORMAT binary)', data);
+    expect(got).toEqual({ tag: 'COPY 2' });
+    const response = c.received.slice(start).find((m) => m.name === 'copyInResponse') as unknown as { binary: boolean; columnTypes: number[] };
+    expect([response.binary, response.columnTypes]).toEqual([true, [1, 1, 1, 1, 1, 1, 1]]);
+    expect(await c.query('SELECT id, parent_id, name, capacity, buffer_before, buffer_after, capabilities FROM resources ORDER BY id')).toEqual([
+      ['desk', 'room', null, '1', '60000', '0', '{}'],
+      ['room', null, 'Room é', '2', '0', '900000', '{projector,"a,b"}'],
+    ]);
+    // A bool, and PostgreSQL's other spellings: WITH BINARY, BINARY, COPY BINARY t.
+    await c.query("INSERT INTO resources (id) VALUES ('r')");
+    const rule = (id: string, blocking: number): Buffer => binary(tuple(txt(id), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([blocking])));
+    for (const [k, sql] of ['COPY rules (id, resource_id, start, "end", blocking) FROM STDIN WITH BINARY', 'COPY rules (id, resource_id, start, "end", blocking) FROM STDIN BINARY', 'COPY BINARY rules (id, resource_id, start, "end", blocking) FROM STDIN'].entries()) {
+      expect(await copyIn(c, sql, rule(`rule${k}`, k))).toEqual({ tag: 'COPY 1' });
+    }
+    expect(await c.query('SELECT id, blocking FROM rules ORDER BY id')).toEqual([['rule0', 'f'], ['rule1', 't'], ['rule2', 't']]);
+    c.destroy();
+  });
+
+  it('takes instants as timestamptz and durations as interval when the session shows them so (allot.times), as asyncpg sends them', async () => {
+    const c = await raw('copy-binary-times');
+    await c.query("SET allot.times = 'timestamptz'");
+    const interval = (ms: number): Buffer => Buffer.concat([int64(ms * 1000), int32(0), int32(0)]);
+    const data = binary(tuple(txt('r'), interval(5 * 60_000)));
+    expect(await copyIn(c, 'COPY resources (id, buffer_after) FROM STDIN (FORMAT binary)', data)).toEqual({ tag: 'COPY 1' });
+    // 5 minutes' buffer after each booking: the second starts 10 minutes after the first ends.
+    const rows = binary(tuple(txt('b1'), txt('r'), timestamptz(AT), timestamptz(AT + HOUR), txt('standup')), tuple(txt('b2'), txt('r'), timestamptz(AT + HOUR + 600_000), timestamptz(AT + 2 * HOUR), null));
+    expect(await copyIn(c, COPY_BOOKINGS_BINARY, rows)).toEqual({ tag: 'COPY 2' });
+    await c.query("SET allot.times = 'ms'");
+    expect(await c.query('SELECT id, start, "end", label FROM bookings ORDER BY id')).toEqual([
+      ['b1', String(AT), String(AT + HOUR), 'standup'],
+      ['b2', String(AT + HOUR + 600_000), String(AT + 2 * HOUR), null],
+    ]);
+    expect(await c.query("SELECT buffer_after FROM resources WHERE id = 'r'")).toEqual([['300000']]);
+    c.destroy();
+  });
+
+  it('reads the same rows with the data cut at any byte: each CopyData one byte, or cut at random', async () => {
+    const c = await raw('copy-binary-split');
+    await c.query(BOOKINGS);
+    const data = Buffer.concat([header(0, txt('ext')), booking('a', 0, 'é😀'), booking('b', 1), booking('c', 2, ''), TRAILER]);
+    expect(await copyIn(c, COPY_BOOKINGS_BINARY, data, 1)).toEqual({ tag: 'COPY 3' });
+    expect(await c.query('SELECT id, start, label FROM bookings ORDER BY id')).toEqual([
+      ['a', String(AT), 'é😀'],
+      ['b', String(AT + HOUR), null],
+      ['c', String(AT + 2 * HOUR), ''],
+    ]);
+    // Cut at random, into rows of another resource each time (ids, once taken, stay taken).
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: data.length }), async (chunk) => {
+        const id = `run${++run}`;
+        await c.query(`INSERT INTO resources (id) VALUES ('${id}')`);
+        const rows = Buffer.concat([header(), ...[0, 1, 2].map((h) => tuple(txt(`${id}-${h}`), txt(id), int64(AT + h * HOUR), int64(AT + (h + 1) * HOUR), txt('é'.repeat(h))))]);
+        expect(await copyIn(c, COPY_BOOKINGS_BINARY, rows, chunk)).toEqual({ tag: 'COPY 3' });
+        expect(await c.query(`SELECT count(*) FROM bookings WHERE resource_id = '${id}'`)).toEqual([['3']]);
+      }),
+      { numRuns: 25 },
+    );
+    c.destroy();
+  });
+
+  it("refuses data of the wrong shape as PostgreSQL 15 does (its CONTEXT in DETAIL), writing nothing of the COPY", async () => {
+    const c = await raw('copy-binary-errors');
+    await c.query(BOOKINGS);
+    const good = booking('ok', 0);
+    // [data, code, message, CONTEXT]: what PostgreSQL 15.18 answered to the same bytes.
+    const cases: [Buffer, string, string, string | undefined][] = [
+      [Buffer.alloc(0), '22P04', 'COPY file signature not recognized', undefined],
+      [Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\x01', 'latin1'), int32(0), int32(0), TRAILER]), '22P04', 'COPY file signature not recognized', undefined],
+      [SIGNATURE.subarray(0, 5), '22P04', 'COPY file signature not recognized', undefined],
+      [Buffer.concat([header(1 << 16), TRAILER]), '22P04', 'invalid COPY file header (WITH OIDS)', undefined],
+      [Buffer.concat([header(1 << 17), TRAILER]), '22P04', 'unrecognized critical flags in COPY file header', undefined],
+      [SIGNATURE, '22P04', 'invalid COPY file header (missing flags)', undefined],
+      [Buffer.concat([SIGNATURE, int32(0)]), '22P04', 'invalid COPY file header (missing length)', undefined],
+      [Buffer.concat([SIGNATURE, int32(0), int32(-1), TRAILER]), '22P04', 'invalid COPY file header (missing length)', undefined],
+      [Buffer.concat([SIGNATURE, int32(0), int32(10), txt('abc')]), '22P04', 'invalid COPY file header (wrong length)', undefined],
+      [binary(tuple(txt('a'), txt('r'))), '22P04', 'row field count is 2, expected 5', 'COPY bookings, line 1'],
+      [binary(good, tuple(txt('a'), txt('r'), int64(0), int64(1), txt('x'), txt('y'))), '22P04', 'row field count is 6, expected 5', 'COPY bookings, line 2'],
+      [binary(int16(0)), '22P04', 'row field count is 0, expected 5', 'COPY bookings, line 1'],
+      [Buffer.concat([header(), int16(5)]), '22P04', 'unexpected EOF in COPY data', 'COPY bookings, line 1, column id'],
+      [Buffer.concat([header(), int16(5), int32(10), txt('abc')]), '22P04', 'unexpected EOF in COPY data', 'COPY bookings, line 1, column id'],
+      [Buffer.concat([header(), good, good.subarray(0, 20)]), '22P04', 'unexpected EOF in COPY data', 'COPY bookings, line 2, column start'],
+      [Buffer.concat([header(), int16(5), int32(-2), TRAILER]), '22P04', 'invalid field size', 'COPY bookings, line 1, column id'],
+      [Buffer.concat([header(), TRAILER, txt('x')]), '22P04', 'received copy data after EOF marker', 'COPY bookings, line 1'],
+      [Buffer.concat([binary(good), good]), '22P04', 'received copy data after EOF marker', 'COPY bookings, line 2'],
+      [binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0xc3, 0x28]))), '22021', 'invalid byte sequence for encoding "UTF8": 0xc3 0x28', 'COPY bookings, line 1, column label'],
+      [binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0x61, 0, 0x62]))), '22021', 'invalid byte sequence for encoding "UTF8": 0x00', 'COPY bookings, line 1, column label'],
+    ];
+    for (const [data, code, message, context] of cases) {
+      const got = await copyIn(c, COPY_BOOKINGS_BINARY, data, 3);
+      expect({ message, error: [got.error?.code, got.error?.message, got.error?.detail] }).toEqual({ message, error: [code, message, context] });
+    }
+    expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
+    // PostgreSQL's leniencies, kept: data without its trailer, and a lone byte where a tuple would start.
+    expect(await copyIn(c, COPY_BOOKINGS_BINARY, Buffer.concat([header(), booking('a', 0)]))).toEqual({ tag: 'COPY 1' });
+    expect(await copyIn(c, COPY_BOOKINGS_BINARY, Buffer.concat([header(), booking('b', 1), Buffer.from([0])]))).toEqual({ tag: 'COPY 1' });
+    c.destroy();
+  });
+
+  it('a bad value names its line and column; a refused row writes nothing; NULL where a column needs a value is 23502', async () => {
+    const c = await raw('copy-binary-values');
+    await c.query(BOOKINGS);
+    // PostgreSQL reads a 4-byte timestamptz as "insufficient data left in message" (08P01); allot says what it takes.
+    const short = await copyIn(c, COPY_BOOKINGS_BINARY, binary(booking('a', 0), tuple(txt('b'), txt('r'), int32(1), int64(AT + HOUR), null)));
+    expect([short.error?.code, short.error?.message, short.error?.detail]).toEqual(['22P03', 'incorrect binary data format: bigint takes 8 bytes, got 4', 'COPY bookings, line 2, column start']);
+    const nul = await copyIn(c, COPY_BOOKINGS_BINARY, binary(tuple(txt('a'), null, int64(AT), int64(AT + HOUR), null)));
+    expect([nul.error?.code, nul.error?.detail]).toEqual(['23502', 'COPY bookings, line 1']);
+    const conflict = await copyIn(c, COPY_BOOKINGS_BINARY, binary(booking('a', 0), booking('b', 5), tuple(txt('c'), txt('r'), int64(AT + HOUR / 2), int64(AT + HOUR), null)));
+    expect(conflict.error?.code).toBe('23P01');
+    expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
+    c.destroy();
+  });
+
+  it(`takes up to ${Limits.maxBatchCommands} tuples in one COPY, and refuses one more with 54000, writing nothing`, async () => {
+    const c = await raw('copy-binary-limit');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('big', ${Limits.maxBatchCommands + 1})`);
+    const rows = (n: number): Buffer => binary(...Array.from({ length: n }, (_, i) => tuple(txt(`b${i}`), txt('big'), int64(0), int64(10))));
+    const sql = 'COPY bookings (id, resource_id, start, "end") FROM STDIN (FORMAT binary)';
+    const over = await copyIn(c, sql, rows(Limits.maxBatchCommands + 1), 64 * 1024);
+    expect([over.error?.code, over.error?.message]).toEqual(['54000', `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`]);
+    expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
+    expect((await copyIn(c, sql, rows(Limits.maxBatchCommands), 64 * 1024)).tag).toBe(`COPY ${Limits.maxBatchCommands}`);
+    c.destroy();
+  });
+
+  it("refuses the text formats' options in binary mode as PostgreSQL does, and COPY TO STDOUT in binary (0A000)", async () => {
+    const c = await srv.client('copy-binary-options');
+    const to = (options: string): string => `COPY bookings (id) FROM STDIN (${options})`;
+    const cases: [string, string, string][] = [
+      [to('FORMAT binary, HEADER'), '0A000', 'cannot specify HEADER in BINARY mode'],
+      [to('FORMAT binary, HEADER match'), '0A000', 'cannot specify HEADER in BINARY mode'],
+      [to("FORMAT binary, DELIMITER ','"), '42601', 'cannot specify DELIMITER in BINARY mode'],
+      [to("FORMAT binary, NULL 'x'"), '42601', 'cannot specify NULL in BINARY mode'],
+      [to('FORMAT binary, FORCE_NULL (id)'), '0A000', 'COPY force null available only in CSV mode'],
+      [to('FORMAT binary, FORCE_NOT_NULL (id)'), '0A000', 'COPY force not null available only in CSV mode'],
+      [to("FORMAT binary, QUOTE 'x'"), '0A000', 'COPY quote available only in CSV mode'],
+      [to('FORMAT binary, FORMAT csv'), '42601', 'conflicting or redundant options'],
+      ['COPY bookings (id) FROM STDIN WITH BINARY CSV', '42601', 'conflicting or redundant options'],
+      ["COPY bookings (id) FROM STDIN WITH BINARY DELIMITER ','", '42601', 'cannot specify DELIMITER in BINARY mode'],
+      ['COPY BINARY bookings (id) FROM STDIN WITH BINARY', '42601', 'conflicting or redundant options'],
+      ['COPY bookings TO STDOUT (FORMAT binary)', '0A000', 'COPY TO STDOUT (FORMAT binary) is not supported by allot'],
+    ];
+    for (const [statement, code, message] of cases) {
+      const err = await pgError(c.query(statement));
+      expect({ statement, error: [err.code, err.message] }).toEqual({ statement, error: [code, message] });
+    }
+    const ok = await c.query('SELECT 1 AS one');
+    expect(ok.rows).toEqual([{ one: 1 }]);
   });
 });
 
