@@ -9,6 +9,7 @@ import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './catalog.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
 import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
+import { advisoryKey, type AdvisoryLockView } from '../tenant/advisory-locks.js';
 import { recordField, SET_FUNCTIONS, setFunctionCall, windowCall, windowKeys, type RecordField, type SetFunctionSlots, type WindowSlots } from './query/row-functions.js';
 import { dateTrunc, extractField, extractFromInterval, formatTimestamp, normalizeTimeZone, parseInterval, parseTimestamptz, toTimestamp, zoneOffsetMs } from './time.js';
 import { SCALAR_FUNCTIONS, type ScalarFunction } from './functions.js';
@@ -25,6 +26,8 @@ export interface SessionView {
   setting(name: string): string | undefined;
   setSetting(name: string, value: string): void;
   notify(channel: string, payload: string): void;
+  /** The session's advisory locks (pg_advisory_* functions); absent where a plan runs alone. */
+  readonly advisory?: AdvisoryLockView;
 }
 
 export interface EvalEnv {
@@ -998,7 +1001,7 @@ export function functionNames(): string[] {
 }
 
 /** The functions compileCall itself knows. */
-const SUPPORTED_FUNCTIONS = ['now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp', 'to_timestamp', 'date_trunc', 'date_part', 'count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
+const SUPPORTED_FUNCTIONS = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all', 'now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp', 'to_timestamp', 'date_trunc', 'date_part', 'count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
 
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
@@ -1149,6 +1152,18 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
         return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
       } };
     }
+    case 'pg_advisory_lock':
+    case 'pg_advisory_lock_shared':
+    case 'pg_advisory_xact_lock':
+    case 'pg_advisory_xact_lock_shared':
+    case 'pg_try_advisory_lock':
+    case 'pg_try_advisory_lock_shared':
+    case 'pg_try_advisory_xact_lock':
+    case 'pg_try_advisory_xact_lock_shared':
+    case 'pg_advisory_unlock':
+    case 'pg_advisory_unlock_shared':
+    case 'pg_advisory_unlock_all':
+      return compileAdvisory(name, args, scope, params);
     case 'pg_backend_pid':
       arity(0);
       return { type: 'int4', eval: (_r, env) => env.session.pid };
@@ -1238,6 +1253,38 @@ function aggregateType(fn: Aggregate['fn'], arg: SqlType): SqlType {
     default:
       return arg;
   }
+}
+
+/**
+ * pg_advisory_lock and its kin, on the session's lock table (src/tenant/advisory-locks.ts): a
+ * key of one bigint or two int4s (separate spaces), each call taking or giving back at once; a
+ * lock that must wait makes the session wait and run the statement again (LockWait).
+ */
+function compileAdvisory(name: string, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
+  const all = name === 'pg_advisory_unlock_all';
+  if (all ? args.length !== 0 : args.length !== 1 && args.length !== 2) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  const keys = args.map((a) => compileExpr(a, scope, params, 'int'));
+  const mode = name.endsWith('_shared') ? 'shared' : 'exclusive';
+  const lockScope = name.includes('_xact_') ? 'xact' : 'session';
+  const kind = all ? 'all' : name.startsWith('pg_try_') ? 'try' : name.includes('unlock') ? 'unlock' : 'lock';
+  return {
+    type: kind === 'try' || kind === 'unlock' ? 'bool' : 'void',
+    eval: (row, env) => {
+      const locks = env.session.advisory;
+      if (locks === undefined) throw new AllotError(SqlState.featureNotSupported, `${name}() needs a session`);
+      if (kind === 'all') {
+        locks.unlockAll();
+        return '';
+      }
+      const values = keys.map((k) => k.eval(row, env));
+      if (values.some((v) => v === null)) return null;
+      const key = advisoryKey(values[0] as number, values[1] as number | undefined);
+      if (kind === 'try') return locks.tryLock(key, mode, lockScope);
+      if (kind === 'unlock') return locks.unlock(key, mode);
+      locks.lock(key, mode, lockScope);
+      return '';
+    },
+  };
 }
 
 /** A call of a system catalog function: its arguments, then the function with the session's catalog. */

@@ -109,7 +109,6 @@ export const SCALAR_FUNCTIONS: ReadonlyMap<string, ScalarFunction> = new Map<str
   ['jsonb_build_object', { args: [0, Infinity], returns: () => 'jsonb', strict: false, call: (xs) => jsonObject(xs) }],
   ['json_build_array', { args: [0, Infinity], returns: () => 'json', strict: false, call: (xs) => JSON.stringify(xs.map(jsonOf)) }],
   ['gen_random_uuid', { args: [0, 0], returns: text, call: () => crypto.randomUUID() }],
-  ['pg_advisory_unlock_all', { args: [0, 0], returns: () => 'void', call: () => '' }],
   // allot publishes nothing to logical replication (psql's \d asks).
   ['pg_relation_is_publishable', { args: [1, 1], returns: () => 'bool', call: () => false }],
 ]);
