@@ -155,6 +155,27 @@ function floatText(v: number): string {
   return String(v);
 }
 
+/** Slots of the instant-text table per zone: a power of two. */
+const INSTANT_SLOTS = 65_536;
+const MAX_CACHED_ZONES = 8;
+
+interface InstantBytes {
+  readonly keys: Float64Array;
+  readonly bytes: (Buffer | undefined)[];
+}
+
+const INSTANT_BYTES = new Map<string, InstantBytes>();
+
+function instantBytes(zone: string): InstantBytes {
+  let t = INSTANT_BYTES.get(zone);
+  if (t === undefined) {
+    if (INSTANT_BYTES.size >= MAX_CACHED_ZONES) INSTANT_BYTES.clear();
+    t = { keys: new Float64Array(INSTANT_SLOTS).fill(NaN), bytes: new Array<Buffer | undefined>(INSTANT_SLOTS) };
+    INSTANT_BYTES.set(zone, t);
+  }
+  return t;
+}
+
 /**
  * textOut for one column of a result: the session's zone read once, so an instant costs only its
  * formatting (a week's availability sends hundreds).
@@ -162,7 +183,19 @@ function floatText(v: number): string {
 export function textOutFor(type: SqlType, session: SessionView): (v: Value) => string | Buffer | null {
   if (type === 'timestamptz') {
     const zone = timeZoneOf(session);
-    return (v) => (typeof v === 'number' ? formatTimestamptz(v, zone) : textOut(v, type, session));
+    const cache = instantBytes(zone);
+    return (v) => {
+      if (typeof v !== 'number') return textOut(v, type, session);
+      // The text of the same instants (a booking's start and end) goes out in result after
+      // result: kept as its bytes in a small table by the instant's second, looked up without
+      // hashing, so a DataRow copies them instead of formatting and encoding again.
+      const slot = Math.floor(v / 1000) & (INSTANT_SLOTS - 1);
+      if (cache.keys[slot] === v) return cache.bytes[slot]!;
+      const b = Buffer.from(formatTimestamptz(v, zone), 'latin1');
+      cache.keys[slot] = v;
+      cache.bytes[slot] = b;
+      return b;
+    };
   }
   if (type === 'interval') return (v) => (typeof v === 'number' ? formatInterval(v) : textOut(v, type, session));
   return (v) => textOut(v, type, session);
