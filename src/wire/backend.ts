@@ -163,7 +163,7 @@ export class OutBuffer {
    * is made once and every value written at a local offset, as a SELECT sends thousands of them.
    * Returns false, writing nothing, for a row holding any other value.
    */
-  textRow(row: readonly Value[]): boolean {
+  textRow(row: readonly (Value | Uint8Array)[]): boolean {
     const n = row.length;
     if (n > MAX_INT16) throw new AllotError(SqlState.programLimitExceeded, `${n} columns exceed the protocol limit of ${MAX_INT16}`);
     if (this.frameStart !== NO_FRAME) throw new Error('OutBuffer.textRow() inside an open message');
@@ -175,6 +175,7 @@ export class OutBuffer {
         bound += 4 + MAX_DECIMAL_BYTES;
       } else if (v === null) bound += 4;
       else if (typeof v === 'string') bound += 4 + (v.length < UTF8_EXACT_LENGTH_FROM ? v.length * 3 : Buffer.byteLength(v));
+      else if (v instanceof Uint8Array) bound += 4 + v.length;
       else return false;
     }
     // Near the size limit the estimate could refuse a row that fits: the value-by-value path
@@ -188,11 +189,16 @@ export class OutBuffer {
     buf[frame + 6] = n & 0xff;
     let at = frame + 7;
     for (let i = 0; i < n; i++) {
-      const v = row[i] as string | number | null;
+      const v = row[i] as string | number | null | Uint8Array;
       if (typeof v === 'number') at = writePrefixedDecimal(buf, at, v);
       else if (v === null) {
         buf[at] = buf[at + 1] = buf[at + 2] = buf[at + 3] = 0xff; // length -1
         at += 4;
+      } else if (v instanceof Uint8Array) {
+        // A value's text already as bytes (an instant's, kept from an earlier row).
+        writeLength(buf, at, v.length);
+        buf.set(v, at + 4);
+        at += 4 + v.length;
       } else {
         const written = buf.write(v, at + 4, 'utf8');
         writeLength(buf, at, written);

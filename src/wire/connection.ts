@@ -871,7 +871,10 @@ export class Connection implements Listener {
       // A lazy result makes its row only now, from the entity it picked.
       const row = rows.at(i)!;
       if (!anyBinary && text === null) B.textDataRow(this.out, row);
-      else if (!anyBinary) B.dataRow(this.out, textRow(row, text!));
+      else if (!anyBinary) {
+        const r = textRow(row, text!);
+        if (!this.out.textRow(r)) B.dataRow(this.out, r);
+      }
       else {
         B.dataRow(
           this.out,
