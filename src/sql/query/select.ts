@@ -714,5 +714,3 @@ function hashRight(rows: readonly Value[][], key: Compiled, env: EvalEnv): Map<s
   });
   return m;
 }
-
-export { compare };
