@@ -41,7 +41,17 @@ const MAX_SET_ROWS = 1_000_000;
  * `args` are compiled by the caller.
  */
 export function setFunctionCall(name: string, args: readonly Compiled[], slots: SetFunctionSlots): Compiled & { fields?: readonly RecordField[] } {
-  const types = args.map((a) => a.type);
+  const { type, fields, rows } = setFunctionOf(name, args.map((a) => a.type));
+  const slot = slots.list.push({ args, rows }) - 1;
+  return { type, eval: (_row, env) => env.srf?.[slot] ?? null, ...(fields !== undefined ? { fields } : {}) };
+}
+
+/**
+ * A set-returning function by name, for arguments of `types`: the type of its values (a record
+ * for several columns, with their fields), and its rows for given argument values. In a select
+ * list and in FROM alike.
+ */
+export function setFunctionOf(name: string, types: readonly SqlType[]): { type: SqlType; fields: readonly RecordField[] | undefined; rows: SetFunction['rows'] } {
   let type: SqlType;
   let fields: readonly RecordField[] | undefined;
   let rows: SetFunction['rows'];
@@ -83,8 +93,7 @@ export function setFunctionCall(name: string, args: readonly Compiled[], slots: 
       }
     }
   }
-  const slot = slots.list.push({ args, rows }) - 1;
-  return { type, eval: (_row, env) => env.srf?.[slot] ?? null, ...(fields !== undefined ? { fields } : {}) };
+  return { type, fields, rows };
 }
 
 /** `(record).field`: the field's value, of its type. */

@@ -10,7 +10,8 @@ import { systemContext } from '../casts.js';
 import { compileExpr, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
 import { SYSTEM_TABLE_FUNCTIONS } from '../system/functions.js';
 import { findSystemTable, type SystemColumn } from '../system/tables.js';
-import { parseTextArray, type SqlType, type Value } from '../types.js';
+import type { SqlType, Value } from '../types.js';
+import { setFunctionOf } from './row-functions.js';
 import type { Rel, RelColumn } from './select.js';
 
 export interface SystemTableRef {
@@ -30,8 +31,6 @@ export function systemTableRows(t: SystemTableRef, env: EvalEnv, times: TimeOutp
   return t.rows(env, times);
 }
 
-const MAX_SERIES_ROWS = 1_000_000;
-
 function column(name: string, type: SqlType): RelColumn {
   return { name, type, domain: type === 'int8' || type === 'int4' ? 'int' : 'text', qualifier: null, tableOid: 0, columnAttr: 0 };
 }
@@ -41,38 +40,14 @@ export function tableFunction(call: FromCall, params: ParamSlots, scope: Scope):
   const name = call.function.name.toLowerCase();
   const args = call.args.map((a) => compileExpr(a, scope, params, name === 'unnest' ? 'text[]' : undefined));
   switch (name) {
-    case 'generate_series': {
-      if (args.length < 2 || args.length > 3) throw new AllotError(SqlState.undefinedFunction, `function generate_series does not take ${args.length} arguments`);
-      const type: SqlType = args.some((a) => a.type === 'int8') ? 'int8' : 'int4';
-      return {
-        columns: [column('generate_series', type)],
-        run(env) {
-          const [a, b, c] = args.map((x) => x.eval([], env));
-          if (a === null || b === null || c === null) return [];
-          const from = Number(a);
-          const to = Number(b);
-          const step = c === undefined ? 1 : Number(c);
-          if (step === 0) throw new AllotError(SqlState.invalidParameterValue, 'step size cannot equal zero');
-          const n = Math.max(0, Math.floor((to - from) / step) + 1);
-          if (n > MAX_SERIES_ROWS) throw new AllotError(SqlState.programLimitExceeded, `generate_series of ${n} rows; the limit is ${MAX_SERIES_ROWS}`);
-          const out: Value[][] = [];
-          for (let i = 0; i < n; i++) out.push([from + i * step]);
-          return out;
-        },
-      };
-    }
-    case 'unnest': {
-      if (args.length !== 1) throw new AllotError(SqlState.featureNotSupported, 'unnest of several arrays is not supported by allot');
-      const arg = args[0]!;
-      return {
-        columns: [column('unnest', 'text')],
-        run(env) {
-          const v = arg.eval([], env);
-          if (v === null) return [];
-          const xs = Array.isArray(v) ? v : parseTextArray(String(v));
-          return xs.map((x) => [x]);
-        },
-      };
+    case 'generate_series':
+    case 'unnest':
+    case 'generate_subscripts': {
+      // The same functions as in a select list, one column of their values.
+      if (name === 'unnest' && args.length !== 1) throw new AllotError(SqlState.featureNotSupported, `${name} of several arrays is not supported by allot`);
+      if (name === 'generate_series' && (args.length < 2 || args.length > 3)) throw new AllotError(SqlState.undefinedFunction, `function generate_series does not take ${args.length} arguments`);
+      const f = setFunctionOf(name, args.map((a) => a.type));
+      return { columns: [column(name, f.type)], run: (env) => f.rows(args.map((a) => a.eval([], env)), env).map((v) => [v]) };
     }
     default: {
       const system = SYSTEM_TABLE_FUNCTIONS.get(name);
