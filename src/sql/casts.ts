@@ -8,7 +8,7 @@ import type { TimeOutput } from './catalog.js';
 import type { SessionView } from './expr.js';
 import { regIn, regOut, type RegType } from './system/reg.js';
 import type { SystemContext } from './system/context.js';
-import { formatInterval, formatTimestamp, formatTimestamptz, formatDate, parseInterval, parseTimestamptz, parseTimestamp, parseDate } from './time.js';
+import { formatInterval, formatTimestamp, formatTimestamptz, writeTimestamptzText, formatDate, parseInterval, parseTimestamptz, parseTimestamp, parseDate } from './time.js';
 import { clip, formatValue, parseBool, parseInt8, parseTextArray, type SqlType, type Value } from './types.js';
 
 /** Type names a cast may use, lower case, to the type they are. */
@@ -155,50 +155,65 @@ function floatText(v: number): string {
   return String(v);
 }
 
-/** Slots of the instant-text table per zone: a power of two. */
-const INSTANT_SLOTS = 65_536;
+/** Zones whose InstantText is kept. */
 const MAX_CACHED_ZONES = 8;
 
-interface InstantBytes {
-  readonly keys: Float64Array;
-  readonly bytes: (Buffer | undefined)[];
+/** A column's text in one session: what a DataRow carries for each of its values. */
+export interface ColumnText {
+  /** The text of `v`, null for NULL. */
+  textOf(v: Value): string | null;
+  /**
+   * For a column whose numbers have a short text (instants): writes the int32 length and the
+   * text of `v` into `buf` at `at`, at most MAX_NUMBER_TEXT_BYTES in all, and returns the end.
+   */
+  writeNumber?(buf: Buffer, at: number, v: number): number;
 }
 
-const INSTANT_BYTES = new Map<string, InstantBytes>();
+/** The most bytes ColumnText.writeNumber writes, its length included. */
+export const MAX_NUMBER_TEXT_BYTES = 48;
 
-function instantBytes(zone: string): InstantBytes {
-  let t = INSTANT_BYTES.get(zone);
-  if (t === undefined) {
-    if (INSTANT_BYTES.size >= MAX_CACHED_ZONES) INSTANT_BYTES.clear();
-    t = { keys: new Float64Array(INSTANT_SLOTS).fill(NaN), bytes: new Array<Buffer | undefined>(INSTANT_SLOTS) };
-    INSTANT_BYTES.set(zone, t);
+/** The text of instants in one zone, written without a string in between. */
+class InstantText implements ColumnText {
+  constructor(private readonly zone: string) {}
+
+  textOf(v: Value): string | null {
+    if (typeof v !== 'number') return v === null ? null : formatValue(v);
+    return formatTimestamptz(v, this.zone);
   }
-  return t;
+
+  writeNumber(buf: Buffer, at: number, v: number): number {
+    return writeTimestamptzText(buf, at, v, this.zone);
+  }
+}
+
+const INSTANT_TEXT = new Map<string, InstantText>();
+
+/** textOut of one type in one session. */
+class SessionText implements ColumnText {
+  constructor(
+    private readonly type: SqlType,
+    private readonly session: SessionView,
+  ) {}
+
+  textOf(v: Value): string | null {
+    return this.type === 'interval' && typeof v === 'number' ? formatInterval(v) : textOut(v, this.type, this.session);
+  }
 }
 
 /**
- * textOut for one column of a result: the session's zone read once, so an instant costs only its
- * formatting (a week's availability sends hundreds).
+ * textOut for one column of a result: the session's zone read once, and instants written as
+ * bytes straight into the DataRow (a week's availability sends hundreds).
  */
-export function textOutFor(type: SqlType, session: SessionView): (v: Value) => string | Buffer | null {
-  if (type === 'timestamptz') {
-    const zone = timeZoneOf(session);
-    const cache = instantBytes(zone);
-    return (v) => {
-      if (typeof v !== 'number') return textOut(v, type, session);
-      // The text of the same instants (a booking's start and end) goes out in result after
-      // result: kept as its bytes in a small table by the instant's second, looked up without
-      // hashing, so a DataRow copies them instead of formatting and encoding again.
-      const slot = Math.floor(v / 1000) & (INSTANT_SLOTS - 1);
-      if (cache.keys[slot] === v) return cache.bytes[slot]!;
-      const b = Buffer.from(formatTimestamptz(v, zone), 'latin1');
-      cache.keys[slot] = v;
-      cache.bytes[slot] = b;
-      return b;
-    };
+export function textOutFor(type: SqlType, session: SessionView): ColumnText {
+  if (type !== 'timestamptz') return new SessionText(type, session);
+  const zone = timeZoneOf(session);
+  let t = INSTANT_TEXT.get(zone);
+  if (t === undefined) {
+    if (INSTANT_TEXT.size >= MAX_CACHED_ZONES) INSTANT_TEXT.clear();
+    t = new InstantText(zone);
+    INSTANT_TEXT.set(zone, t);
   }
-  if (type === 'interval') return (v) => (typeof v === 'number' ? formatInterval(v) : textOut(v, type, session));
-  return (v) => textOut(v, type, session);
+  return t;
 }
 
 /** Whether a column of this type needs textOut (else formatValue writes it right). */

@@ -1,6 +1,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { WireSqlState } from './protocol-error.js';
 import type { OutColumn } from '../sql/plan.js';
+import { MAX_NUMBER_TEXT_BYTES, type ColumnText } from '../sql/casts.js';
 import { formatValue, typeOid, typeSize, type Value } from '../sql/types.js';
 
 /**
@@ -28,6 +29,8 @@ export class OutBuffer {
   private buf: Buffer;
   private pos = 0;
   private frameStart = NO_FRAME;
+  /** The text of a row's mapped columns between textRow's two passes. */
+  private readonly mapped: (string | null)[] = [];
 
   constructor(
     private readonly initialBytes: number = OutBufferLimits.initialBytes,
@@ -161,21 +164,31 @@ export class OutBuffer {
   /**
    * A whole DataRow of text values (strings, safe integers, nulls) in one pass: room for the row
    * is made once and every value written at a local offset, as a SELECT sends thousands of them.
-   * Returns false, writing nothing, for a row holding any other value.
+   * A column with a text form of its own (`text[k]`) is made text on the way, an instant's
+   * written straight into the row. Returns false, writing nothing, for a row holding any other
+   * value.
    */
-  textRow(row: readonly (Value | Uint8Array)[]): boolean {
+  textRow(row: readonly Value[], text?: readonly (ColumnText | null)[] | null): boolean {
     const n = row.length;
     if (n > MAX_INT16) throw new AllotError(SqlState.programLimitExceeded, `${n} columns exceed the protocol limit of ${MAX_INT16}`);
     if (this.frameStart !== NO_FRAME) throw new Error('OutBuffer.textRow() inside an open message');
+    const mapped = this.mapped;
     let bound = 7;
     for (let i = 0; i < n; i++) {
-      const v = row[i];
-      if (typeof v === 'number') {
+      let v = row[i];
+      const f = v === null || text == null ? null : text[i];
+      if (f != null) {
+        if (f.writeNumber !== undefined && typeof v === 'number') {
+          bound += MAX_NUMBER_TEXT_BYTES;
+          continue;
+        }
+        v = mapped[i] = f.textOf(v!);
+      }
+      if (v === null) bound += 4;
+      else if (typeof v === 'number') {
         if (!Number.isSafeInteger(v)) throw new RangeError(`dataRow: ${v} is not a safe integer`);
         bound += 4 + MAX_DECIMAL_BYTES;
-      } else if (v === null) bound += 4;
-      else if (typeof v === 'string') bound += 4 + (v.length < UTF8_EXACT_LENGTH_FROM ? v.length * 3 : Buffer.byteLength(v));
-      else if (v instanceof Uint8Array) bound += 4 + v.length;
+      } else if (typeof v === 'string') bound += 4 + (v.length < UTF8_EXACT_LENGTH_FROM ? v.length * 3 : Buffer.byteLength(v));
       else return false;
     }
     // Near the size limit the estimate could refuse a row that fits: the value-by-value path
@@ -189,16 +202,20 @@ export class OutBuffer {
     buf[frame + 6] = n & 0xff;
     let at = frame + 7;
     for (let i = 0; i < n; i++) {
-      const v = row[i] as string | number | null | Uint8Array;
+      const raw = row[i] as string | number | null;
+      const f = raw === null || text == null ? null : text[i];
+      let v = raw;
+      if (f != null) {
+        if (f.writeNumber !== undefined && typeof raw === 'number') {
+          at = f.writeNumber(buf, at, raw);
+          continue;
+        }
+        v = mapped[i]!;
+      }
       if (typeof v === 'number') at = writePrefixedDecimal(buf, at, v);
       else if (v === null) {
         buf[at] = buf[at + 1] = buf[at + 2] = buf[at + 3] = 0xff; // length -1
         at += 4;
-      } else if (v instanceof Uint8Array) {
-        // A value's text already as bytes (an instant's, kept from an earlier row).
-        writeLength(buf, at, v.length);
-        buf.set(v, at + 4);
-        at += 4 + v.length;
       } else {
         const written = buf.write(v, at + 4, 'utf8');
         writeLength(buf, at, written);
@@ -435,14 +452,17 @@ export function dataRow(out: OutBuffer, values: readonly (Buffer | string | numb
 
 /**
  * A DataRow in text format straight from a result row: integers as decimal digits, strings
- * as UTF-8, null as length -1, anything else (booleans, arrays) in PostgreSQL's text form.
+ * as UTF-8, null as length -1, a column with a text form of its own (`text[k]`: instants,
+ * intervals) in that form, anything else (booleans, arrays) in PostgreSQL's text form.
  */
-export function textDataRow(out: OutBuffer, row: readonly Value[]): void {
-  if (out.textRow(row)) return;
+export function textDataRow(out: OutBuffer, row: readonly Value[], text?: readonly (ColumnText | null)[] | null): void {
+  if (out.textRow(row, text)) return;
   out.begin('D').int16(count16(row.length, 'columns'));
   for (let i = 0; i < row.length; i++) {
     const v = row[i]!;
-    dataValue(out, v === null || typeof v === 'string' || typeof v === 'number' ? v : formatValue(v));
+    const f = v === null ? undefined : text?.[i];
+    if (f != null) dataValue(out, f.textOf(v));
+    else dataValue(out, v === null || typeof v === 'string' || typeof v === 'number' ? v : formatValue(v));
   }
   out.end();
 }

@@ -17,7 +17,7 @@ import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../erro
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
-import { needsTextOut, textOut, textOutFor, timeZoneOf, timesOf } from '../sql/casts.js';
+import { needsTextOut, textOut, textOutFor, timeZoneOf, timesOf, type ColumnText } from '../sql/casts.js';
 import { validateSetting } from '../sql/settings.js';
 import { bindParams, prepareExtended, prepareSimple, type PlanCache, type PlanContext } from '../sql/prepare.js';
 import { encodeHeader, encodeRecord } from '../sql/copy-format.js';
@@ -870,15 +870,11 @@ export class Connection implements Listener {
     for (let i = from; i < end; i++) {
       // A lazy result makes its row only now, from the entity it picked.
       const row = rows.at(i)!;
-      if (!anyBinary && text === null) B.textDataRow(this.out, row);
-      else if (!anyBinary) {
-        const r = textRow(row, text!);
-        if (!this.out.textRow(r)) B.dataRow(this.out, r);
-      }
+      if (!anyBinary) B.textDataRow(this.out, row, text);
       else {
         B.dataRow(
           this.out,
-          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : (text?.[k]?.(v) ?? formatValue(v)))),
+          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : (text?.[k]?.textOf(v) ?? formatValue(v)))),
         );
       }
       if (this.out.length > FLUSH_THRESHOLD_BYTES) {
@@ -1198,24 +1194,7 @@ interface RowEncoding {
   /** Whether any column leaves the plain text path (binary, or a type with its own text form). */
   readonly anyBinary: boolean;
   /** Each column's text form where it needs more than formatValue (null: as it is), or null for none. */
-  readonly text: readonly (((v: Value) => string | Buffer | null) | null)[] | null;
-}
-
-/**
- * A row as a DataRow's text values: the columns with a text form of their own (instants,
- * intervals) made text (or its bytes), the rest as textDataRow would write them.
- */
-function textRow(row: readonly Value[], text: readonly (((v: Value) => string | Buffer | null) | null)[]): (Buffer | string | number | null)[] {
-  const n = row.length;
-  const out: (Buffer | string | number | null)[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    const v = row[k]!;
-    const f = text[k];
-    if (v === null) out[k] = null;
-    else if (f !== null && f !== undefined) out[k] = f(v);
-    else out[k] = typeof v === 'string' || typeof v === 'number' ? v : formatValue(v);
-  }
-  return out;
+  readonly text: readonly (ColumnText | null)[] | null;
 }
 
 /** Startup parameters that are not settings. */

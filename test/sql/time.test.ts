@@ -32,6 +32,7 @@ import {
   timeZoneFromInterval,
   toTimestamp,
   tzdataVersion,
+  writeTimestamptzText,
   zoneOffsetMs,
 } from '../../src/sql/time.js';
 
@@ -231,6 +232,38 @@ describe('formatTimestamptz', () => {
     expect(failure(() => formatTimestamptz(MAX_INSTANT_MS + 1, 'UTC')).sqlstate).toBe('22008');
     expect(failure(() => formatTimestamptz(MIN_INSTANT_MS - 1, 'UTC')).sqlstate).toBe('22008');
     expect(failure(() => formatTimestamptz(1.5, 'UTC')).sqlstate).toBe('22008');
+  });
+});
+
+describe('writeTimestamptzText', () => {
+  /** What writeTimestamptzText writes at an odd offset of a dirty buffer, read back. */
+  const written = (ms: number, zone: string): string => {
+    const buf = Buffer.alloc(64, 0x7f);
+    const end = writeTimestamptzText(buf, 3, ms, zone);
+    expect(end).toBeLessThanOrEqual(3 + 44);
+    expect(buf.readInt32BE(3)).toBe(end - 7);
+    expect(buf[end]).toBe(0x7f);
+    return buf.toString('latin1', 7, end);
+  };
+
+  it('writes the bytes of formatTimestamptz for any instant in any zone', () => {
+    const zones = ['UTC', BERLIN, NEW_YORK, KOLKATA, 'America/St_Johns', 'Pacific/Chatham', 'Etc/GMT+12', '+05:45', ...(haveLordHowe ? [LORD_HOWE] : [])];
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: MIN_INSTANT_MS, max: MAX_INSTANT_MS }), fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2100, 0, 1) })), fc.constantFrom(...zones), (ms, zone) => {
+        expect(written(ms, zone)).toBe(formatTimestamptz(ms, zone));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('writes the same day again from its table, and refuses what formatTimestamptz refuses', () => {
+    // Two instants whose days share a slot of the day table (4,096 days apart).
+    const a = Date.UTC(2026, 2, 1, 9, 0, 0, 120);
+    const b = a + 4096 * 86_400_000;
+    for (const ms of [a, b, a, b + 1]) expect(written(ms, BERLIN)).toBe(formatTimestamptz(ms, BERLIN));
+    expect(written(MIN_INSTANT_MS, BERLIN)).toBe('4714-11-24 00:53:28+00:53:28 BC');
+    expect(failure(() => written(MAX_INSTANT_MS + 1, 'UTC')).sqlstate).toBe('22008');
+    expect(failure(() => written(1.5, 'UTC')).sqlstate).toBe('22008');
   });
 });
 

@@ -68,4 +68,24 @@ describe('times by default', () => {
     const { output } = await psql(srv, 't5', [], `INSERT INTO resources (id) VALUES ('r');\nINSERT INTO bookings (resource_id, start, "end") VALUES ('r', '2026-03-01 09:00+00', '2026-03-01 09:30+00');\nSET TimeZone = 'America/New_York';\nSELECT start, "end" - start AS length FROM bookings;\n`);
     expect(output).toContain(' 2026-03-01 04:00:00-05 | 00:30:00');
   });
+
+  it('write every row of a long result alike: instants, long interval texts, regclass, nulls and text side by side', async () => {
+    const c = await srv.client('t6');
+    await c.query(`SET TimeZone = 'Asia/Kolkata'`);
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('room-with-a-rather-long-name-for-its-text', 300)`);
+    const values = Array.from({ length: 300 }, (_, i) => `('b${i}', 'room-with-a-rather-long-name-for-its-text', ${1_772_355_600_000 + i * 7_200_000 + (i % 7) * 123}, ${1_772_355_600_000 + i * 7_200_000 + 3_600_000 + i * 86_400_000})`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ${values.join(', ')}`);
+    const r = await c.query({
+      text: `SELECT id, start, "end" - start AS length, CASE WHEN id < 'b2' THEN NULL ELSE "end" END AS maybe, 'bookings'::regclass AS t, resource_id FROM bookings ORDER BY start`,
+      rowMode: 'array',
+      types: { getTypeParser: () => (v: string) => v },
+    });
+    expect(r.rows).toHaveLength(300);
+    const ref = await c.query({
+      text: `SELECT id, start::text, ("end" - start)::text, CASE WHEN id < 'b2' THEN NULL ELSE "end"::text END, 'bookings'::regclass::text, resource_id FROM bookings ORDER BY start`,
+      rowMode: 'array',
+    });
+    expect(r.rows).toEqual(ref.rows);
+    expect(r.rows[299]).toEqual(['b299', '2026-03-26 12:30:00.615+05:30', '7176:59:59.385', '2027-01-19 13:30:00+05:30', 'bookings', 'room-with-a-rather-long-name-for-its-text']);
+  });
 });
