@@ -3,11 +3,11 @@
  * ErrorResponse in one place. `detail` is shown to clients as DETAIL (JSON for conflicts).
  */
 export class AllotError extends Error {
-  readonly sqlstate: string;
+  readonly sqlstate: SqlStateCode;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
 
-  constructor(sqlstate: string, message: string, opts: { detail?: string | object; hint?: string } = {}) {
+  constructor(sqlstate: SqlStateCode, message: string, opts: { detail?: string | object; hint?: string } = {}) {
     // These are answers to clients, not bugs: a stack trace would cost more than the error
     // (ON CONFLICT DO NOTHING makes and drops one per skipped row).
     const limit = Error.stackTraceLimit;
@@ -23,7 +23,6 @@ export class AllotError extends Error {
 
 /** SQLSTATEs used by allot, named as in PostgreSQL's errcodes. */
 export const SqlState = {
-  successfulCompletion: '00000',
   featureNotSupported: '0A000',
   stringDataRightTruncation: '22001',
   datetimeFieldOverflow: '22008',
@@ -64,13 +63,40 @@ export const SqlState = {
   cannotCoerce: '42846',
   ambiguousColumn: '42702',
   cardinalityViolation: '21000',
-  invalidObjectDefinition: '42P17',
   programLimitExceeded: '54000',
   stackDepthLimitExceeded: '54001',
   tooManyConnections: '53300',
   ioError: '58030',
   internalError: 'XX000',
+  warning: '01000',
+  invalidSavepointSpecification: '3B001',
+  duplicateCursor: '42P03',
+  badCopyFileFormat: '22P04',
+  characterNotInRepertoire: '22021',
+  insufficientPrivilege: '42501',
+  objectNotInPrerequisiteState: '55000',
+  cantChangeRuntimeParam: '55P02',
+  deadlockDetected: '40P01',
+  outOfMemory: '53200',
+  duplicateColumn: '42701',
+  invalidSchemaName: '3F000',
+  invalidCatalogName: '3D000',
+  ambiguousFunction: '42725',
+  invalidName: '42602',
+  intervalFieldOverflow: '22015',
+  invalidTimeZoneDisplacementValue: '22009',
+  invalidBinaryRepresentation: '22P03',
+  substringError: '22011',
+  invalidRegularExpression: '2201B',
+  invalidRowCountInLimitClause: '2201W',
+  undefinedParameter: '42P02',
+  configurationLimitExceeded: '53400',
+  nameTooLong: '42622',
+  invalidAuthorizationSpecification: '28000',
 } as const;
+
+/** A SQLSTATE allot answers with: one of SqlState's. */
+export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 
 /**
  * A statement nested deeper than the JavaScript stack allows (a chain of thousands of operators)

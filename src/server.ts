@@ -194,10 +194,10 @@ export class AllotServer implements ConnectionHost {
     const known = this.tenants.get(database);
     if (known !== undefined) return known;
     if (!TENANT_NAME.test(database)) {
-      return Promise.reject(new AllotError('3D000', `database "${database}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`));
+      return Promise.reject(new AllotError(SqlState.invalidCatalogName, `database "${database}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`));
     }
     if (this.tenants.size >= this.config.maxTenants) {
-      return Promise.reject(new AllotError('53400', `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`));
+      return Promise.reject(new AllotError(SqlState.configurationLimitExceeded, `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`));
     }
     const opening = Tenant.open({
       name: database,

@@ -3,8 +3,7 @@
  * without its terminator) to its fields, and a row of values to its line. The statement and its
  * options are in copy.ts; the binary format, bytes throughout, is the wire's (src/wire/copy.ts).
  */
-import { AllotError } from '../errors.js';
-import { SessionSqlState } from './session-states.js';
+import { AllotError, SqlState } from '../errors.js';
 import { formatValue, type Value } from './types.js';
 
 export interface CopyFormat {
@@ -28,7 +27,7 @@ export interface CopyFormat {
 }
 
 function badCopy(message: string): AllotError {
-  return new AllotError(SessionSqlState.badCopyFileFormat, message);
+  return new AllotError(SqlState.badCopyFileFormat, message);
 }
 
 /**
@@ -77,7 +76,7 @@ function unescapeText(raw: string): string {
     bytes.length = 0;
     const s = b.toString('utf8');
     if (Buffer.byteLength(s) !== b.length || s.includes('\uFFFD') || s.includes('\0')) {
-      throw new AllotError(SessionSqlState.characterNotInRepertoire, `invalid byte sequence for encoding "UTF8": ${[...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ')}`);
+      throw new AllotError(SqlState.characterNotInRepertoire, `invalid byte sequence for encoding "UTF8": ${[...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ')}`);
     }
     out += s;
   };

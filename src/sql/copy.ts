@@ -14,7 +14,6 @@ import { ParamSlots } from './expr.js';
 import type { Token } from './lexer.js';
 import { planStatement, type QueryPlan, type WritePlan } from './plan.js';
 import { parseStatement } from './prepare.js';
-import { SessionSqlState } from './session-states.js';
 import { planQueryText, textOfTokens } from './token-text.js';
 
 export type { CopyFormat };
@@ -121,7 +120,7 @@ export function parseCopy(tokens: readonly Token[], times: TimeOutput): CopyStat
 function refuseServerFile(from: boolean, program: boolean): never {
   const role = program ? 'pg_execute_server_program' : from ? 'pg_read_server_files' : 'pg_write_server_files';
   const what = program ? 'to or from an external program' : from ? 'from a file' : 'to a file';
-  throw new AllotError(SessionSqlState.insufficientPrivilege, `must be superuser or have privileges of the ${role} role to COPY ${what}`, {
+  throw new AllotError(SqlState.insufficientPrivilege, `must be superuser or have privileges of the ${role} role to COPY ${what}`, {
     hint: "Anyone can COPY to stdout or from stdin. psql's \\copy command also works for anyone.",
   });
 }
@@ -136,7 +135,7 @@ function copyFrom(table: string, qualified: string, given: string[] | null, form
   }
   const seen = new Set<string>();
   for (const c of columns) {
-    if (seen.has(c)) throw new AllotError(SessionSqlState.duplicateColumn, `column "${c}" specified more than once`);
+    if (seen.has(c)) throw new AllotError(SqlState.duplicateColumn, `column "${c}" specified more than once`);
     seen.add(c);
   }
   const sql = `INSERT INTO ${qualified} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')})`;
@@ -145,7 +144,7 @@ function copyFrom(table: string, qualified: string, given: string[] | null, form
   const plan = planStatement(parseStatement(sql), new ParamSlots([], new Map(), [], times), times);
   if (plan.kind !== 'write') throw new Error('copy: an INSERT did not plan as a write');
   for (const c of [...format.forceNotNull, ...format.forceNull]) {
-    if (!seen.has(c)) throw new AllotError(SessionSqlState.invalidColumnReference, `FORCE_NOT_NULL column "${c}" not referenced by COPY`);
+    if (!seen.has(c)) throw new AllotError(SqlState.invalidColumnReference, `FORCE_NOT_NULL column "${c}" not referenced by COPY`);
   }
   return { type: 'copyFrom', table, columns, insert: plan, format };
 }

@@ -454,7 +454,7 @@ function compileRef(ast: Extract<Expr, { type: 'ref' }>, scope: Scope): Compiled
 /** PostgreSQL's substring(s from f for n): positions from 1, a start before 1 shortens the count. */
 export function substring(s: string, from: number, count?: number): string {
   const chars = [...s];
-  if (count !== undefined && count < 0) throw new AllotError('22011', 'negative substring length not allowed');
+  if (count !== undefined && count < 0) throw new AllotError(SqlState.substringError, 'negative substring length not allowed');
   const start = Math.max(from, 1);
   const end = count === undefined ? chars.length + 1 : from + count;
   return end <= start ? '' : chars.slice(start - 1, end - 1).join('');
@@ -873,11 +873,11 @@ const ARITH: Record<string, (a: number, b: number) => number> = {
   '-': (a, b) => checkedInt(a - b),
   '*': (a, b) => checkedInt(a * b),
   '/': (a, b) => {
-    if (b === 0) throw new AllotError('22012', 'division by zero');
+    if (b === 0) throw new AllotError(SqlState.divisionByZero, 'division by zero');
     return Math.trunc(a / b);
   },
   '%': (a, b) => {
-    if (b === 0) throw new AllotError('22012', 'division by zero');
+    if (b === 0) throw new AllotError(SqlState.divisionByZero, 'division by zero');
     return a % b;
   },
 };
@@ -973,7 +973,7 @@ function posixRegex(pattern: string, insensitive: boolean): RegExp {
   try {
     return new RegExp(pattern.replace(/\[\[:(\w+):\]\]/g, (_m, cls: string) => POSIX_CLASSES[cls] ?? _m), insensitive ? 'i' : '');
   } catch (e) {
-    throw new AllotError('2201B', `invalid regular expression: ${(e as Error).message}`);
+    throw new AllotError(SqlState.invalidRegularExpression, `invalid regular expression: ${(e as Error).message}`);
   }
 }
 

@@ -92,7 +92,7 @@ export const SCALAR_FUNCTIONS: ReadonlyMap<string, ScalarFunction> = new Map<str
   ['floor', { args: [1, 1], returns: first, call: ([x]) => Math.floor(num(x!, 'floor argument')) }],
   ['ceil', { args: [1, 1], returns: first, call: ([x]) => Math.ceil(num(x!, 'ceil argument')) }],
   ['ceiling', { args: [1, 1], returns: first, call: ([x]) => Math.ceil(num(x!, 'ceiling argument')) }],
-  ['mod', { args: [2, 2], returns: numeric, call: ([a, b]) => { const d = num(b!, 'mod divisor'); if (d === 0) throw new AllotError('22012', 'division by zero'); return num(a!, 'mod argument') % d; } }],
+  ['mod', { args: [2, 2], returns: numeric, call: ([a, b]) => { const d = num(b!, 'mod divisor'); if (d === 0) throw new AllotError(SqlState.divisionByZero, 'division by zero'); return num(a!, 'mod argument') % d; } }],
   ['power', { args: [2, 2], returns: () => 'float8', call: ([a, b]) => num(a!, 'power base') ** num(b!, 'power exponent') }],
   ['sqrt', { args: [1, 1], returns: () => 'float8', call: ([x]) => Math.sqrt(num(x!, 'sqrt argument')) }],
   ['array_to_string', { args: [2, 3], returns: text, call: ([a, sep, nul]) => arr(a!).flatMap((x) => (x === null ? (nul === undefined || nul === null ? [] : [str(nul)]) : [x])).join(str(sep!)) }],

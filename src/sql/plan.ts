@@ -575,7 +575,7 @@ export function truthy(v: Value): boolean {
 export function nonNegative(v: Value, what: string): number {
   if (v === null) return what === 'LIMIT' ? Infinity : 0;
   const n = coerce(v, 'int', what) as number;
-  if (n < 0) throw new AllotError('2201W', `${what} must not be negative`);
+  if (n < 0) throw new AllotError(SqlState.invalidRowCountInLimitClause, `${what} must not be negative`);
   return n;
 }
 
@@ -1108,7 +1108,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots, times: TimeOutput)
   }
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n)) throw new AllotError('42701', `column "${n}" specified more than once`);
+    if (seen.has(n)) throw new AllotError(SqlState.duplicateColumn, `column "${n}" specified more than once`);
     seen.add(n);
   }
   const rows = ast.insert.values.map((row) => {

@@ -266,7 +266,7 @@ function planSimple(original: string, originalTokens: Token[], cache: PlanCache,
   const tokens = quoted === null ? originalTokens : tokenize(quoted);
   if (tokens.some((t) => t.kind === 'param')) {
     const p = tokens.find((t) => t.kind === 'param') as { index: number };
-    throw new AllotError('42P02', `there is no parameter $${p.index}`);
+    throw new AllotError(SqlState.undefinedParameter, `there is no parameter $${p.index}`);
   }
   checkStatementShape(tokens);
   const { key, literals } = liftLiterals(text, tokens);

@@ -77,7 +77,7 @@ export const REPORTED = new Map([
 
 /** Checks a SET; returns the value to store. Custom settings (`app.x`) are free-form. */
 export function validateSetting(name: string, value: string): string {
-  if (READ_ONLY.has(name)) throw new AllotError('55P02', `parameter "${name}" cannot be changed`);
+  if (READ_ONLY.has(name)) throw new AllotError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
   if (!DEFAULT_SETTINGS.has(name) && !name.includes('.') && name !== 'session_authorization') {
     throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
   }

@@ -16,12 +16,7 @@
  *   (PostgreSQL's start) to +275760-09-13 00:00 UTC (the ECMAScript Date limit; PostgreSQL goes
  *   on to 294276 AD).
  */
-import { AllotError, SqlState } from '../errors.js';
-
-// SQLSTATEs not (yet) in SqlState; src/errors.ts belongs to another change in flight.
-const intervalFieldOverflow = '22015';
-const invalidTimeZoneDisplacement = '22009';
-const invalidBinaryRepresentation = '22P03';
+import { AllotError, SqlState, type SqlStateCode } from '../errors.js';
 
 const MS_PER_SECOND = 1000;
 const MS_PER_MINUTE = 60_000;
@@ -188,7 +183,7 @@ function checkInstant(ms: number): void {
 /** Throws unless `ms` is an integer duration allot can hold. */
 function checkDuration(ms: number): void {
   if (!Number.isSafeInteger(ms)) {
-    throw new AllotError(intervalFieldOverflow, `interval out of range: ${ms} ms is not a whole number of milliseconds allot can hold`);
+    throw new AllotError(SqlState.intervalFieldOverflow, `interval out of range: ${ms} ms is not a whole number of milliseconds allot can hold`);
   }
 }
 
@@ -968,13 +963,13 @@ function decodeError(e: DecodeFailure, text: string, typeName: string): AllotErr
       return new AllotError(SqlState.invalidDatetimeFormat, `invalid input syntax for type ${typeName}: "${text}"`);
     case 'field':
       return interval
-        ? new AllotError(intervalFieldOverflow, `interval field value out of range: "${text}"`)
+        ? new AllotError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
         : new AllotError(SqlState.datetimeFieldOverflow, `date/time field value out of range: "${text}"`);
     case 'tzdisp':
-      return new AllotError(invalidTimeZoneDisplacement, `time zone displacement out of range: "${text}"`);
+      return new AllotError(SqlState.invalidTimeZoneDisplacementValue, `time zone displacement out of range: "${text}"`);
     case 'range':
       return interval
-        ? new AllotError(intervalFieldOverflow, `interval field value out of range: "${text}"`)
+        ? new AllotError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
         : new AllotError(SqlState.datetimeFieldOverflow, `${typeName === 'date' ? 'date' : 'timestamp'} out of range: "${text}"`);
     case 'zone':
       return new AllotError(SqlState.invalidParameterValue, `time zone "${e.zone}" not recognized`);
@@ -1091,7 +1086,7 @@ function lookupUnit(name: string): Unit | undefined {
   return UNITS.get(name.toLowerCase().slice(0, 10));
 }
 
-function unitError(code: string, field: string, how: string, typeName: string): AllotError {
+function unitError(code: SqlStateCode, field: string, how: string, typeName: string): AllotError {
   return new AllotError(code, `unit "${field.toLowerCase()}" ${how} for type ${typeName}`);
 }
 
@@ -1150,7 +1145,7 @@ export function parseInterval(text: string, qualifier?: string): number {
   if (parts.monthUnits) throw monthsRefused(text);
   const ms = BigInt(parts.days) * BigInt(MS_PER_DAY) + floorDiv(parts.us, US_PER_MS);
   if (ms > BigInt(MAX_DURATION_MS) || ms < -BigInt(MAX_DURATION_MS)) {
-    throw new AllotError(intervalFieldOverflow, `interval field value out of range: "${text}"`);
+    throw new AllotError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`);
   }
   return noNegativeZero(Number(ms));
 }
@@ -1337,7 +1332,7 @@ export function encodeTimestamptzBinary(ms: number): Buffer {
 
 function binaryLength(buf: Buffer, bytes: number, typeName: string): void {
   if (buf.length !== bytes) {
-    throw new AllotError(invalidBinaryRepresentation, `incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${buf.length}`);
+    throw new AllotError(SqlState.invalidBinaryRepresentation, `incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${buf.length}`);
   }
 }
 
@@ -1366,7 +1361,7 @@ export function decodeIntervalBinary(buf: Buffer): number {
   if (months !== 0) throw monthsRefused(`${months} mons`);
   const ms = BigInt(buf.readInt32BE(8)) * BigInt(MS_PER_DAY) + floorDiv(buf.readBigInt64BE(0), US_PER_MS);
   if (ms > BigInt(MAX_DURATION_MS) || ms < -BigInt(MAX_DURATION_MS)) {
-    throw new AllotError(intervalFieldOverflow, 'interval out of range: longer than allot durations hold');
+    throw new AllotError(SqlState.intervalFieldOverflow, 'interval out of range: longer than allot durations hold');
   }
   return noNegativeZero(Number(ms));
 }

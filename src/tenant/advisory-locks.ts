@@ -10,7 +10,6 @@
  * awaits its `granted` and runs the statement again, when the same call finds the lock granted.
  */
 import { AllotError, SqlState } from '../errors.js';
-import { SessionSqlState } from '../sql/session-states.js';
 
 /** A lock's key: `pg_advisory_lock(bigint)` and `pg_advisory_lock(int4, int4)` are separate spaces. */
 export type AdvisoryKey = string;
@@ -89,7 +88,7 @@ export class AdvisoryLocks {
     const blockers = this.blockers(lock, holder, mode, lock.queue.length);
     const cycle = this.cycleFrom(holder, blockers);
     if (cycle !== null) {
-      throw new AllotError(SessionSqlState.deadlockDetected, 'deadlock detected', {
+      throw new AllotError(SqlState.deadlockDetected, 'deadlock detected', {
         detail: `Process ${holder.pid} waits for ${mode === 'exclusive' ? 'ExclusiveLock' : 'ShareLock'} on advisory lock [${key}]; blocked by process ${cycle.pid}.`,
         hint: 'See server log for query details.',
       });
@@ -205,7 +204,7 @@ export class AdvisoryLocks {
   private grant(lock: Lock, holder: LockHolder, mode: LockMode, scope: LockScope): void {
     const n = this.held.get(holder) ?? 0;
     if (n >= MAX_ADVISORY_LOCKS) {
-      throw new AllotError(SessionSqlState.outOfMemory, 'out of shared memory', { hint: `A session holds at most ${MAX_ADVISORY_LOCKS} advisory locks; release some.` });
+      throw new AllotError(SqlState.outOfMemory, 'out of shared memory', { hint: `A session holds at most ${MAX_ADVISORY_LOCKS} advisory locks; release some.` });
     }
     const map = mode === 'exclusive' ? lock.exclusive : lock.shared;
     const counts = map.get(holder) ?? { session: 0, xact: 0 };

@@ -7,7 +7,6 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import type { OutColumn, ResultRows } from '../sql/plan.js';
-import { SessionSqlState } from '../sql/session-states.js';
 import type { Value } from '../sql/types.js';
 import type { FetchDirection } from '../sql/utility.js';
 
@@ -77,7 +76,7 @@ export class Cursors {
 
   /** Refuses a name already open (42P03), or a cursor beyond the limit. */
   checkNew(name: string): void {
-    if (this.open.has(name)) throw new AllotError(SessionSqlState.duplicateCursor, `cursor "${name}" already exists`);
+    if (this.open.has(name)) throw new AllotError(SqlState.duplicateCursor, `cursor "${name}" already exists`);
     if (this.open.size >= MAX_CURSORS) {
       throw new AllotError(SqlState.programLimitExceeded, `this session already holds ${MAX_CURSORS} open cursors, the limit`, { hint: 'CLOSE cursors that are done.' });
     }
@@ -134,11 +133,11 @@ export class Cursors {
   fetch(name: string, d: FetchDirection, move: boolean): Fetched {
     const c = this.get(name);
     const n = c.rows.length;
-    if (c.failed) throw new AllotError(SessionSqlState.objectNotInPrerequisiteState, `portal "${name}" cannot be run`);
+    if (c.failed) throw new AllotError(SqlState.objectNotInPrerequisiteState, `portal "${name}" cannot be run`);
     const target = targetOf(c.pos, n, d);
     if (c.scroll === false && movesBack(c.pos, n, d, move)) {
       c.failed = true;
-      throw new AllotError(SessionSqlState.objectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
+      throw new AllotError(SqlState.objectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
     }
     c.pos = target.pos;
     if (target.from === null) return { rows: NONE, count: 0 };

@@ -7,7 +7,6 @@
  */
 import type { DraftMark } from '../engine/engine.js';
 import { AllotError, SqlState } from '../errors.js';
-import { SessionSqlState } from '../sql/session-states.js';
 
 /** Savepoints one block may hold at once (RELEASE or ROLLBACK TO free them). */
 export const MAX_SAVEPOINTS = 10_000;
@@ -52,6 +51,6 @@ export class Savepoints {
 
   private find(name: string): number {
     for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i]!.name === name) return i;
-    throw new AllotError(SessionSqlState.invalidSavepointSpecification, `savepoint "${name}" does not exist`);
+    throw new AllotError(SqlState.invalidSavepointSpecification, `savepoint "${name}" does not exist`);
   }
 }

@@ -23,7 +23,6 @@ import { DEFAULT_SETTINGS, REPORTED, settingIsOn, validateSetting } from '../sql
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';
 import type { CopyFormat } from '../sql/copy-format.js';
-import { SessionSqlState } from '../sql/session-states.js';
 import { LockWait, SessionLocks } from './advisory-locks.js';
 import { CopyIn } from './copy-in.js';
 import { Cursors } from './cursors.js';
@@ -91,7 +90,7 @@ export class Session implements SessionView {
     this.pid = opts.pid;
     for (const [k, v] of DEFAULT_SETTINGS) this.settings.set(k, v);
     this.settings.set('session_authorization', opts.user);
-    this.advisory = new SessionLocks(tenant.advisoryLocks, this, (message) => this.notices.push({ severity: 'WARNING', code: SessionSqlState.warning, message }));
+    this.advisory = new SessionLocks(tenant.advisoryLocks, this, (message) => this.notices.push({ severity: 'WARNING', code: SqlState.warning, message }));
     if (opts.applicationName !== undefined) {
       this.settings.set('application_name', opts.applicationName);
       this.startupValues.set('application_name', opts.applicationName);

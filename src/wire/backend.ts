@@ -1,5 +1,4 @@
 import { AllotError, SqlState } from '../errors.js';
-import { WireSqlState } from './protocol-error.js';
 import type { OutColumn } from '../sql/plan.js';
 import { MAX_NUMBER_TEXT_BYTES, type ColumnText } from '../sql/casts.js';
 import { formatValue, typeOid, typeSize, type Value } from '../sql/types.js';
@@ -109,7 +108,7 @@ export class OutBuffer {
   /** A NUL-terminated UTF-8 string; an embedded NUL would end it early and shift the frame. */
   cstring(s: string): this {
     if (s.includes('\0')) {
-      throw new AllotError(WireSqlState.characterNotInRepertoire, 'a NUL character cannot be sent in a protocol string');
+      throw new AllotError(SqlState.characterNotInRepertoire, 'a NUL character cannot be sent in a protocol string');
     }
     this.utf8(s);
     return this.byte(0);

@@ -2,7 +2,7 @@ import { AllotError, SqlState } from '../errors.js';
 import { decodeDateBinary, decodeIntervalBinary, decodeTimestamptzBinary, encodeDateBinary, encodeIntervalBinary, encodeTimestamptzBinary } from '../sql/time.js';
 import { Oid } from '../sql/types.js';
 import { BodyReader, utf8Text } from './body-reader.js';
-import { ProtocolError, WireSqlState } from './protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
 
 /**
  * Binary format (format code 1) of the types allot uses, laid out as PostgreSQL's *send/*recv
@@ -76,7 +76,7 @@ function decodeScalar(oid: number, data: Buffer): string {
       return text(data);
     case Oid.name:
       if (data.length > MAX_NAME_BYTES) {
-        throw new ProtocolError(`identifier of ${data.length} bytes exceeds the limit of ${MAX_NAME_BYTES}`, '42622');
+        throw new ProtocolError(`identifier of ${data.length} bytes exceeds the limit of ${MAX_NAME_BYTES}`, SqlState.nameTooLong);
       }
       return text(data);
     case Oid.char:
@@ -104,7 +104,7 @@ function fixed(data: Buffer, bytes: number, typeName: string): Buffer {
   if (data.length !== bytes) {
     throw new ProtocolError(
       `incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${data.length}`,
-      WireSqlState.invalidBinaryRepresentation,
+      SqlState.invalidBinaryRepresentation,
     );
   }
   return data;
@@ -116,7 +116,7 @@ function text(data: Buffer): string {
 }
 
 function decodeArray(element: number, data: Buffer): (string | null)[] {
-  const r = new BodyReader(data, 'binary array', WireSqlState.invalidBinaryRepresentation);
+  const r = new BodyReader(data, 'binary array', SqlState.invalidBinaryRepresentation);
   const ndim = r.int32();
   const flags = r.int32();
   const elementOid = r.uint32();
@@ -145,7 +145,7 @@ function decodeArray(element: number, data: Buffer): (string | null)[] {
 }
 
 function invalidArray(message: string): ProtocolError {
-  return new ProtocolError(message, WireSqlState.invalidBinaryRepresentation);
+  return new ProtocolError(message, SqlState.invalidBinaryRepresentation);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
+import { SqlState, type SqlStateCode } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
-import { ProtocolError, WireSqlState } from './protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
 
 /**
  * Reads one message body (or binary value); every read checks bounds and throws ProtocolError naming
@@ -12,7 +13,7 @@ export class BodyReader {
   constructor(
     private readonly buf: Buffer,
     private readonly what: string,
-    private readonly sqlstate: string = WireSqlState.protocolViolation,
+    private readonly sqlstate: SqlStateCode = SqlState.protocolViolation,
   ) {}
 
   get remaining(): number {
@@ -127,7 +128,7 @@ function invalidUtf8(buf: Buffer, at: number, end: number): ProtocolError {
   const length = (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 1;
   const bytes: string[] = [];
   for (let i = at; i < Math.min(at + length, end); i++) bytes.push(`0x${buf[i]!.toString(16).padStart(2, '0')}`);
-  return new ProtocolError(`invalid byte sequence for encoding "UTF8": ${bytes.join(' ')}`, WireSqlState.characterNotInRepertoire);
+  return new ProtocolError(`invalid byte sequence for encoding "UTF8": ${bytes.join(' ')}`, SqlState.characterNotInRepertoire);
 }
 
 /** Where the first sequence that is not UTF-8 starts (overlong forms and surrogates included). */

@@ -13,7 +13,7 @@ import { randomInt, timingSafeEqual, createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { AllotError, asStackDepthError, OutcomeUnknown, SqlState } from '../errors.js';
+import { AllotError, asStackDepthError, OutcomeUnknown, SqlState, type SqlStateCode } from '../errors.js';
 import { statementKind, type Metrics } from '../metrics.js';
 import type { Listener } from '../notify/hub.js';
 import type { OutColumn, Plan, ResultRows } from '../sql/plan.js';
@@ -119,7 +119,7 @@ type State = 'startup' | 'sasl-first' | 'sasl-final' | 'password' | 'ready' | 'c
 
 /** A connection that must end once its commands are answered: why, and how the client is told. */
 interface Ending {
-  readonly code: string;
+  readonly code: SqlStateCode;
   /** The FATAL's message. */
   readonly message: string;
   /** The ERROR for a statement that arrives meanwhile and is not run. */
@@ -393,7 +393,7 @@ export class Connection implements Listener {
   private async onStartupMessage(p: Extract<StartupPacket, { type: 'Startup' }>): Promise<void> {
     const user = p.params.get('user');
     if (user === undefined || user === '') {
-      this.fatal('28000', 'no PostgreSQL user name specified in startup packet');
+      this.fatal(SqlState.invalidAuthorizationSpecification, 'no PostgreSQL user name specified in startup packet');
       return;
     }
     this.user = user;
@@ -692,7 +692,7 @@ export class Connection implements Listener {
 
   private bind(msg: Extract<FrontendMessage, { type: 'Bind' }>): void {
     const st = this.statement(msg.statement);
-    if (msg.portal !== '' && this.portals.has(msg.portal)) throw new AllotError('42P03', `cursor "${msg.portal}" already exists`);
+    if (msg.portal !== '' && this.portals.has(msg.portal)) throw new AllotError(SqlState.duplicateCursor, `cursor "${msg.portal}" already exists`);
     if (msg.portal !== '' && namedCount(this.portals) >= MAX_PREPARED_STATEMENTS) {
       throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} portals, the limit`);
     }
@@ -1114,7 +1114,7 @@ export class Connection implements Listener {
   // ---- closing --------------------------------------------------------------------------
 
   /** Sends a FATAL error and closes the connection. */
-  fatal(code: string, message: string): void {
+  fatal(code: SqlStateCode, message: string): void {
     if (this.state === 'closed') return;
     this.host.metrics.error(code);
     try {

@@ -15,7 +15,6 @@
  * MAX_COPY_BYTES.
  */
 import { AllotError, SqlState } from '../errors.js';
-import { SessionSqlState } from '../sql/session-states.js';
 import type { ParamValue } from '../sql/types.js';
 import type { OutBuffer } from './backend.js';
 import { decodeBinaryParam } from './binary.js';
@@ -77,7 +76,7 @@ export class CopyRecords {
   /** CopyDone: a last line without its newline is a record too. */
   end(): void {
     if (this.ended) return;
-    if (this.dot) throw new AllotError(SessionSqlState.badCopyFileFormat, 'end-of-copy marker corrupt');
+    if (this.dot) throw new AllotError(SqlState.badCopyFileFormat, 'end-of-copy marker corrupt');
     if (this.parts.some((p) => p.length > 0)) this.emit();
   }
 
@@ -101,7 +100,7 @@ export class CopyRecords {
   private inTextEscape(b: number): boolean {
     if (this.dot) {
       if (b === LF || b === CR) return b === CR;
-      throw new AllotError(SessionSqlState.badCopyFileFormat, 'end-of-copy marker corrupt');
+      throw new AllotError(SqlState.badCopyFileFormat, 'end-of-copy marker corrupt');
     }
     if (this.escaped) {
       this.escaped = false;
@@ -349,7 +348,7 @@ export class CopyBinaryTuples {
 }
 
 function badCopy(message: string): AllotError {
-  return new AllotError(SessionSqlState.badCopyFileFormat, message);
+  return new AllotError(SqlState.badCopyFileFormat, message);
 }
 
 function exhaustive(x: never): never {

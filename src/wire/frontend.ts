@@ -10,7 +10,7 @@ import { ProtocolError } from './protocol-error.js';
 
 export { BodyReader, utf8 } from './body-reader.js';
 export { FrameReader, MAX_STARTUP_PACKET_BYTES } from './frame-reader.js';
-export { ProtocolError, WireSqlState } from './protocol-error.js';
+export { ProtocolError } from './protocol-error.js';
 
 // ---------------------------------------------------------------------------------------------
 // Startup.

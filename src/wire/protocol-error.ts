@@ -1,11 +1,4 @@
-import { AllotError } from '../errors.js';
-
-/** SQLSTATEs of the wire layer that src/errors.ts does not name. */
-export const WireSqlState = {
-  protocolViolation: '08P01',
-  characterNotInRepertoire: '22021',
-  invalidBinaryRepresentation: '22P03',
-} as const;
+import { AllotError, SqlState, type SqlStateCode } from '../errors.js';
 
 /**
  * A client broke the protocol. It is an AllotError, so the one place that turns errors into
@@ -14,7 +7,7 @@ export const WireSqlState = {
  * (PostgreSQL answers those with a plain ERROR and skips to Sync).
  */
 export class ProtocolError extends AllotError {
-  constructor(message: string, sqlstate: string = WireSqlState.protocolViolation) {
+  constructor(message: string, sqlstate: SqlStateCode = SqlState.protocolViolation) {
     super(sqlstate, message);
     this.name = 'ProtocolError';
   }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqlState } from '../../src/errors.js';
 import { functionNames } from '../../src/sql/expr.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
@@ -304,6 +305,16 @@ describe('resources, bookings and availability through pg', () => {
 });
 
 describe('errors', () => {
+  it('docs/sql.md (Errors) lists every SQLSTATE allot answers with', () => {
+    const doc = readFileSync(new URL('../../docs/sql.md', import.meta.url), 'utf8');
+    const from = doc.indexOf('## Errors');
+    const section = doc.slice(from, doc.indexOf('\n## ', from + 1));
+    const documented = new Set([...section.matchAll(/`([0-9A-Z]{5})`/g)].map((m) => m[1]!));
+    const codes = Object.values(SqlState);
+    expect(codes.length).toBeGreaterThan(60);
+    expect(codes.filter((c) => !documented.has(c))).toEqual([]);
+  });
+
   it('refuses an unknown function, and docs/sql.md lists every function it has', async () => {
     const c = await fresh('functions');
     const err = await pgError(c.query('SELECT nosuch(1)'));

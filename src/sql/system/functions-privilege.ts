@@ -7,7 +7,6 @@
 import { AllotError, SqlState } from '../../errors.js';
 import type { Value } from '../types.js';
 import { roleOid } from './catalog-global.js';
-import { CatalogState } from './codes.js';
 import type { SystemContext } from './context.js';
 import { PG_TABLESPACES } from './data/pg-misc.js';
 import { fn, text, type SystemFunction } from './function-types.js';
@@ -76,7 +75,7 @@ const SCHEMA: Kind = {
   exists: (v) => {
     if (typeof v === 'number') return namespaceName(v) !== undefined;
     const name = text(v, 'schema');
-    if (namespaceOid(name) === undefined) throw new AllotError(CatalogState.invalidSchemaName, `schema "${name}" does not exist`);
+    if (namespaceOid(name) === undefined) throw new AllotError(SqlState.invalidSchemaName, `schema "${name}" does not exist`);
     return true;
   },
   publicHas: (p) => p === 'USAGE',
@@ -87,7 +86,7 @@ const DATABASE: Kind = {
   exists: (v, ctx) => {
     if (typeof v === 'number') return true; // oids of databases come from pg_database
     const name = text(v, 'database');
-    if (!ctx.databases.includes(name)) throw new AllotError(CatalogState.invalidCatalogName, `database "${name}" does not exist`);
+    if (!ctx.databases.includes(name)) throw new AllotError(SqlState.invalidCatalogName, `database "${name}" does not exist`);
     return true;
   },
   publicHas: (p) => p !== 'CREATE',

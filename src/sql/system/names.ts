@@ -2,8 +2,7 @@
  * Names as PostgreSQL reads and writes them: quoting (quote_identifier), qualified-name input
  * (stringToQualifiedNameList), and the session's search path (namespace.c's recomputeNamespacePath).
  */
-import { AllotError } from '../../errors.js';
-import { CatalogState } from './codes.js';
+import { AllotError, SqlState } from '../../errors.js';
 import type { SystemContext } from './context.js';
 import { PG_KEYWORDS, PG_NAMESPACES } from './data/pg-misc.js';
 import { Namespace } from './oids.js';
@@ -71,7 +70,7 @@ export function splitQualifiedName(text: string, separator = '.'): string[] {
 }
 
 function invalidName(): AllotError {
-  return new AllotError(CatalogState.invalidName, 'invalid name syntax');
+  return new AllotError(SqlState.invalidName, 'invalid name syntax');
 }
 
 /** Namespace oid by name, of the namespaces that exist. */

@@ -5,7 +5,6 @@
  */
 import { AllotError, SqlState } from '../../errors.js';
 import { roleName, roleOid } from './catalog-global.js';
-import { CatalogState } from './codes.js';
 import type { SystemContext } from './context.js';
 import { formatType } from './format-type.js';
 import { namespaceName, namespaceOid, quoteIdent, quoteQualified, searchPath, splitQualifiedName } from './names.js';
@@ -55,12 +54,12 @@ function regLookup(type: RegType, text: string, ctx: SystemContext): Lookup {
 function namespacesFor(names: readonly string[], ctx: SystemContext, tooMany: string): number[] | { readonly error: AllotError } {
   if (names.length > 3) throw new AllotError(SqlState.syntaxError, tooMany);
   if (names.length === 3 && names[0] !== ctx.database) {
-    throw new AllotError(CatalogState.crossDatabaseReference, `cross-database references are not implemented: "${names.join('.')}"`);
+    throw new AllotError(SqlState.featureNotSupported, `cross-database references are not implemented: "${names.join('.')}"`);
   }
   if (names.length === 1) return searchPath(ctx);
   const schema = names[names.length - 2] ?? '';
   const oid = namespaceOid(schema);
-  return oid === undefined ? { error: new AllotError(CatalogState.invalidSchemaName, `schema "${schema}" does not exist`) } : [oid];
+  return oid === undefined ? { error: new AllotError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`) } : [oid];
 }
 
 function classLookup(text: string, ctx: SystemContext): Lookup {
@@ -97,7 +96,7 @@ function procLookup(text: string, ctx: SystemContext): Lookup {
   const candidates = candidatesOnPath(procsByName(names[names.length - 1] ?? ''), spaces);
   if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0][P.oid];
   if (candidates.length === 0) return { error: new AllotError(SqlState.undefinedFunction, `function "${text}" does not exist`) };
-  return { error: new AllotError(CatalogState.ambiguousFunction, `more than one function named "${text}"`) };
+  return { error: new AllotError(SqlState.ambiguousFunction, `more than one function named "${text}"`) };
 }
 
 /** Functions of a name as FuncnameGetCandidates finds them: the first on the path per argument list. */
@@ -117,14 +116,14 @@ function candidatesOnPath(procs: readonly PgProcRow[], spaces: readonly number[]
 
 function namespaceLookup(text: string): Lookup {
   const names = splitQualifiedName(text);
-  if (names.length !== 1) throw new AllotError(CatalogState.invalidName, 'invalid name syntax');
+  if (names.length !== 1) throw new AllotError(SqlState.invalidName, 'invalid name syntax');
   const oid = namespaceOid(names[0] ?? '');
-  return oid ?? { error: new AllotError(CatalogState.invalidSchemaName, `schema "${names[0] ?? ''}" does not exist`) };
+  return oid ?? { error: new AllotError(SqlState.invalidSchemaName, `schema "${names[0] ?? ''}" does not exist`) };
 }
 
 function roleLookup(text: string, ctx: SystemContext): Lookup {
   const names = splitQualifiedName(text);
-  if (names.length !== 1) throw new AllotError(CatalogState.invalidName, 'invalid name syntax');
+  if (names.length !== 1) throw new AllotError(SqlState.invalidName, 'invalid name syntax');
   const oid = roleOid(ctx, names[0] ?? '');
   return oid ?? { error: new AllotError(SqlState.undefinedObject, `role "${names[0] ?? ''}" does not exist`) };
 }
