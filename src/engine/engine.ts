@@ -1137,8 +1137,8 @@ export class Engine {
     }
     const node = this.store.node(o.resourceId);
     if (node === undefined) throw unknown('resource', o.resourceId, 'resource_id');
-    if (node.outages.size >= Limits.maxRulesPerResource) {
-      throw new AllotError(SqlState.programLimitExceeded, `resource "${o.resourceId}" already has ${Limits.maxRulesPerResource} outages, the limit`);
+    if (node.outages.size >= Limits.maxOutagesPerResource) {
+      throw new AllotError(SqlState.programLimitExceeded, `resource "${o.resourceId}" already has ${Limits.maxOutagesPerResource} outages, the limit`);
     }
     if (o.kind === 'planned') this.refuseOverlapping(o, now, `planned outage "${o.id}"`);
     this.emit({ type: 'OutageStarted', outage: o });
@@ -1428,9 +1428,6 @@ function checkRuleFields(r: Rule): void {
   checkOptionalId('policy_id', r.policyId);
 }
 
-/** A century: far beyond any sensible policy, still well within safe integers. */
-const MAX_POLICY_MS = 100 * 366 * 86_400_000;
-
 function checkPolicyFields(p: Policy): void {
   checkId('policy id', p.id);
   checkLabel('name', p.name);
@@ -1442,7 +1439,7 @@ function checkPolicyFields(p: Policy): void {
     ['starts_within', p.startsWithinMs],
     ['allow_start_in_past', p.allowStartInPastMs],
   ];
-  for (const [name, v] of ms) if (v !== null) checkInteger(name, v, 0, MAX_POLICY_MS);
+  for (const [name, v] of ms) if (v !== null) checkInteger(name, v, 0, Limits.maxPolicyMs);
   if (p.maxBookings !== null) checkInteger('max_bookings', p.maxBookings, 0, Limits.maxAllocationsPerResource);
   if (p.minDurationMs !== null && p.maxDurationMs !== null && p.minDurationMs > p.maxDurationMs) {
     throw new AllotError(SqlState.invalidParameterValue, `policy "${p.id}": min_duration (${p.minDurationMs}) is more than max_duration (${p.maxDurationMs})`);

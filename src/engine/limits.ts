@@ -9,8 +9,12 @@ export const Limits = {
   maxAllocationsPerResource: 1_000_000,
   /** Rules on one resource. */
   maxRulesPerResource: 100_000,
-  /** Commands (rows) in one statement or transaction. */
+  /** Outages on one resource. */
+  maxOutagesPerResource: 100_000,
+  /** Commands (rows) in one statement or transaction; also the most members one pool booking asks for. */
   maxBatchCommands: 10_000,
+  /** Rows one SELECT returns. */
+  maxResultRows: 1_000_000,
   /** Ids in one IN list, and resources in one availability query. */
   maxIdsPerInList: 1_000,
   /** Characters in an id (resource, rule, booking, hold, user, policy, group). */
@@ -24,6 +28,8 @@ export const Limits = {
   maxTreeDepth: 32,
   /** Concurrent entries a resource can hold. */
   maxCapacity: 1_000_000,
+  /** A policy's durations: a century, far beyond any sensible policy, still well within safe integers. */
+  maxPolicyMs: 100 * 366 * 86_400_000,
   /** Buffer before or after each entry. */
   maxBufferMs: 30 * 86_400_000,
   /** Length of an availability window. */

@@ -95,9 +95,6 @@ export interface EmptyPlan {
 
 export type Plan = QueryPlan | WritePlan | UtilityPlan | EmptyPlan;
 
-/** Rows one SELECT may return; past it the statement fails rather than exhausting memory. */
-export const MAX_RESULT_ROWS = 1_000_000;
-
 function unsupported(what: string, hint?: string): AllotError {
   return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
 }
@@ -551,15 +548,15 @@ export function sortByKeys<T>(keyed: { item: T; keys: Value[] }[], order: readon
   });
 }
 
-/** Refuses a result of more than MAX_RESULT_ROWS rows; returns it otherwise. */
+/** Refuses a result of more than Limits.maxResultRows rows; returns it otherwise. */
 function tooMany(rows: Value[][]): Value[][] {
   tooManyRows(rows.length);
   return rows;
 }
 
 export function tooManyRows(n: number): void {
-  if (n > MAX_RESULT_ROWS) {
-    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${MAX_RESULT_ROWS}`, { hint: 'Narrow it with WHERE or LIMIT.' });
+  if (n > Limits.maxResultRows) {
+    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${Limits.maxResultRows}`, { hint: 'Narrow it with WHERE or LIMIT.' });
   }
 }
 

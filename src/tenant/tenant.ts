@@ -17,6 +17,7 @@ import { encodeBody } from '../storage/payload.js';
 import { recover, listDir, type Recovered } from '../storage/recovery.js';
 import { snapshotChunks, snapshotName } from '../storage/snapshot.js';
 import { StorageFailure, Wal, WalLimits } from '../storage/wal.js';
+import { Limits } from '../engine/limits.js';
 import { AdvisoryLocks } from './advisory-locks.js';
 import type { Clock } from './clock.js';
 import { Reaper } from './reaper.js';
@@ -305,7 +306,7 @@ export class Tenant {
         this.hub.publish(resourceChannel(effect.resource.id), ev.payload);
         id = effect.resource.parentId;
       }
-      for (let depth = 0; id !== null && depth < 64; depth++) {
+      for (let depth = 0; id !== null && depth < Limits.maxTreeDepth; depth++) {
         this.hub.publish(resourceChannel(id), ev.payload);
         id = this.engine.store.resources.get(id)?.resource.parentId ?? null;
       }

@@ -33,6 +33,16 @@ function row(key: string): string {
 const n = (v: number): string => v.toLocaleString('en-US');
 
 describe('docs/limits.md', () => {
+  it('names every limit of src/engine/limits.ts, with its value', () => {
+    const keys = Object.keys(Limits) as (keyof typeof Limits)[];
+    expect(keys.length).toBeGreaterThan(15);
+    for (const key of keys) {
+      const naming = rows.filter((r) => r.includes(`\`${key}\``));
+      expect(naming.length, `rows of docs/limits.md naming ${key}`).toBeGreaterThan(0);
+      expect(naming.some((r) => r.includes(n(Limits[key]))), `${key} = ${n(Limits[key])} in ${naming.join('\n')}`).toBe(true);
+    }
+  });
+
   it.each([
     ['ALLOT_MAX_CONNECTIONS', n(defaults.maxConnections), '53300'],
     ['ALLOT_MAX_STARTUP_CONNECTIONS', n(defaults.maxStartupConnections), '53300'],
