@@ -33,7 +33,7 @@ export interface Config {
   readonly times: 'timestamptz' | 'ms';
 }
 
-export const DEFAULT_PASSWORD = 'allot';
+const DEFAULT_PASSWORD = 'allot';
 
 interface Option {
   readonly env: string;

@@ -100,7 +100,7 @@ export function parseJsonLines(text: string): { header: ExportHeader; rows: Expo
 }
 
 /** A SQL literal for a value of an allot column. */
-export function sqlLiteral(v: Value): string {
+function sqlLiteral(v: Value): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new ExportFormatError(`${v} is not an integer allot stores`);

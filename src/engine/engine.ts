@@ -17,7 +17,6 @@ import {
   isLive,
   missingCapabilities,
   overCapacity,
-  ruleApplies,
 } from './placement.js';
 import { closedRange, evictionZone, matchingEntries, outageConflicts, outageDeadline, underPlannedOutagesAbove } from './outages.js';
 import { policyConflicts, quotaConflicts, usage } from './policies.js';

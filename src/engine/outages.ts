@@ -1,6 +1,7 @@
 /**
- * Outages (DESIGN §3): which entries an outage matches, where it closes time for new entries
- * and for moves, what an unplanned outage's sliding window evicts, and when it next will.
+ * Outages (docs/sql.md, "outages"): which entries an outage matches, where it closes time for
+ * new entries and for moves, what an unplanned outage's sliding window evicts, and when it
+ * next will.
  */
 import { Limits } from './limits.js';
 import { FOREVER, isHold, type Entry, type ResourceNode, type Store } from './state.js';
@@ -58,7 +59,7 @@ export function outageConflicts(
   return out;
 }
 
-export function outageConflict(o: Outage): Conflict {
+function outageConflict(o: Outage): Conflict {
   return { kind: 'outage', id: o.id, resource_id: o.resourceId, start: o.start, end: o.end };
 }
 

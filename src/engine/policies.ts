@@ -1,7 +1,7 @@
 /**
- * Policies (DESIGN §3): the limits a booking or hold made under a policy must keep. Duration
- * and timing limits need only the entry; quotas count the user's live and future entries
- * under the same policy.
+ * Policies (docs/sql.md, "policies"): the limits a booking or hold made under a policy must
+ * keep. Duration and timing limits need only the entry; quotas count the user's live and
+ * future entries under the same policy.
  */
 import { isHold, type Entry, type Store } from './state.js';
 import type { Conflict, Ms, Policy } from './types.js';
@@ -95,7 +95,7 @@ const UNITS: [number, string][] = [
 ];
 
 /** 5400000 → "1 h 30 min". */
-export function humanMs(ms: number): string {
+function humanMs(ms: number): string {
   if (ms === 0) return '0 ms';
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(ms);

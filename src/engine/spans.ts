@@ -43,32 +43,6 @@ export function subtractSpans(a: readonly Span[], b: readonly Span[]): MutableSp
   return out;
 }
 
-/** Span list `a` intersected with span list `b`. */
-export function intersectSpans(a: readonly Span[], b: readonly Span[]): MutableSpan[] {
-  const out: MutableSpan[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    const start = Math.max(x.start, y.start);
-    const end = Math.min(x.end, y.end);
-    if (start < end) out.push({ start, end });
-    if (x.end < y.end) i++;
-    else j++;
-  }
-  return out;
-}
-
-/** Clips a span list to [a, b). */
-export function clipSpans(spans: readonly Span[], a: number, b: number): MutableSpan[] {
-  return intersectSpans(spans, [{ start: a, end: b }]);
-}
-
-export function spanLength(s: Span): number {
-  return s.end - s.start;
-}
-
 export interface Step {
   start: number;
   end: number;

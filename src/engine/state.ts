@@ -37,7 +37,7 @@ export interface OutageSpan {
 
 export const FOREVER = Number.MAX_SAFE_INTEGER;
 
-export function outageSpan(o: Outage): OutageSpan {
+function outageSpan(o: Outage): OutageSpan {
   return { start: o.start, end: o.end ?? FOREVER, outage: o };
 }
 

@@ -102,10 +102,6 @@ export interface Policy {
 
 export type PolicyPatch = Partial<Omit<Policy, 'id'>>;
 
-export type Allocation =
-  | { readonly kind: 'booking'; readonly entry: Booking }
-  | { readonly kind: 'hold'; readonly entry: Hold };
-
 /** Fields of a resource that UPDATE may change. */
 export interface ResourcePatch {
   readonly parentId?: string | null;

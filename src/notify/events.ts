@@ -1,7 +1,7 @@
 /**
- * Committed effects as LISTEN/NOTIFY events (DESIGN §5): one JSON object with `type`, the
- * entity's fields (named as the table's columns) and `lsn`, sent on `allot_events` and on
- * `resource_<id>` of the entity's resource and every ancestor.
+ * Committed effects as LISTEN/NOTIFY events (docs/sql.md, "LISTEN and NOTIFY"): one JSON
+ * object with `type`, the entity's fields (named as the table's columns) and `lsn`, sent on
+ * `allot_events` and on `resource_<id>` of the entity's resource and every ancestor.
  */
 import type { Booking, Effect, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
 

@@ -4,7 +4,7 @@
  * PostgreSQL system catalog that describes them is in system/.
  */
 import type { Booking, Hold, Outage, Policy, Resource, Rule } from '../engine/types.js';
-import { Oid, type SqlType, type Value } from './types.js';
+import type { SqlType, Value } from './types.js';
 
 /**
  * How a column's input is read: times accept ISO-8601 text as well as milliseconds, durations

@@ -64,7 +64,7 @@ export interface Compiled {
   readonly constant?: boolean;
 }
 
-export const AGGREGATES = ['count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg'] as const;
+const AGGREGATES = ['count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg'] as const;
 
 export interface Aggregate {
   readonly fn: (typeof AGGREGATES)[number];
@@ -123,7 +123,7 @@ export class ParamSlots {
   }
 }
 
-export function domainType(d: Domain): SqlType {
+function domainType(d: Domain): SqlType {
   switch (d) {
     case 'time':
     case 'duration':
@@ -1318,10 +1318,6 @@ function compileScalar(name: string, f: ScalarFunction, args: readonly Expr[], s
     },
     ...(allConstant && name !== 'gen_random_uuid' ? { constant: true } : {}),
   };
-}
-
-export function describeValue(v: Value): string {
-  return String(formatValue(v));
 }
 
 /**

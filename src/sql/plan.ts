@@ -11,7 +11,7 @@ import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold,
 import { AllotError, SqlState } from '../errors.js';
 import { bookingRow, columnType, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type AllotTable, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from './catalog.js';
 import { needsGeneralPlan, planGeneralQuery } from './query/select.js';
-import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope, type SessionView } from './expr.js';
+import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
 import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
 import { settingIsOn } from './settings.js';
@@ -154,7 +154,7 @@ function resolveTable(name: { name: string; schema?: string }): Source {
 const typedDefs = new Map<TableDef, TableDef>();
 
 /** A table as a session with time output `times` sees it: instants timestamptz, durations interval. */
-export function typedDef<T extends TableDef | null>(def: T, times: TimeOutput): T {
+function typedDef<T extends TableDef | null>(def: T, times: TimeOutput): T {
   if (def === null || times === 'ms') return def;
   let t = typedDefs.get(def);
   if (t === undefined) {
@@ -338,7 +338,7 @@ export function extractHints(where: Expr | null | undefined, scope: Scope, param
   return h;
 }
 
-export function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
+function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
   return xs.map((x) => x.eval([], env));
 }
 
@@ -558,11 +558,6 @@ export function tooManyRows(n: number): void {
   if (n > Limits.maxResultRows) {
     throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${Limits.maxResultRows}`, { hint: 'Narrow it with WHERE or LIMIT.' });
   }
-}
-
-export function settingsOf(session: SessionView): ReadonlyMap<string, string> {
-  const names = ['server_version', 'server_encoding', 'client_encoding', 'datestyle', 'timezone', 'application_name', 'search_path', 'transaction_isolation', 'standard_conforming_strings', 'integer_datetimes'];
-  return new Map(names.map((n) => [n, session.setting(n) ?? '']));
 }
 
 export function truthy(v: Value): boolean {
@@ -1236,7 +1231,7 @@ function setFields(sets: readonly { col: ColumnDef; value: Compiled }[], env: Ev
   return f;
 }
 
-export function isText(v: Value): v is string {
+function isText(v: Value): v is string {
   return typeof v === 'string';
 }
 

@@ -232,7 +232,7 @@ export interface PlanContext {
   readonly zone: string;
 }
 
-export const DEFAULT_PLAN_CONTEXT: PlanContext = { times: 'timestamptz', zone: 'UTC' };
+const DEFAULT_PLAN_CONTEXT: PlanContext = { times: 'timestamptz', zone: 'UTC' };
 
 /** A plan cache key for a session's way of showing times. */
 function keyFor(key: string, ctx: PlanContext): string {

@@ -3,7 +3,7 @@ import { AllotError, SqlState } from '../errors.js';
 import { normalizeTimeZone, tzdataVersion } from './time.js';
 
 export const SERVER_VERSION = '16.4';
-export const SERVER_VERSION_NUM = '160004';
+const SERVER_VERSION_NUM = '160004';
 
 /** Defaults, keyed by lower-case name. */
 export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([

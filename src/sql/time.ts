@@ -40,13 +40,13 @@ export const MAX_INSTANT_MS = 8_640_000_000_000_000;
 /** Longest duration: what a JS number holds exactly (PostgreSQL's int64 µs is about the same). */
 export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
 /** Longest date/time text read; PostgreSQL refuses longer input as bad syntax too. */
-export const MAX_TIME_TEXT_CHARS = 256;
+const MAX_TIME_TEXT_CHARS = 256;
 /** Most fields in one date/time text (PostgreSQL's MAXDATEFIELDS). */
-export const MAX_TIME_TEXT_FIELDS = 25;
+const MAX_TIME_TEXT_FIELDS = 25;
 /** Zones whose rule is kept; beyond it the cache starts over (names come from clients). */
 export const MAX_CACHED_ZONES = 256;
 /** Offsets kept per zone, one per UTC hour looked at; beyond it that zone's cache starts over. */
-export const MAX_CACHED_HOURS_PER_ZONE = 16_384;
+const MAX_CACHED_HOURS_PER_ZONE = 16_384;
 /** A fixed offset must stay under a week, as PostgreSQL's POSIX zone parser demands. */
 const MAX_FIXED_OFFSET_SECONDS = 168 * 3600;
 /** An offset written in a timestamp may reach 15:59:59 (PostgreSQL's MAX_TZDISP_HOUR). */

@@ -11,7 +11,7 @@ import { crc32c } from './crc32c.js';
 
 export const RECORD_HEADER_BYTES = 16;
 /** Largest payload one record may carry (a 10,000-row transaction fits easily). */
-export const MAX_RECORD_PAYLOAD_BYTES = 256 * 1024 * 1024;
+const MAX_RECORD_PAYLOAD_BYTES = 256 * 1024 * 1024;
 
 /** A record around `payload` (bytes, or text encoded as UTF-8 straight into the record). */
 export function encodeRecord(lsn: number, payload: Buffer | string): Buffer {

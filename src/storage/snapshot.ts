@@ -26,7 +26,7 @@ import type { Booking, Hold, Outage, Policy, Resource, Rule } from '../engine/ty
 import { crc32c } from './crc32c.js';
 import { BookingReader, bookingBound, writeBooking } from './payload.js';
 
-export const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 2;
 /** JSON entities serialised between two yields to the event loop. */
 const CHUNK_ENTITIES = 500;
 /** Bookings in one binary block, written between two yields (about as long as CHUNK_ENTITIES in JSON). */

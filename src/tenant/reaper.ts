@@ -8,7 +8,7 @@ import type { Command } from '../engine/types.js';
 import type { Tenant } from './tenant.js';
 
 /** Holds released (or entries evicted) per command; between chunks the event loop serves queries. */
-export const REAPER_CHUNK = 1_000;
+const REAPER_CHUNK = 1_000;
 /** setTimeout's limit: longer waits are re-armed when they fire. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -576,7 +576,3 @@ export class Session implements SessionView {
     return this.channels;
   }
 }
-
-export function isOutcomeWithRows(o: StatementOutcome): o is Extract<StatementOutcome, { kind: 'rows' }> {
-  return o.kind === 'rows';
-}

@@ -23,7 +23,7 @@ import type { Clock } from './clock.js';
 import { Reaper } from './reaper.js';
 
 /** Log bytes after which a checkpoint (snapshot + dropping older log files) starts. */
-export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 export interface TenantOptions {
   readonly name: string;

@@ -1205,7 +1205,7 @@ const NOT_SETTINGS: ReadonlySet<string> = new Set(['user', 'database', 'options'
  * setting (`TimeZone=Etc/UTC`, as pgjdbc sends), and `options`' `-c name=value` and
  * `--name=value`. A value a SET would refuse fails the connection (FATAL), as in PostgreSQL.
  */
-export function startupSettings(params: ReadonlyMap<string, string>): Map<string, string> {
+function startupSettings(params: ReadonlyMap<string, string>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of params) {
     const name = k.toLowerCase();

@@ -143,7 +143,7 @@ export class WindowSlots {
   readonly list: WindowCall[] = [];
 }
 
-export const WINDOW_FUNCTIONS: ReadonlySet<string> = new Set(['row_number', 'rank', 'dense_rank', 'count', 'sum', 'min', 'max']);
+const WINDOW_FUNCTIONS: ReadonlySet<string> = new Set(['row_number', 'rank', 'dense_rank', 'count', 'sum', 'min', 'max']);
 
 export function windowCall(call: WindowCall, slots: WindowSlots): Compiled {
   if (!WINDOW_FUNCTIONS.has(call.fn)) throw new AllotError(SqlState.featureNotSupported, `${call.fn}() OVER … is not supported by allot; it has ${[...WINDOW_FUNCTIONS].join(', ')}`);

@@ -20,7 +20,6 @@ import {
   fold,
   nonNegative,
   planSelect,
-  project,
   projectOne,
   sortByKeys,
   tooManyRows,

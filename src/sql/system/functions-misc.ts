@@ -3,7 +3,6 @@
  * array helpers, relation sizes, and facts about the session and server.
  */
 import { formatTextArray, type SqlType, type Value } from '../types.js';
-import type { SystemContext } from './context.js';
 import { array, fn, flag, num, text, type SystemFunction } from './function-types.js';
 import { creationNamespace, explicitSearchPath, namespaceName, quoteIdent, searchPath } from './names.js';
 import { regInOrNull, type RegType } from './reg.js';

@@ -135,7 +135,7 @@ export function creationNamespace(ctx: SystemContext): number | undefined {
 }
 
 /** A role name in an aclitem: quoted unless every character is alphanumeric or _ (acl.c's putid). */
-export function aclRoleName(name: string): string {
+function aclRoleName(name: string): string {
   return /^[A-Za-z0-9_]+$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }
 

@@ -29,7 +29,6 @@ export const CatalogOid = {
 export const BOOTSTRAP_ROLE = 10;
 export const HEAP_AM = 2;
 export const BTREE_AM = 403;
-export const DEFAULT_COLLATION = 100;
 export const TEXT_BTREE_OPCLASS = 3126;
 export const DEFAULT_TABLESPACE = 1663;
 /** PostgreSQL's FirstNormalTransactionId: the frozen xid of every allot table. */

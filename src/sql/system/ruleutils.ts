@@ -13,7 +13,7 @@ import { isAllot, relationByOid, relations, type CatalogRelation } from './relat
 import { relationIsVisible } from './visibility.js';
 
 /** A relation's name, schema-qualified always or (pretty) only when not visible. */
-export function relationName(ctx: SystemContext, rel: CatalogRelation, qualify: 'always' | 'if-hidden'): string {
+function relationName(ctx: SystemContext, rel: CatalogRelation, qualify: 'always' | 'if-hidden'): string {
   const hidden = qualify === 'always' || relationIsVisible(ctx, rel.oid) !== true;
   return quoteQualified(hidden ? (namespaceName(rel.namespace) ?? null) : null, rel.name);
 }

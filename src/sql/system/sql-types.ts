@@ -14,7 +14,7 @@ const BY_OID: ReadonlyMap<number, SqlType> = new Map(
  * Types the catalog's columns have that SqlType lacks, and what stands in for them:
  * inet (pg_stat_activity.client_addr, inet_server_addr()) is sent as text.
  */
-export const MISSING_SQL_TYPES: ReadonlyMap<number, SqlType> = new Map([[869, 'text']]);
+const MISSING_SQL_TYPES: ReadonlyMap<number, SqlType> = new Map([[869, 'text']]);
 
 /** The SqlType of a column or value of this pg_type oid. */
 export function sqlTypeOf(oid: number): SqlType {

@@ -69,12 +69,6 @@ export function typeByName(namespace: number, name: string): PgTypeRow | undefin
   return typeRows().find((r) => r[T.typnamespace] === namespace && r[T.typname] === name);
 }
 
-/** The element type of an array type, or 0. */
-export function elementTypeOid(oid: number): number {
-  const t = typeByOid(oid);
-  return t !== undefined && isTrueArray(t) && t[T.typstorage] !== 'p' ? t[T.typelem] : 0;
-}
-
 /** The base type of a domain, or the type itself. */
 export function baseTypeOid(oid: number): number {
   const t = typeByOid(oid);
