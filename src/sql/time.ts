@@ -483,7 +483,7 @@ function fastTimestampText(localMs: number, offsetMs: number): string | null {
 
 /**
  * The date text of each local day seen lately as bytes, in a small table by the day number (no
- * hashing, a few pages that stay in cache): writeTimestamptz copies the date of an instant.
+ * hashing, a few pages that stay in cache): writeTimestamptzText copies the date of an instant.
  */
 const DAY_SLOTS = 4096;
 const DAY_KEYS = new Float64Array(DAY_SLOTS).fill(Number.NaN);
