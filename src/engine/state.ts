@@ -3,7 +3,7 @@
  * while a batch is open, so a failed batch (or a dry run) is undone exactly.
  */
 import { IntervalTree } from './interval-tree.js';
-import type { Booking, Hold, Outage, Policy, Resource, Rule } from './types.js';
+import type { Booking, Effect, Hold, Outage, Policy, Resource, Rule } from './types.js';
 
 /** An entry in a resource's allocation index: a booking or a hold, by its own span. */
 export type Entry = Booking | Hold;
@@ -88,11 +88,79 @@ export class Store {
    * misses on the last removal anywhere; scans on the last change anywhere.
    */
   readDep = 0;
-  lastChangeAt = 0;
-  lastRemovalAt = 0;
+  private lastChangeAt = 0;
+  private lastRemovalAt = 0;
 
   resetReads(): void {
     this.readDep = 0;
+  }
+
+  /** The state as loaded is what the log holds up to `lsn`: reads depend on it at most. */
+  changedUpTo(lsn: number): void {
+    this.lastChangeAt = lsn;
+  }
+
+  /**
+   * Records that the record at `lsn` made `effects` (with `inverse`, what undoes each): the
+   * resources they touched, and whether any took something away from where a read looked.
+   */
+  markChanged(effects: readonly Effect[], inverse: readonly Effect[], lsn: number): void {
+    this.lastChangeAt = lsn;
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      const before = inverse[i];
+      // Creations add; everything else may take something away from where a read looked.
+      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed' && e.type !== 'OutageStarted' && e.type !== 'PolicyCreated';
+      switch (e.type) {
+        case 'ResourceCreated':
+        case 'ResourceUpdated':
+        case 'ResourceDeleted':
+          this.markResource(e.resource.id, lsn);
+          this.markResource(e.resource.parentId, lsn);
+          if (before?.type === 'ResourceUpdated') this.markResource(before.resource.parentId, lsn);
+          break;
+        case 'RuleAdded':
+        case 'RuleUpdated':
+        case 'RuleRemoved':
+          this.markResource(e.rule.resourceId, lsn);
+          if (before?.type === 'RuleUpdated') this.markResource(before.rule.resourceId, lsn);
+          break;
+        case 'HoldPlaced':
+        case 'HoldReleased':
+          this.markResource(e.hold.resourceId, lsn);
+          break;
+        case 'BookingConfirmed':
+        case 'BookingUpdated':
+        case 'BookingCancelled':
+          this.markResource(e.booking.resourceId, lsn);
+          if (before?.type === 'BookingUpdated') this.markResource(before.booking.resourceId, lsn);
+          break;
+        case 'OutageStarted':
+        case 'OutageUpdated':
+        case 'OutageEnded':
+          this.markResource(e.outage.resourceId, lsn);
+          break;
+        case 'PolicyCreated':
+        case 'PolicyUpdated':
+        case 'PolicyDeleted':
+          // Reads of policies depend on lastChangeAt (they touch everything).
+          break;
+      }
+      if (removal) this.lastRemovalAt = lsn;
+    }
+  }
+
+  /** Records after `lsn` were undone (a failed log write): no read depends on them any more. */
+  forgetChangesAfter(lsn: number): void {
+    this.lastChangeAt = lsn;
+    this.lastRemovalAt = Math.min(this.lastRemovalAt, lsn);
+    for (const n of this.nodes.values()) if (n.changedAt > lsn) n.changedAt = lsn;
+  }
+
+  private markResource(id: string | null, lsn: number): void {
+    if (id === null) return;
+    const n = this.nodes.get(id);
+    if (n !== undefined) n.changedAt = lsn;
   }
 
   touchNode(n: ResourceNode): void {

@@ -1,7 +1,7 @@
 /** Checks of single values, shared by every command. Each failure is a clear AllotError. */
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
-import type { Ms } from './types.js';
+import type { Booking, Hold, Ms, Outage, Policy, Resource, Rule } from './types.js';
 
 export function checkId(what: string, id: string): void {
   if (id.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what} must not be empty`);
@@ -67,3 +67,82 @@ export function normaliseCapabilities(caps: readonly string[]): readonly string[
   if (caps.length === 0) return NO_CAPABILITIES;
   return caps.length < 2 ? caps : [...new Set(caps)];
 }
+
+// ---- the fields of each kind of entity -----------------------------------------------
+
+
+export function checkResourceFields(r: Resource): void {
+  checkId('resource id', r.id);
+  checkOptionalId('parent_id', r.parentId);
+  if (r.parentId === r.id) throw new AllotError(SqlState.invalidParameterValue, `resource "${r.id}" cannot be its own parent`);
+  checkLabel('name', r.name);
+  checkInteger('capacity', r.capacity, 0, Limits.maxCapacity);
+  checkInteger('buffer_before', r.bufferBeforeMs, 0, Limits.maxBufferMs);
+  checkInteger('buffer_after', r.bufferAfterMs, 0, Limits.maxBufferMs);
+  checkCapabilities('resource', r.capabilities, r.id);
+}
+
+export function checkRuleFields(r: Rule): void {
+  checkId('rule id', r.id);
+  checkId('resource_id', r.resourceId);
+  checkSpan('rule', r.start, r.end, r.id);
+  checkOptionalId('policy_id', r.policyId);
+}
+
+export function checkPolicyFields(p: Policy): void {
+  checkId('policy id', p.id);
+  checkLabel('name', p.name);
+  const ms: [string, number | null][] = [
+    ['min_duration', p.minDurationMs],
+    ['max_duration', p.maxDurationMs],
+    ['book_ahead', p.bookAheadMs],
+    ['max_usage', p.maxUsageMs],
+    ['starts_within', p.startsWithinMs],
+    ['allow_start_in_past', p.allowStartInPastMs],
+  ];
+  for (const [name, v] of ms) if (v !== null) checkInteger(name, v, 0, Limits.maxPolicyMs);
+  if (p.maxBookings !== null) checkInteger('max_bookings', p.maxBookings, 0, Limits.maxAllocationsPerResource);
+  if (p.minDurationMs !== null && p.maxDurationMs !== null && p.minDurationMs > p.maxDurationMs) {
+    throw new AllotError(SqlState.invalidParameterValue, `policy "${p.id}": min_duration (${p.minDurationMs}) is more than max_duration (${p.maxDurationMs})`);
+  }
+}
+
+export function checkOutageFields(o: Outage): void {
+  checkId('outage id', o.id);
+  checkId('resource_id', o.resourceId);
+  if (o.kind !== 'planned' && o.kind !== 'unplanned') {
+    throw new AllotError(SqlState.invalidParameterValue, `outage kind must be 'planned' or 'unplanned', got '${String(o.kind)}'`);
+  }
+  checkTime('outage start', o.start);
+  if (o.end !== null) checkSpan('outage', o.start, o.end, o.id);
+  if (o.kind === 'planned') {
+    if (o.end === null) throw notNull('end', ' (a planned outage needs its end; an outage of unknown end is unplanned)');
+    if (o.slidingWindowMs !== null) throw new AllotError(SqlState.invalidParameterValue, 'sliding_window applies only to unplanned outages');
+  } else {
+    if (o.slidingWindowMs === null) throw notNull('sliding_window', ' (an unplanned outage evicts what lies within it)');
+    checkInteger('sliding_window', o.slidingWindowMs, 0, Limits.maxWindowMs);
+  }
+  checkCapabilities('outage', o.capabilities, o.id);
+  checkLabel('reason', o.reason);
+}
+
+export function checkEntryFields(kind: 'booking' | 'hold', e: Booking | Hold): void {
+  checkId(kind === 'booking' ? 'booking id' : 'hold id', e.id);
+  checkId('resource_id', e.resourceId);
+  checkSpan(kind, e.start, e.end, e.id);
+  checkLabel('label', e.label);
+  checkCapabilities(kind, e.capabilities, e.id);
+  checkOptionalId('user_id', e.userId);
+  checkOptionalId('policy_id', e.policyId);
+}
+
+export function unknown(what: string, id: string, column: string, note = ''): AllotError {
+  return new AllotError(SqlState.foreignKeyViolation, `${what} "${id}" does not exist${note}`, {
+    detail: `Key (${column})=(${id}) is not present in table "${what === 'policy' ? 'policies' : `${what}s`}".`,
+  });
+}
+
+export function notNull(column: string, why = ''): AllotError {
+  return new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint${why}`);
+}
+

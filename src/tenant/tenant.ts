@@ -55,12 +55,6 @@ function isDraft(what: readonly Command[] | Draft): what is Draft {
   return !Array.isArray(what);
 }
 
-function markResource(store: Engine['store'], id: string | null, lsn: number): void {
-  if (id === null) return;
-  const n = store.resources.get(id);
-  if (n !== undefined) n.changedAt = lsn;
-}
-
 export class Tenant {
   readonly name: string;
   /** The engine itself; reached through `engine` (or a block's `engineFor`), never directly. */
@@ -87,7 +81,7 @@ export class Tenant {
     this.core = engine;
     this.lsn = lsn;
     this.storage = storage;
-    this.core.store.lastChangeAt = lsn;
+    this.core.store.changedUpTo(lsn);
     this.reaper = new Reaper(this);
   }
 
@@ -195,7 +189,7 @@ export class Tenant {
       return outcome;
     }
     const lsn = ++this.lsn;
-    this.markChanged(outcome, lsn);
+    store.markChanged(outcome.effects, outcome.inverse, lsn);
     if (this.storage !== null) {
       this.pending.push({ lsn, inverse: outcome.inverse });
       await this.storage.wal.append(lsn, encodeBody({ now, effects: outcome.effects }));
@@ -214,55 +208,6 @@ export class Tenant {
   settle(lsn: number): Promise<void> | null {
     if (this.storage === null || lsn <= this.storage.wal.durableLsn) return null;
     return this.storage.wal.waitDurable(lsn);
-  }
-
-  /** Records which resources a record touched, for the read dependencies of `settle`. */
-  private markChanged(outcome: ExecOutcome, lsn: number): void {
-    const store = this.engine.store;
-    store.lastChangeAt = lsn;
-    const { effects, inverse } = outcome;
-    for (let i = 0; i < effects.length; i++) {
-      const e = effects[i]!;
-      const before = inverse[i];
-      // Creations add; everything else may take something away from where a read looked.
-      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed' && e.type !== 'OutageStarted' && e.type !== 'PolicyCreated';
-      switch (e.type) {
-        case 'ResourceCreated':
-        case 'ResourceUpdated':
-        case 'ResourceDeleted':
-          markResource(store, e.resource.id, lsn);
-          markResource(store, e.resource.parentId, lsn);
-          if (before?.type === 'ResourceUpdated') markResource(store, before.resource.parentId, lsn);
-          break;
-        case 'RuleAdded':
-        case 'RuleUpdated':
-        case 'RuleRemoved':
-          markResource(store, e.rule.resourceId, lsn);
-          if (before?.type === 'RuleUpdated') markResource(store, before.rule.resourceId, lsn);
-          break;
-        case 'HoldPlaced':
-        case 'HoldReleased':
-          markResource(store, e.hold.resourceId, lsn);
-          break;
-        case 'BookingConfirmed':
-        case 'BookingUpdated':
-        case 'BookingCancelled':
-          markResource(store, e.booking.resourceId, lsn);
-          if (before?.type === 'BookingUpdated') markResource(store, before.booking.resourceId, lsn);
-          break;
-        case 'OutageStarted':
-        case 'OutageUpdated':
-        case 'OutageEnded':
-          markResource(store, e.outage.resourceId, lsn);
-          break;
-        case 'PolicyCreated':
-        case 'PolicyUpdated':
-        case 'PolicyDeleted':
-          // Reads of policies depend on lastChangeAt (they touch everything).
-          break;
-      }
-      if (removal) store.lastRemovalAt = lsn;
-    }
   }
 
   /**
@@ -287,10 +232,7 @@ export class Tenant {
     }
     this.pending = [];
     this.lsn = durable;
-    const store = this.engine.store;
-    store.lastChangeAt = this.lsn;
-    store.lastRemovalAt = Math.min(store.lastRemovalAt, this.lsn);
-    for (const n of store.resources.values()) if (n.changedAt > this.lsn) n.changedAt = this.lsn;
+    this.engine.store.forgetChangesAfter(this.lsn);
   }
 
   private publish(effects: readonly Effect[], lsn: number): void {

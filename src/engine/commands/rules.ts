@@ -1,0 +1,85 @@
+/** Rule commands (open and closed time), and the check that no live entry is left outside open time. */
+import { AllotError, SqlState } from '../../errors.js';
+import type { Batch } from '../batch.js';
+import { conflictDetail, describeConflicts } from '../conflicts.js';
+import { Limits } from '../limits.js';
+import { closedConflicts, entryConflict, isLive } from '../placement.js';
+import type { Entry, ResourceNode } from '../state.js';
+import type { CommandResult, Conflict, Ms, Rule, RulePatch } from '../types.js';
+import { checkRuleFields, unknown } from '../validate.js';
+
+export function createRule(batch: Batch, rule: Rule, now: Ms): CommandResult {
+  checkRuleFields(rule);
+  if (batch.store.rules.has(rule.id)) {
+    throw new AllotError(SqlState.uniqueViolation, `rule "${rule.id}" already exists`, { detail: `Key (id)=(${rule.id}) already exists.` });
+  }
+  const node = batch.store.node(rule.resourceId);
+  if (node === undefined) throw unknown('resource', rule.resourceId, 'resource_id');
+  if (rule.policyId !== null && !batch.store.policies.has(rule.policyId)) throw unknown('policy', rule.policyId, 'policy_id');
+  if (node.openRules.size + node.closeRules.size >= Limits.maxRulesPerResource) {
+    throw new AllotError(SqlState.programLimitExceeded, `resource "${rule.resourceId}" already has ${Limits.maxRulesPerResource} rules, the limit`);
+  }
+  batch.emit({ type: 'RuleAdded', rule });
+  checkRuleChange(batch, rule, now, `rule "${rule.id}"`);
+  return { type: 'rules', rows: [rule] };
+}
+
+export function updateRule(batch: Batch, id: string, patch: RulePatch, now: Ms): CommandResult {
+  const old = batch.store.rules.get(id);
+  if (old === undefined) return { type: 'rules', rows: [] };
+  const next: Rule = {
+    id,
+    resourceId: patch.resourceId ?? old.resourceId,
+    start: patch.start ?? old.start,
+    end: patch.end ?? old.end,
+    blocking: patch.blocking ?? old.blocking,
+    policyId: patch.policyId !== undefined ? patch.policyId : old.policyId,
+  };
+  checkRuleFields(next);
+  if (!batch.store.resources.has(next.resourceId)) throw unknown('resource', next.resourceId, 'resource_id');
+  if (next.policyId !== null && !batch.store.policies.has(next.policyId)) throw unknown('policy', next.policyId, 'policy_id');
+  batch.emit({ type: 'RuleUpdated', rule: next });
+  const what = `changing rule "${id}"`;
+  if (!old.blocking) checkRuleChange(batch, old, now, what);
+  checkRuleChange(batch, next, now, what);
+  return { type: 'rules', rows: [next] };
+}
+
+export function deleteRule(batch: Batch, id: string, now: Ms): CommandResult {
+  const old = batch.store.rules.get(id);
+  if (old === undefined) return { type: 'rules', rows: [] };
+  batch.emit({ type: 'RuleRemoved', rule: old });
+  if (!old.blocking) checkRuleChange(batch, old, now, `removing rule "${id}"`);
+  return { type: 'rules', rows: [old] };
+}
+
+/**
+ * After a rule was added, changed or removed: no live entry it could affect may be left
+ * outside open time. A blocking rule affects entries overlapping it; a non-blocking one can
+ * change which level's rules apply, so every entry below it under its policy is checked.
+ */
+function checkRuleChange(batch: Batch, rule: Rule, now: Ms, what: string): void {
+  const scope = rule.blocking ? { start: rule.start, end: rule.end } : 'all';
+  checkStranded(batch, rule.resourceId, rule.policyId, scope, now, what);
+}
+
+/** Refuses (23P01) if any live entry at or below `rootId` now lies outside open time. */
+export function checkStranded(batch: Batch, rootId: string, policyId: string | null, scope: 'all' | { start: Ms; end: Ms }, now: Ms, what: string): void {
+  const stranded: Conflict[] = [];
+  const visit = (node: ResourceNode): void => {
+    const check = (e: Entry): void => {
+      if (!isLive(e, now)) return;
+      if (policyId !== null && e.policyId !== policyId) return;
+      if (closedConflicts(batch.store, e.resourceId, e.policyId, e.start, e.end).length > 0) stranded.push(entryConflict(e));
+    };
+    if (scope === 'all') for (const e of node.entries) check(e);
+    else node.entries.overlapping(scope.start, scope.end, check);
+    for (const c of node.children) visit(batch.store.mustNode(c));
+  };
+  visit(batch.store.mustNode(rootId));
+  if (stranded.length > 0) {
+    throw new AllotError(SqlState.exclusionViolation, `${what} would leave ${describeConflicts(stranded)} outside open time`, {
+      detail: conflictDetail(stranded),
+    });
+  }
+}
