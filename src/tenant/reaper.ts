@@ -4,13 +4,27 @@
  * It is driven by a timer set for the earliest deadline, never a fixed-interval scan, and works
  * through a burst in bounded chunks so queries keep flowing between them.
  */
-import type { Command } from '../engine/types.js';
-import type { Tenant } from './tenant.js';
+import type { Logger } from 'pino';
+import type { Command, CommandResult } from '../engine/types.js';
 
 /** Holds released (or entries evicted) per command; between chunks the event loop serves queries. */
 const REAPER_CHUNK = 1_000;
 /** setTimeout's limit: longer waits are re-armed when they fire. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the reaper needs of its database: the time, the engine's deadlines, and commits. */
+export interface ReaperHost {
+  readonly log: Logger;
+  now(): number;
+  /** The earliest expiry of a hold still in the state (expired or not), if any. */
+  nextHoldExpiry(): number | null;
+  /** Whether any outage is declared. */
+  hasOutages(): boolean;
+  /** When outages next need the reaper, if ever. */
+  nextOutageDeadline(now: number): number | null;
+  /** Commits commands as a statement does: logged, then published. */
+  commit(commands: readonly Command[]): Promise<{ readonly results: readonly CommandResult[] }>;
+}
 
 export class Reaper {
   private timer: NodeJS.Timeout | null = null;
@@ -20,13 +34,12 @@ export class Reaper {
   /** After a due deadline that produced no work, wait a second rather than spin. */
   private backoffUntil = 0;
 
-  constructor(private readonly tenant: Tenant) {}
+  constructor(private readonly host: ReaperHost) {}
 
   /** The earliest instant anything falls due, if anything ever does. */
   nextDeadline(): number | null {
-    const engine = this.tenant.engine;
-    const hold = engine.nextHoldExpiry();
-    const outage = engine.store.outages.size > 0 ? engine.nextOutageDeadline(this.tenant.now()) : null;
+    const hold = this.host.nextHoldExpiry();
+    const outage = this.host.hasOutages() ? this.host.nextOutageDeadline(this.host.now()) : null;
     if (hold === null) return outage;
     if (outage === null) return hold;
     return Math.min(hold, outage);
@@ -43,7 +56,7 @@ export class Reaper {
     const at = Math.max(next, this.backoffUntil);
     if (this.armedFor === at && this.timer !== null) return;
     this.disarm();
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.tenant.now()));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.host.now()));
     this.armedFor = at;
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -61,21 +74,21 @@ export class Reaper {
     try {
       for (;;) {
         const next = this.nextDeadline();
-        if (next === null || next > this.tenant.now()) break;
+        if (next === null || next > this.host.now()) break;
         let did = 0;
-        if ((this.tenant.engine.nextHoldExpiry() ?? Infinity) <= this.tenant.now()) did += await this.chunk({ type: 'ExpireHolds', limit: REAPER_CHUNK });
-        if (this.tenant.engine.store.outages.size > 0) did += await this.chunk({ type: 'ApplyOutages', limit: REAPER_CHUNK });
+        if ((this.host.nextHoldExpiry() ?? Infinity) <= this.host.now()) did += await this.chunk({ type: 'ExpireHolds', limit: REAPER_CHUNK });
+        if (this.host.hasOutages()) did += await this.chunk({ type: 'ApplyOutages', limit: REAPER_CHUNK });
         total += did;
         if (did === 0) {
-          this.backoffUntil = this.tenant.now() + 1_000;
-          this.tenant.log.warn({ deadline: next }, 'reaper found a deadline due but nothing to do; retrying in a second');
+          this.backoffUntil = this.host.now() + 1_000;
+          this.host.log.warn({ deadline: next }, 'reaper found a deadline due but nothing to do; retrying in a second');
           break;
         }
         // Let queries in between chunks.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
-      this.tenant.log.error({ err }, 'reaper failed');
+      this.host.log.error({ err }, 'reaper failed');
     } finally {
       this.running = false;
     }
@@ -84,7 +97,7 @@ export class Reaper {
   }
 
   private async chunk(cmd: Command): Promise<number> {
-    const outcome = await this.tenant.commit([cmd]);
+    const outcome = await this.host.commit([cmd]);
     const r = outcome.results[0];
     return r !== undefined && r.type === 'count' ? r.count : 0;
   }

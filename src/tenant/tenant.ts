@@ -14,8 +14,8 @@ import { ALL_EVENTS_CHANNEL, eventOf, resourceChannel } from '../notify/events.j
 import { NotifyHub } from '../notify/hub.js';
 import { nodeFileSystem, type FileSystem } from '../storage/files.js';
 import { encodeBody } from '../storage/payload.js';
-import { recover, listDir, type Recovered } from '../storage/recovery.js';
-import { snapshotChunks, snapshotName } from '../storage/snapshot.js';
+import { writeCheckpoint } from '../storage/checkpoint.js';
+import { recover, type Recovered } from '../storage/recovery.js';
 import { StorageFailure, Wal, WalLimits } from '../storage/wal.js';
 import { Limits } from '../engine/limits.js';
 import { AdvisoryLocks } from './advisory-locks.js';
@@ -82,7 +82,14 @@ export class Tenant {
     this.lsn = lsn;
     this.storage = storage;
     this.core.store.changedUpTo(lsn);
-    this.reaper = new Reaper(this);
+    this.reaper = new Reaper({
+      log: this.log,
+      now: () => this.now(),
+      nextHoldExpiry: () => this.engine.nextHoldExpiry(),
+      hasOutages: () => this.engine.store.outages.size > 0,
+      nextOutageDeadline: (now) => this.engine.nextOutageDeadline(now),
+      commit: (commands) => this.commit(commands),
+    });
   }
 
   /** A tenant in memory only: nothing survives a restart. */
@@ -286,16 +293,7 @@ export class Tenant {
     try {
       await (s.wal.waitDurable(lsn) ?? Promise.resolve());
       const t0 = performance.now();
-      const bytes = await s.fs.writeAtomic(join(s.dir, snapshotName(lsn)), snapshotChunks(state));
-      // Older snapshots go, and every log file whose records all lie at or before the snapshot:
-      // those followed by a file that starts at or before lsn + 1. The file being written stays.
-      const { snapshots, segments } = await listDir(s.fs, s.dir);
-      for (const old of snapshots) if (old.lsn < lsn) await s.fs.unlink(join(s.dir, old.name));
-      for (let i = 0; i + 1 < segments.length; i++) {
-        const path = join(s.dir, segments[i]!.name);
-        if (segments[i + 1]!.firstLsn <= lsn + 1 && path !== s.wal.currentFile) await s.fs.unlink(path);
-      }
-      await s.fs.fsyncDir(s.dir);
+      const bytes = await writeCheckpoint(s.fs, s.dir, s.wal, state);
       this.log.info({ lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length }, 'checkpoint written');
     } catch (err) {
       this.log.error({ err }, 'checkpoint failed; the log is kept');
