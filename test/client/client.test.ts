@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AllotClient, AllotClientError, type AllotEvent } from '../../src/index.js';
+import { AllotClient, AllotClientError, type AllotEvent } from '../../src/client/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const H = 3_600_000;

@@ -95,8 +95,8 @@ describe('the README client example', () => {
     expect(block).toBeDefined();
     const c = await srv.client('client_example');
     await c.query(`INSERT INTO resources (id) VALUES ('room-1')`);
-    const entry = new URL('../../src/index.ts', import.meta.url).pathname;
-    const program = block!.replace("from 'allot'", `from '${entry}'`).replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('client_example'));
+    const entry = new URL('../../src/client/index.ts', import.meta.url).pathname;
+    const program = block!.replace("from 'allot/client'", `from '${entry}'`).replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('client_example'));
     expect(program).not.toBe(block);
     const dir = mkdtempSync(join(process.cwd(), '.readme-example-'));
     try {
