@@ -54,5 +54,5 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', '..', 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ node: process.version, quick, ...results }, null, 2) + '\n');
+writeFileSync(file, `${JSON.stringify({ node: process.version, quick, ...results }, null, 2)}\n`);
 console.log(`results: ${file}`);

@@ -296,7 +296,7 @@ async function dumpFixtures(c: pg.Client, db: string): Promise<void> {
     if (db === 'allot' || PER_SCHEMA.has(key)) out[key] = await rows(c, sql);
   }
   const pretty = JSON.stringify(out, null, 1).replace(/\n\s+(?=[^\s[{])/g, ' ').replace(/\n\s+\]/g, ']');
-  writeFileSync(join(FIXTURES, `pg15-${db}.json`), pretty + '\n');
+  writeFileSync(join(FIXTURES, `pg15-${db}.json`), `${pretty}\n`);
   console.log(`wrote test/sql/system/fixtures/pg15-${db}.json`);
 }
 

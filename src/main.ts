@@ -115,7 +115,7 @@ async function exportCommand(args: string[]): Promise<number> {
   const format = formatOf(values.get('--format')) ?? 'sql';
   const output = values.get('--output');
   const out = output === undefined ? process.stdout : createWriteStream(output);
-  const rows = await exportDatabase(url, format, (line) => out.write(line + '\n'));
+  const rows = await exportDatabase(url, format, (line) => out.write(`${line}\n`));
   if (output !== undefined) {
     await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
     console.error(`allot: exported ${rows} rows to ${output}`);

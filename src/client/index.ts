@@ -30,7 +30,7 @@ export class AllotClientError extends Error {
     this.detail = err.detail;
     this.hint = err.hint;
     let conflicts: Conflict[] = [];
-    if (err.detail !== undefined && err.detail.startsWith('{')) {
+    if (err.detail?.startsWith('{')) {
       try {
         conflicts = (JSON.parse(err.detail) as { conflicts?: Conflict[] }).conflicts ?? [];
       } catch {

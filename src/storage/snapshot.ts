@@ -72,7 +72,7 @@ export async function* snapshotChunks(state: SnapshotState): AsyncGenerator<Buff
     return b;
   };
   const pause = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
-  yield emit(Buffer.from(JSON.stringify({ allot_snapshot: SNAPSHOT_VERSION, lsn: state.lsn, now: state.now }) + '\n'));
+  yield emit(Buffer.from(`${JSON.stringify({ allot_snapshot: SNAPSHOT_VERSION, lsn: state.lsn, now: state.now })}\n`));
   const sections: [string, readonly unknown[]][] = [
     ['r', state.resources],
     ['p', state.policies],

@@ -16,7 +16,7 @@ import { nodeFileSystem, type FileSystem } from '../storage/files.js';
 import { encodeBody } from '../storage/payload.js';
 import { writeCheckpoint } from '../storage/checkpoint.js';
 import { recover, type Recovered } from '../storage/recovery.js';
-import { StorageFailure, Wal, WalLimits } from '../storage/wal.js';
+import { type StorageFailure, Wal, WalLimits } from '../storage/wal.js';
 import { Limits } from '../engine/limits.js';
 import { AdvisoryLocks } from './advisory-locks.js';
 import type { Clock } from './clock.js';

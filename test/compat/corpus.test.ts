@@ -12,7 +12,7 @@ const queries = readCorpus().filter(
     /^\s*(select|with)\b/i.test(e.text) &&
     !/\b(bookings|resources|holds|rules|outages|policies)\b/i.test(e.text.replace(/'[^']*'/g, '')) &&
     // Values captured in binary are shown as hex; they cannot be replayed as text.
-    !e.values.some((v) => v !== null && v.startsWith('\\x')),
+    !e.values.some((v) => v?.startsWith('\\x')),
 );
 
 let srv: TestServer;

@@ -46,7 +46,7 @@ export function matchesExpected(actual: string, expected: string): boolean {
   const e = norm(expected);
   if (a.length !== e.length) return false;
   return e.every((line, i) => {
-    const re = new RegExp('^' + line.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    const re = new RegExp(`^${line.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
     return re.test(a[i]!);
   });
 }

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
-import type pg from 'pg';
 import postgres from 'postgres';
 import { serialize } from 'pg-protocol';
 import type { CommandCompleteMessage, CopyDataMessage, DatabaseError } from 'pg-protocol/dist/messages.js';

@@ -70,7 +70,7 @@ describe('a course policy', () => {
     let err = await pgError(book(c, 'ann', 'physics', 'rig-2', at(9), 4));
     expect(err.code).toBe('23P01');
     expect(err.message).toBe(
-      'booking "b-ann-' + at(9) + '" [2026-03-03T09:00:00.000Z, 2026-03-03T09:04:00.000Z) does not fit on resource "rig-2": it breaks policy "physics": shorter than min_duration: 4 min long, at least 5 min required (1 min short)',
+      `booking "b-ann-${at(9)}" [2026-03-03T09:00:00.000Z, 2026-03-03T09:04:00.000Z) does not fit on resource "rig-2": it breaks policy "physics": shorter than min_duration: 4 min long, at least 5 min required (1 min short)`,
     );
     expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'policy', policy_id: 'physics', limit: 'min_duration', allowed: 5 * MIN, requested: 4 * MIN }] });
 

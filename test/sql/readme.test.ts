@@ -74,7 +74,7 @@ describe('the README program example', () => {
     const c = await srv.client('shop1');
     await c.query(`INSERT INTO resources (id) VALUES ('room-1')`);
     await c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('room-1', '2026-03-02T14:30:00Z', '2026-03-02T15:30:00Z')`);
-    const program = block!.replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('shop1')) + '\nawait client.end();\n';
+    const program = `${block!.replace('postgres://app:allot@127.0.0.1:5433/shop1', srv.url('shop1'))}\nawait client.end();\n`;
     const dir = mkdtempSync(join(process.cwd(), '.readme-example-'));
     try {
       writeFileSync(join(dir, 'example.mjs'), program);

@@ -283,9 +283,9 @@ describe('drivers and psql', () => {
     await (await db('sp-psql')).query('SELECT 1');
     const { output } = await psql(srv, 'sp-psql', ['-v', 'ON_ERROR_ROLLBACK=on'], [
       'BEGIN;',
-      book('a', 0, 10) + ';',
-      book('clash', 5, 15) + ';',
-      book('b', 20, 30) + ';',
+      `${book('a', 0, 10)};`,
+      `${book('clash', 5, 15)};`,
+      `${book('b', 20, 30)};`,
       'COMMIT;',
       'SELECT id FROM bookings ORDER BY id;',
     ].join('\n'));

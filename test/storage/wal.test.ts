@@ -1,5 +1,5 @@
 /** The log on a real disk: records, group commit, recovery, torn tails, corruption, failures. */
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, truncateSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type pg from 'pg';
