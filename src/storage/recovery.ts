@@ -146,7 +146,7 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
           `${path} at byte ${at}: LSN ${r.lsn} follows ${lsn}; records are ${r.lsn <= lsn ? 'out of order' : 'missing'}. The data is left as it is for inspection.`,
         );
       }
-      let body;
+      let body: ReturnType<typeof decodeBody>;
       try {
         body = decodeBody(r.payload);
       } catch (err) {

@@ -156,6 +156,7 @@ function xor(a: Buffer, b: Buffer): Buffer {
 
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
 // Joiners and variation selectors combine with their neighbours; RFC 3454 B.1 drops them for that.
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each of these code points is dropped on its own, joiner or not
 const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
 
 function saslPrep(password: string): string {
