@@ -76,6 +76,21 @@ function readableRecordIn(buf: Buffer, from: number, to: number, minLsn: number)
   return null;
 }
 
+/** Loads the snapshot at `path` (named for LSN `named`) into the empty engine: the LSN and instant it was taken at. */
+async function loadSnapshot(fs: FileSystem, path: string, named: number, engine: Engine): Promise<{ lsn: number; now: number }> {
+  try {
+    const state = readSnapshot(await fs.readFile(path));
+    if (state.lsn !== named) throw new SnapshotError(`names LSN ${named} but holds ${state.lsn}`);
+    engine.load(state);
+    return { lsn: state.lsn, now: state.now };
+  } catch (err) {
+    if (err instanceof SnapshotError || err instanceof SyntaxError) {
+      throw new CorruptionError(`${path}: ${err.message}. The data is left as it is for inspection.`);
+    }
+    throw err;
+  }
+}
+
 /** How often a long replay reports its progress. */
 const PROGRESS_MS = 1000;
 
@@ -86,23 +101,10 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
   for (const name of await fs.readdir(dir)) if (name.endsWith('.tmp') || name === PREPARED_NAME) await fs.unlink(join(dir, name));
   const { snapshots, segments } = await listDir(fs, dir);
   const engine = new Engine({ checkInvariants: opts.checkInvariants ?? false });
-  let lsn = 0;
-  let lastNow = Number.MIN_SAFE_INTEGER;
   const newest = snapshots[snapshots.length - 1];
-  if (newest !== undefined) {
-    try {
-      const state = readSnapshot(await fs.readFile(join(dir, newest.name)));
-      if (state.lsn !== newest.lsn) throw new SnapshotError(`names LSN ${newest.lsn} but holds ${state.lsn}`);
-      engine.load(state);
-      lsn = state.lsn;
-      lastNow = state.now;
-    } catch (err) {
-      if (err instanceof SnapshotError || err instanceof SyntaxError) {
-        throw new CorruptionError(`${join(dir, newest.name)}: ${err.message}. The data is left as it is for inspection.`);
-      }
-      throw err;
-    }
-  }
+  const loaded = newest !== undefined ? await loadSnapshot(fs, join(dir, newest.name), newest.lsn, engine) : { lsn: 0, now: Number.MIN_SAFE_INTEGER };
+  let lsn = loaded.lsn;
+  let lastNow = loaded.now;
   const snapshotLsn = lsn;
   let records = 0;
   let bytes = 0;

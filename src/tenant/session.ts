@@ -416,6 +416,55 @@ export class Session implements SessionView {
   private async utility(u: Utility): Promise<StatementOutcome> {
     switch (u.type) {
       case 'begin':
+      case 'setTransaction':
+      case 'commit':
+      case 'savepoint':
+      case 'release':
+      case 'rollbackTo':
+      case 'rollback':
+        return this.transactionControl(u);
+      case 'set':
+      case 'setIgnored':
+      case 'show':
+      case 'reset':
+        return this.settingCommand(u);
+      case 'listen':
+      case 'unlisten':
+      case 'notify':
+        return this.listenCommand(u);
+      case 'discard':
+        if (u.what === 'all') this.discardAll();
+        return { kind: 'command', tag: `DISCARD ${u.what.toUpperCase()}` };
+      case 'deallocate':
+        // Prepared statements live in the connection; it handles DEALLOCATE before us.
+        return { kind: 'command', tag: 'DEALLOCATE' };
+      case 'declare':
+        return this.declareCursor(u);
+      case 'copyFrom':
+        if (this.readOnlyNow()) throw new AllotError(SqlState.readOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction');
+        return { kind: 'copyIn', copy: new CopyIn(u, this, (commands) => this.write(commands)) };
+      case 'copyTo': {
+        const env = this.env([]);
+        const rows = await this.settled(() => this.read((read) => u.query.run(read, env)));
+        return { kind: 'copyOut', columns: u.columns, types: u.query.columns.map((c) => c.type), rows, format: u.format };
+      }
+      case 'fetch': {
+        const cursor = this.cursors.get(u.name);
+        const got = this.cursors.fetch(u.name, u.direction, u.move);
+        if (u.move) return { kind: 'command', tag: `MOVE ${got.count}` };
+        return { kind: 'rows', columns: cursor.columns, rows: got.rows, tag: `FETCH ${got.count}`, binary: cursor.binary };
+      }
+      case 'close':
+        if (u.name === null) this.cursors.closeAll();
+        else this.cursors.close(u.name);
+        return { kind: 'command', tag: u.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR' };
+    }
+  }
+
+  /** BEGIN, COMMIT, ROLLBACK, savepoints and SET TRANSACTION. */
+  private async transactionControl(u: Extract<Utility, { type: 'begin' | 'setTransaction' | 'commit' | 'savepoint' | 'release' | 'rollbackTo' | 'rollback' }>): Promise<StatementOutcome> {
+    switch (u.type) {
+      case 'begin':
         if (this.tx !== 'idle' && !this.implicit) {
           this.notices.push({ severity: 'WARNING', code: SqlState.activeSqlTransaction, message: 'there is already a transaction in progress' });
         } else {
@@ -455,6 +504,12 @@ export class Session implements SessionView {
         if (this.tx === 'idle') this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
         this.resetTx(false);
         return { kind: 'command', tag: 'ROLLBACK' };
+    }
+  }
+
+  /** SET, SHOW and RESET. */
+  private settingCommand(u: Extract<Utility, { type: 'set' | 'setIgnored' | 'show' | 'reset' }>): StatementOutcome {
+    switch (u.type) {
       case 'set':
         if (u.value === null) this.reset(u.name);
         else if (u.local) {
@@ -478,6 +533,12 @@ export class Session implements SessionView {
         if (u.name === 'all') for (const k of [...this.settings.keys()]) this.reset(k);
         else this.reset(u.name);
         return { kind: 'command', tag: 'RESET' };
+    }
+  }
+
+  /** LISTEN, UNLISTEN and NOTIFY. */
+  private listenCommand(u: Extract<Utility, { type: 'listen' | 'unlisten' | 'notify' }>): StatementOutcome {
+    switch (u.type) {
       case 'listen': {
         if (!this.channels.has(u.channel) && this.channels.size >= MAX_LISTEN_CHANNELS) {
           throw new AllotError(SqlState.programLimitExceeded, `this session already listens on ${MAX_LISTEN_CHANNELS} channels, the limit`, { hint: 'UNLISTEN some, or use allot_events for everything.' });
@@ -498,32 +559,6 @@ export class Session implements SessionView {
       case 'notify':
         this.notify(u.channel, u.payload);
         return { kind: 'command', tag: 'NOTIFY' };
-      case 'discard':
-        if (u.what === 'all') this.discardAll();
-        return { kind: 'command', tag: `DISCARD ${u.what.toUpperCase()}` };
-      case 'deallocate':
-        // Prepared statements live in the connection; it handles DEALLOCATE before us.
-        return { kind: 'command', tag: 'DEALLOCATE' };
-      case 'declare':
-        return this.declareCursor(u);
-      case 'copyFrom':
-        if (this.readOnlyNow()) throw new AllotError(SqlState.readOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction');
-        return { kind: 'copyIn', copy: new CopyIn(u, this, (commands) => this.write(commands)) };
-      case 'copyTo': {
-        const env = this.env([]);
-        const rows = await this.settled(() => this.read((read) => u.query.run(read, env)));
-        return { kind: 'copyOut', columns: u.columns, types: u.query.columns.map((c) => c.type), rows, format: u.format };
-      }
-      case 'fetch': {
-        const cursor = this.cursors.get(u.name);
-        const got = this.cursors.fetch(u.name, u.direction, u.move);
-        if (u.move) return { kind: 'command', tag: `MOVE ${got.count}` };
-        return { kind: 'rows', columns: cursor.columns, rows: got.rows, tag: `FETCH ${got.count}`, binary: cursor.binary };
-      }
-      case 'close':
-        if (u.name === null) this.cursors.closeAll();
-        else this.cursors.close(u.name);
-        return { kind: 'command', tag: u.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR' };
     }
   }
 
