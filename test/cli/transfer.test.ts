@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dump } from '../helpers/dump.js';
 import { psql } from '../helpers/psql.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -64,13 +64,6 @@ afterAll(async () => {
   await b.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Everything a database holds, table by table, ordered. */
-async function dump(c: pg.Client): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const t of ['resources', 'policies', 'rules', 'bookings', 'holds', 'outages']) out[t] = (await c.query(`SELECT * FROM ${t} ORDER BY id`)).rows;
-  return out;
-}
 
 describe('export and import', () => {
   it('round-trips a database exactly, as SQL through allot import and psql -f, and as JSON lines', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/tenant/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
 const MIN = 60_000;

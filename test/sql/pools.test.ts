@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/tenant/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
 const day = (d: number, hour = 0): string => new Date(Date.UTC(2026, 2, d, hour)).toISOString();

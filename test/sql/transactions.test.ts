@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Limits } from '../../src/engine/limits.js';
 import { Store } from '../../src/engine/state.js';
-import { ManualClock } from '../../src/tenant/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 

@@ -3,13 +3,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Booking } from '../../src/engine/types.js';
 import { nodeFileSystem } from '../../src/storage/files.js';
 import { CorruptionError } from '../../src/storage/recovery.js';
 import { readSnapshot, SnapshotError, snapshotChunks, type SnapshotState } from '../../src/storage/snapshot.js';
 import { verifyDir } from '../../src/storage/verify.js';
+import { dump } from '../helpers/dump.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const dirs: string[] = [];
@@ -120,12 +120,6 @@ describe('the snapshot format', () => {
     expect(() => readSnapshot(v9)).toThrow(/snapshot version 9 is not one this server reads/);
   });
 });
-
-/** Everything a database holds, sorted, for field-by-field comparison. */
-async function dump(c: pg.Client): Promise<unknown> {
-  const all = async (table: string): Promise<unknown[]> => (await c.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
-  return { resources: await all('resources'), policies: await all('policies'), rules: await all('rules'), bookings: await all('bookings'), holds: await all('holds'), outages: await all('outages') };
-}
 
 describe('a database started from a snapshot', () => {
   it('opens a version 1 snapshot written by an earlier server, and its next checkpoint writes version 2', async () => {

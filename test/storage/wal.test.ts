@@ -2,7 +2,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/storage/crc32c.js';
 import { nodeFileSystem, type FileSystem, type LogFile } from '../../src/storage/files.js';
@@ -12,6 +11,7 @@ import { verifyDir } from '../../src/storage/verify.js';
 import { MAX_SYNC_THREADS, syncThreadCount } from '../../src/storage/sync-thread.js';
 import { openLogs } from '../../src/storage/open-logs.js';
 import { segmentName, Wal } from '../../src/storage/wal.js';
+import { dump } from '../helpers/dump.js';
 import { errnoError, FaultyFs } from '../helpers/faulty-fs.js';
 import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
@@ -39,18 +39,6 @@ afterEach(async () => {
 
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
-}
-
-/** Everything a database holds, sorted, for field-by-field comparison. */
-async function dump(c: pg.Client): Promise<unknown> {
-  return {
-    resources: (await c.query('SELECT * FROM resources ORDER BY id')).rows,
-    rules: (await c.query('SELECT * FROM rules ORDER BY id')).rows,
-    bookings: (await c.query('SELECT * FROM bookings ORDER BY id')).rows,
-    holds: (await c.query('SELECT * FROM holds ORDER BY id')).rows,
-    outages: (await c.query('SELECT * FROM outages ORDER BY id')).rows,
-    policies: (await c.query('SELECT * FROM policies ORDER BY id')).rows,
-  };
 }
 
 function segments(dir: string): string[] {
