@@ -13,7 +13,7 @@ import { bookingRow, columnType, holdRow, outageRow, policyRow, resourceRow, rul
 import { needsGeneralPlan, planGeneralQuery } from './query/select.js';
 import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
-import { EXPORT_VERSION, exportRows, jsonLines } from '../export.js';
+import { EXPORT_VERSION, exportRows, jsonLines } from './export.js';
 import { settingIsOn } from './settings.js';
 import { timeZoneOf } from './casts.js';
 import type { Utility } from './utility.js';
