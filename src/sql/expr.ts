@@ -6,7 +6,7 @@
 import type { Expr, Statement } from 'pgsql-ast-parser';
 import type { ReadContext } from './plan.js';
 import { AllotError, SqlState } from '../errors.js';
-import type { ColumnDef, Domain } from './catalog.js';
+import type { ColumnDef, Domain } from './tables/columns.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
 import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
 import { advisoryKey, type AdvisoryLockView } from '../tenant/advisory-locks.js';

@@ -7,7 +7,7 @@ import { parse, type Statement } from 'pgsql-ast-parser';
 import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
 import { coerce, NeedsLiteral, ParamSlots, typeDomain } from './expr.js';
-import type { TimeOutput } from './catalog.js';
+import type { TimeOutput } from './tables/columns.js';
 import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
 import { planStatement, type Plan } from './plan.js';
 import { collapseValuesRows, expandValuesRows } from './values-rows.js';

@@ -5,7 +5,8 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import { timeZoneFromInterval } from './time.js';
-import { Tables, type TimeOutput } from './catalog.js';
+import { Tables } from './tables/index.js';
+import type { TimeOutput } from './tables/columns.js';
 import { parseCopy, type CopyStatement } from './copy.js';
 import type { Token } from './lexer.js';
 import type { QueryPlan } from './plan.js';

@@ -9,7 +9,8 @@
  */
 import type { Expr, From, SelectFromStatement, SelectedColumn, Statement } from 'pgsql-ast-parser';
 import { AllotError, SqlState } from '../../errors.js';
-import { columnType, Tables, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from '../catalog.js';
+import { columnType, type ColumnDef, type TableDef, type TimeOutput } from '../tables/columns.js';
+import { Tables, type StoredTable } from '../tables/index.js';
 import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
 import {
   candidates,

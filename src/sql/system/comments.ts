@@ -2,7 +2,7 @@
  * pg_description of allot's tables and columns (COMMENT ON …, as obj_description and
  * col_description read them): what each is, in a line, after docs/sql.md.
  */
-import type { AllotTable } from '../catalog.js';
+import type { AllotTable } from '../tables/index.js';
 
 export const TABLE_COMMENTS: Readonly<Record<AllotTable, string>> = {
   resources: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',

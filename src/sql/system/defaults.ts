@@ -4,7 +4,7 @@
  * tree for the expression (locations -1), `text` what pg_get_expr shows for it. Generated ids
  * (ULIDs) have no SQL expression, so id has none; nor has outages.kind, which follows "end".
  */
-import type { TimeOutput } from '../catalog.js';
+import type { TimeOutput } from '../tables/columns.js';
 
 export interface ColumnDefault {
   readonly bin: string;

@@ -4,7 +4,8 @@
  * the system tables and views allot implements. pg_class, pg_attribute, information_schema and
  * the reg* types all read this.
  */
-import { Tables, columnType, type AllotTable, type TableDef, type TimeOutput } from '../catalog.js';
+import { Tables, type AllotTable } from '../tables/index.js';
+import { columnType, type TableDef, type TimeOutput } from '../tables/columns.js';
 import { typeOid } from '../types.js';
 import { COLUMN_COMMENTS, TABLE_COMMENTS } from './comments.js';
 import { PG_RELATIONS } from './data/pg-relations.js';
