@@ -7,16 +7,12 @@ import type { DeleteStatement, Expr, InsertStatement, SelectedColumn, SelectFrom
 import type { Engine } from '../engine/engine.js';
 import type { SpanMaker } from '../engine/availability.js';
 import { Limits } from '../engine/limits.js';
-import type { Booking, BookingInput, BookingPatch, Command, CommandResult, Hold, Outage, OutagePatch, Policy, PolicyPatch, Resource, ResourcePatch, Rule, RulePatch } from '../engine/types.js';
-import { AllotError, SqlState } from '../errors.js';
-import { bookingRow } from './tables/bookings.js';
+import type { Command, CommandResult } from '../engine/types.js';
+import { AllotError, SqlState, unsupported } from '../errors.js';
 import { columnType, type ColumnDef, type TableDef, type TimeOutput } from './tables/columns.js';
-import { holdRow } from './tables/holds.js';
-import { outageRow } from './tables/outages.js';
-import { policyRow } from './tables/policies.js';
-import { resourceRow } from './tables/resources.js';
-import { ruleRow } from './tables/rules.js';
-import { Tables, type AllotTable, type StoredTable } from './tables/index.js';
+import type { Fields } from './tables/fields.js';
+import { StoredTables, Tables, type AllotTable, type StoredTable } from './tables/index.js';
+import type { Entity, StoredTableModule, WriteTarget } from './tables/stored.js';
 import { needsGeneralPlan, planGeneralQuery } from './query/select.js';
 import { AggregateSlots, coerce, compare, compileExpr, EMPTY_SCOPE, inListItems, NeedsLiteral, ParamSlots, toBool, type Aggregate, type Compiled, type EvalEnv, type Scope } from './expr.js';
 import { formatValue, type SqlType, type Value } from './types.js';
@@ -101,10 +97,6 @@ export interface EmptyPlan {
 }
 
 export type Plan = QueryPlan | WritePlan | UtilityPlan | EmptyPlan;
-
-function unsupported(what: string, hint?: string): AllotError {
-  return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
-}
 
 export function planStatement(stmt: Statement, params: ParamSlots, times: TimeOutput = 'ms'): Plan {
   switch (stmt.type) {
@@ -385,42 +377,8 @@ export function candidates(table: StoredTable, h: Hints, read: ReadContext, env:
       const x = get(id);
       return x === undefined ? [] : [x];
     });
-  switch (table) {
-    case 'resources': {
-      if (ids !== null) return drawn(byId((id) => engine.resource(id)), resourceRow);
-      if (h.parentId !== null) {
-        const pid = h.parentId.eval([], env);
-        return drawn(isText(pid) ? engine.children(pid) : [], resourceRow);
-      }
-      return drawn(engine.allResources(), resourceRow);
-    }
-    case 'rules': {
-      if (ids !== null) return drawn(byId((id) => engine.rule(id)), ruleRow);
-      return drawn(byResource((rid) => engine.rulesOn(rid, lo, hi)) ?? engine.allRules(), ruleRow);
-    }
-    case 'bookings': {
-      if (ids !== null) return drawn(byId((id) => engine.booking(id)), bookingRow);
-      if (h.groupId !== null) {
-        const g = h.groupId.eval([], env);
-        return drawn(isText(g) ? engine.groupMembers(g) : [], bookingRow);
-      }
-      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Booking => !('expiresAt' in e)));
-      return drawn(per ?? engine.allBookings(), bookingRow);
-    }
-    case 'holds': {
-      if (ids !== null) return drawn(byId((id) => engine.hold(id, now)), holdRow);
-      const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e));
-      return drawn(per ?? engine.liveHolds(now), holdRow);
-    }
-    case 'outages': {
-      if (ids !== null) return drawn(byId((id) => engine.outage(id)), outageRow);
-      return drawn(byResource((rid) => engine.outagesOn(rid)) ?? engine.allOutages(), outageRow);
-    }
-    case 'policies': {
-      if (ids !== null) return drawn(byId((id) => engine.policy(id)), policyRow);
-      return drawn(engine.allPolicies(), policyRow);
-    }
-  }
+  const m = StoredTables[table];
+  return drawn(m.candidates({ engine, now, hints: h, env, ids, lo, hi, byResource, byId }), m.row);
 }
 
 export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: TimeOutput = 'ms'): QueryPlan {
@@ -867,9 +825,9 @@ function planPolicyUsage(
 
 // ---- writes -----------------------------------------------------------------------------
 
-function writableTable(name: { name: string; schema?: string }, verb: string): { table: StoredTable; def: TableDef } {
+function writableTable(name: { name: string; schema?: string }, verb: string): { table: StoredTableModule; def: TableDef } {
   const src = resolveTable(name);
-  if (src.kind === 'allot') return { table: src.table, def: src.def };
+  if (src.kind === 'allot') return { table: StoredTables[src.table], def: src.def };
   if (src.kind === 'availability') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
   if (src.kind === 'allot_export') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} allot_export: it is the state as a whole, read-only; load an export with allot import`);
   if (src.kind === 'policy_usage') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} policy_usage: it is computed from bookings, holds and policies`);
@@ -882,203 +840,6 @@ function columnOf(def: TableDef, name: string, writeOnlyOk: boolean): ColumnDef 
   return c;
 }
 
-type Fields = Map<string, Value | undefined>;
-
-function text(f: Fields, name: string): string | null | undefined {
-  const v = f.get(name);
-  return v === undefined ? undefined : (v as string | null);
-}
-
-function num(f: Fields, name: string): number | null | undefined {
-  const v = f.get(name);
-  return v === undefined ? undefined : (v as number | null);
-}
-
-function required<T>(v: T | null | undefined, column: string): T {
-  if (v === undefined || v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
-  return v;
-}
-
-function notNullIfGiven<T>(v: T | null | undefined, column: string): T | undefined {
-  if (v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint`);
-  return v;
-}
-
-function capsOf(f: Fields, name = 'capabilities'): readonly string[] | undefined {
-  const v = f.get(name);
-  if (v === undefined) return undefined;
-  if (v === null) throw new AllotError(SqlState.notNullViolation, `null value in column "${name}" violates not-null constraint`);
-  const xs = v as readonly (string | null)[];
-  if (xs.some((x) => x === null)) throw new AllotError(SqlState.nullValueNotAllowed, `${name} must not contain NULL`);
-  return xs as readonly string[];
-}
-
-function idOf(f: Fields, newId: () => string): string {
-  const v = f.get('id');
-  if (v === undefined) return newId();
-  return required(v as string | null, 'id');
-}
-
-function insertCommand(table: StoredTable, f: Fields, newId: () => string, skip: boolean, restore: boolean): Command {
-  switch (table) {
-    case 'resources': {
-      const resource: Resource = {
-        id: idOf(f, newId),
-        parentId: text(f, 'parent_id') ?? null,
-        name: text(f, 'name') ?? null,
-        capacity: notNullIfGiven(num(f, 'capacity'), 'capacity') ?? 1,
-        // NULL buffers mean none, as in deltat.
-        bufferBeforeMs: num(f, 'buffer_before') ?? 0,
-        bufferAfterMs: num(f, 'buffer_after') ?? 0,
-        capabilities: capsOf(f) ?? [],
-      };
-      return { type: 'CreateResource', resource, onConflictSkip: skip };
-    }
-    case 'rules': {
-      const blocking = f.get('blocking');
-      const rule: Rule = {
-        id: idOf(f, newId),
-        resourceId: required(text(f, 'resource_id'), 'resource_id'),
-        start: required(num(f, 'start'), 'start'),
-        end: required(num(f, 'end'), 'end'),
-        blocking: blocking === undefined ? false : required(blocking as boolean | null, 'blocking'),
-        policyId: text(f, 'policy_id') ?? null,
-      };
-      return { type: 'CreateRule', rule, onConflictSkip: skip };
-    }
-    case 'bookings': {
-      if (f.has('pool_id') || f.has('quantity')) return poolCommand(f, newId, skip);
-      const holdId = text(f, 'hold_id');
-      const hasHold = holdId !== undefined && holdId !== null;
-      const given = <T>(v: T | null | undefined, col: string): T | undefined => (hasHold ? notNullIfGiven(v, col) : required(v, col));
-      const label = text(f, 'label');
-      const caps = capsOf(f);
-      const userId = text(f, 'user_id');
-      const policyId = text(f, 'policy_id');
-      const resourceId = given(text(f, 'resource_id'), 'resource_id');
-      const start = given(num(f, 'start'), 'start');
-      const end = given(num(f, 'end'), 'end');
-      // Every field present (undefined when not given): one object shape for every INSERT, so
-      // the engine's reads of it stay monomorphic, and no spread copies it.
-      const booking: BookingInput = {
-        id: idOf(f, newId),
-        holdId: hasHold ? holdId : undefined,
-        resourceId,
-        start,
-        end,
-        label,
-        capabilities: caps,
-        userId,
-        policyId,
-        groupId: text(f, 'group_id') ?? null,
-      };
-      return { type: 'CreateBooking', booking, onConflictSkip: skip, restore };
-    }
-    case 'holds': {
-      const hold: Hold = {
-        id: idOf(f, newId),
-        resourceId: required(text(f, 'resource_id'), 'resource_id'),
-        start: required(num(f, 'start'), 'start'),
-        end: required(num(f, 'end'), 'end'),
-        expiresAt: required(num(f, 'expires_at'), 'expires_at'),
-        label: text(f, 'label') ?? null,
-        capabilities: capsOf(f) ?? [],
-        userId: text(f, 'user_id') ?? null,
-        policyId: text(f, 'policy_id') ?? null,
-      };
-      return { type: 'PlaceHold', hold, onConflictSkip: skip, restore };
-    }
-    case 'outages': {
-      if (f.has('declared_at') && !restore) throw unsupported('declared_at is set by allot when an outage is declared', 'It can be given only when restoring an export (SET allot.restore = on).');
-      const end = num(f, 'end') ?? null;
-      const kind = text(f, 'kind') ?? (end === null ? 'unplanned' : 'planned');
-      const outage: Outage = {
-        id: idOf(f, newId),
-        resourceId: required(text(f, 'resource_id'), 'resource_id'),
-        kind: kind as Outage['kind'],
-        start: required(num(f, 'start'), 'start'),
-        end,
-        slidingWindowMs: num(f, 'sliding_window') ?? null,
-        capabilities: capsOf(f) ?? [],
-        reason: text(f, 'reason') ?? null,
-        declaredAt: restore ? required(num(f, 'declared_at'), 'declared_at') : 0,
-      };
-      return { type: 'CreateOutage', outage, onConflictSkip: skip, restore };
-    }
-    case 'policies': {
-      const policy: Policy = {
-        id: idOf(f, newId),
-        name: text(f, 'name') ?? null,
-        minDurationMs: num(f, 'min_duration') ?? null,
-        maxDurationMs: num(f, 'max_duration') ?? null,
-        bookAheadMs: num(f, 'book_ahead') ?? null,
-        maxBookings: num(f, 'max_bookings') ?? null,
-        maxUsageMs: num(f, 'max_usage') ?? null,
-        startsWithinMs: num(f, 'starts_within') ?? null,
-        allowStartInPastMs: num(f, 'allow_start_in_past') ?? null,
-      };
-      return { type: 'CreatePolicy', policy, onConflictSkip: skip };
-    }
-  }
-}
-
-/** `INSERT INTO bookings (pool_id, start, "end", capabilities, quantity, …)`: one command, `quantity` bookings. */
-function poolCommand(f: Fields, newId: () => string, skip: boolean): Command {
-  if (f.get('pool_id') === undefined && f.has('quantity')) {
-    // quantity without pool_id: say what it belongs to rather than that pool_id is null.
-    throw new AllotError(SqlState.notNullViolation, 'quantity is for pool bookings: give pool_id too (a booking of a resource is one booking)');
-  }
-  const poolId = required(text(f, 'pool_id'), 'pool_id');
-  for (const other of ['resource_id', 'hold_id']) {
-    if (f.get(other) !== undefined && f.get(other) !== null) {
-      throw new AllotError(SqlState.syntaxError, `a pool booking takes pool_id, not ${other}: allot picks the resources`);
-    }
-  }
-  const quantity = notNullIfGiven(num(f, 'quantity'), 'quantity') ?? 1;
-  if (!Number.isInteger(quantity) || quantity < 1 || quantity > Limits.maxBatchCommands) {
-    throw new AllotError(SqlState.invalidParameterValue, `quantity must be between 1 and ${Limits.maxBatchCommands}, not ${quantity}`);
-  }
-  const given = text(f, 'id');
-  if (given !== undefined && given !== null && quantity > 1) {
-    throw new AllotError(SqlState.invalidParameterValue, `a pool booking of quantity ${quantity} makes ${quantity} bookings: leave out id, and read the ids back with RETURNING id, resource_id`);
-  }
-  const ids = quantity === 1 ? [idOf(f, newId)] : Array.from({ length: quantity }, () => newId());
-  return {
-    type: 'BookFromPool',
-    request: {
-      ids,
-      poolId,
-      start: required(num(f, 'start'), 'start'),
-      end: required(num(f, 'end'), 'end'),
-      capabilities: capsOf(f) ?? [],
-      label: text(f, 'label') ?? null,
-      userId: text(f, 'user_id') ?? null,
-      policyId: text(f, 'policy_id') ?? null,
-      groupId: text(f, 'group_id') ?? null,
-    },
-    ...(skip ? { onConflictSkip: true } : {}),
-  };
-}
-
-type Entity = Resource | Rule | Booking | Hold | Outage | Policy;
-
-function rowOf(table: StoredTable, entity: Entity): Value[] {
-  switch (table) {
-    case 'policies':
-      return policyRow(entity as Policy);
-    case 'outages':
-      return outageRow(entity as Outage);
-    case 'resources':
-      return resourceRow(entity as Resource);
-    case 'rules':
-      return ruleRow(entity as Rule);
-    case 'bookings':
-      return bookingRow(entity as Booking);
-    case 'holds':
-      return holdRow(entity as Hold);
-  }
-}
-
 function resultRows(results: readonly CommandResult[]): Entity[] {
   const out: Entity[] = [];
   for (const r of results) {
@@ -1087,11 +848,11 @@ function resultRows(results: readonly CommandResult[]): Entity[] {
   return out;
 }
 
-function writeFinisher(table: StoredTable, returning: Projection | null, tag: (n: number) => string) {
+function writeFinisher(show: (e: Entity) => Value[], returning: Projection | null, tag: (n: number) => string) {
   return (results: readonly CommandResult[], env: EvalEnv): { rows: Value[][]; tag: string } => {
     const entities = resultRows(results);
     // A converted hold shows up as the booking it became.
-    const rows = returning === null ? [] : project(returning, entities.map((e) => rowOf(table, e)), env);
+    const rows = returning === null ? [] : project(returning, entities.map(show), env);
     return { rows, tag: tag(entities.length) };
   };
 }
@@ -1102,9 +863,7 @@ function planInsert(ast: InsertStatement, params: ParamSlots, times: TimeOutput)
   if (ast.insert.type !== 'values') throw unsupported('INSERT … SELECT is not supported by allot; use VALUES');
   const names = ast.columns?.map((c) => c.name) ?? def.columns.map((c) => c.name);
   const cols = names.map((n) => columnOf(def, n, true));
-  if (table === 'holds' && names.includes('booking_id')) {
-    throw unsupported('INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking', "Place the hold, then UPDATE holds SET booking_id = '…' WHERE id = '…'.");
-  }
+  table.checkInsert?.(names);
   const seen = new Set<string>();
   for (const n of names) {
     if (seen.has(n)) throw new AllotError(SqlState.duplicateColumn, `column "${n}" specified more than once`);
@@ -1139,13 +898,13 @@ function planInsert(ast: InsertStatement, params: ParamSlots, times: TimeOutput)
           const col = cols[i]!;
           f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`, timeZoneOf(env.session)));
         });
-        const cmd = insertCommand(table, f, newId, skip, restore);
+        const cmd = table.insert(f, newId, skip, restore);
         made += rowsOf(cmd);
         if (made > Limits.maxBatchCommands) throw overBatch(made);
         return cmd;
       });
     },
-    finish: writeFinisher(table, returning, (n) => `INSERT 0 ${n}`),
+    finish: writeFinisher(table.row, returning, (n) => `INSERT 0 ${n}`),
   };
 }
 
@@ -1158,14 +917,15 @@ function overBatch(rows: number): AllotError {
   return new AllotError(SqlState.programLimitExceeded, `INSERT of ${rows} or more rows (counting each booking a pool row makes); the limit is ${Limits.maxBatchCommands} per statement`);
 }
 
-/** `WHERE id = v`, `WHERE id IN (…)` or, for bookings, `WHERE group_id = v`. */
-function writeTarget(where: Expr | null | undefined, def: TableDef, params: ParamSlots, verb: string): { kind: 'ids'; values: Compiled[] } | { kind: 'group'; value: Compiled } {
+/** `WHERE id = v`, `WHERE id IN (…)` or, for a table with group writes (bookings), `WHERE group_id = v`. */
+function writeTarget(where: Expr | null | undefined, table: StoredTableModule, def: TableDef, params: ParamSlots, verb: string): WriteTarget {
   const scope = scopeOf(def);
   const parts = conjuncts(where);
   const p = parts.length === 1 ? asPredicate(parts[0]!, scope, params) : null;
+  const groups = table.byGroup !== undefined;
   if (p !== null && p.column === 'id' && (p.op === '=' || p.op === 'IN')) return { kind: 'ids', values: p.values };
-  if (p !== null && def.name === 'bookings' && p.column === 'group_id' && p.op === '=') return { kind: 'group', value: p.values[0]! };
-  const forms = def.name === 'bookings' ? 'WHERE id = …, WHERE id IN (…) or WHERE group_id = …' : 'WHERE id = … or WHERE id IN (…)';
+  if (p !== null && groups && p.column === 'group_id' && p.op === '=') return { kind: 'group', value: p.values[0]! };
+  const forms = groups ? 'WHERE id = …, WHERE id IN (…) or WHERE group_id = …' : 'WHERE id = … or WHERE id IN (…)';
   throw unsupported(`${verb} on ${def.name} needs ${forms}`, 'allot changes rows by their id, so every change is checked and logged as one command.');
 }
 
@@ -1189,9 +949,10 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots, times: TimeOutput)
     }
     return { col, value };
   });
-  const target = writeTarget(ast.where, def, params, 'UPDATE');
+  const target = writeTarget(ast.where, table, def, params, 'UPDATE');
   const returning = compileReturning(ast.returning, def, params, times);
-  if (table === 'holds') return planHoldUpdate(sets, target, def, returning, params);
+  table.checkUpdate?.(assigned, target);
+  const group = table.byGroup;
   return {
     kind: 'write',
     verb: 'update',
@@ -1200,34 +961,14 @@ function planUpdate(ast: UpdateStatement, params: ParamSlots, times: TimeOutput)
     build(env) {
       const f = setFields(sets, env);
       const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))] : [];
-      switch (table) {
-        case 'resources': {
-          const patch = resourcePatch(f);
-          return ids.filter(isText).map((id): Command => ({ type: 'UpdateResource', id, patch }));
-        }
-        case 'rules': {
-          const patch = rulePatch(f);
-          return ids.filter(isText).map((id): Command => ({ type: 'UpdateRule', id, patch }));
-        }
-        case 'bookings': {
-          const patch = bookingPatch(f);
-          if (target.kind === 'group') {
-            const g = target.value.eval([], env);
-            return isText(g) ? [{ type: 'UpdateBookings', target: { groupId: g }, patch }] : [];
-          }
-          return ids.filter(isText).map((id): Command => ({ type: 'UpdateBookings', target: { id }, patch }));
-        }
-        case 'outages': {
-          const patch = outagePatch(f);
-          return ids.filter(isText).map((id): Command => ({ type: 'UpdateOutage', id, patch }));
-        }
-        case 'policies': {
-          const patch = policyPatch(f);
-          return ids.filter(isText).map((id): Command => ({ type: 'UpdatePolicy', id, patch }));
-        }
+      const patch = table.patch(f);
+      if (target.kind === 'group' && group !== undefined) {
+        const g = target.value.eval([], env);
+        return isText(g) ? [group.update(g, patch)] : [];
       }
+      return ids.filter(isText).map((id) => table.update(id, patch));
     },
-    finish: writeFinisher(table, returning, (n) => `UPDATE ${n}`),
+    finish: writeFinisher(table.updatedRow ?? table.row, returning, (n) => `UPDATE ${n}`),
   };
 }
 
@@ -1242,147 +983,25 @@ function isText(v: Value): v is string {
   return typeof v === 'string';
 }
 
-/** deltat's hold commit: `UPDATE holds SET booking_id = … [, label = …] WHERE id = …`. */
-function planHoldUpdate(
-  sets: readonly { col: ColumnDef; value: Compiled }[],
-  target: ReturnType<typeof writeTarget>,
-  def: TableDef,
-  returning: Projection | null,
-  params: ParamSlots,
-): WritePlan {
-  const names = new Set(sets.map((s) => s.col.name));
-  const allowed = new Set(['booking_id', 'label']);
-  if (!names.has('booking_id') || [...names].some((n) => !allowed.has(n)) || target.kind !== 'ids' || target.values.length !== 1) {
-    throw unsupported('holds change only by becoming a booking: UPDATE holds SET booking_id = … [, label = …] WHERE id = …', "Or INSERT INTO bookings (id, hold_id) VALUES (…), or DELETE the hold and place a new one.");
-  }
-  const holdId = target.values[0]!;
-  return {
-    kind: 'write',
-    verb: 'update',
-    params,
-    columns: returning?.columns ?? null,
-    build(env) {
-      const f = setFields(sets, env);
-      const hid = holdId.eval([], env);
-      const bookingId = required(text(f, 'booking_id'), 'booking_id');
-      const label = text(f, 'label');
-      if (!isText(hid)) return [];
-      return [{ type: 'CreateBooking', booking: { id: bookingId, holdId: hid, ...(label !== undefined ? { label } : {}) } }];
-    },
-    finish(results, env) {
-      const rows = resultRows(results);
-      return { rows: returning === null ? [] : project(returning, rows.map((b) => bookingAsHoldRow(b as Booking, def)), env), tag: `UPDATE ${rows.length}` };
-    },
-  };
-}
-
-function bookingAsHoldRow(b: Booking, def: TableDef): Value[] {
-  const byName: Record<string, Value> = { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, expires_at: null, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId };
-  return def.columns.map((c) => byName[c.name] ?? null);
-}
-
-function resourcePatch(f: Fields): ResourcePatch {
-  const caps = capsOf(f);
-  return {
-    ...(f.has('parent_id') ? { parentId: text(f, 'parent_id') ?? null } : {}),
-    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
-    ...(f.has('capacity') ? { capacity: required(num(f, 'capacity'), 'capacity') } : {}),
-    ...(f.has('buffer_before') ? { bufferBeforeMs: num(f, 'buffer_before') ?? 0 } : {}),
-    ...(f.has('buffer_after') ? { bufferAfterMs: num(f, 'buffer_after') ?? 0 } : {}),
-    ...(caps !== undefined ? { capabilities: caps } : {}),
-  };
-}
-
-function rulePatch(f: Fields): RulePatch {
-  return {
-    ...(f.has('resource_id') ? { resourceId: required(text(f, 'resource_id'), 'resource_id') } : {}),
-    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
-    ...(f.has('end') ? { end: required(num(f, 'end'), 'end') } : {}),
-    ...(f.has('blocking') ? { blocking: required(f.get('blocking') as boolean | null, 'blocking') } : {}),
-    ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
-  };
-}
-
-function outagePatch(f: Fields): OutagePatch {
-  for (const fixed of ['kind', 'resource_id', 'declared_at']) {
-    if (f.has(fixed)) throw unsupported(`the ${fixed} of an outage cannot be changed`, 'Delete the outage and declare a new one.');
-  }
-  const caps = capsOf(f);
-  return {
-    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
-    ...(f.has('end') ? { end: num(f, 'end') ?? null } : {}),
-    ...(f.has('sliding_window') ? { slidingWindowMs: num(f, 'sliding_window') ?? null } : {}),
-    ...(caps !== undefined ? { capabilities: caps } : {}),
-    ...(f.has('reason') ? { reason: text(f, 'reason') ?? null } : {}),
-  };
-}
-
-/** New limits apply to bookings made from now on. */
-function policyPatch(f: Fields): PolicyPatch {
-  const ms = (col: string, key: keyof PolicyPatch): PolicyPatch => (f.has(col) ? { [key]: num(f, col) ?? null } : {});
-  return {
-    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
-    ...ms('min_duration', 'minDurationMs'),
-    ...ms('max_duration', 'maxDurationMs'),
-    ...ms('book_ahead', 'bookAheadMs'),
-    ...ms('max_bookings', 'maxBookings'),
-    ...ms('max_usage', 'maxUsageMs'),
-    ...ms('starts_within', 'startsWithinMs'),
-    ...ms('allow_start_in_past', 'allowStartInPastMs'),
-  };
-}
-
-function bookingPatch(f: Fields): BookingPatch {
-  if (f.has('hold_id')) throw unsupported('hold_id can only be given when a booking is inserted');
-  for (const col of ['pool_id', 'quantity']) {
-    if (f.has(col)) throw unsupported(`${col} can only be given when bookings are inserted`, 'To move a booking to another resource, SET resource_id.');
-  }
-  const caps = capsOf(f);
-  return {
-    ...(f.has('resource_id') ? { resourceId: required(text(f, 'resource_id'), 'resource_id') } : {}),
-    ...(f.has('start') ? { start: required(num(f, 'start'), 'start') } : {}),
-    ...(f.has('end') ? { end: required(num(f, 'end'), 'end') } : {}),
-    ...(f.has('label') ? { label: text(f, 'label') ?? null } : {}),
-    ...(caps !== undefined ? { capabilities: caps } : {}),
-    ...(f.has('user_id') ? { userId: text(f, 'user_id') ?? null } : {}),
-    ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
-    ...(f.has('group_id') ? { groupId: text(f, 'group_id') ?? null } : {}),
-  };
-}
-
 function planDelete(ast: DeleteStatement, params: ParamSlots, times: TimeOutput): WritePlan {
   const { table, def } = writableTable(ast.from, 'delete from');
-  const target = writeTarget(ast.where, def, params, 'DELETE');
+  const target = writeTarget(ast.where, table, def, params, 'DELETE');
   const returning = compileReturning(ast.returning, def, params, times);
+  const group = table.byGroup;
   return {
     kind: 'write',
     verb: 'delete',
     params,
     columns: returning?.columns ?? null,
     build(env) {
-      if (target.kind === 'group') {
+      if (target.kind === 'group' && group !== undefined) {
         const g = target.value.eval([], env);
-        return isText(g) ? [{ type: 'CancelBookings', target: { groupId: g } }] : [];
+        return isText(g) ? [group.delete(g)] : [];
       }
-      const ids = [...new Set(evalAll(target.values, env))].filter(isText);
-      return ids.map((id): Command => {
-        switch (table) {
-          case 'resources':
-            return { type: 'DeleteResource', id };
-          case 'rules':
-            return { type: 'DeleteRule', id };
-          case 'bookings':
-            return { type: 'CancelBookings', target: { id } };
-          case 'holds':
-            return { type: 'ReleaseHold', id };
-          case 'outages':
-            return { type: 'DeleteOutage', id };
-          case 'policies':
-            return { type: 'DeletePolicy', id };
-        }
-      });
+      const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))].filter(isText) : [];
+      return ids.map((id) => table.delete(id));
     },
-    finish: writeFinisher(table, returning, (n) => `DELETE ${n}`),
+    finish: writeFinisher(table.row, returning, (n) => `DELETE ${n}`),
   };
 }
 

@@ -8,9 +8,9 @@
  * (a derived table over availability, say) is still planned there.
  */
 import type { Expr, From, SelectFromStatement, SelectedColumn, Statement } from 'pgsql-ast-parser';
-import { AllotError, SqlState } from '../../errors.js';
+import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { columnType, type ColumnDef, type TableDef, type TimeOutput } from '../tables/columns.js';
-import { Tables, type StoredTable } from '../tables/index.js';
+import { isStoredTable, Tables, type StoredTable } from '../tables/index.js';
 import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
 import {
   candidates,
@@ -68,10 +68,6 @@ interface PlanCtx {
   readonly outer?: Scope;
   /** The flag a correlated reference sets on the subquery being planned. */
   readonly correlation?: { correlated: boolean };
-}
-
-function unsupported(what: string, hint?: string): AllotError {
-  return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
 }
 
 // ---- when a statement needs this path -------------------------------------------------------
@@ -504,8 +500,6 @@ function ordinality(rel: Rel): Rel {
   };
 }
 
-const STORED: ReadonlySet<string> = new Set(['resources', 'rules', 'bookings', 'holds', 'outages', 'policies']);
-
 /** A table named in FROM: a WITH query, one of allot's tables, or the system catalog. */
 function tableRel(name: { name: string; schema?: string; alias?: string; columnNames?: { name: string }[] | null }, where: Expr | null, ctx: PlanCtx): Rel {
   const qualifier = name.alias ?? name.name;
@@ -520,10 +514,10 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
     return renamed({ columns: cte.rel.columns, run: rows }, qualifier, names);
   }
   if ((name.schema === undefined || name.schema === 'public') && name.name in Tables) {
-    if (!STORED.has(name.name)) {
+    if (!isStoredTable(name.name)) {
       throw unsupported(`${name.name} can be joined only as a subquery with its own WHERE`, `For example: SELECT … FROM (SELECT * FROM ${name.name} WHERE …) AS a JOIN resources r ON r.id = a.resource_id`);
     }
-    return renamed(storedTableRel(name.name as StoredTable, qualifier, where, ctx), qualifier, names);
+    return renamed(storedTableRel(name.name, qualifier, where, ctx), qualifier, names);
   }
   const system = systemTableOf(name.schema, name.name);
   if (system === undefined) {

@@ -1,7 +1,9 @@
 /** allot's policies table: limits on the bookings and holds made under a policy, per user. */
-import type { Policy } from '../../engine/types.js';
+import type { Policy, PolicyPatch } from '../../engine/types.js';
 import type { Value } from '../types.js';
 import { column, type TableDef } from './columns.js';
+import { idOf, num, text, type Fields } from './fields.js';
+import type { StoredTableModule } from './stored.js';
 
 export const policiesDef: TableDef = {
   name: 'policies',
@@ -23,3 +25,41 @@ export const policiesDef: TableDef = {
 export function policyRow(p: Policy): Value[] {
   return [p.id, p.name, p.minDurationMs, p.maxDurationMs, p.bookAheadMs, p.maxBookings, p.maxUsageMs, p.startsWithinMs, p.allowStartInPastMs];
 }
+
+/** New limits apply to bookings made from now on. */
+function patch(f: Fields): PolicyPatch {
+  const ms = (col: string, key: keyof PolicyPatch): PolicyPatch => (f.has(col) ? { [key]: num(f, col) ?? null } : {});
+  return {
+    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
+    ...ms('min_duration', 'minDurationMs'),
+    ...ms('max_duration', 'maxDurationMs'),
+    ...ms('book_ahead', 'bookAheadMs'),
+    ...ms('max_bookings', 'maxBookings'),
+    ...ms('max_usage', 'maxUsageMs'),
+    ...ms('starts_within', 'startsWithinMs'),
+    ...ms('allow_start_in_past', 'allowStartInPastMs'),
+  };
+}
+
+export const policies: StoredTableModule<Policy, PolicyPatch> = {
+  def: policiesDef,
+  row: policyRow,
+  candidates: ({ engine, ids, byId }) => (ids !== null ? byId((id) => engine.policy(id)) : engine.allPolicies()),
+  insert(f, newId, skip) {
+    const policy: Policy = {
+      id: idOf(f, newId),
+      name: text(f, 'name') ?? null,
+      minDurationMs: num(f, 'min_duration') ?? null,
+      maxDurationMs: num(f, 'max_duration') ?? null,
+      bookAheadMs: num(f, 'book_ahead') ?? null,
+      maxBookings: num(f, 'max_bookings') ?? null,
+      maxUsageMs: num(f, 'max_usage') ?? null,
+      startsWithinMs: num(f, 'starts_within') ?? null,
+      allowStartInPastMs: num(f, 'allow_start_in_past') ?? null,
+    };
+    return { type: 'CreatePolicy', policy, onConflictSkip: skip };
+  },
+  patch,
+  update: (id, p) => ({ type: 'UpdatePolicy', id, patch: p }),
+  delete: (id) => ({ type: 'DeletePolicy', id }),
+};
