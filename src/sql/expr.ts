@@ -4,7 +4,7 @@
  * (`start >= $1` makes $1 a time), which Describe reports and Bind uses to read values.
  */
 import type { Expr, Statement } from 'pgsql-ast-parser';
-import type { ReadContext } from './plan.js';
+import type { ReadContext } from './plan/index.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './tables/columns.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';

@@ -9,7 +9,7 @@ import { AllotError, SqlState } from '../errors.js';
 import { coerce, NeedsLiteral, ParamSlots, typeDomain } from './expr.js';
 import type { TimeOutput } from './tables/columns.js';
 import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
-import { planStatement, type Plan } from './plan.js';
+import { planStatement, type Plan } from './plan/index.js';
 import { collapseValuesRows, expandValuesRows } from './values-rows.js';
 import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
 import { isUtility, parseUtility } from './utility.js';

@@ -9,7 +9,7 @@ import { Tables } from './tables/index.js';
 import type { TimeOutput } from './tables/columns.js';
 import { parseCopy, type CopyStatement } from './copy.js';
 import type { Token } from './lexer.js';
-import type { QueryPlan } from './plan.js';
+import type { QueryPlan } from './plan/index.js';
 import { planQueryText, textOfTokens } from './token-text.js';
 
 /** Where a FETCH or MOVE goes: NEXT is forward 1, PRIOR backward 1, FIRST absolute 1, LAST absolute -1. */

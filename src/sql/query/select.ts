@@ -3,7 +3,7 @@
  * and VALUES, over allot's tables and the system catalog, at one consistent instant. Planned
  * once into relations whose `run` makes rows; expressions are compileExpr's closures.
  *
- * The single-table path in plan.ts stays the hot path: a statement goes here only when it needs
+ * The single-table path in plan/select.ts stays the hot path: a statement goes here only when it needs
  * what that path lacks (see needsGeneralPlan), and a simple single-table part of a general query
  * (a derived table over availability, say) is still planned there.
  */
@@ -12,24 +12,14 @@ import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { columnType, type ColumnDef, type TableDef, type TimeOutput } from '../tables/columns.js';
 import { isStoredTable, Tables, type StoredTable } from '../tables/index.js';
 import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
-import {
-  candidates,
-  compileOrder,
-  conjuncts,
-  defaultName,
-  extractHints,
-  fold,
-  nonNegative,
-  planSelect,
-  projectOne,
-  sortByKeys,
-  tooManyRows,
-  truthy,
-  type OutColumn,
-  type Projection,
-  type QueryPlan,
-  type ReadContext,
-} from '../plan.js';
+import { andAll, candidates, conjuncts, extractHints } from '../plan/hints.js';
+import { compileOrder, sortByKeys } from '../plan/order.js';
+import { defaultName, projectOne, type Projection } from '../plan/projection.js';
+import { fold } from '../plan/aggregate.js';
+import { nonNegative, tooManyRows, truthy } from '../plan/rows.js';
+import { TABLE_LIST } from '../plan/resolve.js';
+import { planSelect } from '../plan/select.js';
+import type { OutColumn, QueryPlan, ReadContext } from '../plan/index.js';
 import { formatValue, type SqlType, type Value } from '../types.js';
 import { computeWindows, expandSetFunctions, SET_FUNCTIONS, SetFunctionSlots, WindowSlots } from './row-functions.js';
 import { systemTableRows, systemTableOf, tableFunction } from './sources.js';
@@ -522,7 +512,7 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
   const system = systemTableOf(name.schema, name.name);
   if (system === undefined) {
     throw new AllotError(SqlState.undefinedTable, `relation "${name.schema !== undefined ? `${name.schema}.` : ''}${name.name}" does not exist`, {
-      hint: `allot has the tables ${Object.keys(Tables).join(', ')}.`,
+      hint: `allot has the tables ${TABLE_LIST}.`,
     });
   }
   return renamed(
@@ -560,10 +550,6 @@ function storedTableRel(table: StoredTable, qualifier: string, where: Expr | nul
       return d.items.map(d.row);
     },
   };
-}
-
-function andAll(parts: readonly Expr[]): Expr | null {
-  return parts.reduce<Expr | null>((acc, e) => (acc === null ? e : { type: 'binary', op: 'AND', left: acc, right: e }), null);
 }
 
 /** Whether every column reference in `e` is to the table `qualifier` (and none is in a subquery). */

@@ -6,7 +6,7 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Booking, Command, Hold, Outage, Policy, Resource, Rule } from '../../engine/types.js';
 import type { Compiled, EvalEnv } from '../expr.js';
-import type { Hints } from '../plan.js';
+import type { Hints } from '../plan/hints.js';
 import type { Value } from '../types.js';
 import type { TableDef } from './columns.js';
 import type { Fields } from './fields.js';
