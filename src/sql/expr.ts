@@ -997,11 +997,22 @@ function escapeRe(s: string): string {
 
 /** Every function a statement may call, by name (docs/sql.md lists them; a test checks). */
 export function functionNames(): string[] {
-  return [...new Set([...SUPPORTED_FUNCTIONS, ...SCALAR_FUNCTIONS.keys(), ...SYSTEM_FUNCTIONS.keys(), ...SET_FUNCTIONS])].sort();
+  return [...new Set([...CALLS.keys(), ...SCALAR_FUNCTIONS.keys(), ...SYSTEM_FUNCTIONS.keys(), ...SET_FUNCTIONS])].sort();
 }
 
-/** The functions compileCall itself knows. */
-const SUPPORTED_FUNCTIONS = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all', 'now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp', 'to_timestamp', 'date_trunc', 'date_part', 'count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
+/** What the compiler of one function is given: the call, its name (lower case), its arguments and scope. */
+interface Call {
+  readonly name: string;
+  readonly args: readonly Expr[];
+  readonly scope: Scope;
+  readonly params: ParamSlots;
+  readonly hint: Domain | undefined;
+  readonly call: CallAst;
+  /** Refuses any other number of arguments, as PostgreSQL finds no such function. */
+  arity(n: number | number[]): void;
+}
+
+type CallAst = Extract<Expr, { type: 'call' }> & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
 
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
@@ -1012,15 +1023,8 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
     if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   };
-  const call = ast as typeof ast & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
-  if (call.over != null) {
-    if (scope.windows === undefined) throw new AllotError(SqlState.windowingError, `window functions are not allowed here`);
-    const { windows, setFunctions: _s, aggregates: _a, ...rest } = scope;
-    const inner: Scope = rest;
-    const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
-    const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
-    return windowCall({ fn: name, arg, partitionBy: (call.over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(call.over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
-  }
+  const call = ast as CallAst;
+  if (call.over != null) return compileWindowCall(name, args, call.over, scope, params);
   if (name === '__field' && args.length === 2) {
     const field = args[1]!;
     // The field name is a literal the simple protocol lifted: plan from the original text.
@@ -1040,199 +1044,206 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     if (call.orderBy != null) throw new AllotError(SqlState.wrongObjectType, `ORDER BY specified, but ${name} is not an aggregate function`);
   }
   if (name === 'exists' && args.length === 1 && isStatement(args[0]!)) return compileExists(args[0], scope, params);
-  switch (name) {
-    case 'count':
-    case 'min':
-    case 'max':
-    case 'sum':
-    case 'avg':
-    case 'bool_and':
-    case 'bool_or':
-    case 'every':
-    case 'array_agg':
-    case 'string_agg': {
-      arity(name === 'string_agg' ? 2 : 1);
-      const slots = scope.aggregates;
-      if (slots === undefined) {
-        throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
-      }
-      // The argument is read per row, where neither another aggregate nor the bare-column count applies.
-      const { aggregates: _slots, ...rest } = scope;
-      const inner: Scope = { ...rest, inAggregate: true };
-      const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
-      const arg = star ? null : compileExpr(args[0]!, inner, params);
-      const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
-      // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
-      const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
-      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
-      return {
-        type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
-        eval: (_row, env) => {
-          if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
-          return env.aggregates[slot] ?? null;
-        },
-      };
-    }
-    case 'version':
-      arity(0);
-      return { type: 'text', eval: (_r, env) => `PostgreSQL ${env.session.setting('server_version') ?? ''} (allot time-allocation database)` };
-    case 'current_setting': {
-      arity([1, 2]);
-      const key = compileExpr(args[0]!, scope, params, 'text');
-      const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
-      return { type: 'text', eval: (row, env) => {
-        const k = String(key.eval(row, env)).toLowerCase();
-        const v = env.session.setting(k);
-        if (v === undefined) {
-          if (missingOk !== null && missingOk.eval(row, env) === true) return null;
-          throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
-        }
-        return v;
-      } };
-    }
-    case 'set_config': {
-      arity(3);
-      const key = compileExpr(args[0]!, scope, params, 'text');
-      const value = compileExpr(args[1]!, scope, params, 'text');
-      compileExpr(args[2]!, scope, params, 'bool');
-      return { type: 'text', eval: (row, env) => {
-        const v = String(value.eval(row, env));
-        env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
-        return v;
-      } };
-    }
-    case 'current_schema':
-      arity(0);
-      return { type: 'name', eval: () => 'public' };
-    case 'current_database':
-      arity(0);
-      return { type: 'name', eval: (_r, env) => env.session.database };
-    case 'current_user':
-    case 'session_user':
-      arity(0);
-      return { type: 'name', eval: (_r, env) => env.session.user };
-    case 'now':
-    case 'statement_timestamp':
-    case 'transaction_timestamp':
-    case 'clock_timestamp':
-      arity(0);
-      return { type: 'timestamptz', domain: 'time', eval: (_r, env) => instantOf(env) };
-    case 'to_timestamp': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params);
-      return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : toTimestamp(toFloat(v));
-      } };
-    }
-    case 'date_trunc': {
-      arity([2, 3]);
-      const field = compileExpr(args[0]!, scope, params, 'text');
-      const ts = compileExpr(args[1]!, scope, params, 'time');
-      const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
-      const local = ts.type === 'timestamp' || ts.type === 'date';
-      return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
-        const f = field.eval(row, env);
-        const v = ts.eval(row, env);
-        const z = zone === null ? null : zone.eval(row, env);
-        if (f === null || v === null || (zone !== null && z === null)) return null;
-        const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
-        return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
-      } };
-    }
-    case 'date_part': {
-      arity(2);
-      const field = compileExpr(args[0]!, scope, params, 'text');
-      const ts = compileExpr(args[1]!, scope, params, 'time');
-      return { type: 'float8', eval: (row, env) => {
-        const f = field.eval(row, env);
-        const v = ts.eval(row, env);
-        if (f === null || v === null) return null;
-        const name = String(f).toLowerCase();
-        return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
-      } };
-    }
-    case 'pg_advisory_lock':
-    case 'pg_advisory_lock_shared':
-    case 'pg_advisory_xact_lock':
-    case 'pg_advisory_xact_lock_shared':
-    case 'pg_try_advisory_lock':
-    case 'pg_try_advisory_lock_shared':
-    case 'pg_try_advisory_xact_lock':
-    case 'pg_try_advisory_xact_lock_shared':
-    case 'pg_advisory_unlock':
-    case 'pg_advisory_unlock_shared':
-    case 'pg_advisory_unlock_all':
-      return compileAdvisory(name, args, scope, params);
-    case 'pg_backend_pid':
-      arity(0);
-      return { type: 'int4', eval: (_r, env) => env.session.pid };
-    case 'pg_is_in_recovery':
-      arity(0);
-      return { type: 'bool', eval: () => false };
-    case 'pg_notify': {
-      arity(2);
-      const channel = compileExpr(args[0]!, scope, params, 'text');
-      const payload = compileExpr(args[1]!, scope, params, 'text');
-      return { type: 'text', eval: (row, env) => {
-        const ch = channel.eval(row, env);
-        if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
-        env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
-        return '';
-      } };
-    }
-    case 'lower':
-    case 'upper': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params, 'text');
-      return { type: 'text', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
-      } };
-    }
-    case 'length':
-    case 'char_length': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params, 'text');
-      return { type: 'int4', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : [...String(formatValue(v))].length;
-      } };
-    }
-    case 'cardinality':
-    case 'array_length': {
-      arity(name === 'cardinality' ? 1 : 2);
-      const a = compileExpr(args[0]!, scope, params, 'text[]');
-      return { type: 'int4', eval: (row, env) => {
-        const v = asArray(a.eval(row, env));
-        if (v === null) return null;
-        return name === 'array_length' && v.length === 0 ? null : v.length;
-      } };
-    }
-    case 'coalesce': {
-      if (args.length === 0) throw new AllotError(SqlState.syntaxError, 'coalesce needs at least one argument');
-      const first = compileExpr(args[0]!, scope, params, hint);
-      const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
-      const all = [first, ...rest];
-      return { type: first.type, eval: (row, env) => {
-        for (const a of all) {
-          const v = a.eval(row, env);
-          if (v !== null) return v;
-        }
-        return null;
-      } };
-    }
-    default: {
-      const f = SCALAR_FUNCTIONS.get(name);
-      if (f !== undefined) return compileScalar(name, f, args, scope, params);
-      const system = SYSTEM_FUNCTIONS.get(name);
-      if (system !== undefined) return compileSystem(name, system, args, scope, params);
-      throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
-        hint: 'docs/sql.md (Functions) lists the functions allot has.',
-      });
-    }
-  }
+  const compiler = CALLS.get(name);
+  if (compiler !== undefined) return compiler({ name, args, scope, params, hint, call, arity });
+  const f = SCALAR_FUNCTIONS.get(name);
+  if (f !== undefined) return compileScalar(name, f, args, scope, params);
+  const system = SYSTEM_FUNCTIONS.get(name);
+  if (system !== undefined) return compileSystem(name, system, args, scope, params);
+  throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
+    hint: 'docs/sql.md (Functions) lists the functions allot has.',
+  });
 }
+
+/** `fn(…) OVER (…)`: its argument, partition and order read per row, outside any aggregate. */
+function compileWindowCall(name: string, args: readonly Expr[], over: NonNullable<CallAst['over']>, scope: Scope, params: ParamSlots): Compiled {
+  if (scope.windows === undefined) throw new AllotError(SqlState.windowingError, `window functions are not allowed here`);
+  const { windows, setFunctions: _s, aggregates: _a, ...rest } = scope;
+  const inner: Scope = rest;
+  const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+  const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
+  return windowCall({ fn: name, arg, partitionBy: (over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
+}
+
+function compileAggregate({ name, args, scope, params, call, arity }: Call): Compiled {
+  arity(name === 'string_agg' ? 2 : 1);
+  const slots = scope.aggregates;
+  if (slots === undefined) {
+    throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
+  }
+  // The argument is read per row, where neither another aggregate nor the bare-column count applies.
+  const { aggregates: _slots, ...rest } = scope;
+  const inner: Scope = { ...rest, inAggregate: true };
+  const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+  const arg = star ? null : compileExpr(args[0]!, inner, params);
+  const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
+  // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
+  const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
+  const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
+  return {
+    type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
+    eval: (_row, env) => {
+      if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
+      return env.aggregates[slot] ?? null;
+    },
+  };
+}
+
+function compileCurrentSetting({ args, scope, params, arity }: Call): Compiled {
+  arity([1, 2]);
+  const key = compileExpr(args[0]!, scope, params, 'text');
+  const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
+  return { type: 'text', eval: (row, env) => {
+    const k = String(key.eval(row, env)).toLowerCase();
+    const v = env.session.setting(k);
+    if (v === undefined) {
+      if (missingOk !== null && missingOk.eval(row, env) === true) return null;
+      throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
+    }
+    return v;
+  } };
+}
+
+function compileSetConfig({ args, scope, params, arity }: Call): Compiled {
+  arity(3);
+  const key = compileExpr(args[0]!, scope, params, 'text');
+  const value = compileExpr(args[1]!, scope, params, 'text');
+  compileExpr(args[2]!, scope, params, 'bool');
+  return { type: 'text', eval: (row, env) => {
+    const v = String(value.eval(row, env));
+    env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
+    return v;
+  } };
+}
+
+/** A function of no arguments: its type and value. */
+function niladic(type: SqlType, value: (env: EvalEnv) => Value, domain?: Domain): (c: Call) => Compiled {
+  return ({ arity }) => {
+    arity(0);
+    return { type, ...(domain !== undefined ? { domain } : {}), eval: (_r, env) => value(env) };
+  };
+}
+
+function compileToTimestamp({ args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params);
+  return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : toTimestamp(toFloat(v));
+  } };
+}
+
+function compileDateTrunc({ args, scope, params, arity }: Call): Compiled {
+  arity([2, 3]);
+  const field = compileExpr(args[0]!, scope, params, 'text');
+  const ts = compileExpr(args[1]!, scope, params, 'time');
+  const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
+  const local = ts.type === 'timestamp' || ts.type === 'date';
+  return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
+    const f = field.eval(row, env);
+    const v = ts.eval(row, env);
+    const z = zone === null ? null : zone.eval(row, env);
+    if (f === null || v === null || (zone !== null && z === null)) return null;
+    const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
+    return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
+  } };
+}
+
+function compileDatePart({ args, scope, params, arity }: Call): Compiled {
+  arity(2);
+  const field = compileExpr(args[0]!, scope, params, 'text');
+  const ts = compileExpr(args[1]!, scope, params, 'time');
+  return { type: 'float8', eval: (row, env) => {
+    const f = field.eval(row, env);
+    const v = ts.eval(row, env);
+    if (f === null || v === null) return null;
+    const name = String(f).toLowerCase();
+    return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
+  } };
+}
+
+function compilePgNotify({ args, scope, params, arity }: Call): Compiled {
+  arity(2);
+  const channel = compileExpr(args[0]!, scope, params, 'text');
+  const payload = compileExpr(args[1]!, scope, params, 'text');
+  return { type: 'text', eval: (row, env) => {
+    const ch = channel.eval(row, env);
+    if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
+    env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
+    return '';
+  } };
+}
+
+function compileLowerUpper({ name, args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params, 'text');
+  return { type: 'text', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
+  } };
+}
+
+function compileLength({ args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params, 'text');
+  return { type: 'int4', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : [...String(formatValue(v))].length;
+  } };
+}
+
+function compileArrayLength({ name, args, scope, params, arity }: Call): Compiled {
+  arity(name === 'cardinality' ? 1 : 2);
+  const a = compileExpr(args[0]!, scope, params, 'text[]');
+  return { type: 'int4', eval: (row, env) => {
+    const v = asArray(a.eval(row, env));
+    if (v === null) return null;
+    return name === 'array_length' && v.length === 0 ? null : v.length;
+  } };
+}
+
+function compileCoalesce({ args, scope, params, hint }: Call): Compiled {
+  if (args.length === 0) throw new AllotError(SqlState.syntaxError, 'coalesce needs at least one argument');
+  const first = compileExpr(args[0]!, scope, params, hint);
+  const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
+  const all = [first, ...rest];
+  return { type: first.type, eval: (row, env) => {
+    for (const a of all) {
+      const v = a.eval(row, env);
+      if (v !== null) return v;
+    }
+    return null;
+  } };
+}
+
+const ADVISORY = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all'];
+
+/** The functions compileCall itself knows, by name: each a compiler of its calls. */
+const CALLS: ReadonlyMap<string, (c: Call) => Compiled> = new Map<string, (c: Call) => Compiled>([
+  ...ADVISORY.map((n) => [n, ({ name, args, scope, params }: Call) => compileAdvisory(name, args, scope, params)] as const),
+  ...['now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp'].map((n) => [n, niladic('timestamptz', instantOf, 'time')] as const),
+  ['to_timestamp', compileToTimestamp],
+  ['date_trunc', compileDateTrunc],
+  ['date_part', compileDatePart],
+  ...AGGREGATES.map((n) => [n, compileAggregate] as const),
+  ['coalesce', compileCoalesce],
+  ['lower', compileLowerUpper],
+  ['upper', compileLowerUpper],
+  ['length', compileLength],
+  ['char_length', compileLength],
+  ['cardinality', compileArrayLength],
+  ['array_length', compileArrayLength],
+  ['version', niladic('text', (env) => `PostgreSQL ${env.session.setting('server_version') ?? ''} (allot time-allocation database)`)],
+  ['current_setting', compileCurrentSetting],
+  ['set_config', compileSetConfig],
+  ['current_database', niladic('name', (env) => env.session.database)],
+  ['current_schema', niladic('name', () => 'public')],
+  ['current_user', niladic('name', (env) => env.session.user)],
+  ['session_user', niladic('name', (env) => env.session.user)],
+  ['pg_backend_pid', niladic('int4', (env) => env.session.pid)],
+  ['pg_is_in_recovery', niladic('bool', () => false)],
+  ['pg_notify', compilePgNotify],
+]);
 
 function aggregateType(fn: Aggregate['fn'], arg: SqlType): SqlType {
   switch (fn) {
