@@ -8,8 +8,23 @@ import { Limits } from '../../engine/limits.js';
 import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { coerce, type Compiled, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
 import type { Value } from '../types.js';
-import { andAll, asPredicate, bound, conjuncts, evalAll, isText } from './hints.js';
+import { andAll, asPredicate, conjuncts, evalAll, isText } from './hints.js';
 import type { ReadContext } from './index.js';
+
+/** What a WHERE asks availability for: the resources or pool, the window, and the options. */
+interface AvailabilityKeys {
+  /** Each resource_id condition is a set of ids; several must all hold, so they intersect. */
+  readonly resourceIdSets: Compiled[][];
+  readonly starts: { e: Compiled; adjust: number }[];
+  readonly ends: { e: Compiled; adjust: number }[];
+  readonly minDuration: Compiled | null;
+  readonly minAvailable: Compiled | null;
+  readonly capabilities: Compiled | null;
+  readonly policy: Compiled | null;
+  readonly pool: Compiled | null;
+  /** The conjuncts that are none of these: they filter the rows. */
+  readonly rest: Expr[];
+}
 
 /**
  * `SELECT … FROM availability WHERE resource_id = X (or IN (…)) AND start >= A AND "end" <= B
@@ -21,6 +36,13 @@ export function planAvailability(
   scope: Scope,
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv, picks: readonly number[] | null) => Value[][]; rest: Expr | null } {
+  const keys = availabilityKeys(where, scope, params);
+  const remaining = andAll(keys.rest);
+  const rows = (read: ReadContext, env: EvalEnv, picks: readonly number[] | null): Value[][] => availabilityRows(keys, read, env, picks);
+  return { rows, rest: remaining };
+}
+
+function availabilityKeys(where: Expr | null | undefined, scope: Scope, params: ParamSlots): AvailabilityKeys {
   const keyScope: Scope = {
     columns: [
       ...scope.columns,
@@ -32,7 +54,6 @@ export function planAvailability(
     ],
     qualifiers: scope.qualifiers,
   };
-  // Each resource_id condition is a set of ids; several must all hold, so they intersect.
   const resourceIdSets: Compiled[][] = [];
   const starts: { e: Compiled; adjust: number }[] = [];
   const ends: { e: Compiled; adjust: number }[] = [];
@@ -69,61 +90,69 @@ export function planAvailability(
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
     });
   }
-  const poolId = pool;
-  const remaining = andAll(rest);
-  const rows = (read: ReadContext, env: EvalEnv, picks: readonly number[] | null): Value[][] => {
-    const num = (x: Compiled): number | null => {
-      const v = x.eval([], env);
-      return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
-    };
-    let start = -Infinity;
-    for (const s of starts) start = Math.max(start, (num(s.e) ?? -Infinity) + s.adjust);
-    let end = Infinity;
-    for (const e of ends) end = Math.min(end, (num(e.e) ?? Infinity) + e.adjust);
-    if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
-    const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
-    const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
-    const capsValue = capabilities === null ? null : capabilities.eval([], env);
-    const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
-    let rids: string[];
-    if (resourceIdSets.length > 0) {
-      rids = evalAll(resourceIdSets[0]!, env).filter(isText);
-      for (const more of resourceIdSets.slice(1)) {
-        const also = new Set(evalAll(more, env).filter(isText));
-        rids = rids.filter((id) => also.has(id));
-      }
-    } else {
-      // A pool stands for its members that have the capabilities, as a pool booking picks them.
-      const pid = poolId!.eval([], env);
-      rids = isText(pid) ? read.engine.poolMembers(pid, caps ?? []).map((r) => r.id) : [];
-      if (rids.length > Limits.maxIdsPerInList) {
-        throw new AllotError(SqlState.programLimitExceeded, `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`);
-      }
-    }
-    if (rids.length === 0) return [];
-    if (ma !== undefined && ma > rids.length) return [];
-    const pol = policy === null ? undefined : policy.eval([], env);
-    const answer = read.engine.availabilityWith(
-      {
-        resourceIds: rids,
-        start,
-        end,
-        ...(md !== undefined ? { minDurationMs: md } : {}),
-        ...(ma !== undefined ? { minAvailable: ma } : {}),
-        ...(caps !== undefined ? { capabilities: caps } : {}),
-        ...(typeof pol === 'string' ? { policyId: pol } : {}),
-      },
-      read.now,
-      availabilityRow(picks),
-    );
-    // The engine made these lists for this query alone: they are the rows.
-    if (answer.merged) return answer.spans as Value[][];
-    if (answer.perResource.length === 1) return answer.perResource[0]!.spans as Value[][];
-    const out: Value[][] = [];
-    for (const r of answer.perResource) for (const row of r.spans) out.push(row);
-    return out;
+  return { resourceIdSets, starts, ends, minDuration, minAvailable, capabilities, policy, pool, rest };
+}
+
+/** One execution's availability rows: the window and options evaluated, then the engine's answer. */
+function availabilityRows(keys: AvailabilityKeys, read: ReadContext, env: EvalEnv, picks: readonly number[] | null): Value[][] {
+  const { starts, ends, minDuration, minAvailable, capabilities, policy } = keys;
+  const num = (x: Compiled): number | null => {
+    const v = x.eval([], env);
+    return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
   };
-  return { rows, rest: remaining };
+  let start = -Infinity;
+  for (const s of starts) start = Math.max(start, (num(s.e) ?? -Infinity) + s.adjust);
+  let end = Infinity;
+  for (const e of ends) end = Math.min(end, (num(e.e) ?? Infinity) + e.adjust);
+  if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
+  const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
+  const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
+  const capsValue = capabilities === null ? null : capabilities.eval([], env);
+  const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
+  const rids = availabilityResources(keys, caps, read, env);
+  if (rids.length === 0) return [];
+  if (ma !== undefined && ma > rids.length) return [];
+  const pol = policy === null ? undefined : policy.eval([], env);
+  const answer = read.engine.availabilityWith(
+    {
+      resourceIds: rids,
+      start,
+      end,
+      ...(md !== undefined ? { minDurationMs: md } : {}),
+      ...(ma !== undefined ? { minAvailable: ma } : {}),
+      ...(caps !== undefined ? { capabilities: caps } : {}),
+      ...(typeof pol === 'string' ? { policyId: pol } : {}),
+    },
+    read.now,
+    availabilityRow(picks),
+  );
+  // The engine made these lists for this query alone: they are the rows.
+  if (answer.merged) return answer.spans as Value[][];
+  if (answer.perResource.length === 1) return answer.perResource[0]!.spans as Value[][];
+  const out: Value[][] = [];
+  for (const r of answer.perResource) for (const row of r.spans) out.push(row);
+  return out;
+}
+
+/** The resources asked about: every resource_id set's, or the pool's members that have `caps`. */
+function availabilityResources(keys: AvailabilityKeys, caps: readonly string[] | undefined, read: ReadContext, env: EvalEnv): string[] {
+  const { resourceIdSets } = keys;
+  let rids: string[];
+  if (resourceIdSets.length > 0) {
+    rids = evalAll(resourceIdSets[0]!, env).filter(isText);
+    for (const more of resourceIdSets.slice(1)) {
+      const also = new Set(evalAll(more, env).filter(isText));
+      rids = rids.filter((id) => also.has(id));
+    }
+  } else {
+    // A pool stands for its members that have the capabilities, as a pool booking picks them.
+    const pid = keys.pool!.eval([], env);
+    rids = isText(pid) ? read.engine.poolMembers(pid, caps ?? []).map((r) => r.id) : [];
+    if (rids.length > Limits.maxIdsPerInList) {
+      throw new AllotError(SqlState.programLimitExceeded, `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`);
+    }
+  }
+  return rids;
 }
 
 /**

@@ -95,7 +95,7 @@ export function evalAll(xs: readonly Compiled[], env: EvalEnv): Value[] {
   return xs.map((x) => x.eval([], env));
 }
 
-export function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => number, fallback: number): number {
+function bound(list: Hints['lo'], env: EvalEnv, pick: (a: number, b: number) => number, fallback: number): number {
   let v = fallback;
   for (const b of list) {
     const x = b.expr.eval([], env);

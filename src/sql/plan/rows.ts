@@ -1,7 +1,7 @@
 /** What every read does to its result: WHERE's truth, LIMIT and OFFSET, the row limit, rows made lazily. */
 import { Limits } from '../../engine/limits.js';
 import { AllotError, SqlState } from '../../errors.js';
-import { coerce, toBool } from '../expr.js';
+import { coerce, toBool, type Compiled, type EvalEnv } from '../expr.js';
 import type { Value } from '../types.js';
 import type { ResultRows } from './index.js';
 
@@ -41,9 +41,16 @@ export function truthy(v: Value): boolean {
   return v !== null && toBool(v);
 }
 
-export function nonNegative(v: Value, what: string): number {
+function nonNegative(v: Value, what: string): number {
   if (v === null) return what === 'LIMIT' ? Infinity : 0;
   const n = coerce(v, 'int', what) as number;
   if (n < 0) throw new AllotError(SqlState.invalidRowCountInLimitClause, `${what} must not be negative`);
   return n;
+}
+
+/** OFFSET and LIMIT of one execution: 0 and Infinity where not given. */
+export function offsetAndLimit(offset: Compiled | null, limit: Compiled | null, env: EvalEnv): { off: number; lim: number } {
+  const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
+  const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+  return { off, lim };
 }

@@ -16,7 +16,7 @@ import { andAll, candidates, conjuncts, extractHints } from '../plan/hints.js';
 import { compileOrder, sortByKeys } from '../plan/order.js';
 import { defaultName, projectOne, type Projection } from '../plan/projection.js';
 import { fold } from '../plan/aggregate.js';
-import { nonNegative, tooManyRows, truthy } from '../plan/rows.js';
+import { offsetAndLimit, tooManyRows, truthy } from '../plan/rows.js';
 import { TABLE_LIST } from '../plan/resolve.js';
 import { planSelect } from '../plan/select.js';
 import type { OutColumn, QueryPlan, ReadContext } from '../plan/index.js';
@@ -319,8 +319,7 @@ function limitOf(ast: Pick<SelectFromStatement, 'limit'>, ctx: PlanCtx): (rows: 
   const offset = ast.limit?.offset != null ? compileExpr(ast.limit.offset, scope, ctx.params, 'int') : null;
   if (limit === null && offset === null) return (rows) => rows;
   return (rows, env) => {
-    const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
-    const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+    const { off, lim } = offsetAndLimit(offset, limit, env);
     return rows.slice(off, off + lim);
   };
 }

@@ -7,7 +7,7 @@ import { column, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
 import type { Lookup, StoredTableModule } from './stored.js';
 
-export const bookingsDef: TableDef = {
+const bookingsDef: TableDef = {
   name: 'bookings',
   schema: 'public',
   oid: 16_403,

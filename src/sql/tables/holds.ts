@@ -6,7 +6,7 @@ import { column, type TableDef } from './columns.js';
 import { capsOf, idOf, num, required, text } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
-export const holdsDef: TableDef = {
+const holdsDef: TableDef = {
   name: 'holds',
   schema: 'public',
   oid: 16_404,

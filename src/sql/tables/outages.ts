@@ -6,7 +6,7 @@ import { column, type TableDef } from './columns.js';
 import { capsOf, idOf, num, required, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
-export const outagesDef: TableDef = {
+const outagesDef: TableDef = {
   name: 'outages',
   schema: 'public',
   oid: 16_406,

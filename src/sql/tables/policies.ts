@@ -5,7 +5,7 @@ import { column, type TableDef } from './columns.js';
 import { idOf, num, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
-export const policiesDef: TableDef = {
+const policiesDef: TableDef = {
   name: 'policies',
   schema: 'public',
   oid: 16_407,

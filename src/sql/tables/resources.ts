@@ -5,7 +5,7 @@ import { column, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
 import type { Lookup, StoredTableModule } from './stored.js';
 
-export const resourcesDef: TableDef = {
+const resourcesDef: TableDef = {
   name: 'resources',
   schema: 'public',
   oid: 16_401,

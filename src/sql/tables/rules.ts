@@ -5,7 +5,7 @@ import { column, type TableDef } from './columns.js';
 import { idOf, num, required, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
-export const rulesDef: TableDef = {
+const rulesDef: TableDef = {
   name: 'rules',
   schema: 'public',
   oid: 16_402,
