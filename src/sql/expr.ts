@@ -3,7 +3,7 @@
  * bound parameters. Compiling also infers what each `$n` must be from where it stands
  * (`start >= $1` makes $1 a time), which Describe reports and Bind uses to read values.
  */
-import type { Expr, Statement } from 'pgsql-ast-parser';
+import type { Expr, ExprList, Statement } from 'pgsql-ast-parser';
 import type { ReadContext } from './plan/index.js';
 import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './tables/columns.js';
@@ -282,50 +282,16 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       const v = ast.value;
       return { type: 'numeric', eval: () => String(v), constant: true };
     }
-    case 'string': {
-      const v = ast.value;
-      if (hint === 'time' && !/^\s*[+-]?\d+\s*$/.test(v)) {
-        // A wall clock is read in the TimeZone of the session that runs the plan; 'now' and
-        // 'today' at the statement's instant.
-        const relative = /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(v);
-        if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
-        let zone = '';
-        let ms = 0;
-        return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
-          const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
-          if (relative) return parseTime(v, z, env.read?.now ?? env.now);
-          if (z !== zone) {
-            ms = parseTime(v, z);
-            zone = z;
-          }
-          return ms;
-        } };
-      }
-      if (hint !== undefined) {
-        const c = coerce(v, hint, 'value');
-        return { type: domainType(hint), eval: () => c, constant: true };
-      }
-      return { type: 'text', eval: () => v, constant: true };
-    }
+    case 'string':
+      return compileString(ast, hint);
     case 'boolean': {
       const v = ast.value;
       return { type: 'bool', eval: () => v, constant: true };
     }
     case 'null':
       return { type: hint !== undefined ? domainType(hint) : 'text', eval: () => null, constant: true };
-    case 'parameter': {
-      const index = Number(ast.name.slice(1)) - 1;
-      if (!Number.isInteger(index) || index < 0 || index >= 65_535) throw new AllotError(SqlState.syntaxError, `bad parameter ${ast.name}`);
-      params.use(index, hint);
-      return {
-        get type(): SqlType {
-          return params.typeOf(index);
-        },
-        eval: (_row, env) => env.params[index] ?? null,
-        param: index,
-        constant: true,
-      };
-    }
+    case 'parameter':
+      return compileParameter(ast, params, hint);
     case 'ref':
       return compileRef(ast, scope);
     case 'cast':
@@ -334,39 +300,14 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       return compileUnary(ast, scope, params);
     case 'binary':
       return compileBinary(ast, scope, params);
-    case 'ternary': {
-      const value = compileExpr(ast.value, scope, params);
-      const d = value.domain ?? typeDomain(value.type);
-      const lo = compileExpr(ast.lo, scope, params, d);
-      const hi = compileExpr(ast.hi, scope, params, d);
-      const not = ast.op === 'NOT BETWEEN';
-      return {
-        type: 'bool',
-        eval: (row, env) => {
-          const v = value.eval(row, env);
-          const a = lo.eval(row, env);
-          const b = hi.eval(row, env);
-          if (v === null || a === null || b === null) return null;
-          const inside = compare(v, a) >= 0 && compare(v, b) <= 0;
-          return not ? !inside : inside;
-        },
-      };
-    }
+    case 'ternary':
+      return compileBetween(ast, scope, params);
     case 'keyword':
       return compileKeyword(ast.keyword);
     case 'call':
       return compileCall(ast, scope, params, hint);
-    case 'array': {
-      const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
-      return {
-        type: 'text[]',
-        eval: (row, env) => items.map((it) => {
-          const v = it.eval(row, env);
-          return v === null ? null : String(formatValue(v));
-        }),
-        constant: items.every((i) => i.constant === true),
-      };
-    }
+    case 'array':
+      return compileArrayLiteral(ast, scope, params);
     case 'select':
     case 'union':
     case 'union all':
@@ -382,18 +323,8 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       return compileArrayIndex(ast, scope, params);
     case 'extract':
       return compileExtract(ast, scope, params);
-    case 'substring': {
-      const value = compileExpr(ast.value, scope, params, 'text');
-      const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
-      const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
-      return { type: 'text', eval: (row, env) => {
-        const v = value.eval(row, env);
-        const f = from === null ? 1 : from.eval(row, env);
-        const n = len === null ? undefined : len.eval(row, env);
-        if (v === null || f === null || n === null) return null;
-        return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
-      } };
-    }
+    case 'substring':
+      return compileSubstring(ast, scope, params);
     case 'list':
       throw new AllotError(SqlState.syntaxError, 'a parenthesised list is only allowed after IN');
     case 'default':
@@ -401,6 +332,95 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
     default:
       throw new AllotError(SqlState.featureNotSupported, `expressions of kind "${ast.type}" are not supported by allot`);
   }
+}
+
+/** A string literal: text, or read in the domain `hint` asks for (a time in the session's TimeZone). */
+function compileString(ast: Extract<Expr, { type: 'string' }>, hint: Domain | undefined): Compiled {
+  const v = ast.value;
+  if (hint === 'time' && !/^\s*[+-]?\d+\s*$/.test(v)) {
+    // A wall clock is read in the TimeZone of the session that runs the plan; 'now' and
+    // 'today' at the statement's instant.
+    const relative = /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(v);
+    if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
+    let zone = '';
+    let ms = 0;
+    return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
+      const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
+      if (relative) return parseTime(v, z, env.read?.now ?? env.now);
+      if (z !== zone) {
+        ms = parseTime(v, z);
+        zone = z;
+      }
+      return ms;
+    } };
+  }
+  if (hint !== undefined) {
+    const c = coerce(v, hint, 'value');
+    return { type: domainType(hint), eval: () => c, constant: true };
+  }
+  return { type: 'text', eval: () => v, constant: true };
+}
+
+/** `$n`: its type inferred from where it stands, its value the bound one. */
+function compileParameter(ast: Extract<Expr, { type: 'parameter' }>, params: ParamSlots, hint: Domain | undefined): Compiled {
+  const index = Number(ast.name.slice(1)) - 1;
+  if (!Number.isInteger(index) || index < 0 || index >= 65_535) throw new AllotError(SqlState.syntaxError, `bad parameter ${ast.name}`);
+  params.use(index, hint);
+  return {
+    get type(): SqlType {
+      return params.typeOf(index);
+    },
+    eval: (_row, env) => env.params[index] ?? null,
+    param: index,
+    constant: true,
+  };
+}
+
+/** `x [NOT] BETWEEN a AND b`, its bounds read in x's domain. */
+function compileBetween(ast: Extract<Expr, { type: 'ternary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const value = compileExpr(ast.value, scope, params);
+  const d = value.domain ?? typeDomain(value.type);
+  const lo = compileExpr(ast.lo, scope, params, d);
+  const hi = compileExpr(ast.hi, scope, params, d);
+  const not = ast.op === 'NOT BETWEEN';
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const v = value.eval(row, env);
+      const a = lo.eval(row, env);
+      const b = hi.eval(row, env);
+      if (v === null || a === null || b === null) return null;
+      const inside = compare(v, a) >= 0 && compare(v, b) <= 0;
+      return not ? !inside : inside;
+    },
+  };
+}
+
+/** `ARRAY[…]`: a text array of its items. */
+function compileArrayLiteral(ast: ExprList, scope: Scope, params: ParamSlots): Compiled {
+  const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
+  return {
+    type: 'text[]',
+    eval: (row, env) => items.map((it) => {
+      const v = it.eval(row, env);
+      return v === null ? null : String(formatValue(v));
+    }),
+    constant: items.every((i) => i.constant === true),
+  };
+}
+
+/** `substring(v FROM f FOR n)`. */
+function compileSubstring(ast: Extract<Expr, { type: 'substring' }>, scope: Scope, params: ParamSlots): Compiled {
+  const value = compileExpr(ast.value, scope, params, 'text');
+  const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
+  const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
+  return { type: 'text', eval: (row, env) => {
+    const v = value.eval(row, env);
+    const f = from === null ? 1 : from.eval(row, env);
+    const n = len === null ? undefined : len.eval(row, env);
+    if (v === null || f === null || n === null) return null;
+    return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
+  } };
 }
 
 /** Positions of the columns of `scope` a reference names. */
@@ -681,26 +701,7 @@ function compileUnary(ast: Extract<Expr, { type: 'unary' }>, scope: Scope, param
 
 function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
   const op = ast.op;
-  if (op === 'AND' || op === 'OR') {
-    const l = compileExpr(ast.left, scope, params, 'bool');
-    const r = compileExpr(ast.right, scope, params, 'bool');
-    if (op === 'AND') {
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        if (a !== null && !toBool(a)) return false;
-        const b = r.eval(row, env);
-        if (b !== null && !toBool(b)) return false;
-        return a === null || b === null ? null : true;
-      } };
-    }
-    return { type: 'bool', eval: (row, env) => {
-      const a = l.eval(row, env);
-      if (a !== null && toBool(a)) return true;
-      const b = r.eval(row, env);
-      if (b !== null && toBool(b)) return true;
-      return a === null || b === null ? null : false;
-    } };
-  }
+  if (op === 'AND' || op === 'OR') return compileLogical(op, ast, scope, params);
   if ((op === 'IN' || op === 'NOT IN') && isStatement(ast.right)) {
     return compileInSubquery(compileExpr(ast.left, scope, params), ast.right, scope, params, op === 'NOT IN');
   }
@@ -709,42 +710,9 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     if ((fn === 'any' || fn === 'some') && op === '=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, false);
     if (fn === 'all' && op === '!=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, true);
   }
-  if (op === 'IN' || op === 'NOT IN') {
-    const l = compileExpr(ast.left, scope, params);
-    const d = l.domain ?? typeDomain(l.type);
-    const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
-    const not = op === 'NOT IN';
-    return { type: 'bool', eval: (row, env) => {
-      const v = l.eval(row, env);
-      if (v === null) return null;
-      let sawNull = false;
-      for (const it of items) {
-        const x = it.eval(row, env);
-        if (x === null) sawNull = true;
-        else if (compare(v, x) === 0) return !not;
-      }
-      return sawNull ? null : not;
-    } };
-  }
+  if (op === 'IN' || op === 'NOT IN') return compileInList(op, ast, scope, params);
   // `x = ANY(array)`
-  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) {
-    const l = compileExpr(ast.left, scope, params);
-    const arr = compileExpr(ast.right.args[0]!, scope, params, 'text[]');
-    if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
-    const d = l.domain ?? typeDomain(l.type);
-    return { type: 'bool', eval: (row, env) => {
-      const v = l.eval(row, env);
-      const a = arr.eval(row, env);
-      if (v === null || a === null) return null;
-      const xs = Array.isArray(a) ? a : parseTextArray(String(a));
-      let sawNull = false;
-      for (const x of xs) {
-        if (x === null) sawNull = true;
-        else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
-      }
-      return sawNull ? null : false;
-    } };
-  }
+  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) return compileAnyArray(op, ast, ast.right.args[0]!, scope, params);
   let l = compileExpr(ast.left, scope, params);
   const r = compileExpr(ast.right, scope, params, l.param === undefined ? operandHint(op, l) : undefined);
   if (l.param !== undefined) {
@@ -752,6 +720,11 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     params.use(l.param, operandHint(op, r));
     l = compileExpr(ast.left, scope, params);
   }
+  return compileOperator(op, l, r);
+}
+
+/** A binary operator on its compiled operands. */
+function compileOperator(op: string, l: Compiled, r: Compiled): Compiled {
   switch (op) {
     case '=':
     case '!=':
@@ -770,29 +743,10 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     case '-':
     case '*':
     case '/':
-    case '%': {
-      const type = arithmeticType(op, l.type, r.type);
-      const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
-      const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
-      return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
-      }, constant: l.constant === true && r.constant === true };
-    }
-    case 'AT TIME ZONE': {
-      // timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant.
-      const local = l.type === 'timestamp';
-      return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const z = r.eval(row, env);
-        if (a === null || z === null) return null;
-        const zone = normalizeTimeZone(String(formatValue(z)));
-        const ms = toNumber(a);
-        return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
-      } };
-    }
+    case '%':
+      return compileArithmetic(op, l, r);
+    case 'AT TIME ZONE':
+      return compileAtTimeZone(l, r);
     case '||':
       return { type: 'text', eval: (row, env) => {
         const a = l.eval(row, env);
@@ -802,50 +756,145 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     case 'LIKE':
     case 'ILIKE':
     case 'NOT LIKE':
-    case 'NOT ILIKE': {
-      const insensitive = op.includes('ILIKE');
-      const not = op.startsWith('NOT');
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
-        return not ? !hit : hit;
-      } };
-    }
+    case 'NOT ILIKE':
+      return compileLike(op, l, r);
     case '~':
     case '~*':
     case '!~':
-    case '!~*': {
-      // POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send).
-      const insensitive = op.includes('*');
-      const not = op.startsWith('!');
-      let last: { pattern: string; re: RegExp } | null = null;
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        const pattern = String(formatValue(b));
-        if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
-        const hit = last.re.test(String(formatValue(a)));
-        return not ? !hit : hit;
-      } };
-    }
+    case '!~*':
+      return compileRegexMatch(op, l, r);
     case '@>':
     case '<@':
-    case '&&': {
-      return { type: 'bool', eval: (row, env) => {
-        const a = asArray(l.eval(row, env));
-        const b = asArray(r.eval(row, env));
-        if (a === null || b === null) return null;
-        if (op === '@>') return b.every((x) => a.includes(x));
-        if (op === '<@') return a.every((x) => b.includes(x));
-        return a.some((x) => x !== null && b.includes(x));
-      } };
-    }
+    case '&&':
+      return compileArrayOperator(op, l, r);
     default:
       throw new AllotError(SqlState.featureNotSupported, `operator ${op} is not supported by allot`);
   }
+}
+
+function compileLogical(op: 'AND' | 'OR', ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params, 'bool');
+  const r = compileExpr(ast.right, scope, params, 'bool');
+  if (op === 'AND') {
+    return { type: 'bool', eval: (row, env) => {
+      const a = l.eval(row, env);
+      if (a !== null && !toBool(a)) return false;
+      const b = r.eval(row, env);
+      if (b !== null && !toBool(b)) return false;
+      return a === null || b === null ? null : true;
+    } };
+  }
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    if (a !== null && toBool(a)) return true;
+    const b = r.eval(row, env);
+    if (b !== null && toBool(b)) return true;
+    return a === null || b === null ? null : false;
+  } };
+}
+
+/** `x [NOT] IN (…)` over a list of values. */
+function compileInList(op: 'IN' | 'NOT IN', ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params);
+  const d = l.domain ?? typeDomain(l.type);
+  const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
+  const not = op === 'NOT IN';
+  return { type: 'bool', eval: (row, env) => {
+    const v = l.eval(row, env);
+    if (v === null) return null;
+    let sawNull = false;
+    for (const it of items) {
+      const x = it.eval(row, env);
+      if (x === null) sawNull = true;
+      else if (compare(v, x) === 0) return !not;
+    }
+    return sawNull ? null : not;
+  } };
+}
+
+/** `x = ANY(array)`. */
+function compileAnyArray(op: string, ast: Extract<Expr, { type: 'binary' }>, array: Expr, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params);
+  const arr = compileExpr(array, scope, params, 'text[]');
+  if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
+  const d = l.domain ?? typeDomain(l.type);
+  return { type: 'bool', eval: (row, env) => {
+    const v = l.eval(row, env);
+    const a = arr.eval(row, env);
+    if (v === null || a === null) return null;
+    const xs = Array.isArray(a) ? a : parseTextArray(String(a));
+    let sawNull = false;
+    for (const x of xs) {
+      if (x === null) sawNull = true;
+      else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
+    }
+    return sawNull ? null : false;
+  } };
+}
+
+function compileArithmetic(op: string, l: Compiled, r: Compiled): Compiled {
+  const type = arithmeticType(op, l.type, r.type);
+  const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
+  const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
+  return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
+  }, constant: l.constant === true && r.constant === true };
+}
+
+/** timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant. */
+function compileAtTimeZone(l: Compiled, r: Compiled): Compiled {
+  const local = l.type === 'timestamp';
+  return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const z = r.eval(row, env);
+    if (a === null || z === null) return null;
+    const zone = normalizeTimeZone(String(formatValue(z)));
+    const ms = toNumber(a);
+    return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
+  } };
+}
+
+function compileLike(op: string, l: Compiled, r: Compiled): Compiled {
+  const insensitive = op.includes('ILIKE');
+  const not = op.startsWith('NOT');
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
+    return not ? !hit : hit;
+  } };
+}
+
+/** POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send). */
+function compileRegexMatch(op: string, l: Compiled, r: Compiled): Compiled {
+  const insensitive = op.includes('*');
+  const not = op.startsWith('!');
+  let last: { pattern: string; re: RegExp } | null = null;
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    const pattern = String(formatValue(b));
+    if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
+    const hit = last.re.test(String(formatValue(a)));
+    return not ? !hit : hit;
+  } };
+}
+
+/** The array operators @>, <@ and &&. */
+function compileArrayOperator(op: string, l: Compiled, r: Compiled): Compiled {
+  return { type: 'bool', eval: (row, env) => {
+    const a = asArray(l.eval(row, env));
+    const b = asArray(r.eval(row, env));
+    if (a === null || b === null) return null;
+    if (op === '@>') return b.every((x) => a.includes(x));
+    if (op === '<@') return a.every((x) => b.includes(x));
+    return a.some((x) => x !== null && b.includes(x));
+  } };
 }
 
 function operandHint(op: string, other: Compiled): Domain | undefined {
