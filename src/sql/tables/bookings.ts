@@ -3,7 +3,7 @@ import { Limits } from '../../engine/limits.js';
 import type { Booking, BookingInput, BookingPatch, Command } from '../../engine/types.js';
 import { AllotError, SqlState, unsupported } from '../../errors.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ENTRY_COMMENTS, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
 import type { Lookup, StoredTableModule } from './stored.js';
 
@@ -13,6 +13,8 @@ const bookingsDef: TableDef = {
   oid: 16_403,
   columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), column.text('label'), column.caps, column.text('user_id'), column.text('policy_id'), column.text('group_id')],
   writeOnly: [column.text('hold_id'), column.text('pool_id'), { name: 'quantity', type: 'int8', domain: 'int' }],
+  comment: 'Booked spans of a resource; allot refuses any that would not fit.',
+  columnComments: { ...ENTRY_COMMENTS, group_id: 'Ties bookings made together: they move or cancel as one.' },
 };
 
 export function bookingRow(b: Booking): Value[] {

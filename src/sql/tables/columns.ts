@@ -39,6 +39,10 @@ export interface TableDef {
   readonly writeOnly?: readonly ColumnDef[];
   /** Computed on every read, never written: a view to the catalog. */
   readonly virtual?: boolean;
+  /** What the table is, in a line, after docs/sql.md (pg_description, as obj_description reads it). */
+  readonly comment: string;
+  /** What each column is, by name (col_description). */
+  readonly columnComments: Readonly<Record<string, string>>;
 }
 
 const text = (name: string, notNull = false): ColumnDef => ({ name, type: 'text', domain: 'text', notNull });
@@ -52,3 +56,19 @@ const caps: ColumnDef = { name: 'capabilities', type: 'text[]', domain: 'text[]'
 
 /** The kinds of column allot's tables have: `column.text('label')`, `column.time('start')`. */
 export const column = { text, time, int8, optionalTime, optionalInt8, duration, optionalDuration, caps };
+
+/** The comment of every table's id column. */
+export const ID_COMMENT = 'Unique id; a new ULID when omitted.';
+
+/** The comments of the columns bookings and holds share. */
+export const ENTRY_COMMENTS: Readonly<Record<string, string>> = {
+  id: ID_COMMENT,
+  resource_id: 'The resource this entry is on.',
+  start: 'Start of the span (inclusive).',
+  end: 'End of the span (exclusive).',
+  label: 'Free text.',
+  capabilities: 'Capabilities the entry requires of its resource.',
+  user_id: 'Who made it (policy quotas count per user).',
+  policy_id: 'The policy it is made under.',
+};
+

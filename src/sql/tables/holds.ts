@@ -2,7 +2,7 @@
 import type { Booking, Hold } from '../../engine/types.js';
 import { unsupported } from '../../errors.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ENTRY_COMMENTS, type TableDef } from './columns.js';
 import { capsOf, idOf, num, required, text } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
@@ -12,6 +12,8 @@ const holdsDef: TableDef = {
   oid: 16_404,
   columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), column.time('expires_at'), column.text('label'), column.caps, column.text('user_id'), column.text('policy_id')],
   writeOnly: [column.text('booking_id')],
+  comment: 'Tentative bookings that lapse at expires_at unless turned into bookings.',
+  columnComments: { ...ENTRY_COMMENTS, expires_at: 'When the hold lapses.' },
 };
 
 export function holdRow(h: Hold): Value[] {

@@ -2,7 +2,7 @@
 import type { Outage, OutagePatch } from '../../engine/types.js';
 import { unsupported } from '../../errors.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { capsOf, idOf, num, required, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
@@ -21,6 +21,18 @@ const outagesDef: TableDef = {
     column.text('reason'),
     { name: 'declared_at', type: 'int8', domain: 'time', notNull: true },
   ],
+  comment: 'Spans a resource (and everything under it) is out of service.',
+  columnComments: {
+    id: ID_COMMENT,
+    resource_id: 'The resource out of service, with everything under it.',
+    kind: 'planned (with an end) or unplanned (open until resolved).',
+    start: 'Start of the outage.',
+    end: 'End of the outage; NULL while an unplanned one is unresolved.',
+    sliding_window: 'For unplanned outages: how far ahead entries are evicted.',
+    capabilities: 'Empty: the whole resource; else only entries requiring one of these.',
+    reason: 'Free text.',
+    declared_at: 'When the outage was declared (set by allot).',
+  },
 };
 
 export function outageRow(o: Outage): Value[] {

@@ -1,7 +1,7 @@
 /** allot's policies table: limits on the bookings and holds made under a policy, per user. */
 import type { Policy, PolicyPatch } from '../../engine/types.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { idOf, num, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
@@ -20,6 +20,18 @@ const policiesDef: TableDef = {
     column.optionalDuration('starts_within'),
     column.optionalDuration('allow_start_in_past'),
   ],
+  comment: 'Limits on the bookings and holds made under a policy, per user.',
+  columnComments: {
+    id: ID_COMMENT,
+    name: 'Display name.',
+    min_duration: 'Shortest booking allowed.',
+    max_duration: 'Longest booking allowed.',
+    book_ahead: 'A booking starts no later than now + book_ahead.',
+    max_bookings: 'Bookings and live holds per user not yet over.',
+    max_usage: 'Total length of those.',
+    starts_within: 'Instant use: a booking starts no later than now + starts_within.',
+    allow_start_in_past: 'How far before now a booking may start.',
+  },
 };
 
 export function policyRow(p: Policy): Value[] {

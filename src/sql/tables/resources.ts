@@ -1,7 +1,7 @@
 /** allot's resources table: things that can be booked, in a tree. */
 import type { Resource, ResourcePatch } from '../../engine/types.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
 import type { Lookup, StoredTableModule } from './stored.js';
 
@@ -10,6 +10,16 @@ const resourcesDef: TableDef = {
   schema: 'public',
   oid: 16_401,
   columns: [column.text('id', true), column.text('parent_id'), column.text('name'), column.int8('capacity'), column.duration('buffer_before'), column.duration('buffer_after'), column.caps],
+  comment: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',
+  columnComments: {
+    id: ID_COMMENT,
+    parent_id: 'The resource above this one in the tree.',
+    name: 'Display name.',
+    capacity: 'Entries that may overlap at any instant; 0 makes a grouping node.',
+    buffer_before: 'Padding kept free before every entry.',
+    buffer_after: 'Padding kept free after every entry.',
+    capabilities: 'What the resource supports.',
+  },
 };
 
 export function resourceRow(r: Resource): Value[] {

@@ -1,7 +1,7 @@
 /** allot's rules table: windows that open (or, blocking, close) a resource's time. */
 import type { Rule, RulePatch } from '../../engine/types.js';
 import type { Value } from '../types.js';
-import { column, type TableDef } from './columns.js';
+import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { idOf, num, required, text, type Fields } from './fields.js';
 import type { StoredTableModule } from './stored.js';
 
@@ -10,6 +10,15 @@ const rulesDef: TableDef = {
   schema: 'public',
   oid: 16_402,
   columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), { name: 'blocking', type: 'bool', domain: 'bool', notNull: true }, column.text('policy_id')],
+  comment: 'Windows that open (or, blocking, close) a resource\'s time.',
+  columnComments: {
+    id: ID_COMMENT,
+    resource_id: 'The resource whose time the rule opens or closes.',
+    start: 'Start of the window (inclusive).',
+    end: 'End of the window (exclusive).',
+    blocking: 'false opens the window, true closes it.',
+    policy_id: 'Applies only to entries made under this policy.',
+  },
 };
 
 export function ruleRow(r: Rule): Value[] {
