@@ -21,6 +21,11 @@ export class AllotError extends Error {
   }
 }
 
+/** A feature_not_supported error (0A000): what allot does not do, and what to do instead. */
+export function unsupported(what: string, hint?: string): AllotError {
+  return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
+}
+
 /** SQLSTATEs used by allot, named as in PostgreSQL's errcodes. */
 export const SqlState = {
   featureNotSupported: '0A000',

@@ -12,7 +12,7 @@ import { CorruptionError } from './storage/recovery.js';
 import { verifyDir } from './storage/verify.js';
 import { handleSignals } from './cli/signals.js';
 import { detectFormat, exportDatabase, importDatabase, TransferError, type ExportFormat } from './cli/transfer.js';
-import { ExportFormatError } from './export.js';
+import { ExportFormatError } from './sql/export.js';
 
 const MAIN_HELP = `usage: allot [COMMAND] [options]
 

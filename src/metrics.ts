@@ -6,7 +6,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Plan } from './sql/plan.js';
 
 /** One open database, as the per-database gauges read it. */
 export interface DatabaseStats {
@@ -25,20 +24,6 @@ export interface MetricsSource {
   /** Bytes of replies and notifications waiting for clients to read them. */
   outputQueuedBytes(): number;
   databases(): Iterable<DatabaseStats>;
-}
-
-/** The kind of statement a plan runs, as the statements counter labels it. */
-export function statementKind(plan: Plan): string {
-  switch (plan.kind) {
-    case 'query':
-      return 'select';
-    case 'write':
-      return plan.verb;
-    case 'empty':
-      return 'empty';
-    case 'utility':
-      return plan.utility.type;
-  }
 }
 
 export class Metrics {

@@ -3,7 +3,7 @@
  * or a SQL script, and back into an empty database of any server, over the wire.
  */
 import pg from 'pg';
-import { insertStatements, parseJsonLines, sqlScript, type ExportTable } from '../export.js';
+import { insertStatements, parseJsonLines, sqlScript, type ExportTable } from '../sql/export.js';
 import { splitStatements } from '../sql/lexer.js';
 
 export class TransferError extends Error {}

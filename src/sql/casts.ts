@@ -4,7 +4,7 @@
  * inside allot; they become text in the session's TimeZone only on the way out.
  */
 import { AllotError, SqlState } from '../errors.js';
-import type { TimeOutput } from './catalog.js';
+import type { TimeOutput } from './tables/columns.js';
 import type { SessionView } from './expr.js';
 import { regIn, regOut, type RegType } from './system/reg.js';
 import type { SystemContext } from './system/context.js';

@@ -8,11 +8,12 @@
  * (src/wire/copy.ts).
  */
 import { AllotError, SqlState } from '../errors.js';
-import { Tables, type TimeOutput } from './catalog.js';
+import { Tables } from './tables/index.js';
+import type { TimeOutput } from './tables/columns.js';
 import type { CopyFormat } from './copy-format.js';
 import { ParamSlots } from './expr.js';
 import type { Token } from './lexer.js';
-import { planStatement, type QueryPlan, type WritePlan } from './plan.js';
+import { planStatement, type QueryPlan, type WritePlan } from './plan/index.js';
 import { parseStatement } from './prepare.js';
 import { planQueryText, textOfTokens } from './token-text.js';
 

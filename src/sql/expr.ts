@@ -3,10 +3,10 @@
  * bound parameters. Compiling also infers what each `$n` must be from where it stands
  * (`start >= $1` makes $1 a time), which Describe reports and Bind uses to read values.
  */
-import type { Expr, Statement } from 'pgsql-ast-parser';
-import type { ReadContext } from './plan.js';
+import type { Expr, ExprList, Statement } from 'pgsql-ast-parser';
+import type { ReadContext } from './plan/index.js';
 import { AllotError, SqlState } from '../errors.js';
-import type { ColumnDef, Domain } from './catalog.js';
+import type { ColumnDef, Domain } from './tables/columns.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
 import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
 import { advisoryKey, type AdvisoryLockView } from '../tenant/advisory-locks.js';
@@ -282,50 +282,16 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       const v = ast.value;
       return { type: 'numeric', eval: () => String(v), constant: true };
     }
-    case 'string': {
-      const v = ast.value;
-      if (hint === 'time' && !/^\s*[+-]?\d+\s*$/.test(v)) {
-        // A wall clock is read in the TimeZone of the session that runs the plan; 'now' and
-        // 'today' at the statement's instant.
-        const relative = /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(v);
-        if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
-        let zone = '';
-        let ms = 0;
-        return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
-          const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
-          if (relative) return parseTime(v, z, env.read?.now ?? env.now);
-          if (z !== zone) {
-            ms = parseTime(v, z);
-            zone = z;
-          }
-          return ms;
-        } };
-      }
-      if (hint !== undefined) {
-        const c = coerce(v, hint, 'value');
-        return { type: domainType(hint), eval: () => c, constant: true };
-      }
-      return { type: 'text', eval: () => v, constant: true };
-    }
+    case 'string':
+      return compileString(ast, hint);
     case 'boolean': {
       const v = ast.value;
       return { type: 'bool', eval: () => v, constant: true };
     }
     case 'null':
       return { type: hint !== undefined ? domainType(hint) : 'text', eval: () => null, constant: true };
-    case 'parameter': {
-      const index = Number(ast.name.slice(1)) - 1;
-      if (!Number.isInteger(index) || index < 0 || index >= 65_535) throw new AllotError(SqlState.syntaxError, `bad parameter ${ast.name}`);
-      params.use(index, hint);
-      return {
-        get type(): SqlType {
-          return params.typeOf(index);
-        },
-        eval: (_row, env) => env.params[index] ?? null,
-        param: index,
-        constant: true,
-      };
-    }
+    case 'parameter':
+      return compileParameter(ast, params, hint);
     case 'ref':
       return compileRef(ast, scope);
     case 'cast':
@@ -334,39 +300,14 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       return compileUnary(ast, scope, params);
     case 'binary':
       return compileBinary(ast, scope, params);
-    case 'ternary': {
-      const value = compileExpr(ast.value, scope, params);
-      const d = value.domain ?? typeDomain(value.type);
-      const lo = compileExpr(ast.lo, scope, params, d);
-      const hi = compileExpr(ast.hi, scope, params, d);
-      const not = ast.op === 'NOT BETWEEN';
-      return {
-        type: 'bool',
-        eval: (row, env) => {
-          const v = value.eval(row, env);
-          const a = lo.eval(row, env);
-          const b = hi.eval(row, env);
-          if (v === null || a === null || b === null) return null;
-          const inside = compare(v, a) >= 0 && compare(v, b) <= 0;
-          return not ? !inside : inside;
-        },
-      };
-    }
+    case 'ternary':
+      return compileBetween(ast, scope, params);
     case 'keyword':
       return compileKeyword(ast.keyword);
     case 'call':
       return compileCall(ast, scope, params, hint);
-    case 'array': {
-      const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
-      return {
-        type: 'text[]',
-        eval: (row, env) => items.map((it) => {
-          const v = it.eval(row, env);
-          return v === null ? null : String(formatValue(v));
-        }),
-        constant: items.every((i) => i.constant === true),
-      };
-    }
+    case 'array':
+      return compileArrayLiteral(ast, scope, params);
     case 'select':
     case 'union':
     case 'union all':
@@ -382,18 +323,8 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
       return compileArrayIndex(ast, scope, params);
     case 'extract':
       return compileExtract(ast, scope, params);
-    case 'substring': {
-      const value = compileExpr(ast.value, scope, params, 'text');
-      const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
-      const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
-      return { type: 'text', eval: (row, env) => {
-        const v = value.eval(row, env);
-        const f = from === null ? 1 : from.eval(row, env);
-        const n = len === null ? undefined : len.eval(row, env);
-        if (v === null || f === null || n === null) return null;
-        return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
-      } };
-    }
+    case 'substring':
+      return compileSubstring(ast, scope, params);
     case 'list':
       throw new AllotError(SqlState.syntaxError, 'a parenthesised list is only allowed after IN');
     case 'default':
@@ -401,6 +332,95 @@ export function compileExpr(ast: Expr, scope: Scope, params: ParamSlots, hint?: 
     default:
       throw new AllotError(SqlState.featureNotSupported, `expressions of kind "${ast.type}" are not supported by allot`);
   }
+}
+
+/** A string literal: text, or read in the domain `hint` asks for (a time in the session's TimeZone). */
+function compileString(ast: Extract<Expr, { type: 'string' }>, hint: Domain | undefined): Compiled {
+  const v = ast.value;
+  if (hint === 'time' && !/^\s*[+-]?\d+\s*$/.test(v)) {
+    // A wall clock is read in the TimeZone of the session that runs the plan; 'now' and
+    // 'today' at the statement's instant.
+    const relative = /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(v);
+    if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
+    let zone = '';
+    let ms = 0;
+    return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
+      const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
+      if (relative) return parseTime(v, z, env.read?.now ?? env.now);
+      if (z !== zone) {
+        ms = parseTime(v, z);
+        zone = z;
+      }
+      return ms;
+    } };
+  }
+  if (hint !== undefined) {
+    const c = coerce(v, hint, 'value');
+    return { type: domainType(hint), eval: () => c, constant: true };
+  }
+  return { type: 'text', eval: () => v, constant: true };
+}
+
+/** `$n`: its type inferred from where it stands, its value the bound one. */
+function compileParameter(ast: Extract<Expr, { type: 'parameter' }>, params: ParamSlots, hint: Domain | undefined): Compiled {
+  const index = Number(ast.name.slice(1)) - 1;
+  if (!Number.isInteger(index) || index < 0 || index >= 65_535) throw new AllotError(SqlState.syntaxError, `bad parameter ${ast.name}`);
+  params.use(index, hint);
+  return {
+    get type(): SqlType {
+      return params.typeOf(index);
+    },
+    eval: (_row, env) => env.params[index] ?? null,
+    param: index,
+    constant: true,
+  };
+}
+
+/** `x [NOT] BETWEEN a AND b`, its bounds read in x's domain. */
+function compileBetween(ast: Extract<Expr, { type: 'ternary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const value = compileExpr(ast.value, scope, params);
+  const d = value.domain ?? typeDomain(value.type);
+  const lo = compileExpr(ast.lo, scope, params, d);
+  const hi = compileExpr(ast.hi, scope, params, d);
+  const not = ast.op === 'NOT BETWEEN';
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const v = value.eval(row, env);
+      const a = lo.eval(row, env);
+      const b = hi.eval(row, env);
+      if (v === null || a === null || b === null) return null;
+      const inside = compare(v, a) >= 0 && compare(v, b) <= 0;
+      return not ? !inside : inside;
+    },
+  };
+}
+
+/** `ARRAY[…]`: a text array of its items. */
+function compileArrayLiteral(ast: ExprList, scope: Scope, params: ParamSlots): Compiled {
+  const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
+  return {
+    type: 'text[]',
+    eval: (row, env) => items.map((it) => {
+      const v = it.eval(row, env);
+      return v === null ? null : String(formatValue(v));
+    }),
+    constant: items.every((i) => i.constant === true),
+  };
+}
+
+/** `substring(v FROM f FOR n)`. */
+function compileSubstring(ast: Extract<Expr, { type: 'substring' }>, scope: Scope, params: ParamSlots): Compiled {
+  const value = compileExpr(ast.value, scope, params, 'text');
+  const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
+  const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
+  return { type: 'text', eval: (row, env) => {
+    const v = value.eval(row, env);
+    const f = from === null ? 1 : from.eval(row, env);
+    const n = len === null ? undefined : len.eval(row, env);
+    if (v === null || f === null || n === null) return null;
+    return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
+  } };
 }
 
 /** Positions of the columns of `scope` a reference names. */
@@ -681,26 +701,7 @@ function compileUnary(ast: Extract<Expr, { type: 'unary' }>, scope: Scope, param
 
 function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
   const op = ast.op;
-  if (op === 'AND' || op === 'OR') {
-    const l = compileExpr(ast.left, scope, params, 'bool');
-    const r = compileExpr(ast.right, scope, params, 'bool');
-    if (op === 'AND') {
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        if (a !== null && !toBool(a)) return false;
-        const b = r.eval(row, env);
-        if (b !== null && !toBool(b)) return false;
-        return a === null || b === null ? null : true;
-      } };
-    }
-    return { type: 'bool', eval: (row, env) => {
-      const a = l.eval(row, env);
-      if (a !== null && toBool(a)) return true;
-      const b = r.eval(row, env);
-      if (b !== null && toBool(b)) return true;
-      return a === null || b === null ? null : false;
-    } };
-  }
+  if (op === 'AND' || op === 'OR') return compileLogical(op, ast, scope, params);
   if ((op === 'IN' || op === 'NOT IN') && isStatement(ast.right)) {
     return compileInSubquery(compileExpr(ast.left, scope, params), ast.right, scope, params, op === 'NOT IN');
   }
@@ -709,42 +710,9 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     if ((fn === 'any' || fn === 'some') && op === '=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, false);
     if (fn === 'all' && op === '!=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, true);
   }
-  if (op === 'IN' || op === 'NOT IN') {
-    const l = compileExpr(ast.left, scope, params);
-    const d = l.domain ?? typeDomain(l.type);
-    const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
-    const not = op === 'NOT IN';
-    return { type: 'bool', eval: (row, env) => {
-      const v = l.eval(row, env);
-      if (v === null) return null;
-      let sawNull = false;
-      for (const it of items) {
-        const x = it.eval(row, env);
-        if (x === null) sawNull = true;
-        else if (compare(v, x) === 0) return !not;
-      }
-      return sawNull ? null : not;
-    } };
-  }
+  if (op === 'IN' || op === 'NOT IN') return compileInList(op, ast, scope, params);
   // `x = ANY(array)`
-  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) {
-    const l = compileExpr(ast.left, scope, params);
-    const arr = compileExpr(ast.right.args[0]!, scope, params, 'text[]');
-    if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
-    const d = l.domain ?? typeDomain(l.type);
-    return { type: 'bool', eval: (row, env) => {
-      const v = l.eval(row, env);
-      const a = arr.eval(row, env);
-      if (v === null || a === null) return null;
-      const xs = Array.isArray(a) ? a : parseTextArray(String(a));
-      let sawNull = false;
-      for (const x of xs) {
-        if (x === null) sawNull = true;
-        else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
-      }
-      return sawNull ? null : false;
-    } };
-  }
+  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) return compileAnyArray(op, ast, ast.right.args[0]!, scope, params);
   let l = compileExpr(ast.left, scope, params);
   const r = compileExpr(ast.right, scope, params, l.param === undefined ? operandHint(op, l) : undefined);
   if (l.param !== undefined) {
@@ -752,6 +720,11 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     params.use(l.param, operandHint(op, r));
     l = compileExpr(ast.left, scope, params);
   }
+  return compileOperator(op, l, r);
+}
+
+/** A binary operator on its compiled operands. */
+function compileOperator(op: string, l: Compiled, r: Compiled): Compiled {
   switch (op) {
     case '=':
     case '!=':
@@ -770,29 +743,10 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     case '-':
     case '*':
     case '/':
-    case '%': {
-      const type = arithmeticType(op, l.type, r.type);
-      const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
-      const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
-      return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
-      }, constant: l.constant === true && r.constant === true };
-    }
-    case 'AT TIME ZONE': {
-      // timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant.
-      const local = l.type === 'timestamp';
-      return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const z = r.eval(row, env);
-        if (a === null || z === null) return null;
-        const zone = normalizeTimeZone(String(formatValue(z)));
-        const ms = toNumber(a);
-        return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
-      } };
-    }
+    case '%':
+      return compileArithmetic(op, l, r);
+    case 'AT TIME ZONE':
+      return compileAtTimeZone(l, r);
     case '||':
       return { type: 'text', eval: (row, env) => {
         const a = l.eval(row, env);
@@ -802,50 +756,145 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
     case 'LIKE':
     case 'ILIKE':
     case 'NOT LIKE':
-    case 'NOT ILIKE': {
-      const insensitive = op.includes('ILIKE');
-      const not = op.startsWith('NOT');
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
-        return not ? !hit : hit;
-      } };
-    }
+    case 'NOT ILIKE':
+      return compileLike(op, l, r);
     case '~':
     case '~*':
     case '!~':
-    case '!~*': {
-      // POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send).
-      const insensitive = op.includes('*');
-      const not = op.startsWith('!');
-      let last: { pattern: string; re: RegExp } | null = null;
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        if (a === null || b === null) return null;
-        const pattern = String(formatValue(b));
-        if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
-        const hit = last.re.test(String(formatValue(a)));
-        return not ? !hit : hit;
-      } };
-    }
+    case '!~*':
+      return compileRegexMatch(op, l, r);
     case '@>':
     case '<@':
-    case '&&': {
-      return { type: 'bool', eval: (row, env) => {
-        const a = asArray(l.eval(row, env));
-        const b = asArray(r.eval(row, env));
-        if (a === null || b === null) return null;
-        if (op === '@>') return b.every((x) => a.includes(x));
-        if (op === '<@') return a.every((x) => b.includes(x));
-        return a.some((x) => x !== null && b.includes(x));
-      } };
-    }
+    case '&&':
+      return compileArrayOperator(op, l, r);
     default:
       throw new AllotError(SqlState.featureNotSupported, `operator ${op} is not supported by allot`);
   }
+}
+
+function compileLogical(op: 'AND' | 'OR', ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params, 'bool');
+  const r = compileExpr(ast.right, scope, params, 'bool');
+  if (op === 'AND') {
+    return { type: 'bool', eval: (row, env) => {
+      const a = l.eval(row, env);
+      if (a !== null && !toBool(a)) return false;
+      const b = r.eval(row, env);
+      if (b !== null && !toBool(b)) return false;
+      return a === null || b === null ? null : true;
+    } };
+  }
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    if (a !== null && toBool(a)) return true;
+    const b = r.eval(row, env);
+    if (b !== null && toBool(b)) return true;
+    return a === null || b === null ? null : false;
+  } };
+}
+
+/** `x [NOT] IN (…)` over a list of values. */
+function compileInList(op: 'IN' | 'NOT IN', ast: Extract<Expr, { type: 'binary' }>, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params);
+  const d = l.domain ?? typeDomain(l.type);
+  const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
+  const not = op === 'NOT IN';
+  return { type: 'bool', eval: (row, env) => {
+    const v = l.eval(row, env);
+    if (v === null) return null;
+    let sawNull = false;
+    for (const it of items) {
+      const x = it.eval(row, env);
+      if (x === null) sawNull = true;
+      else if (compare(v, x) === 0) return !not;
+    }
+    return sawNull ? null : not;
+  } };
+}
+
+/** `x = ANY(array)`. */
+function compileAnyArray(op: string, ast: Extract<Expr, { type: 'binary' }>, array: Expr, scope: Scope, params: ParamSlots): Compiled {
+  const l = compileExpr(ast.left, scope, params);
+  const arr = compileExpr(array, scope, params, 'text[]');
+  if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
+  const d = l.domain ?? typeDomain(l.type);
+  return { type: 'bool', eval: (row, env) => {
+    const v = l.eval(row, env);
+    const a = arr.eval(row, env);
+    if (v === null || a === null) return null;
+    const xs = Array.isArray(a) ? a : parseTextArray(String(a));
+    let sawNull = false;
+    for (const x of xs) {
+      if (x === null) sawNull = true;
+      else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
+    }
+    return sawNull ? null : false;
+  } };
+}
+
+function compileArithmetic(op: string, l: Compiled, r: Compiled): Compiled {
+  const type = arithmeticType(op, l.type, r.type);
+  const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
+  const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
+  return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
+  }, constant: l.constant === true && r.constant === true };
+}
+
+/** timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant. */
+function compileAtTimeZone(l: Compiled, r: Compiled): Compiled {
+  const local = l.type === 'timestamp';
+  return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const z = r.eval(row, env);
+    if (a === null || z === null) return null;
+    const zone = normalizeTimeZone(String(formatValue(z)));
+    const ms = toNumber(a);
+    return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
+  } };
+}
+
+function compileLike(op: string, l: Compiled, r: Compiled): Compiled {
+  const insensitive = op.includes('ILIKE');
+  const not = op.startsWith('NOT');
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
+    return not ? !hit : hit;
+  } };
+}
+
+/** POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send). */
+function compileRegexMatch(op: string, l: Compiled, r: Compiled): Compiled {
+  const insensitive = op.includes('*');
+  const not = op.startsWith('!');
+  let last: { pattern: string; re: RegExp } | null = null;
+  return { type: 'bool', eval: (row, env) => {
+    const a = l.eval(row, env);
+    const b = r.eval(row, env);
+    if (a === null || b === null) return null;
+    const pattern = String(formatValue(b));
+    if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
+    const hit = last.re.test(String(formatValue(a)));
+    return not ? !hit : hit;
+  } };
+}
+
+/** The array operators @>, <@ and &&. */
+function compileArrayOperator(op: string, l: Compiled, r: Compiled): Compiled {
+  return { type: 'bool', eval: (row, env) => {
+    const a = asArray(l.eval(row, env));
+    const b = asArray(r.eval(row, env));
+    if (a === null || b === null) return null;
+    if (op === '@>') return b.every((x) => a.includes(x));
+    if (op === '<@') return a.every((x) => b.includes(x));
+    return a.some((x) => x !== null && b.includes(x));
+  } };
 }
 
 function operandHint(op: string, other: Compiled): Domain | undefined {
@@ -997,11 +1046,22 @@ function escapeRe(s: string): string {
 
 /** Every function a statement may call, by name (docs/sql.md lists them; a test checks). */
 export function functionNames(): string[] {
-  return [...new Set([...SUPPORTED_FUNCTIONS, ...SCALAR_FUNCTIONS.keys(), ...SYSTEM_FUNCTIONS.keys(), ...SET_FUNCTIONS])].sort();
+  return [...new Set([...CALLS.keys(), ...SCALAR_FUNCTIONS.keys(), ...SYSTEM_FUNCTIONS.keys(), ...SET_FUNCTIONS])].sort();
 }
 
-/** The functions compileCall itself knows. */
-const SUPPORTED_FUNCTIONS = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all', 'now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp', 'to_timestamp', 'date_trunc', 'date_part', 'count', 'min', 'max', 'sum', 'avg', 'bool_and', 'bool_or', 'every', 'array_agg', 'string_agg', 'coalesce', 'lower', 'upper', 'length', 'char_length', 'cardinality', 'array_length', 'version', 'current_setting', 'set_config', 'current_database', 'current_schema', 'current_user', 'session_user', 'pg_backend_pid', 'pg_is_in_recovery', 'pg_notify'];
+/** What the compiler of one function is given: the call, its name (lower case), its arguments and scope. */
+interface Call {
+  readonly name: string;
+  readonly args: readonly Expr[];
+  readonly scope: Scope;
+  readonly params: ParamSlots;
+  readonly hint: Domain | undefined;
+  readonly call: CallAst;
+  /** Refuses any other number of arguments, as PostgreSQL finds no such function. */
+  arity(n: number | number[]): void;
+}
+
+type CallAst = Extract<Expr, { type: 'call' }> & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
 
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
@@ -1012,15 +1072,8 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
     if (!ok) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   };
-  const call = ast as typeof ast & { distinct?: string; filter?: Expr; over?: unknown; withinGroup?: unknown; orderBy?: unknown };
-  if (call.over != null) {
-    if (scope.windows === undefined) throw new AllotError(SqlState.windowingError, `window functions are not allowed here`);
-    const { windows, setFunctions: _s, aggregates: _a, ...rest } = scope;
-    const inner: Scope = rest;
-    const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
-    const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
-    return windowCall({ fn: name, arg, partitionBy: (call.over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(call.over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
-  }
+  const call = ast as CallAst;
+  if (call.over != null) return compileWindowCall(name, args, call.over, scope, params);
   if (name === '__field' && args.length === 2) {
     const field = args[1]!;
     // The field name is a literal the simple protocol lifted: plan from the original text.
@@ -1040,199 +1093,206 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
     if (call.orderBy != null) throw new AllotError(SqlState.wrongObjectType, `ORDER BY specified, but ${name} is not an aggregate function`);
   }
   if (name === 'exists' && args.length === 1 && isStatement(args[0]!)) return compileExists(args[0], scope, params);
-  switch (name) {
-    case 'count':
-    case 'min':
-    case 'max':
-    case 'sum':
-    case 'avg':
-    case 'bool_and':
-    case 'bool_or':
-    case 'every':
-    case 'array_agg':
-    case 'string_agg': {
-      arity(name === 'string_agg' ? 2 : 1);
-      const slots = scope.aggregates;
-      if (slots === undefined) {
-        throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
-      }
-      // The argument is read per row, where neither another aggregate nor the bare-column count applies.
-      const { aggregates: _slots, ...rest } = scope;
-      const inner: Scope = { ...rest, inAggregate: true };
-      const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
-      const arg = star ? null : compileExpr(args[0]!, inner, params);
-      const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
-      // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
-      const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
-      const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
-      return {
-        type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
-        eval: (_row, env) => {
-          if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
-          return env.aggregates[slot] ?? null;
-        },
-      };
-    }
-    case 'version':
-      arity(0);
-      return { type: 'text', eval: (_r, env) => `PostgreSQL ${env.session.setting('server_version') ?? ''} (allot time-allocation database)` };
-    case 'current_setting': {
-      arity([1, 2]);
-      const key = compileExpr(args[0]!, scope, params, 'text');
-      const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
-      return { type: 'text', eval: (row, env) => {
-        const k = String(key.eval(row, env)).toLowerCase();
-        const v = env.session.setting(k);
-        if (v === undefined) {
-          if (missingOk !== null && missingOk.eval(row, env) === true) return null;
-          throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
-        }
-        return v;
-      } };
-    }
-    case 'set_config': {
-      arity(3);
-      const key = compileExpr(args[0]!, scope, params, 'text');
-      const value = compileExpr(args[1]!, scope, params, 'text');
-      compileExpr(args[2]!, scope, params, 'bool');
-      return { type: 'text', eval: (row, env) => {
-        const v = String(value.eval(row, env));
-        env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
-        return v;
-      } };
-    }
-    case 'current_schema':
-      arity(0);
-      return { type: 'name', eval: () => 'public' };
-    case 'current_database':
-      arity(0);
-      return { type: 'name', eval: (_r, env) => env.session.database };
-    case 'current_user':
-    case 'session_user':
-      arity(0);
-      return { type: 'name', eval: (_r, env) => env.session.user };
-    case 'now':
-    case 'statement_timestamp':
-    case 'transaction_timestamp':
-    case 'clock_timestamp':
-      arity(0);
-      return { type: 'timestamptz', domain: 'time', eval: (_r, env) => instantOf(env) };
-    case 'to_timestamp': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params);
-      return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : toTimestamp(toFloat(v));
-      } };
-    }
-    case 'date_trunc': {
-      arity([2, 3]);
-      const field = compileExpr(args[0]!, scope, params, 'text');
-      const ts = compileExpr(args[1]!, scope, params, 'time');
-      const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
-      const local = ts.type === 'timestamp' || ts.type === 'date';
-      return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
-        const f = field.eval(row, env);
-        const v = ts.eval(row, env);
-        const z = zone === null ? null : zone.eval(row, env);
-        if (f === null || v === null || (zone !== null && z === null)) return null;
-        const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
-        return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
-      } };
-    }
-    case 'date_part': {
-      arity(2);
-      const field = compileExpr(args[0]!, scope, params, 'text');
-      const ts = compileExpr(args[1]!, scope, params, 'time');
-      return { type: 'float8', eval: (row, env) => {
-        const f = field.eval(row, env);
-        const v = ts.eval(row, env);
-        if (f === null || v === null) return null;
-        const name = String(f).toLowerCase();
-        return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
-      } };
-    }
-    case 'pg_advisory_lock':
-    case 'pg_advisory_lock_shared':
-    case 'pg_advisory_xact_lock':
-    case 'pg_advisory_xact_lock_shared':
-    case 'pg_try_advisory_lock':
-    case 'pg_try_advisory_lock_shared':
-    case 'pg_try_advisory_xact_lock':
-    case 'pg_try_advisory_xact_lock_shared':
-    case 'pg_advisory_unlock':
-    case 'pg_advisory_unlock_shared':
-    case 'pg_advisory_unlock_all':
-      return compileAdvisory(name, args, scope, params);
-    case 'pg_backend_pid':
-      arity(0);
-      return { type: 'int4', eval: (_r, env) => env.session.pid };
-    case 'pg_is_in_recovery':
-      arity(0);
-      return { type: 'bool', eval: () => false };
-    case 'pg_notify': {
-      arity(2);
-      const channel = compileExpr(args[0]!, scope, params, 'text');
-      const payload = compileExpr(args[1]!, scope, params, 'text');
-      return { type: 'text', eval: (row, env) => {
-        const ch = channel.eval(row, env);
-        if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
-        env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
-        return '';
-      } };
-    }
-    case 'lower':
-    case 'upper': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params, 'text');
-      return { type: 'text', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
-      } };
-    }
-    case 'length':
-    case 'char_length': {
-      arity(1);
-      const a = compileExpr(args[0]!, scope, params, 'text');
-      return { type: 'int4', eval: (row, env) => {
-        const v = a.eval(row, env);
-        return v === null ? null : [...String(formatValue(v))].length;
-      } };
-    }
-    case 'cardinality':
-    case 'array_length': {
-      arity(name === 'cardinality' ? 1 : 2);
-      const a = compileExpr(args[0]!, scope, params, 'text[]');
-      return { type: 'int4', eval: (row, env) => {
-        const v = asArray(a.eval(row, env));
-        if (v === null) return null;
-        return name === 'array_length' && v.length === 0 ? null : v.length;
-      } };
-    }
-    case 'coalesce': {
-      if (args.length === 0) throw new AllotError(SqlState.syntaxError, 'coalesce needs at least one argument');
-      const first = compileExpr(args[0]!, scope, params, hint);
-      const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
-      const all = [first, ...rest];
-      return { type: first.type, eval: (row, env) => {
-        for (const a of all) {
-          const v = a.eval(row, env);
-          if (v !== null) return v;
-        }
-        return null;
-      } };
-    }
-    default: {
-      const f = SCALAR_FUNCTIONS.get(name);
-      if (f !== undefined) return compileScalar(name, f, args, scope, params);
-      const system = SYSTEM_FUNCTIONS.get(name);
-      if (system !== undefined) return compileSystem(name, system, args, scope, params);
-      throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
-        hint: 'docs/sql.md (Functions) lists the functions allot has.',
-      });
-    }
-  }
+  const compiler = CALLS.get(name);
+  if (compiler !== undefined) return compiler({ name, args, scope, params, hint, call, arity });
+  const f = SCALAR_FUNCTIONS.get(name);
+  if (f !== undefined) return compileScalar(name, f, args, scope, params);
+  const system = SYSTEM_FUNCTIONS.get(name);
+  if (system !== undefined) return compileSystem(name, system, args, scope, params);
+  throw new AllotError(SqlState.undefinedFunction, `function ${name}() does not exist in allot`, {
+    hint: 'docs/sql.md (Functions) lists the functions allot has.',
+  });
 }
+
+/** `fn(…) OVER (…)`: its argument, partition and order read per row, outside any aggregate. */
+function compileWindowCall(name: string, args: readonly Expr[], over: NonNullable<CallAst['over']>, scope: Scope, params: ParamSlots): Compiled {
+  if (scope.windows === undefined) throw new AllotError(SqlState.windowingError, `window functions are not allowed here`);
+  const { windows, setFunctions: _s, aggregates: _a, ...rest } = scope;
+  const inner: Scope = rest;
+  const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+  const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
+  return windowCall({ fn: name, arg, partitionBy: (over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
+}
+
+function compileAggregate({ name, args, scope, params, call, arity }: Call): Compiled {
+  arity(name === 'string_agg' ? 2 : 1);
+  const slots = scope.aggregates;
+  if (slots === undefined) {
+    throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
+  }
+  // The argument is read per row, where neither another aggregate nor the bare-column count applies.
+  const { aggregates: _slots, ...rest } = scope;
+  const inner: Scope = { ...rest, inAggregate: true };
+  const star = name === 'count' && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
+  const arg = star ? null : compileExpr(args[0]!, inner, params);
+  const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
+  // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
+  const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
+  const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
+  return {
+    type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
+    eval: (_row, env) => {
+      if (env.aggregates === undefined) throw new Error('aggregate evaluated outside aggregation');
+      return env.aggregates[slot] ?? null;
+    },
+  };
+}
+
+function compileCurrentSetting({ args, scope, params, arity }: Call): Compiled {
+  arity([1, 2]);
+  const key = compileExpr(args[0]!, scope, params, 'text');
+  const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
+  return { type: 'text', eval: (row, env) => {
+    const k = String(key.eval(row, env)).toLowerCase();
+    const v = env.session.setting(k);
+    if (v === undefined) {
+      if (missingOk !== null && missingOk.eval(row, env) === true) return null;
+      throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
+    }
+    return v;
+  } };
+}
+
+function compileSetConfig({ args, scope, params, arity }: Call): Compiled {
+  arity(3);
+  const key = compileExpr(args[0]!, scope, params, 'text');
+  const value = compileExpr(args[1]!, scope, params, 'text');
+  compileExpr(args[2]!, scope, params, 'bool');
+  return { type: 'text', eval: (row, env) => {
+    const v = String(value.eval(row, env));
+    env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
+    return v;
+  } };
+}
+
+/** A function of no arguments: its type and value. */
+function niladic(type: SqlType, value: (env: EvalEnv) => Value, domain?: Domain): (c: Call) => Compiled {
+  return ({ arity }) => {
+    arity(0);
+    return { type, ...(domain !== undefined ? { domain } : {}), eval: (_r, env) => value(env) };
+  };
+}
+
+function compileToTimestamp({ args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params);
+  return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : toTimestamp(toFloat(v));
+  } };
+}
+
+function compileDateTrunc({ args, scope, params, arity }: Call): Compiled {
+  arity([2, 3]);
+  const field = compileExpr(args[0]!, scope, params, 'text');
+  const ts = compileExpr(args[1]!, scope, params, 'time');
+  const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
+  const local = ts.type === 'timestamp' || ts.type === 'date';
+  return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
+    const f = field.eval(row, env);
+    const v = ts.eval(row, env);
+    const z = zone === null ? null : zone.eval(row, env);
+    if (f === null || v === null || (zone !== null && z === null)) return null;
+    const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
+    return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
+  } };
+}
+
+function compileDatePart({ args, scope, params, arity }: Call): Compiled {
+  arity(2);
+  const field = compileExpr(args[0]!, scope, params, 'text');
+  const ts = compileExpr(args[1]!, scope, params, 'time');
+  return { type: 'float8', eval: (row, env) => {
+    const f = field.eval(row, env);
+    const v = ts.eval(row, env);
+    if (f === null || v === null) return null;
+    const name = String(f).toLowerCase();
+    return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
+  } };
+}
+
+function compilePgNotify({ args, scope, params, arity }: Call): Compiled {
+  arity(2);
+  const channel = compileExpr(args[0]!, scope, params, 'text');
+  const payload = compileExpr(args[1]!, scope, params, 'text');
+  return { type: 'text', eval: (row, env) => {
+    const ch = channel.eval(row, env);
+    if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
+    env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
+    return '';
+  } };
+}
+
+function compileLowerUpper({ name, args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params, 'text');
+  return { type: 'text', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
+  } };
+}
+
+function compileLength({ args, scope, params, arity }: Call): Compiled {
+  arity(1);
+  const a = compileExpr(args[0]!, scope, params, 'text');
+  return { type: 'int4', eval: (row, env) => {
+    const v = a.eval(row, env);
+    return v === null ? null : [...String(formatValue(v))].length;
+  } };
+}
+
+function compileArrayLength({ name, args, scope, params, arity }: Call): Compiled {
+  arity(name === 'cardinality' ? 1 : 2);
+  const a = compileExpr(args[0]!, scope, params, 'text[]');
+  return { type: 'int4', eval: (row, env) => {
+    const v = asArray(a.eval(row, env));
+    if (v === null) return null;
+    return name === 'array_length' && v.length === 0 ? null : v.length;
+  } };
+}
+
+function compileCoalesce({ args, scope, params, hint }: Call): Compiled {
+  if (args.length === 0) throw new AllotError(SqlState.syntaxError, 'coalesce needs at least one argument');
+  const first = compileExpr(args[0]!, scope, params, hint);
+  const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
+  const all = [first, ...rest];
+  return { type: first.type, eval: (row, env) => {
+    for (const a of all) {
+      const v = a.eval(row, env);
+      if (v !== null) return v;
+    }
+    return null;
+  } };
+}
+
+const ADVISORY = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all'];
+
+/** The functions compileCall itself knows, by name: each a compiler of its calls. */
+const CALLS: ReadonlyMap<string, (c: Call) => Compiled> = new Map<string, (c: Call) => Compiled>([
+  ...ADVISORY.map((n) => [n, ({ name, args, scope, params }: Call) => compileAdvisory(name, args, scope, params)] as const),
+  ...['now', 'statement_timestamp', 'transaction_timestamp', 'clock_timestamp'].map((n) => [n, niladic('timestamptz', instantOf, 'time')] as const),
+  ['to_timestamp', compileToTimestamp],
+  ['date_trunc', compileDateTrunc],
+  ['date_part', compileDatePart],
+  ...AGGREGATES.map((n) => [n, compileAggregate] as const),
+  ['coalesce', compileCoalesce],
+  ['lower', compileLowerUpper],
+  ['upper', compileLowerUpper],
+  ['length', compileLength],
+  ['char_length', compileLength],
+  ['cardinality', compileArrayLength],
+  ['array_length', compileArrayLength],
+  ['version', niladic('text', (env) => `PostgreSQL ${env.session.setting('server_version') ?? ''} (allot time-allocation database)`)],
+  ['current_setting', compileCurrentSetting],
+  ['set_config', compileSetConfig],
+  ['current_database', niladic('name', (env) => env.session.database)],
+  ['current_schema', niladic('name', () => 'public')],
+  ['current_user', niladic('name', (env) => env.session.user)],
+  ['session_user', niladic('name', (env) => env.session.user)],
+  ['pg_backend_pid', niladic('int4', (env) => env.session.pid)],
+  ['pg_is_in_recovery', niladic('bool', () => false)],
+  ['pg_notify', compilePgNotify],
+]);
 
 function aggregateType(fn: Aggregate['fn'], arg: SqlType): SqlType {
   switch (fn) {

@@ -4,10 +4,10 @@
  * text is written back from them: the same tokens, spaced where the original had space.
  */
 import { AllotError, SqlState } from '../errors.js';
-import type { TimeOutput } from './catalog.js';
+import type { TimeOutput } from './tables/columns.js';
 import { ParamSlots } from './expr.js';
 import { rewriteForParser, tokenize, type Token } from './lexer.js';
-import { planStatement, type QueryPlan } from './plan.js';
+import { planStatement, type QueryPlan } from './plan/index.js';
 import { checkStatementShape, parseStatement } from './prepare.js';
 
 /** The SQL text of `tokens`: strings and quoted names quoted again, comments gone. */

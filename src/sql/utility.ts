@@ -5,10 +5,11 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import { timeZoneFromInterval } from './time.js';
-import { Tables, type TimeOutput } from './catalog.js';
+import { Tables } from './tables/index.js';
+import type { TimeOutput } from './tables/columns.js';
 import { parseCopy, type CopyStatement } from './copy.js';
 import type { Token } from './lexer.js';
-import type { QueryPlan } from './plan.js';
+import type { QueryPlan } from './plan/index.js';
 import { planQueryText, textOfTokens } from './token-text.js';
 
 /** Where a FETCH or MOVE goes: NEXT is forward 1, PRIOR backward 1, FIRST absolute 1, LAST absolute -1. */
@@ -87,18 +88,8 @@ export function parseUtility(tokens: readonly Token[], times: TimeOutput = 'time
     case 'end':
       return { type: 'commit' };
     case 'rollback':
-    case 'abort': {
-      if (w(1) === 'prepared') throw unsupported('ROLLBACK PREPARED');
-      let i = w(1) === 'work' || w(1) === 'transaction' ? 2 : 1;
-      if (w(i) === 'to') {
-        if (first === 'abort') throw new AllotError(SqlState.syntaxError, 'syntax error at or near "TO"');
-        i += w(i + 1) === 'savepoint' ? 2 : 1;
-        const name = ident(tokens[i], 'a savepoint name');
-        expectEnd(tokens, i + 1);
-        return { type: 'rollbackTo', name };
-      }
-      return { type: 'rollback' };
-    }
+    case 'abort':
+      return parseRollback(tokens, w, first);
     case 'savepoint': {
       const name = ident(tokens[1], 'a savepoint name');
       expectEnd(tokens, 2);
@@ -112,54 +103,21 @@ export function parseUtility(tokens: readonly Token[], times: TimeOutput = 'time
     }
     case 'set':
       return parseSet(tokens);
-    case 'show': {
-      if (w(1) === 'transaction' && w(2) === 'isolation' && w(3) === 'level') return { type: 'show', name: 'transaction_isolation' };
-      if (w(1) === 'time' && w(2) === 'zone') return { type: 'show', name: 'timezone' };
-      const name = dottedName(tokens, 1);
-      expectEnd(tokens, name.next);
-      return { type: 'show', name: name.name };
-    }
-    case 'reset': {
-      if (w(1) === 'all') return { type: 'reset', name: 'all' };
-      if (w(1) === 'time' && w(2) === 'zone') return { type: 'reset', name: 'timezone' };
-      const name = dottedName(tokens, 1);
-      expectEnd(tokens, name.next);
-      return { type: 'reset', name: name.name };
-    }
+    case 'show':
+      return parseShow(tokens, w);
+    case 'reset':
+      return parseReset(tokens, w);
     case 'listen': {
       const channel = ident(tokens[1], 'a channel name');
       expectEnd(tokens, 2);
       return { type: 'listen', channel };
     }
-    case 'unlisten': {
-      if (tokens[1]?.kind === 'op' && tokens[1].text === '*') {
-        expectEnd(tokens, 2);
-        return { type: 'unlisten', channel: null };
-      }
-      const channel = ident(tokens[1], 'a channel name or *');
-      expectEnd(tokens, 2);
-      return { type: 'unlisten', channel };
-    }
-    case 'notify': {
-      const channel = ident(tokens[1], 'a channel name');
-      let payload = '';
-      if (tokens[2] !== undefined) {
-        const comma = tokens[2];
-        const p = tokens[3];
-        if (comma.kind !== 'op' || comma.text !== ',' || p?.kind !== 'string') throw new AllotError(SqlState.syntaxError, "syntax error: expected NOTIFY channel [, 'payload']");
-        payload = p.text;
-        expectEnd(tokens, 4);
-      }
-      if (Buffer.byteLength(payload) >= 8000) throw new AllotError(SqlState.invalidParameterValue, 'payload string too long (the limit is 8000 bytes)');
-      return { type: 'notify', channel, payload };
-    }
-    case 'discard': {
-      const what = w(1);
-      expectEnd(tokens, 2);
-      if (what === 'all' || what === 'plans' || what === 'temp' || what === 'sequences') return { type: 'discard', what };
-      if (what === 'temporary') return { type: 'discard', what: 'temp' };
-      throw new AllotError(SqlState.syntaxError, 'syntax error: expected DISCARD ALL, PLANS, SEQUENCES or TEMP');
-    }
+    case 'unlisten':
+      return parseUnlisten(tokens);
+    case 'notify':
+      return parseNotify(tokens);
+    case 'discard':
+      return parseDiscard(tokens, w);
     case 'deallocate': {
       let i = 1;
       if (w(i) === 'prepare') i++;
@@ -173,15 +131,8 @@ export function parseUtility(tokens: readonly Token[], times: TimeOutput = 'time
     case 'fetch':
     case 'move':
       return parseFetch(tokens, first === 'move');
-    case 'close': {
-      if (w(1) === 'all') {
-        expectEnd(tokens, 2);
-        return { type: 'close', name: null };
-      }
-      const name = ident(tokens[1], 'a cursor name or ALL');
-      expectEnd(tokens, 2);
-      return { type: 'close', name };
-    }
+    case 'close':
+      return parseClose(tokens, w);
     case 'prepare':
     case 'execute':
       throw unsupported('SQL-level PREPARE/EXECUTE', 'Use the extended protocol (every driver does this for parameterised queries).');
@@ -193,6 +144,79 @@ export function parseUtility(tokens: readonly Token[], times: TimeOutput = 'time
     default:
       throw unsupported(first.toUpperCase());
   }
+}
+
+/** `ROLLBACK [WORK | TRANSACTION] [TO [SAVEPOINT] name]`, or ABORT. */
+function parseRollback(tokens: readonly Token[], w: (i: number) => string | null, first: string): Utility {
+  if (w(1) === 'prepared') throw unsupported('ROLLBACK PREPARED');
+  let i = w(1) === 'work' || w(1) === 'transaction' ? 2 : 1;
+  if (w(i) === 'to') {
+    if (first === 'abort') throw new AllotError(SqlState.syntaxError, 'syntax error at or near "TO"');
+    i += w(i + 1) === 'savepoint' ? 2 : 1;
+    const name = ident(tokens[i], 'a savepoint name');
+    expectEnd(tokens, i + 1);
+    return { type: 'rollbackTo', name };
+  }
+  return { type: 'rollback' };
+}
+
+function parseShow(tokens: readonly Token[], w: (i: number) => string | null): Utility {
+  if (w(1) === 'transaction' && w(2) === 'isolation' && w(3) === 'level') return { type: 'show', name: 'transaction_isolation' };
+  if (w(1) === 'time' && w(2) === 'zone') return { type: 'show', name: 'timezone' };
+  const name = dottedName(tokens, 1);
+  expectEnd(tokens, name.next);
+  return { type: 'show', name: name.name };
+}
+
+function parseReset(tokens: readonly Token[], w: (i: number) => string | null): Utility {
+  if (w(1) === 'all') return { type: 'reset', name: 'all' };
+  if (w(1) === 'time' && w(2) === 'zone') return { type: 'reset', name: 'timezone' };
+  const name = dottedName(tokens, 1);
+  expectEnd(tokens, name.next);
+  return { type: 'reset', name: name.name };
+}
+
+function parseUnlisten(tokens: readonly Token[]): Utility {
+  if (tokens[1]?.kind === 'op' && tokens[1].text === '*') {
+    expectEnd(tokens, 2);
+    return { type: 'unlisten', channel: null };
+  }
+  const channel = ident(tokens[1], 'a channel name or *');
+  expectEnd(tokens, 2);
+  return { type: 'unlisten', channel };
+}
+
+/** `NOTIFY channel [, 'payload']`. */
+function parseNotify(tokens: readonly Token[]): Utility {
+  const channel = ident(tokens[1], 'a channel name');
+  let payload = '';
+  if (tokens[2] !== undefined) {
+    const comma = tokens[2];
+    const p = tokens[3];
+    if (comma.kind !== 'op' || comma.text !== ',' || p?.kind !== 'string') throw new AllotError(SqlState.syntaxError, "syntax error: expected NOTIFY channel [, 'payload']");
+    payload = p.text;
+    expectEnd(tokens, 4);
+  }
+  if (Buffer.byteLength(payload) >= 8000) throw new AllotError(SqlState.invalidParameterValue, 'payload string too long (the limit is 8000 bytes)');
+  return { type: 'notify', channel, payload };
+}
+
+function parseDiscard(tokens: readonly Token[], w: (i: number) => string | null): Utility {
+  const what = w(1);
+  expectEnd(tokens, 2);
+  if (what === 'all' || what === 'plans' || what === 'temp' || what === 'sequences') return { type: 'discard', what };
+  if (what === 'temporary') return { type: 'discard', what: 'temp' };
+  throw new AllotError(SqlState.syntaxError, 'syntax error: expected DISCARD ALL, PLANS, SEQUENCES or TEMP');
+}
+
+function parseClose(tokens: readonly Token[], w: (i: number) => string | null): Utility {
+  if (w(1) === 'all') {
+    expectEnd(tokens, 2);
+    return { type: 'close', name: null };
+  }
+  const name = ident(tokens[1], 'a cursor name or ALL');
+  expectEnd(tokens, 2);
+  return { type: 'close', name };
 }
 
 /** `DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [NO SCROLL | SCROLL] CURSOR [WITH | WITHOUT HOLD] FOR query`. */

@@ -6,7 +6,7 @@
  * the block that declared it rolls back.
  */
 import { AllotError, SqlState } from '../errors.js';
-import type { OutColumn, ResultRows } from '../sql/plan.js';
+import type { OutColumn, ResultRows } from '../sql/plan/index.js';
 import type { Value } from '../sql/types.js';
 import type { FetchDirection } from '../sql/utility.js';
 

@@ -18,7 +18,7 @@ import { AllotError, SqlState } from '../errors.js';
 import type { Listener } from '../notify/hub.js';
 import type { EvalEnv, SessionView } from '../sql/expr.js';
 import type { SqlType } from '../sql/types.js';
-import type { OutColumn, Plan, ReadContext, ResultRows } from '../sql/plan.js';
+import type { OutColumn, Plan, ReadContext, ResultRows } from '../sql/plan/index.js';
 import { DEFAULT_SETTINGS, REPORTED, settingIsOn, validateSetting } from '../sql/settings.js';
 import type { Value } from '../sql/types.js';
 import type { Utility } from '../sql/utility.js';

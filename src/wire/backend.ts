@@ -1,5 +1,5 @@
 import { AllotError, SqlState } from '../errors.js';
-import type { OutColumn } from '../sql/plan.js';
+import type { OutColumn } from '../sql/plan/index.js';
 import { MAX_NUMBER_TEXT_BYTES, type ColumnText } from '../sql/casts.js';
 import { formatValue, typeOid, typeSize, type Value } from '../sql/types.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { AllotError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { ParamSlots } from '../../src/sql/expr.js';
-import type { Plan } from '../../src/sql/plan.js';
+import type { Plan } from '../../src/sql/plan/index.js';
 import { AdvisoryLocks, advisoryKey, LockWait, type LockHolder } from '../../src/tenant/advisory-locks.js';
 import { systemClock } from '../../src/tenant/clock.js';
 import { Session } from '../../src/tenant/session.js';

@@ -3,32 +3,23 @@
  * and VALUES, over allot's tables and the system catalog, at one consistent instant. Planned
  * once into relations whose `run` makes rows; expressions are compileExpr's closures.
  *
- * The single-table path in plan.ts stays the hot path: a statement goes here only when it needs
+ * The single-table path in plan/select.ts stays the hot path: a statement goes here only when it needs
  * what that path lacks (see needsGeneralPlan), and a simple single-table part of a general query
  * (a derived table over availability, say) is still planned there.
  */
 import type { Expr, From, SelectFromStatement, SelectedColumn, Statement } from 'pgsql-ast-parser';
-import { AllotError, SqlState } from '../../errors.js';
-import { columnType, Tables, type ColumnDef, type StoredTable, type TableDef, type TimeOutput } from '../catalog.js';
+import { AllotError, SqlState, unsupported } from '../../errors.js';
+import { columnType, type ColumnDef, type TableDef, type TimeOutput } from '../tables/columns.js';
+import { isStoredTable, Tables, type StoredTable } from '../tables/index.js';
 import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
-import {
-  candidates,
-  compileOrder,
-  conjuncts,
-  defaultName,
-  extractHints,
-  fold,
-  nonNegative,
-  planSelect,
-  projectOne,
-  sortByKeys,
-  tooManyRows,
-  truthy,
-  type OutColumn,
-  type Projection,
-  type QueryPlan,
-  type ReadContext,
-} from '../plan.js';
+import { andAll, candidates, conjuncts, extractHints } from '../plan/hints.js';
+import { compileOrder, sortByKeys } from '../plan/order.js';
+import { defaultName, projectOne, type Projection } from '../plan/projection.js';
+import { fold } from '../plan/aggregate.js';
+import { offsetAndLimit, tooManyRows, truthy } from '../plan/rows.js';
+import { TABLE_LIST } from '../plan/resolve.js';
+import { planSelect } from '../plan/select.js';
+import type { OutColumn, QueryPlan, ReadContext } from '../plan/index.js';
 import { formatValue, type SqlType, type Value } from '../types.js';
 import { computeWindows, expandSetFunctions, SET_FUNCTIONS, SetFunctionSlots, WindowSlots } from './row-functions.js';
 import { systemTableRows, systemTableOf, tableFunction } from './sources.js';
@@ -67,10 +58,6 @@ interface PlanCtx {
   readonly outer?: Scope;
   /** The flag a correlated reference sets on the subquery being planned. */
   readonly correlation?: { correlated: boolean };
-}
-
-function unsupported(what: string, hint?: string): AllotError {
-  return new AllotError(SqlState.featureNotSupported, what, hint !== undefined ? { hint } : {});
 }
 
 // ---- when a statement needs this path -------------------------------------------------------
@@ -332,8 +319,7 @@ function limitOf(ast: Pick<SelectFromStatement, 'limit'>, ctx: PlanCtx): (rows: 
   const offset = ast.limit?.offset != null ? compileExpr(ast.limit.offset, scope, ctx.params, 'int') : null;
   if (limit === null && offset === null) return (rows) => rows;
   return (rows, env) => {
-    const off = offset === null ? 0 : nonNegative(offset.eval([], env), 'OFFSET');
-    const lim = limit === null ? Infinity : nonNegative(limit.eval([], env), 'LIMIT');
+    const { off, lim } = offsetAndLimit(offset, limit, env);
     return rows.slice(off, off + lim);
   };
 }
@@ -503,8 +489,6 @@ function ordinality(rel: Rel): Rel {
   };
 }
 
-const STORED: ReadonlySet<string> = new Set(['resources', 'rules', 'bookings', 'holds', 'outages', 'policies']);
-
 /** A table named in FROM: a WITH query, one of allot's tables, or the system catalog. */
 function tableRel(name: { name: string; schema?: string; alias?: string; columnNames?: { name: string }[] | null }, where: Expr | null, ctx: PlanCtx): Rel {
   const qualifier = name.alias ?? name.name;
@@ -519,15 +503,15 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
     return renamed({ columns: cte.rel.columns, run: rows }, qualifier, names);
   }
   if ((name.schema === undefined || name.schema === 'public') && name.name in Tables) {
-    if (!STORED.has(name.name)) {
+    if (!isStoredTable(name.name)) {
       throw unsupported(`${name.name} can be joined only as a subquery with its own WHERE`, `For example: SELECT … FROM (SELECT * FROM ${name.name} WHERE …) AS a JOIN resources r ON r.id = a.resource_id`);
     }
-    return renamed(storedTableRel(name.name as StoredTable, qualifier, where, ctx), qualifier, names);
+    return renamed(storedTableRel(name.name, qualifier, where, ctx), qualifier, names);
   }
   const system = systemTableOf(name.schema, name.name);
   if (system === undefined) {
     throw new AllotError(SqlState.undefinedTable, `relation "${name.schema !== undefined ? `${name.schema}.` : ''}${name.name}" does not exist`, {
-      hint: `allot has the tables ${Object.keys(Tables).join(', ')}.`,
+      hint: `allot has the tables ${TABLE_LIST}.`,
     });
   }
   return renamed(
@@ -565,10 +549,6 @@ function storedTableRel(table: StoredTable, qualifier: string, where: Expr | nul
       return d.items.map(d.row);
     },
   };
-}
-
-function andAll(parts: readonly Expr[]): Expr | null {
-  return parts.reduce<Expr | null>((acc, e) => (acc === null ? e : { type: 'binary', op: 'AND', left: acc, right: e }), null);
 }
 
 /** Whether every column reference in `e` is to the table `qualifier` (and none is in a subquery). */

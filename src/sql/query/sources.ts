@@ -5,7 +5,7 @@
  */
 import type { FromCall } from 'pgsql-ast-parser';
 import { AllotError, SqlState } from '../../errors.js';
-import type { TimeOutput } from '../catalog.js';
+import type { TimeOutput } from '../tables/columns.js';
 import { systemContext } from '../casts.js';
 import { compileExpr, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
 import { SYSTEM_TABLE_FUNCTIONS } from '../system/functions.js';

@@ -1,8 +1,8 @@
 /**
  * What the system catalog needs to know of a session. The catalog is pure: every row and every
- * function result follows from this and from allot's fixed tables (src/sql/catalog.ts).
+ * function result follows from this and from allot's fixed tables (src/sql/tables/).
  */
-import type { TimeOutput } from '../catalog.js';
+import type { TimeOutput } from '../tables/columns.js';
 
 export interface SystemContext {
   /** The session's database (an allot tenant). */

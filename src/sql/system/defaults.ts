@@ -1,10 +1,10 @@
 /**
  * The column defaults of allot's tables, as pg_attrdef would hold them: what allot fills in when
- * an INSERT leaves a column out (src/sql/plan.ts insertCommand). `bin` is PostgreSQL 15's node
+ * an INSERT leaves a column out (each table's insert, src/sql/tables/). `bin` is PostgreSQL 15's node
  * tree for the expression (locations -1), `text` what pg_get_expr shows for it. Generated ids
  * (ULIDs) have no SQL expression, so id has none; nor has outages.kind, which follows "end".
  */
-import type { TimeOutput } from '../catalog.js';
+import type { TimeOutput } from '../tables/columns.js';
 
 export interface ColumnDefault {
   readonly bin: string;

@@ -38,7 +38,7 @@ export const UTF8_ENCODING = 6;
 /** First oid of the objects derived from allot's tables; each table has a block of them. */
 const DERIVED_BASE = 17_000;
 const DERIVED_STRIDE = 100;
-/** allot's table oids (src/sql/catalog.ts) lie in [16400, 16500): one block each. */
+/** allot's table oids (src/sql/tables/) lie in [16400, 16500): one block each. */
 const TABLE_OID_MIN = 16_400;
 const TABLE_OID_MAX = 16_499;
 /** Columns per table with room for a default's pg_attrdef oid. */

@@ -4,9 +4,9 @@
  * the system tables and views allot implements. pg_class, pg_attribute, information_schema and
  * the reg* types all read this.
  */
-import { Tables, columnType, type AllotTable, type TableDef, type TimeOutput } from '../catalog.js';
+import { Tables } from '../tables/index.js';
+import { columnType, type TableDef, type TimeOutput } from '../tables/columns.js';
 import { typeOid } from '../types.js';
-import { COLUMN_COMMENTS, TABLE_COMMENTS } from './comments.js';
 import { PG_RELATIONS } from './data/pg-relations.js';
 import { columnDefault, type ColumnDefault } from './defaults.js';
 import { Namespace, derivedOid } from './oids.js';
@@ -102,9 +102,8 @@ export function systemRelations(): readonly CatalogRelation[] {
 
 /** A table (or view) of allot and, for a stored table, its primary key's index. */
 function allotRelations(def: TableDef, times: TimeOutput): AllotRelation[] {
-  const name = def.name as AllotTable;
   const view = def.virtual === true;
-  const comments = COLUMN_COMMENTS[name];
+  const comments = def.columnComments;
   const columns = def.columns.map((col, i): CatalogColumn => {
     const type = typeOid[columnType(col, times)];
     const typeRow = typeByOid(type);
@@ -134,7 +133,7 @@ function allotRelations(def: TableDef, times: TimeOutput): AllotRelation[] {
     hasRules: view,
     acl: null,
     system: false,
-    comment: TABLE_COMMENTS[name],
+    comment: def.comment,
     ...(primaryKey === undefined ? {} : { primaryKey }),
   };
   if (primaryKey === undefined) return [table];

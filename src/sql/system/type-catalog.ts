@@ -2,7 +2,7 @@
  * pg_type: PostgreSQL 15's built-in rows, plus the row type and array type PostgreSQL makes for
  * each of allot's tables and views (CREATE TABLE makes both).
  */
-import { Tables } from '../catalog.js';
+import { Tables } from '../tables/index.js';
 import { PG_TYPE_ROWS, type PgTypeRow } from './data/pg-type.js';
 import { Namespace, derivedOid } from './oids.js';
 

@@ -6,7 +6,7 @@
  * with both as bigint. A column left out of a comparison says why.
  */
 import { describe, expect, it } from 'vitest';
-import type { TimeOutput } from '../../../src/sql/catalog.js';
+import type { TimeOutput } from '../../../src/sql/tables/columns.js';
 import { SYSTEM_FUNCTIONS } from '../../../src/sql/system/functions.js';
 import { findSystemTable } from '../../../src/sql/system/tables.js';
 import type { Value } from '../../../src/sql/types.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TimeOutput } from '../../../src/sql/catalog.js';
+import type { TimeOutput } from '../../../src/sql/tables/columns.js';
 import type { SystemContext } from '../../../src/sql/system/context.js';
 import { regOut } from '../../../src/sql/system/reg.js';
 import { findSystemTable } from '../../../src/sql/system/tables.js';

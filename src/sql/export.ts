@@ -5,9 +5,15 @@
  * depended on the moment an entity was first made (policy limits, an outage's declared_at) is
  * kept rather than judged again.
  */
-import type { CapturedState } from './engine/engine.js';
-import { bookingRow, holdRow, outageRow, policyRow, resourceRow, ruleRow, Tables, type StoredTable } from './sql/catalog.js';
-import type { Value } from './sql/types.js';
+import type { CapturedState } from '../engine/engine.js';
+import { bookingRow } from './tables/bookings.js';
+import { holdRow } from './tables/holds.js';
+import { outageRow } from './tables/outages.js';
+import { policyRow } from './tables/policies.js';
+import { resourceRow } from './tables/resources.js';
+import { ruleRow } from './tables/rules.js';
+import { Tables, type StoredTable } from './tables/index.js';
+import type { Value } from './types.js';
 
 export const EXPORT_VERSION = 1;
 

@@ -1,0 +1,70 @@
+/** allot's resources table: things that can be booked, in a tree. */
+import type { Resource, ResourcePatch } from '../../engine/types.js';
+import type { Value } from '../types.js';
+import { column, ID_COMMENT, type TableDef } from './columns.js';
+import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
+import type { Lookup, StoredTableModule } from './stored.js';
+
+const resourcesDef: TableDef = {
+  name: 'resources',
+  schema: 'public',
+  oid: 16_401,
+  columns: [column.text('id', true), column.text('parent_id'), column.text('name'), column.int8('capacity'), column.duration('buffer_before'), column.duration('buffer_after'), column.caps],
+  comment: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',
+  columnComments: {
+    id: ID_COMMENT,
+    parent_id: 'The resource above this one in the tree.',
+    name: 'Display name.',
+    capacity: 'Entries that may overlap at any instant; 0 makes a grouping node.',
+    buffer_before: 'Padding kept free before every entry.',
+    buffer_after: 'Padding kept free after every entry.',
+    capabilities: 'What the resource supports.',
+  },
+};
+
+export function resourceRow(r: Resource): Value[] {
+  return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities];
+}
+
+function candidates({ engine, hints, env, ids, byId }: Lookup): readonly Resource[] {
+  if (ids !== null) return byId((id) => engine.resource(id));
+  if (hints.parentId !== null) {
+    const pid = hints.parentId.eval([], env);
+    return typeof pid === 'string' ? engine.children(pid) : [];
+  }
+  return engine.allResources();
+}
+
+function patch(f: Fields): ResourcePatch {
+  const caps = capsOf(f);
+  return {
+    ...(f.has('parent_id') ? { parentId: text(f, 'parent_id') ?? null } : {}),
+    ...(f.has('name') ? { name: text(f, 'name') ?? null } : {}),
+    ...(f.has('capacity') ? { capacity: required(num(f, 'capacity'), 'capacity') } : {}),
+    ...(f.has('buffer_before') ? { bufferBeforeMs: num(f, 'buffer_before') ?? 0 } : {}),
+    ...(f.has('buffer_after') ? { bufferAfterMs: num(f, 'buffer_after') ?? 0 } : {}),
+    ...(caps !== undefined ? { capabilities: caps } : {}),
+  };
+}
+
+export const resources: StoredTableModule<Resource, ResourcePatch> = {
+  def: resourcesDef,
+  row: resourceRow,
+  candidates,
+  insert(f, newId, skip) {
+    const resource: Resource = {
+      id: idOf(f, newId),
+      parentId: text(f, 'parent_id') ?? null,
+      name: text(f, 'name') ?? null,
+      capacity: notNullIfGiven(num(f, 'capacity'), 'capacity') ?? 1,
+      // NULL buffers mean none, as in deltat.
+      bufferBeforeMs: num(f, 'buffer_before') ?? 0,
+      bufferAfterMs: num(f, 'buffer_after') ?? 0,
+      capabilities: capsOf(f) ?? [],
+    };
+    return { type: 'CreateResource', resource, onConflictSkip: skip };
+  },
+  patch,
+  update: (id, p) => ({ type: 'UpdateResource', id, patch: p }),
+  delete: (id) => ({ type: 'DeleteResource', id }),
+};

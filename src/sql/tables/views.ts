@@ -1,0 +1,47 @@
+/**
+ * allot's computed tables, read-only and made on every read: availability and policy_usage
+ * (planned in plan/availability.ts) and allot_export (the whole state as JSON lines).
+ */
+import { column, type TableDef } from './columns.js';
+
+export const availabilityDef: TableDef = {
+  name: 'availability',
+  schema: 'public',
+  oid: 16_405,
+  columns: [column.text('resource_id'), column.time('start'), column.time('end'), column.int8('free')],
+  virtual: true,
+  comment: 'Computed on read: free capacity of resources or pools over a window given in WHERE.',
+  columnComments: {
+    resource_id: 'The resource (NULL when min_available merges resources).',
+    start: 'Start of a free span.',
+    end: 'End of a free span.',
+    free: 'Free capacity (or free resources) over the span.',
+  },
+};
+
+export const allotExportDef: TableDef = {
+  name: 'allot_export',
+  schema: 'public',
+  oid: 16_409,
+  columns: [column.text('line', true)],
+  virtual: true,
+  comment: 'Computed on read: the whole database as JSON lines, as allot export writes it.',
+  columnComments: { line: 'One JSON line of the export.' },
+};
+
+export const policyUsageDef: TableDef = {
+  name: 'policy_usage',
+  schema: 'public',
+  oid: 16_408,
+  columns: [column.text('user_id', true), column.text('policy_id', true), column.int8('bookings'), column.int8('usage_ms'), column.optionalInt8('remaining_bookings'), column.optionalInt8('remaining_usage_ms')],
+  virtual: true,
+  comment: 'Computed on read: each user\'s bookings and usage under each policy, and what remains.',
+  columnComments: {
+    user_id: 'The user.',
+    policy_id: 'The policy.',
+    bookings: 'Bookings and live holds not yet over.',
+    usage_ms: 'Their total length, in ms.',
+    remaining_bookings: 'Bookings left under max_bookings (NULL: no limit).',
+    remaining_usage_ms: 'Usage left under max_usage, in ms (NULL: no limit).',
+  },
+};
