@@ -9,7 +9,7 @@ import { AllotError, SqlState } from '../errors.js';
 import type { ColumnDef, Domain } from './tables/columns.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
 import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
-import { advisoryKey, type AdvisoryLockView } from '../tenant/advisory-locks.js';
+import { advisoryKey, type AdvisoryLockView } from './advisory.js';
 import { recordField, SET_FUNCTIONS, setFunctionCall, windowCall, windowKeys, type RecordField, type SetFunctionSlots, type WindowSlots } from './query/row-functions.js';
 import { dateTrunc, extractField, extractFromInterval, formatTimestamp, normalizeTimeZone, parseInterval, parseTimestamptz, toTimestamp, zoneOffsetMs } from './time.js';
 import { SCALAR_FUNCTIONS, type ScalarFunction } from './functions.js';

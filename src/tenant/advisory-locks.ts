@@ -10,19 +10,10 @@
  * awaits its `granted` and runs the statement again, when the same call finds the lock granted.
  */
 import { AllotError, SqlState } from '../errors.js';
-
-/** A lock's key: `pg_advisory_lock(bigint)` and `pg_advisory_lock(int4, int4)` are separate spaces. */
-export type AdvisoryKey = string;
-
-export function advisoryKey(a: number | string, b?: number | string): AdvisoryKey {
-  return b === undefined ? `${a}` : `${a}:${b}`;
-}
+import type { AdvisoryKey, AdvisoryLockView, LockMode, LockScope } from '../sql/advisory.js';
 
 /** Locks one session may hold at once, counting each take (PostgreSQL's bound is its lock table). */
 export const MAX_ADVISORY_LOCKS = 10_000;
-
-export type LockMode = 'exclusive' | 'shared';
-export type LockScope = 'session' | 'xact';
 
 /** Who holds locks: a session, by its backend pid (for messages). */
 export interface LockHolder {
@@ -287,21 +278,6 @@ export class AdvisoryLocks {
     }
     return null;
   }
-}
-
-/**
- * What expression functions see of a session's locks (`env.session.advisory`): the pg_advisory_*
- * functions are each one call. `lock` throws LockWait when it must wait; the session handles it.
- */
-export interface AdvisoryLockView {
-  /** pg_try_advisory_lock[_shared] and pg_try_advisory_xact_lock[_shared]: true if taken. */
-  tryLock(key: AdvisoryKey, mode: LockMode, scope: LockScope): boolean;
-  /** pg_advisory_lock[_shared] and pg_advisory_xact_lock[_shared]: returns once taken. */
-  lock(key: AdvisoryKey, mode: LockMode, scope: LockScope): void;
-  /** pg_advisory_unlock[_shared]: false (and a WARNING to the client) if the session holds no such lock. */
-  unlock(key: AdvisoryKey, mode: LockMode): boolean;
-  /** pg_advisory_unlock_all. */
-  unlockAll(): void;
 }
 
 /**

@@ -7,39 +7,19 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runtimeClosure } from '../helpers/imports.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The packages a module loads at run time, following its relative imports through src/. */
-function runtimePackages(entry: string): { packages: Set<string>; files: Set<string> } {
-  const packages = new Set<string>();
-  const files = new Set<string>();
-  const queue = [entry];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (files.has(file)) continue;
-    files.add(file);
-    const text = readFileSync(file, 'utf8');
-    // `import x from 'm'`, `import { a } from 'm'`, `export { a } from 'm'`, `import 'm'`; not `import type`.
-    const re = /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
-    for (const m of text.matchAll(re)) {
-      const spec = m[1]!;
-      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
-    }
-  }
-  return { packages, files };
-}
-
 describe('the allot/client entry', () => {
   it('loads pg and nothing of the server', () => {
-    const { packages, files } = runtimePackages(join(root, 'src/client/index.ts'));
+    const { packages, files } = runtimeClosure(join(root, 'src/client/index.ts'));
     expect([...packages].sort()).toEqual(['pg']);
     expect([...files].map((f) => relative(root, f))).toEqual(['src/client/index.ts']);
   });
 
   it('the server does load the parser, logger and metrics (the check sees them)', () => {
-    const { packages } = runtimePackages(join(root, 'src/main.ts'));
+    const { packages } = runtimeClosure(join(root, 'src/main.ts'));
     for (const p of ['pgsql-ast-parser', 'pino', 'prom-client']) expect(packages).toContain(p);
   });
 
@@ -56,7 +36,7 @@ describe('the allot/client entry', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).not.toContain('pg-protocol');
     expect(Object.keys(pkg.devDependencies)).toContain('pg-protocol');
-    const { packages } = runtimePackages(join(root, 'src/index.ts'));
+    const { packages } = runtimeClosure(join(root, 'src/index.ts'));
     expect(packages).not.toContain('pg-protocol');
   });
 });
