@@ -361,11 +361,11 @@ function validate(o: Options, from: boolean): CopyFormat {
   if (!from && (o.forceNotNull !== undefined || o.forceNull !== undefined)) throw unsupported('COPY force not null only available using COPY FROM');
   if (!from && o.header === 'match') throw unsupported('cannot use "match" with HEADER in COPY TO');
   const quote = o.quote ?? '"';
-  const escape = o.escape ?? quote;
+  const escapeChar = o.escape ?? quote;
   if (csv && (quote.length !== 1 || quote.charCodeAt(0) > 0x7f)) throw unsupported('COPY quote must be a single one-byte character');
-  if (csv && (escape.length !== 1 || escape.charCodeAt(0) > 0x7f)) throw unsupported('COPY escape must be a single one-byte character');
+  if (csv && (escapeChar.length !== 1 || escapeChar.charCodeAt(0) > 0x7f)) throw unsupported('COPY escape must be a single one-byte character');
   if (csv && delimiter === quote) throw bad('COPY delimiter and quote must be different');
   if (nul.includes(delimiter)) throw unsupported('COPY delimiter must not appear in the NULL specification');
   if (csv && nul.includes(quote)) throw unsupported('CSV quote character must not appear in the NULL specification');
-  return { csv, binary, delimiter, null: nul, quote, escape, header: o.header ?? false, forceQuote: o.forceQuote ?? [], forceNotNull: o.forceNotNull ?? [], forceNull: o.forceNull ?? [] };
+  return { csv, binary, delimiter, null: nul, quote, escape: escapeChar, header: o.header ?? false, forceQuote: o.forceQuote ?? [], forceNotNull: o.forceNotNull ?? [], forceNull: o.forceNull ?? [] };
 }

@@ -50,7 +50,9 @@ export function* exportRows(state: CapturedState, now: number): Generator<Export
     const names = Tables[table].columns.map((c) => c.name);
     for (const values of rowsOf[table]()) {
       const row: Record<string, Value> = {};
-      names.forEach((n, i) => (row[n] = values[i] ?? null));
+      names.forEach((n, i) => {
+        row[n] = values[i] ?? null;
+      });
       yield { table, row };
     }
   }

@@ -218,7 +218,7 @@ export function liftLiterals(text: string, tokens: readonly Token[]): { key: str
     if (t.kind === 'string' && t.liftable && !(prev?.kind === 'word' && TYPE_WORDS.has(prev.text.toLowerCase()))) lifted = { kind: 'string', text: t.text };
     else if (t.kind === 'number') lifted = { kind: numberKind(t.text), text: t.text };
     if (lifted === null) continue;
-    key += text.slice(from - base, t.start - base) + '$' + (maxParam + literals.length + 1);
+    key += `${text.slice(from - base, t.start - base)}$${maxParam + literals.length + 1}`;
     from = t.end;
     literals.push(lifted);
     const kind = lifted.kind;
@@ -417,7 +417,7 @@ export function liftSingleStatement(sql: string): LiftedStatement | null {
       end = i + 1;
     }
     if (lifted !== null) {
-      key += sql.slice(from, i) + '$' + (literals.length + 1);
+      key += `${sql.slice(from, i)}$${literals.length + 1}`;
       from = end;
       literals.push(lifted);
       kinds += lifted.kind[0];

@@ -325,7 +325,7 @@ function malformedArray(text: string, detail: string): AllotError {
 
 /** Formats a text[] as PostgreSQL prints it. */
 export function formatTextArray(xs: readonly (string | null)[]): string {
-  return '{' + xs.map((x) => (x === null ? 'NULL' : needsQuotes(x) ? `"${x.replace(/[\\"]/g, (c) => '\\' + c)}"` : x)).join(',') + '}';
+  return `{${xs.map((x) => (x === null ? 'NULL' : needsQuotes(x) ? `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"` : x)).join(',')}}`;
 }
 
 function needsQuotes(x: string): boolean {

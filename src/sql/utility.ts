@@ -305,7 +305,7 @@ function dottedName(tokens: readonly Token[], at: number): { name: string; next:
   let name = ident(tokens[at], 'a parameter name');
   let i = at + 1;
   while (tokens[i]?.kind === 'op' && (tokens[i] as { text: string }).text === '.') {
-    name += '.' + ident(tokens[i + 1], 'a parameter name');
+    name += `.${ident(tokens[i + 1], 'a parameter name')}`;
     i += 2;
   }
   return { name, next: i };

@@ -160,7 +160,7 @@ describe('a burst', () => {
 describe('the timer', () => {
   it('runs the reaper by itself when the earliest deadline comes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const { tenant, clock, heard } = await tenantWith([hold('h', 'r', at(10), at(11), at(2))]);
+    const { clock, heard } = await tenantWith([hold('h', 'r', at(10), at(11), at(2))]);
     // The timer was set for 02:00 when the hold was placed at 00:00.
     clock.set(at(2) - 1);
     await vi.advanceTimersByTimeAsync(2 * H - 1);

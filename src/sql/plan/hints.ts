@@ -35,7 +35,7 @@ export function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicat
   if (e.type !== 'binary') return null;
   const col = scope.columns;
   const domainOf = (name: string): ColumnDef['domain'] | undefined => col.find((c) => c.name === name)?.domain;
-  const valueOf = (x: Expr, name: string): Compiled | null => {
+  const valueFor = (x: Expr, name: string): Compiled | null => {
     // `col = ANY(…)` is a membership test, not a value: the full WHERE handles it.
     if (x.type === 'ref' || (x.type === 'call' && x.function.name.toLowerCase() === 'any')) return null;
     const c = compileExpr(x, scope, params, domainOf(name));
@@ -43,7 +43,7 @@ export function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicat
   };
   if (e.op === 'IN' && e.left.type === 'ref') {
     const name = e.left.name;
-    const values = inListItems(e.right).map((x) => valueOf(x, name));
+    const values = inListItems(e.right).map((x) => valueFor(x, name));
     if (values.some((v) => v === null)) return null;
     if (values.length > Limits.maxIdsPerInList) {
       throw new AllotError(SqlState.programLimitExceeded, `IN list of ${values.length} values; the limit is ${Limits.maxIdsPerInList}`);
@@ -53,11 +53,11 @@ export function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicat
   const op = FLIP[e.op];
   if (op === undefined) return null;
   if (e.left.type === 'ref' && e.right.type !== 'ref') {
-    const v = valueOf(e.right, e.left.name);
+    const v = valueFor(e.right, e.left.name);
     return v === null ? null : { column: e.left.name, op: e.op as Predicate['op'], values: [v] };
   }
   if (e.right.type === 'ref' && e.left.type !== 'ref') {
-    const v = valueOf(e.left, e.right.name);
+    const v = valueFor(e.left, e.right.name);
     return v === null ? null : { column: e.right.name, op, values: [v] };
   }
   return null;

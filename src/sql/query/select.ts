@@ -11,7 +11,7 @@ import type { Expr, From, SelectFromStatement, SelectedColumn, Statement } from 
 import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { columnType, type ColumnDef, type TableDef, type TimeOutput } from '../tables/columns.js';
 import { isStoredTable, Tables, type StoredTable } from '../tables/index.js';
-import { AggregateSlots, compare, compileExpr, ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
+import { AggregateSlots, compare, compileExpr, type ParamSlots, typeDomain, type Compiled, type EvalEnv, type Scope, type SubqueryPlan } from '../expr.js';
 import { andAll, candidates, conjuncts, extractHints } from '../plan/hints.js';
 import { compileOrder, sortByKeys } from '../plan/order.js';
 import { defaultName, projectOne, type Projection } from '../plan/projection.js';
@@ -641,7 +641,9 @@ function join(l: Rel, r: Rel, clause: JoinClause, ctx: PlanCtx): Rel {
         if (!matched && (kind === 'LEFT JOIN' || kind === 'FULL JOIN')) out.push([...a, ...nullRight]);
         tooManyRows(out.length);
       }
-      if (rightMatched !== null) right.forEach((b, j) => rightMatched[j] === 0 && out.push([...nullLeft, ...b]));
+      if (rightMatched !== null) right.forEach((b, j) => {
+        if (rightMatched[j] === 0) out.push([...nullLeft, ...b]);
+      });
       return out;
     },
   };

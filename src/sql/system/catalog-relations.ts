@@ -54,7 +54,9 @@ export function pgAttributeRows(ctx: SystemContext): Value[][] {
     if (r.kind === 'r') {
       for (const [name, attnum, type] of SYSTEM_COLUMNS) out.push(attributeRow(r.oid, { name, typeOid: type, notNull: true, ndims: 0, collation: 0 }, attnum, 0));
     }
-    r.columns.forEach((c, i) => out.push(attributeRow(r.oid, c, i + 1, -1)));
+    r.columns.forEach((c, i) => {
+      out.push(attributeRow(r.oid, c, i + 1, -1));
+    });
   }
   return out;
 }

@@ -58,8 +58,15 @@ function privilegeFunction(name: string, kind: Kind): SystemFunction {
   });
 }
 
+/** Whether an object named by oid exists; one named by name does, or resolving the name throws. */
+function exists(v: Value, byOid: (oid: number) => unknown, resolve: (name: Value) => unknown): boolean {
+  if (typeof v === 'number') return byOid(v) !== undefined;
+  resolve(v);
+  return true;
+}
+
 const relationExists = (v: Value, ctx: SystemContext): boolean =>
-  typeof v === 'number' ? relationByOid(ctx.times, v) !== undefined : (regIn('regclass', text(v, 'table'), ctx), true);
+  exists(v, (oid) => relationByOid(ctx.times, oid), (name) => regIn('regclass', text(name, 'table'), ctx));
 
 /** PUBLIC may read the catalogs (their relacl grants =r). */
 const catalogSelect = (p: string, v: Value, ctx: SystemContext): boolean => {
@@ -94,13 +101,13 @@ const DATABASE: Kind = {
 
 const FUNCTION: Kind = {
   privileges: ['EXECUTE'],
-  exists: (v, ctx) => (typeof v === 'number' ? procByOid(v) !== undefined : (procedureOid(text(v, 'function'), ctx), true)),
+  exists: (v, ctx) => exists(v, procByOid, (name) => procedureOid(text(name, 'function'), ctx)),
   publicHas: () => true,
 };
 
 const TYPE: Kind = {
   privileges: ['USAGE'],
-  exists: (v, ctx) => (typeof v === 'number' ? typeByOid(v) !== undefined : (regIn('regtype', text(v, 'type'), ctx), true)),
+  exists: (v, ctx) => exists(v, typeByOid, (name) => regIn('regtype', text(name, 'type'), ctx)),
   publicHas: () => true,
 };
 

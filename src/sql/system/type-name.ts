@@ -58,8 +58,12 @@ export function parseTypeName(text: string): ParsedTypeName {
   let i = 0;
   const peek = (): Token | undefined => tokens[i];
   const isWord = (w: string): boolean => peek()?.word === w;
-  const accept = (w: string): boolean => (isWord(w) ? (i++, true) : false);
-  const punct = (p: string): boolean => (peek()?.quoted === false && peek()?.word === undefined && peek()?.text === p ? (i++, true) : false);
+  const take = (yes: boolean): boolean => {
+    if (yes) i++;
+    return yes;
+  };
+  const accept = (w: string): boolean => take(isWord(w));
+  const punct = (p: string): boolean => take(peek()?.quoted === false && peek()?.word === undefined && peek()?.text === p);
   /** `( n [, n]… )`: the typmod; integers only here. */
   const typmods = (): number[] => {
     if (!punct('(')) return [];
@@ -75,12 +79,12 @@ export function parseTypeName(text: string): ParsedTypeName {
   };
   const first = peek();
   if (first?.word === 'setof') throw invalid(text);
-  const builtin = sqlName(text, tokens, () => i, (n) => (i = n), accept, typmods);
+  const builtin = sqlName(tokens, () => i, (n) => (i = n), accept, typmods);
   let names: string[];
   if (builtin !== undefined) {
     names = [builtin];
   } else {
-    names = qualifiedName(text, tokens, () => i, (n) => (i = n), punct);
+    names = qualifiedName(tokens, () => i, (n) => (i = n), punct);
     typmods();
   }
   let array = false;
@@ -102,7 +106,7 @@ export function parseTypeName(text: string): ParsedTypeName {
 }
 
 /** A catalog name `a[.b[.c]]`; an unquoted reserved keyword is a syntax error. */
-function qualifiedName(text: string, tokens: Token[], at: () => number, to: (n: number) => void, punct: (p: string) => boolean): string[] {
+function qualifiedName(tokens: Token[], at: () => number, to: (n: number) => void, punct: (p: string) => boolean): string[] {
   const names: string[] = [];
   for (;;) {
     const t = tokens[at()];
@@ -116,7 +120,7 @@ function qualifiedName(text: string, tokens: Token[], at: () => number, to: (n: 
 
 /** SQL's own type names (gram.y's Numeric, Character, ConstDatetime, …), as pg_catalog typnames. */
 function sqlName(
-  text: string, tokens: Token[], at: () => number, to: (n: number) => void, accept: (w: string) => boolean, typmods: () => number[],
+  tokens: Token[], at: () => number, to: (n: number) => void, accept: (w: string) => boolean, typmods: () => number[],
 ): string | undefined {
   const start = at();
   const w = tokens[start]?.word;
