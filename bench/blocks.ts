@@ -61,7 +61,10 @@ export async function blockInserts(opts: { sizes: readonly number[] }): Promise<
 
 export function printBlocks(rows: readonly BlockResult[]): void {
   console.log('transaction blocks (BEGIN, N one-row INSERTs with parameters, COMMIT; child server, real disk)');
-  for (const r of rows) console.log(`  ${String(r.statements).padStart(6)} statements  ${String(r.totalMs).padStart(8)} ms  ${String(r.usPerStatement).padStart(6)} us a statement`);
+  for (const r of rows)
+    console.log(
+      `  ${String(r.statements).padStart(6)} statements  ${String(r.totalMs).padStart(8)} ms  ${String(r.usPerStatement).padStart(6)} us a statement`,
+    );
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

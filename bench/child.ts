@@ -17,7 +17,9 @@ function serverArgs(): string[] {
 
 /** Starts allot on a free port; resolves once it listens. */
 export function startBenchServer(dataDir: string, password: string): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, [...serverArgs(), '--port', '0', '--data-dir', dataDir, '--password', password, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...serverArgs(), '--port', '0', '--data-dir', dataDir, '--password', password, '--log-level', 'info'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {

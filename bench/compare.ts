@@ -66,7 +66,9 @@ function sh(cmd: string, args: string[], env: Record<string, string> = {}): Prom
 function psql(t: Target, sql: string, dir: string): Promise<string> {
   const file = join(dir, `setup-${t.name.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.sql`);
   writeFileSync(file, sql);
-  return sh('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(t.port), '-U', t.user, '-d', t.db, '-f', file], { PGPASSWORD: t.password });
+  return sh('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(t.port), '-U', t.user, '-d', t.db, '-f', file], {
+    PGPASSWORD: t.password,
+  });
 }
 
 interface PgbenchResult {
@@ -74,11 +76,34 @@ interface PgbenchResult {
   readonly latenciesUs: number[];
 }
 
-async function pgbench(t: Target, script: string, opts: { clients: number; seconds: number; mode: 'prepared' | 'simple'; log?: boolean }, dir: string): Promise<PgbenchResult> {
+async function pgbench(
+  t: Target,
+  script: string,
+  opts: { clients: number; seconds: number; mode: 'prepared' | 'simple'; log?: boolean },
+  dir: string,
+): Promise<PgbenchResult> {
   const file = join(dir, `w-${Math.random().toString(36).slice(2)}.sql`);
   writeFileSync(file, script);
   const prefix = join(dir, `log-${Math.random().toString(36).slice(2)}`);
-  const args = ['-n', '-M', opts.mode, '-c', String(opts.clients), '-j', String(Math.min(2, opts.clients)), '-T', String(opts.seconds), '-f', file, '-h', '127.0.0.1', '-p', String(t.port), '-U', t.user];
+  const args = [
+    '-n',
+    '-M',
+    opts.mode,
+    '-c',
+    String(opts.clients),
+    '-j',
+    String(Math.min(2, opts.clients)),
+    '-T',
+    String(opts.seconds),
+    '-f',
+    file,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(t.port),
+    '-U',
+    t.user,
+  ];
   if (opts.log === true) args.push('-l', `--log-prefix=${prefix}`);
   args.push(t.db);
   const out = await sh('pgbench', args, { PGPASSWORD: t.password });
@@ -148,16 +173,20 @@ async function setupAllot(t: Target, dir: string): Promise<void> {
   for (let k = 0; k < 10; k++) parts.push(`INSERT INTO resources (id, capacity) VALUES ${values(1000, (i) => `('c${k * 1000 + i + 1}', 3)`)};`);
   parts.push(`INSERT INTO resources (id) VALUES ${values(10, (i) => `('h${i + 1}')`)}, ('avail');`);
   for (let k = 0; k < 10_000; k += 1000) {
-    parts.push(`INSERT INTO bookings (resource_id, start, "end") VALUES ${values(1000, (i) => {
-      const s = capacity3PreloadMinute(k + i + 1) * 60_000;
-      return `('c${k + i + 1}', ${s}, ${s + 3_600_000})`;
-    })};`);
+    parts.push(
+      `INSERT INTO bookings (resource_id, start, "end") VALUES ${values(1000, (i) => {
+        const s = capacity3PreloadMinute(k + i + 1) * 60_000;
+        return `('c${k + i + 1}', ${s}, ${s + 3_600_000})`;
+      })};`,
+    );
   }
   for (let k = 0; k < AVAIL_BOOKINGS; k += 1000) {
-    parts.push(`INSERT INTO bookings (resource_id, start, "end") VALUES ${values(1000, (i) => {
-      const s = YEAR0_MS + (k + i) * AVAIL_STEP_S * 1000;
-      return `('avail', ${s}, ${s + 1_800_000})`;
-    })};`);
+    parts.push(
+      `INSERT INTO bookings (resource_id, start, "end") VALUES ${values(1000, (i) => {
+        const s = YEAR0_MS + (k + i) * AVAIL_STEP_S * 1000;
+        return `('avail', ${s}, ${s + 1_800_000})`;
+      })};`,
+    );
   }
   await psql(t, parts.join('\n'), dir);
 }
@@ -202,14 +231,26 @@ function freePort(): Promise<number> {
 export async function compare(opts: { seconds: number; log: (line: string) => void }): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'allot-compare-'));
   const allotPort = await freePort();
-  const allotChild = spawn(process.execPath, [MAIN, '--port', String(allotPort), '--data-dir', join(dir, 'allot-data'), '--password', ALLOT_PASSWORD, '--log-level', 'warn', '--max-connections', '500'], { stdio: 'ignore' });
+  const allotChild = spawn(
+    process.execPath,
+    [MAIN, '--port', String(allotPort), '--data-dir', join(dir, 'allot-data'), '--password', ALLOT_PASSWORD, '--log-level', 'warn', '--max-connections', '500'],
+    { stdio: 'ignore' },
+  );
   const pg = await startPostgres(await freePort());
   const allot: Target = { name: 'allot', port: allotPort, user: 'bench', password: ALLOT_PASSWORD, db: 'bench' };
   const postgres: Target = { name: 'PostgreSQL', port: pg.port, user: pg.user, password: '', db: 'postgres' };
   const rows: Row[] = [];
   const row = (workload: string, unit: string, a: number, p: number | null, target: string, goal: ((ratio: number) => boolean) | null): void => {
     const ratio = p === null || p === 0 ? null : Number((a / p).toFixed(2));
-    const r: Row = { workload, unit, allot: Math.round(a * 100) / 100, postgres: p === null ? null : Math.round(p * 100) / 100, ratio, target, met: goal === null || ratio === null ? null : goal(ratio) };
+    const r: Row = {
+      workload,
+      unit,
+      allot: Math.round(a * 100) / 100,
+      postgres: p === null ? null : Math.round(p * 100) / 100,
+      ratio,
+      target,
+      met: goal === null || ratio === null ? null : goal(ratio),
+    };
     rows.push(r);
     opts.log(`  ${workload}: allot ${r.allot} ${unit}, PostgreSQL ${r.postgres ?? '-'} ${unit}, ratio ${ratio ?? '-'} (${target})`);
   };
@@ -250,14 +291,34 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
     row('5b. read p99 alone', 'ms', ms(percentile(la.idle, 99)), ms(percentile(lp.idle, 99)), 'info', null);
     row('5c. read p50 while 8 clients write', 'ms', ms(percentile(la.busy, 50)), ms(percentile(lp.busy, 50)), 'info', null);
     const slow = percentile(la.busy, 99) / percentile(la.idle, 99);
-    row('5d. read p99 while 8 clients write', 'ms', ms(percentile(la.busy, 99)), ms(percentile(lp.busy, 99)), `allot within 2x of alone: ${slow.toFixed(2)}x`, () => slow <= 2);
+    row(
+      '5d. read p99 while 8 clients write',
+      'ms',
+      ms(percentile(la.busy, 99)),
+      ms(percentile(lp.busy, 99)),
+      `allot within 2x of alone: ${slow.toFixed(2)}x`,
+      () => slow <= 2,
+    );
     [a, p] = await both('w1', 16, 'simple');
     row('6. workload 1 with -M simple', 'tps', a, p, '>= 3x', (r) => r >= 3);
     const nul = await startNullServer();
     try {
-      const ceiling = await pgbench({ name: 'null server', port: nul.port, user: 'x', password: '', db: 'x' }, scripts.allot.w1, { clients: 16, seconds: s, mode: 'prepared' }, dir);
+      const ceiling = await pgbench(
+        { name: 'null server', port: nul.port, user: 'x', password: '', db: 'x' },
+        scripts.allot.w1,
+        { clients: 16, seconds: s, mode: 'prepared' },
+        dir,
+      );
       const share = w1Allot / ceiling.tps;
-      rows.push({ workload: '7. protocol ceiling (a server that does nothing), workload 1', unit: 'tps', allot: Math.round(w1Allot), postgres: Math.round(ceiling.tps), ratio: Number(share.toFixed(2)), target: 'allot >= 50% of the ceiling', met: share >= 0.5 });
+      rows.push({
+        workload: '7. protocol ceiling (a server that does nothing), workload 1',
+        unit: 'tps',
+        allot: Math.round(w1Allot),
+        postgres: Math.round(ceiling.tps),
+        ratio: Number(share.toFixed(2)),
+        target: 'allot >= 50% of the ceiling',
+        met: share >= 0.5,
+      });
       opts.log(`  7. ceiling ${Math.round(ceiling.tps)} tps; allot ${(share * 100).toFixed(0)}% of it`);
     } finally {
       nul.server.close();
@@ -266,9 +327,22 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
     // mid-year week (the rows allot sends), encoded once, so only the wire and the client count.
     const nulRead = await startNullServer({ selectRows: { columns: ['start', 'end', 'free'], rows: availabilityRows(179) } });
     try {
-      const ceiling = await pgbench({ name: 'null server', port: nulRead.port, user: 'x', password: '', db: 'x' }, scripts.allot.w4, { clients: 16, seconds: s, mode: 'prepared' }, dir);
+      const ceiling = await pgbench(
+        { name: 'null server', port: nulRead.port, user: 'x', password: '', db: 'x' },
+        scripts.allot.w4,
+        { clients: 16, seconds: s, mode: 'prepared' },
+        dir,
+      );
       const share = w4Allot / ceiling.tps;
-      rows.push({ workload: '7b. protocol ceiling (a server that does nothing), workload 4', unit: 'qps', allot: Math.round(w4Allot), postgres: Math.round(ceiling.tps), ratio: Number(share.toFixed(2)), target: 'info: allot as a share of the ceiling', met: null });
+      rows.push({
+        workload: '7b. protocol ceiling (a server that does nothing), workload 4',
+        unit: 'qps',
+        allot: Math.round(w4Allot),
+        postgres: Math.round(ceiling.tps),
+        ratio: Number(share.toFixed(2)),
+        target: 'info: allot as a share of the ceiling',
+        met: null,
+      });
       opts.log(`  7b. ceiling ${Math.round(ceiling.tps)} qps; allot ${(share * 100).toFixed(0)}% of it`);
     } finally {
       nulRead.server.close();
@@ -278,7 +352,12 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
     // it 3x PostgreSQL's workload 1 (the target of workloads 1 and 6) would take.
     const nulDurable = await startNullServer({ durableDir: join(dir, 'null-log') });
     try {
-      const ceiling = await pgbench({ name: 'null server', port: nulDurable.port, user: 'x', password: '', db: 'x' }, scripts.allot.w1, { clients: 16, seconds: s, mode: 'prepared' }, dir);
+      const ceiling = await pgbench(
+        { name: 'null server', port: nulDurable.port, user: 'x', password: '', db: 'x' },
+        scripts.allot.w1,
+        { clients: 16, seconds: s, mode: 'prepared' },
+        dir,
+      );
       const share = w1Allot / ceiling.tps;
       const threeTimes = (3 * w1Postgres) / ceiling.tps;
       rows.push({
@@ -290,7 +369,9 @@ export async function compare(opts: { seconds: number; log: (line: string) => vo
         target: `info: 3x PostgreSQL's workload 1 is ${(threeTimes * 100).toFixed(0)}% of it`,
         met: null,
       });
-      opts.log(`  7c. durable ceiling ${Math.round(ceiling.tps)} tps; allot ${(share * 100).toFixed(0)}% of it; 3x PostgreSQL would be ${(threeTimes * 100).toFixed(0)}% of it`);
+      opts.log(
+        `  7c. durable ceiling ${Math.round(ceiling.tps)} tps; allot ${(share * 100).toFixed(0)}% of it; 3x PostgreSQL would be ${(threeTimes * 100).toFixed(0)}% of it`,
+      );
     } finally {
       await nulDurable.close();
     }
@@ -308,7 +389,8 @@ export function printTable(rows: readonly Row[]): void {
   console.log(`${'workload'.padEnd(w)}  ${'allot'.padStart(10)}  ${'PostgreSQL'.padStart(10)}  ${'ratio'.padStart(6)}  target`);
   for (const r of rows) {
     const mark = r.met === null ? '' : r.met ? ' ✓' : ' ✗';
-    console.log(`${r.workload.padEnd(w)}  ${String(r.allot).padStart(10)}  ${String(r.postgres ?? '-').padStart(10)}  ${String(r.ratio ?? '-').padStart(6)}  ${r.unit}; ${r.target}${mark}`);
+    console.log(
+      `${r.workload.padEnd(w)}  ${String(r.allot).padStart(10)}  ${String(r.postgres ?? '-').padStart(10)}  ${String(r.ratio ?? '-').padStart(6)}  ${r.unit}; ${r.target}${mark}`,
+    );
   }
 }
-

@@ -94,12 +94,43 @@ export async function writeThroughput(opts: { seconds: number }): Promise<WriteR
  */
 function pgbenchWriters(port: number, clientsN: number, seconds: number, dir: string): Promise<void> {
   const script = join(dir, 'writers.sql');
-  writeFileSync(script, ['\\set r random(0, 999)', '\\set s random(0, 1000000000)', `INSERT INTO bookings (resource_id, start, "end") VALUES ('r' || :r, :s, :s + 60000);`, ''].join('\n'));
+  writeFileSync(
+    script,
+    [
+      '\\set r random(0, 999)',
+      '\\set s random(0, 1000000000)',
+      `INSERT INTO bookings (resource_id, start, "end") VALUES ('r' || :r, :s, :s + 60000);`,
+      '',
+    ].join('\n'),
+  );
   return new Promise((resolve, reject) => {
-    const p = spawn('pgbench', ['-n', '-M', 'prepared', '-h', '127.0.0.1', '-p', String(port), '-U', 'bench', '-c', String(clientsN), '-j', '2', '-T', String(seconds), '-f', script, 'bench'], {
-      env: { ...process.env, PGPASSWORD: PASSWORD },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const p = spawn(
+      'pgbench',
+      [
+        '-n',
+        '-M',
+        'prepared',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'bench',
+        '-c',
+        String(clientsN),
+        '-j',
+        '2',
+        '-T',
+        String(seconds),
+        '-f',
+        script,
+        'bench',
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: PASSWORD },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let err = '';
     p.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pgbench failed (${code}): ${err}`))));
@@ -111,7 +142,8 @@ export async function readLatency(opts: { seconds: number }): Promise<ReadLatenc
   const server = await startBenchServer(dir, PASSWORD);
   const [reader] = await clients(server.port, 1);
   await reader!.query(`INSERT INTO resources (id, capacity) VALUES ('quiet', 1)${Array.from({ length: 1000 }, (_, i) => `, ('r${i}', 1000000)`).join('')}`);
-  for (let i = 0; i < 100; i++) await reader!.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('quiet', $1, $2)`, [i * 3_600_000, i * 3_600_000 + 1_800_000]);
+  for (let i = 0; i < 100; i++)
+    await reader!.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('quiet', $1, $2)`, [i * 3_600_000, i * 3_600_000 + 1_800_000]);
   const out: ReadLatency[] = [];
   for (const busy of [0, 8]) {
     const load = busy > 0 ? pgbenchWriters(server.port, busy, opts.seconds + 1, dir) : Promise.resolve();
@@ -140,7 +172,16 @@ export async function recovery(opts: { bookings: number; resources: number }): P
   for (const from of ['log', 'snapshot'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'allot-bench-rec-'));
     const engine = new Engine();
-    engine.execute(Array.from({ length: opts.resources }, (_, i): Command => ({ type: 'CreateResource', resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } })), T0);
+    engine.execute(
+      Array.from(
+        { length: opts.resources },
+        (_, i): Command => ({
+          type: 'CreateResource',
+          resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] },
+        }),
+      ),
+      T0,
+    );
     const file = await nodeFileSystem.createLogFile(join(dir, segmentName(1)), WalLimits.firstSegmentBytes);
     const wal = new Wal(nodeFileSystem, dir, { file, end: 0 }, 0, (e) => {
       throw e;
@@ -175,7 +216,14 @@ export async function recovery(opts: { bookings: number; resources: number }): P
     const heapMiB = (memoryUsedAfterGc() - heap0) / 2 ** 20;
     // Read after the measure, so the recovered state is certainly still reachable during it.
     if (rec.engine.store.bookings.size !== opts.bookings) throw new Error('recovery lost bookings');
-    out.push({ bookings: opts.bookings, resources: opts.resources, from, seconds: Number(seconds.toFixed(2)), heapMiB: Math.round(heapMiB), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+    out.push({
+      bookings: opts.bookings,
+      resources: opts.resources,
+      from,
+      seconds: Number(seconds.toFixed(2)),
+      heapMiB: Math.round(heapMiB),
+      rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    });
     rmSync(dir, { recursive: true, force: true });
   }
   return out;

@@ -39,7 +39,10 @@ function book(id: string, resourceId: string, start: number, end: number): Comma
 /** Fills a resource with `n` bookings of 30 minutes, one every hour from T0. */
 function filled(n: number, capacity: number): Engine {
   const e = new Engine();
-  e.execute([{ type: 'CreateResource', resource: { id: 'r', parentId: null, name: null, capacity, bufferBeforeMs: 0, bufferAfterMs: 5 * MIN, capabilities: [] } }], T0);
+  e.execute(
+    [{ type: 'CreateResource', resource: { id: 'r', parentId: null, name: null, capacity, bufferBeforeMs: 0, bufferAfterMs: 5 * MIN, capabilities: [] } }],
+    T0,
+  );
   for (let i = 0; i < n; i += 1000) {
     const batch: Command[] = [];
     for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(book(`b${j}`, 'r', T0 + j * 60 * MIN, T0 + j * 60 * MIN + 30 * MIN));
@@ -86,7 +89,10 @@ export function runEngineBench(opts: { quick?: boolean } = {}): EngineBenchResul
   // Availability over 7 days among 10k bookings: (a) all 10k inside the window, (b) 10k spread
   // over 417 days and the window somewhere in the middle.
   const dense = new Engine();
-  dense.execute([{ type: 'CreateResource', resource: { id: 'r', parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } }], T0);
+  dense.execute(
+    [{ type: 'CreateResource', resource: { id: 'r', parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } }],
+    T0,
+  );
   for (let i = 0; i < 10_000; i += 1000) {
     const batch: Command[] = [];
     for (let j = i; j < i + 1000; j++) batch.push(book(`b${j}`, 'r', T0 + j * 60_480, T0 + j * 60_480 + 30_000));
@@ -120,7 +126,11 @@ export interface EngineMemoryResult {
 export function engineMemory(opts: { bookings: number; resources: number }): EngineMemoryResult {
   const e = new Engine();
   const resources: Command[] = [];
-  for (let i = 0; i < opts.resources; i++) resources.push({ type: 'CreateResource', resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } });
+  for (let i = 0; i < opts.resources; i++)
+    resources.push({
+      type: 'CreateResource',
+      resource: { id: `r${i}`, parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] },
+    });
   e.execute(resources, T0);
   const before = memoryUsedAfterGc();
   // Slots of an hour over ~11 years, drawn without repeats per resource: no booking is refused.

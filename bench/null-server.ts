@@ -99,7 +99,11 @@ export async function startNullServer(opts: NullServerOptions = {}): Promise<{ p
             B.parseComplete(out);
             break;
           case 'Describe':
-            if (m.kind === 'S') B.parameterDescription(out, Array.from({ length: params.get(m.name) ?? 0 }, () => 25));
+            if (m.kind === 'S')
+              B.parameterDescription(
+                out,
+                Array.from({ length: params.get(m.name) ?? 0 }, () => 25),
+              );
             if ((m.kind === 'S' ? selects.has(m.name) : portalSelects) && select !== null) out.bytes(select.description);
             else B.noData(out);
             break;

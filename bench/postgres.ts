@@ -12,7 +12,9 @@ function pgBin(): string {
   const base = '/usr/lib/postgresql';
   const find = (): string | null => {
     if (!existsSync(base)) return null;
-    const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     return versions[0] !== undefined ? join(base, versions[0], 'bin') : null;
   };
   let bin = find();
@@ -20,7 +22,10 @@ function pgBin(): string {
     const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
     console.log('installing PostgreSQL (Debian package postgresql) for the side-by-side run…');
     execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length > 0 ? ['apt-get'] : []), 'update', '-qq'], { stdio: 'inherit' });
-    execFileSync(sudo[0] ?? 'apt-get', [...(sudo.length > 0 ? ['apt-get'] : []), 'install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync(sudo[0] ?? 'apt-get', [...(sudo.length > 0 ? ['apt-get'] : []), 'install', '-y', '-qq', 'postgresql'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     bin = find();
     if (bin === null) throw new Error('PostgreSQL installed but its binaries are not under /usr/lib/postgresql');
   }
@@ -45,9 +50,24 @@ export async function startPostgres(port: number): Promise<Postgres> {
   const data = join(dir, 'data');
   run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const args = [
-    '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=256MB',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=on',
+    '-c',
+    'synchronous_commit=on',
+    '-c',
+    'full_page_writes=on',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=256MB',
   ];
   const child: ChildProcess = asRoot
     ? spawn('su', ['postgres', '-s', '/bin/sh', '-c', [join(bin, 'postgres'), ...args].map((a) => `'${a}'`).join(' ')], { stdio: 'ignore' })

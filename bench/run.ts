@@ -19,20 +19,28 @@ if (want('engine')) {
   const engine = runEngineBench({ quick });
   printEngineBench(engine);
   const memory = engineMemory({ bookings: quick ? 100_000 : 500_000, resources: 10_000 });
-  console.log(`  memory per booking (heap and typed arrays), ${memory.bookings} bookings over ${memory.resources} resources${' '.repeat(30)} ${memory.bytesPerBooking} bytes`);
+  console.log(
+    `  memory per booking (heap and typed arrays), ${memory.bookings} bookings over ${memory.resources} resources${' '.repeat(30)} ${memory.bytesPerBooking} bytes`,
+  );
   results.engine = engine;
   results.engineMemory = memory;
 }
 if (want('durability')) {
   const writes = await writeThroughput({ seconds: quick ? 3 : 10 });
   console.log('writes (child server, real disk, one booking per statement)');
-  for (const w of writes) console.log(`  ${String(w.clients).padStart(2)} clients  ${String(w.tps).padStart(7)} bookings/s  ${w.recordsPerSync} records per fdatasync  ${w.avgSyncMs} ms per fdatasync`);
+  for (const w of writes)
+    console.log(
+      `  ${String(w.clients).padStart(2)} clients  ${String(w.tps).padStart(7)} bookings/s  ${w.recordsPerSync} records per fdatasync  ${w.avgSyncMs} ms per fdatasync`,
+    );
   const reads = await readLatency({ seconds: quick ? 3 : 10 });
   console.log('read latency (7-day availability on a resource nobody writes)');
   for (const r of reads) console.log(`  ${r.writers} writers  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.reads} reads)`);
   const rec = await recovery({ bookings: quick ? 200_000 : 1_000_000, resources: 10_000 });
   console.log('recovery');
-  for (const r of rec) console.log(`  ${r.bookings} bookings over ${r.resources} resources from the ${r.from}: ${r.seconds} s, +${r.heapMiB} MiB heap and typed arrays (rss ${r.rssMiB} MiB)`);
+  for (const r of rec)
+    console.log(
+      `  ${r.bookings} bookings over ${r.resources} resources from the ${r.from}: ${r.seconds} s, +${r.heapMiB} MiB heap and typed arrays (rss ${r.rssMiB} MiB)`,
+    );
   results.durability = { writes, reads, recovery: rec };
 }
 

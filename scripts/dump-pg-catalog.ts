@@ -29,17 +29,68 @@ const SCHEMA = join(FIXTURES, 'allot-schema.sql');
 /** The relations src/sql/system/tables.ts implements, by schema. */
 const RELATIONS: Record<'pg_catalog' | 'information_schema', readonly string[]> = {
   pg_catalog: [
-    'pg_am', 'pg_attrdef', 'pg_attribute', 'pg_auth_members', 'pg_authid', 'pg_class', 'pg_collation', 'pg_constraint',
-    'pg_database', 'pg_depend', 'pg_description', 'pg_enum', 'pg_event_trigger', 'pg_extension', 'pg_foreign_table',
-    'pg_index', 'pg_indexes', 'pg_inherits', 'pg_language', 'pg_locks', 'pg_matviews', 'pg_namespace',
-    'pg_opclass', 'pg_partitioned_table', 'pg_policy', 'pg_proc', 'pg_publication', 'pg_publication_namespace', 'pg_publication_rel', 'pg_range', 'pg_rewrite',
-    'pg_roles', 'pg_sequence', 'pg_sequences', 'pg_settings', 'pg_shdepend', 'pg_shdescription', 'pg_stat_activity',
-    'pg_statistic_ext', 'pg_tables', 'pg_tablespace', 'pg_trigger', 'pg_type', 'pg_user', 'pg_views',
+    'pg_am',
+    'pg_attrdef',
+    'pg_attribute',
+    'pg_auth_members',
+    'pg_authid',
+    'pg_class',
+    'pg_collation',
+    'pg_constraint',
+    'pg_database',
+    'pg_depend',
+    'pg_description',
+    'pg_enum',
+    'pg_event_trigger',
+    'pg_extension',
+    'pg_foreign_table',
+    'pg_index',
+    'pg_indexes',
+    'pg_inherits',
+    'pg_language',
+    'pg_locks',
+    'pg_matviews',
+    'pg_namespace',
+    'pg_opclass',
+    'pg_partitioned_table',
+    'pg_policy',
+    'pg_proc',
+    'pg_publication',
+    'pg_publication_namespace',
+    'pg_publication_rel',
+    'pg_range',
+    'pg_rewrite',
+    'pg_roles',
+    'pg_sequence',
+    'pg_sequences',
+    'pg_settings',
+    'pg_shdepend',
+    'pg_shdescription',
+    'pg_stat_activity',
+    'pg_statistic_ext',
+    'pg_tables',
+    'pg_tablespace',
+    'pg_trigger',
+    'pg_type',
+    'pg_user',
+    'pg_views',
   ],
   information_schema: [
-    'character_sets', 'check_constraints', 'columns', 'constraint_column_usage', 'element_types', 'key_column_usage',
-    'parameters', 'referential_constraints', 'routines', 'schemata', 'sequences', 'table_constraints', 'tables',
-    'triggers', 'views',
+    'character_sets',
+    'check_constraints',
+    'columns',
+    'constraint_column_usage',
+    'element_types',
+    'key_column_usage',
+    'parameters',
+    'referential_constraints',
+    'routines',
+    'schemata',
+    'sequences',
+    'table_constraints',
+    'tables',
+    'triggers',
+    'views',
   ],
 };
 
@@ -50,28 +101,94 @@ const RELATIONS: Record<'pg_catalog' | 'information_schema', readonly string[]> 
  */
 const PROCS = [
   // src/sql/system/functions.ts
-  '_pg_expandarray', 'array_length', 'array_lower', 'array_ndims', 'array_to_string', 'array_upper', 'cardinality',
-  'col_description', 'current_schema', 'current_schemas', 'format_type', 'generate_subscripts',
-  'has_any_column_privilege', 'has_column_privilege', 'has_database_privilege', 'has_function_privilege',
-  'has_schema_privilege', 'has_sequence_privilege', 'has_table_privilege', 'has_tablespace_privilege',
-  'has_type_privilege', 'inet_client_addr', 'inet_client_port', 'inet_server_addr', 'inet_server_port',
-  'obj_description', 'pg_backend_pid', 'pg_char_to_encoding', 'pg_collation_is_visible', 'pg_current_xact_id',
-  'pg_database_size', 'pg_encoding_to_char', 'pg_function_is_visible', 'pg_get_constraintdef', 'pg_get_expr',
-  'pg_get_function_arguments', 'pg_get_function_identity_arguments', 'pg_get_function_result', 'pg_get_indexdef',
-  'pg_get_keywords', 'pg_get_partkeydef', 'pg_get_ruledef', 'pg_get_serial_sequence', 'pg_get_statisticsobjdef_columns',
-  'pg_get_triggerdef', 'pg_get_userbyid', 'pg_get_viewdef', 'pg_has_role', 'pg_indexes_size', 'pg_is_in_recovery',
-  'pg_is_other_temp_schema', 'pg_my_temp_schema', 'pg_postmaster_start_time', 'pg_relation_size', 'pg_size_pretty',
-  'pg_table_is_visible', 'pg_table_size', 'pg_tablespace_location', 'pg_total_relation_size', 'pg_type_is_visible',
-  'quote_ident', 'quote_literal', 'quote_nullable', 'shobj_description', 'to_regclass', 'to_regnamespace',
-  'to_regproc', 'to_regrole', 'to_regtype', 'txid_current',
+  '_pg_expandarray',
+  'array_length',
+  'array_lower',
+  'array_ndims',
+  'array_to_string',
+  'array_upper',
+  'cardinality',
+  'col_description',
+  'current_schema',
+  'current_schemas',
+  'format_type',
+  'generate_subscripts',
+  'has_any_column_privilege',
+  'has_column_privilege',
+  'has_database_privilege',
+  'has_function_privilege',
+  'has_schema_privilege',
+  'has_sequence_privilege',
+  'has_table_privilege',
+  'has_tablespace_privilege',
+  'has_type_privilege',
+  'inet_client_addr',
+  'inet_client_port',
+  'inet_server_addr',
+  'inet_server_port',
+  'obj_description',
+  'pg_backend_pid',
+  'pg_char_to_encoding',
+  'pg_collation_is_visible',
+  'pg_current_xact_id',
+  'pg_database_size',
+  'pg_encoding_to_char',
+  'pg_function_is_visible',
+  'pg_get_constraintdef',
+  'pg_get_expr',
+  'pg_get_function_arguments',
+  'pg_get_function_identity_arguments',
+  'pg_get_function_result',
+  'pg_get_indexdef',
+  'pg_get_keywords',
+  'pg_get_partkeydef',
+  'pg_get_ruledef',
+  'pg_get_serial_sequence',
+  'pg_get_statisticsobjdef_columns',
+  'pg_get_triggerdef',
+  'pg_get_userbyid',
+  'pg_get_viewdef',
+  'pg_has_role',
+  'pg_indexes_size',
+  'pg_is_in_recovery',
+  'pg_is_other_temp_schema',
+  'pg_my_temp_schema',
+  'pg_postmaster_start_time',
+  'pg_relation_size',
+  'pg_size_pretty',
+  'pg_table_is_visible',
+  'pg_table_size',
+  'pg_tablespace_location',
+  'pg_total_relation_size',
+  'pg_type_is_visible',
+  'quote_ident',
+  'quote_literal',
+  'quote_nullable',
+  'shobj_description',
+  'to_regclass',
+  'to_regnamespace',
+  'to_regproc',
+  'to_regrole',
+  'to_regtype',
+  'txid_current',
   // the evaluator's
-  'current_database', 'current_setting', 'current_user', 'generate_series', 'now', 'set_config', 'unnest', 'version',
+  'current_database',
+  'current_setting',
+  'current_user',
+  'generate_series',
+  'now',
+  'set_config',
+  'unnest',
+  'version',
 ];
 
 type Row = readonly (string | null)[];
 
 async function main(): Promise<void> {
-  for (const [db, ms] of [['allot', '0'], ['allot_ms', '1']] as const) {
+  for (const [db, ms] of [
+    ['allot', '0'],
+    ['allot_ms', '1'],
+  ] as const) {
     psql('postgres', ['-c', `DROP DATABASE IF EXISTS ${db}`, '-c', `CREATE DATABASE ${db}`]);
     psql(db, ['-v', `ms=${ms}`, '-f', SCHEMA]);
   }
@@ -164,11 +281,14 @@ function tupleList(name: string, type: string, items: readonly unknown[]): strin
 }
 
 async function dumpTypes(c: pg.Client): Promise<void> {
-  const r = await rows(c, `SELECT oid, typname, typnamespace, typowner, typlen, typbyval, typtype, typcategory, typispreferred,
+  const r = await rows(
+    c,
+    `SELECT oid, typname, typnamespace, typowner, typlen, typbyval, typtype, typcategory, typispreferred,
       typisdefined, typdelim, typrelid, typsubscript::oid, typelem, typarray, typinput::oid, typoutput::oid, typreceive::oid,
       typsend::oid, typmodin::oid, typmodout::oid, typanalyze::oid, typalign, typstorage, typnotnull, typbasetype, typtypmod,
       typndims, typcollation, typdefaultbin, typdefault, typacl
-    FROM pg_type WHERE oid < 16384 ORDER BY oid`);
+    FROM pg_type WHERE oid < 16384 ORDER BY oid`,
+  );
   const type = `readonly [oid: number, typname: string, typnamespace: number, typowner: number, typlen: number, typbyval: boolean,
   typtype: string, typcategory: string, typispreferred: boolean, typisdefined: boolean, typdelim: string, typrelid: number,
   typsubscript: number, typelem: number, typarray: number, typinput: number, typoutput: number, typreceive: number,
@@ -178,7 +298,7 @@ async function dumpTypes(c: pg.Client): Promise<void> {
   const desc = await rows(c, `SELECT objoid, description FROM pg_description WHERE classoid = 'pg_type'::regclass AND objoid < 16384 ORDER BY 1`);
   writeData(
     'pg-type.ts',
-    'Every built-in row of pg_type (all 32 columns, in order; regproc columns as oids), and the built-in types\' comments.',
+    "Every built-in row of pg_type (all 32 columns, in order; regproc columns as oids), and the built-in types' comments.",
     `/** One pg_type row. */\nexport type PgTypeRow = ${type};\n\n` +
       tupleList('PG_TYPE_ROWS', 'PgTypeRow', tuples(r)) +
       '\n/** pg_description of built-in types: [type oid, comment]. */\n' +
@@ -192,21 +312,27 @@ async function dumpProcs(c: pg.Client): Promise<void> {
   const where = `p.oid < 16384 AND (p.proname IN (${names}) OR p.proname IN (SELECT proname FROM pg_proc WHERE oid IN (
       SELECT unnest(ARRAY[typinput, typoutput, typreceive, typsend, typmodin, typmodout, typanalyze, typsubscript])::oid FROM pg_type
       UNION SELECT rngcanonical::oid FROM pg_range UNION SELECT rngsubdiff::oid FROM pg_range UNION SELECT amhandler::oid FROM pg_am)))`;
-  const r = await rows(c, `SELECT p.oid, proname, pronamespace, proowner, prolang, procost, prorows, provariadic, prosupport::oid,
+  const r = await rows(
+    c,
+    `SELECT p.oid, proname, pronamespace, proowner, prolang, procost, prorows, provariadic, prosupport::oid,
       prokind, prosecdef, proleakproof, proisstrict, proretset, provolatile, proparallel, pronargs, pronargdefaults, prorettype,
       proargtypes, proallargtypes, proargmodes, proargnames, proargdefaults, protrftypes, prosrc, probin, prosqlbody, proconfig, proacl
-    FROM pg_proc p WHERE ${where} ORDER BY p.oid`);
+    FROM pg_proc p WHERE ${where} ORDER BY p.oid`,
+  );
   const type = `readonly [oid: number, proname: string, pronamespace: number, proowner: number, prolang: number, procost: number,
   prorows: number, provariadic: number, prosupport: number, prokind: string, prosecdef: boolean, proleakproof: boolean,
   proisstrict: boolean, proretset: boolean, provolatile: string, proparallel: string, pronargs: number, pronargdefaults: number,
   prorettype: number, proargtypes: readonly string[], proallargtypes: readonly string[] | null, proargmodes: readonly string[] | null,
   proargnames: readonly (string | null)[] | null, proargdefaults: string | null, protrftypes: readonly string[] | null, prosrc: string,
   probin: string | null, prosqlbody: string | null, proconfig: readonly string[] | null, proacl: readonly string[] | null]`;
-  const desc = await rows(c, `SELECT p.oid, d.description FROM pg_proc p JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass WHERE ${where} ORDER BY 1`);
+  const desc = await rows(
+    c,
+    `SELECT p.oid, d.description FROM pg_proc p JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass WHERE ${where} ORDER BY 1`,
+  );
   const args = await rows(c, `SELECT p.oid, pg_get_function_arguments(p.oid) FROM pg_proc p WHERE ${where} AND pronargdefaults > 0 ORDER BY 1`);
   writeData(
     'pg-proc.ts',
-    'The pg_proc rows allot serves (all 30 columns): its system functions, the evaluator\'s, and those the served rows name.',
+    "The pg_proc rows allot serves (all 30 columns): its system functions, the evaluator's, and those the served rows name.",
     `/** One pg_proc row (prosupport as an oid). */\nexport type PgProcRow = ${type};\n\n` +
       tupleList('PG_PROC_ROWS', 'PgProcRow', tuples(r)) +
       '\n/** pg_description of those functions: [oid, comment]. */\n' +
@@ -221,12 +347,18 @@ async function dumpRelations(c: pg.Client): Promise<void> {
   const views: unknown[] = [];
   for (const [schema, names] of Object.entries(RELATIONS)) {
     for (const name of names) {
-      const rel = await rows(c, `SELECT c.oid, c.relkind, c.reltype, c.relisshared, c.relacl, c.relhasrules
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}' AND c.relname = '${name}'`);
+      const rel = await rows(
+        c,
+        `SELECT c.oid, c.relkind, c.reltype, c.relisshared, c.relacl, c.relhasrules
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}' AND c.relname = '${name}'`,
+      );
       const [oid, relkind, reltype, shared, acl, hasRules] = tuples(rel)[0] ?? [];
       if (oid === undefined) throw new Error(`no relation ${schema}.${name}`);
-      const cols = await rows(c, `SELECT attname, atttypid, attnotnull, attndims, attcollation FROM pg_attribute
-        WHERE attrelid = ${oid} AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
+      const cols = await rows(
+        c,
+        `SELECT attname, atttypid, attnotnull, attndims, attcollation FROM pg_attribute
+        WHERE attrelid = ${oid} AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      );
       const aclText = (acl as string[] | null)?.map((a) => a.replaceAll('postgres', '%')) ?? null;
       out.push([schema, name, oid, relkind, reltype, shared, hasRules, aclText, tuples(cols)]);
       if (relkind === 'v') {
@@ -239,7 +371,7 @@ async function dumpRelations(c: pg.Client): Promise<void> {
   relisshared: boolean, relhasrules: boolean, relacl: readonly string[] | null, columns: readonly RelationColumn[]]`;
   writeData(
     'pg-relations.ts',
-    'The system tables and views allot implements, as pg_class and pg_attribute have them: relacl with % for the owner;\n * columns [attname, atttypid (a domain\'s own oid), attnotnull, attndims, attcollation]; and the views\' definitions.',
+    "The system tables and views allot implements, as pg_class and pg_attribute have them: relacl with % for the owner;\n * columns [attname, atttypid (a domain's own oid), attnotnull, attndims, attcollation]; and the views' definitions.",
     `/** One column of a system relation. */\nexport type RelationColumn = readonly [name: string, typeOid: number, notNull: boolean, ndims: number, collation: number];\n` +
       `/** One system relation. */\nexport type RelationRow = ${type};\n\n` +
       tupleList('PG_RELATIONS', 'RelationRow', out) +
@@ -251,31 +383,64 @@ async function dumpRelations(c: pg.Client): Promise<void> {
 async function dumpMisc(c: pg.Client): Promise<void> {
   const q = async (sql: string): Promise<unknown[][]> => tuples(await rows(c, sql));
   const sections: [string, string, string, unknown[][]][] = [
-    ['PG_NAMESPACES', 'pg_namespace: [oid, nspname, nspowner, nspacl (% for the owner)]', 'readonly [number, string, number, readonly string[] | null]',
-      (await q(`SELECT oid, nspname, nspowner, nspacl FROM pg_namespace WHERE oid < 16384 ORDER BY oid`)).map(ownerPlaceholder(3))],
-    ['PG_AMS', 'pg_am: [oid, amname, amhandler (oid), amtype]', 'readonly [number, string, number, string]',
-      await q(`SELECT oid, amname, amhandler::oid, amtype FROM pg_am ORDER BY oid`)],
-    ['PG_COLLATIONS', 'pg_collation: the standard collations (default, C, POSIX, ucs_basic; no ICU or OS locales)',
+    [
+      'PG_NAMESPACES',
+      'pg_namespace: [oid, nspname, nspowner, nspacl (% for the owner)]',
+      'readonly [number, string, number, readonly string[] | null]',
+      (await q(`SELECT oid, nspname, nspowner, nspacl FROM pg_namespace WHERE oid < 16384 ORDER BY oid`)).map(ownerPlaceholder(3)),
+    ],
+    [
+      'PG_AMS',
+      'pg_am: [oid, amname, amhandler (oid), amtype]',
+      'readonly [number, string, number, string]',
+      await q(`SELECT oid, amname, amhandler::oid, amtype FROM pg_am ORDER BY oid`),
+    ],
+    [
+      'PG_COLLATIONS',
+      'pg_collation: the standard collations (default, C, POSIX, ucs_basic; no ICU or OS locales)',
       'readonly [number, string, number, number, string, boolean, number, string | null, string | null, string | null, string | null]',
-      await q(`SELECT * FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid`)],
-    ['PG_RANGES', 'pg_range (regprocs as oids)', 'readonly [number, number, number, number, number, number, number]',
-      await q(`SELECT rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical::oid, rngsubdiff::oid FROM pg_range ORDER BY 1`)],
-    ['PG_LANGUAGES', 'pg_language without the plpgsql extension\'s (allot runs no PL/pgSQL)',
+      await q(`SELECT * FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid`),
+    ],
+    [
+      'PG_RANGES',
+      'pg_range (regprocs as oids)',
+      'readonly [number, number, number, number, number, number, number]',
+      await q(`SELECT rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical::oid, rngsubdiff::oid FROM pg_range ORDER BY 1`),
+    ],
+    [
+      'PG_LANGUAGES',
+      "pg_language without the plpgsql extension's (allot runs no PL/pgSQL)",
       'readonly [number, string, number, boolean, boolean, number, number, number, readonly string[] | null]',
-      await q(`SELECT * FROM pg_language WHERE oid < 13000 ORDER BY oid`)],
+      await q(`SELECT * FROM pg_language WHERE oid < 13000 ORDER BY oid`),
+    ],
     ['PG_TABLESPACES', 'pg_tablespace: [oid, spcname]', 'readonly [number, string]', await q(`SELECT oid, spcname FROM pg_tablespace ORDER BY oid`)],
-    ['PG_PREDEFINED_ROLES', 'pg_authid of the predefined roles (the bootstrap superuser, oid 10, is the session user)',
+    [
+      'PG_PREDEFINED_ROLES',
+      'pg_authid of the predefined roles (the bootstrap superuser, oid 10, is the session user)',
       'readonly [number, string, boolean, boolean, boolean, boolean, boolean, boolean, boolean, number, string | null, string | null]',
-      await q(`SELECT * FROM pg_authid WHERE oid <> 10 ORDER BY oid`)],
-    ['PG_KEYWORDS', 'pg_get_keywords(): [word, catcode, barelabel]', 'readonly [string, string, boolean]',
-      await q(`SELECT word, catcode, barelabel FROM pg_get_keywords() ORDER BY word`)],
-    ['PG_SETTINGS_META', 'pg_settings of the parameters allot knows: [name, unit, category, short_desc, extra_desc, context, vartype, min_val, max_val, enumvals]',
+      await q(`SELECT * FROM pg_authid WHERE oid <> 10 ORDER BY oid`),
+    ],
+    [
+      'PG_KEYWORDS',
+      'pg_get_keywords(): [word, catcode, barelabel]',
+      'readonly [string, string, boolean]',
+      await q(`SELECT word, catcode, barelabel FROM pg_get_keywords() ORDER BY word`),
+    ],
+    [
+      'PG_SETTINGS_META',
+      'pg_settings of the parameters allot knows: [name, unit, category, short_desc, extra_desc, context, vartype, min_val, max_val, enumvals]',
       'readonly [string, string | null, string, string, string | null, string, string, string | null, string | null, readonly string[] | null]',
-      await q(`SELECT name, unit, category, short_desc, extra_desc, context, vartype, min_val, max_val, enumvals FROM pg_settings WHERE lower(name) IN (${[...DEFAULT_SETTINGS.keys()].map((n) => `'${n}'`).join(',')}) ORDER BY name`)],
-    ['PG_OTHER_COMMENTS', 'pg_description of built-in namespaces, access methods, languages and collations: [objoid, classoid, comment]',
+      await q(
+        `SELECT name, unit, category, short_desc, extra_desc, context, vartype, min_val, max_val, enumvals FROM pg_settings WHERE lower(name) IN (${[...DEFAULT_SETTINGS.keys()].map((n) => `'${n}'`).join(',')}) ORDER BY name`,
+      ),
+    ],
+    [
+      'PG_OTHER_COMMENTS',
+      'pg_description of built-in namespaces, access methods, languages and collations: [objoid, classoid, comment]',
       'readonly [number, number, string]',
       await q(`SELECT objoid, classoid, description FROM pg_description WHERE classoid IN ('pg_namespace'::regclass, 'pg_am'::regclass, 'pg_language'::regclass, 'pg_collation'::regclass)
-        AND objoid IN (SELECT oid FROM pg_namespace UNION ALL SELECT oid FROM pg_am UNION ALL SELECT oid FROM pg_language WHERE oid < 13000 UNION ALL SELECT oid FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic')) ORDER BY 2, 1`)],
+        AND objoid IN (SELECT oid FROM pg_namespace UNION ALL SELECT oid FROM pg_am UNION ALL SELECT oid FROM pg_language WHERE oid < 13000 UNION ALL SELECT oid FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic')) ORDER BY 2, 1`),
+    ],
   ];
   writeData(
     'pg-misc.ts',
@@ -295,15 +460,35 @@ async function dumpFixtures(c: pg.Client, db: string): Promise<void> {
     // The second database differs only in its tables' column types: the built-in rows once.
     if (db === 'allot' || PER_SCHEMA.has(key)) out[key] = await rows(c, sql);
   }
-  const pretty = JSON.stringify(out, null, 1).replace(/\n\s+(?=[^\s[{])/g, ' ').replace(/\n\s+\]/g, ']');
+  const pretty = JSON.stringify(out, null, 1)
+    .replace(/\n\s+(?=[^\s[{])/g, ' ')
+    .replace(/\n\s+\]/g, ']');
   writeFileSync(join(FIXTURES, `pg15-${db}.json`), `${pretty}\n`);
   console.log(`wrote test/sql/system/fixtures/pg15-${db}.json`);
 }
 
 /** The fixtures that depend on the allot tables' column types (dumped for both time modes). */
-const PER_SCHEMA = new Set(['pg_class', 'pg_type', 'pg_attribute', 'pg_attrdef', 'pg_index', 'pg_constraint', 'pg_rewrite', 'pg_depend',
-  'pg_tables', 'pg_views', 'pg_indexes', 'is_tables', 'is_columns', 'is_views', 'is_table_constraints', 'is_key_column_usage',
-  'is_constraint_column_usage', 'is_check_constraints', 'is_element_types']);
+const PER_SCHEMA = new Set([
+  'pg_class',
+  'pg_type',
+  'pg_attribute',
+  'pg_attrdef',
+  'pg_index',
+  'pg_constraint',
+  'pg_rewrite',
+  'pg_depend',
+  'pg_tables',
+  'pg_views',
+  'pg_indexes',
+  'is_tables',
+  'is_columns',
+  'is_views',
+  'is_table_constraints',
+  'is_key_column_usage',
+  'is_constraint_column_usage',
+  'is_check_constraints',
+  'is_element_types',
+]);
 
 const ALLOT = `(SELECT c.oid FROM pg_class c WHERE c.relnamespace = 2200)`;
 
@@ -353,7 +538,9 @@ const FIXTURE_QUERIES: Record<string, string> = {
   pg_tablespace: `SELECT * FROM pg_tablespace ORDER BY oid`,
   regclass: `SELECT c.oid, c.oid::regclass::text AS regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relnamespace = 2200 AND c.relkind <> 't'
-       OR (n.nspname, c.relname) IN (${Object.entries(RELATIONS).flatMap(([ns, names]) => names.map((n) => `('${ns}', '${n}')`)).join(',')})
+       OR (n.nspname, c.relname) IN (${Object.entries(RELATIONS)
+         .flatMap(([ns, names]) => names.map((n) => `('${ns}', '${n}')`))
+         .join(',')})
     ORDER BY 1`,
   regtype: `SELECT oid, oid::regtype::text AS regtype, format_type(oid, NULL) FROM pg_type WHERE oid < 16384 OR typnamespace = 2200 ORDER BY 1`,
   regproc: `SELECT oid, oid::regproc::text AS regproc FROM pg_proc WHERE oid < 16384 AND proname IN (${PROCS.map((n) => `'${n}'`).join(',')}) ORDER BY oid`,

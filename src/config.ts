@@ -125,7 +125,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     startupTimeoutMs: int('ALLOT_STARTUP_TIMEOUT_MS', g('ALLOT_STARTUP_TIMEOUT_MS'), 10_000, 100, 3_600_000),
     maxTenants: int('ALLOT_MAX_TENANTS', g('ALLOT_MAX_TENANTS'), 1_000, 1, 100_000),
     logSlowMs: int('ALLOT_LOG_SLOW_MS', g('ALLOT_LOG_SLOW_MS'), 1_000, 0, 86_400_000),
-    metricsPort: g('ALLOT_METRICS_PORT') === undefined || g('ALLOT_METRICS_PORT') === '' ? null : int('ALLOT_METRICS_PORT', g('ALLOT_METRICS_PORT'), 0, 0, 65_535),
+    metricsPort:
+      g('ALLOT_METRICS_PORT') === undefined || g('ALLOT_METRICS_PORT') === '' ? null : int('ALLOT_METRICS_PORT', g('ALLOT_METRICS_PORT'), 0, 0, 65_535),
     metricsBind: g('ALLOT_METRICS_BIND') ?? '127.0.0.1',
     times,
   };

@@ -64,7 +64,12 @@ export class Metrics {
       },
     });
     this.connectionsTotal = new Counter({ name: 'allot_connections_total', help: 'Client sessions started (authenticated).', registers });
-    this.statements = new Counter({ name: 'allot_statements_total', help: 'Statements run, by kind (select, insert, update, delete, begin, commit, set, listen, ...).', labelNames: ['kind'], registers });
+    this.statements = new Counter({
+      name: 'allot_statements_total',
+      help: 'Statements run, by kind (select, insert, update, delete, begin, commit, set, listen, ...).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.errors = new Counter({ name: 'allot_errors_total', help: 'Errors sent to clients, by SQLSTATE.', labelNames: ['sqlstate'], registers });
     this.slowStatements = new Counter({ name: 'allot_slow_statements_total', help: 'Statements that took longer than ALLOT_LOG_SLOW_MS.', registers });
     this.batchRecords = new Histogram({

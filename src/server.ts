@@ -107,7 +107,14 @@ export class AllotServer implements ConnectionHost {
         return startup.size;
       },
       outputQueuedBytes: queued,
-      databases: () => [...opened.values()].map((t) => ({ name: t.name, bookings: t.engine.store.bookings.size, holds: t.engine.store.holds.size, listeners: t.hub.listenerCount, readOnly: t.readOnly !== null })),
+      databases: () =>
+        [...opened.values()].map((t) => ({
+          name: t.name,
+          bookings: t.engine.store.bookings.size,
+          holds: t.engine.store.holds.size,
+          listeners: t.hub.listenerCount,
+          readOnly: t.readOnly !== null,
+        })),
     });
     this.tls =
       opts.config.tlsCert !== null && opts.config.tlsKey !== null
@@ -131,7 +138,10 @@ export class AllotServer implements ConnectionHost {
       if (TENANT_NAME.test(name) && (await stat(join(dataDir, name))).isDirectory()) await this.tenant(name);
     }
     if (this.authMethod === 'password' && this.tls === null && !this.isLoopback(this.config.bind) && this.config.bind !== 'localhost') {
-      this.log.warn({ bind: this.config.bind }, 'ALLOT_AUTH_METHOD=password without TLS: connections from other machines are asked for SCRAM-SHA-256 instead, so no password crosses the network in clear');
+      this.log.warn(
+        { bind: this.config.bind },
+        'ALLOT_AUTH_METHOD=password without TLS: connections from other machines are asked for SCRAM-SHA-256 instead, so no password crosses the network in clear',
+      );
     }
     if (this.config.passwordIsDefault) {
       this.log.warn('no ALLOT_PASSWORD set: every database accepts the default password "allot"; set one before exposing the server');
@@ -155,7 +165,16 @@ export class AllotServer implements ConnectionHost {
       this.log.info({ bind: this.config.metricsBind, port: m.port }, `metrics at http://${this.config.metricsBind}:${m.port}/metrics`);
     }
     this.log.info(
-      { version: ALLOT_VERSION, bind: this.config.bind, port, tls: this.tls !== null, auth: this.authMethod, dataDir, databases: this.opened.size, logSlowMs: this.logSlowMs },
+      {
+        version: ALLOT_VERSION,
+        bind: this.config.bind,
+        port,
+        tls: this.tls !== null,
+        auth: this.authMethod,
+        dataDir,
+        databases: this.opened.size,
+        logSlowMs: this.logSlowMs,
+      },
       'allot is listening',
     );
     return { host: this.config.bind, port };
@@ -175,11 +194,17 @@ export class AllotServer implements ConnectionHost {
     });
     const room = this.startup.admit(conn, socket.remoteAddress ?? '', performance.now());
     if (room === null) {
-      conn.fatal(SqlState.tooManyConnections, `sorry, too many connections are still authenticating (ALLOT_MAX_STARTUP_CONNECTIONS is ${this.config.maxStartupConnections})`);
+      conn.fatal(
+        SqlState.tooManyConnections,
+        `sorry, too many connections are still authenticating (ALLOT_MAX_STARTUP_CONNECTIONS is ${this.config.maxStartupConnections})`,
+      );
       return;
     }
     if (room.evict !== null) {
-      this.log.warn({ remote: room.evict.remoteAddress }, 'startup pool full: closing the connection that has been authenticating longest, from the address holding the most');
+      this.log.warn(
+        { remote: room.evict.remoteAddress },
+        'startup pool full: closing the connection that has been authenticating longest, from the address holding the most',
+      );
       room.evict.fatal(SqlState.tooManyConnections, 'sorry, too many connections are still authenticating, and this one has waited longest');
     }
   }
@@ -194,17 +219,30 @@ export class AllotServer implements ConnectionHost {
     const known = this.tenants.get(database);
     if (known !== undefined) return known;
     if (!TENANT_NAME.test(database)) {
-      return Promise.reject(new AllotError(SqlState.invalidCatalogName, `database "${database}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`));
+      return Promise.reject(
+        new AllotError(
+          SqlState.invalidCatalogName,
+          `database "${database}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`,
+        ),
+      );
     }
     if (this.tenants.size >= this.config.maxTenants) {
-      return Promise.reject(new AllotError(SqlState.configurationLimitExceeded, `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`));
+      return Promise.reject(
+        new AllotError(SqlState.configurationLimitExceeded, `this server already holds ${this.config.maxTenants} databases, the limit (ALLOT_MAX_TENANTS)`),
+      );
     }
     const opening = Tenant.open({
       name: database,
       clock: this.clock,
       log: this.log.child({ tenant: database }),
       checkInvariants: this.checkInvariants,
-      storage: { dir: join(resolve(this.config.dataDir), database), ...(this.fs !== undefined ? { fs: this.fs } : {}), ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}), ...(this.walSegmentBytes !== undefined ? { segmentBytes: this.walSegmentBytes } : {}), ...(this.recoveryProgressMs !== undefined ? { recoveryProgressMs: this.recoveryProgressMs } : {}) },
+      storage: {
+        dir: join(resolve(this.config.dataDir), database),
+        ...(this.fs !== undefined ? { fs: this.fs } : {}),
+        ...(this.checkpointBytes !== undefined ? { checkpointBytes: this.checkpointBytes } : {}),
+        ...(this.walSegmentBytes !== undefined ? { segmentBytes: this.walSegmentBytes } : {}),
+        ...(this.recoveryProgressMs !== undefined ? { recoveryProgressMs: this.recoveryProgressMs } : {}),
+      },
     }).then(
       (t) => {
         this.opened.set(database, t);

@@ -164,7 +164,14 @@ const toResource = (r: Row): Resource => ({
   bufferAfterMs: n(r.buffer_after),
   capabilities: caps(r.capabilities),
 });
-const toRule = (r: Row): Rule => ({ id: s(r.id), resourceId: s(r.resource_id), start: n(r.start), end: n(r.end), blocking: r.blocking as boolean, policyId: sOrNull(r.policy_id) });
+const toRule = (r: Row): Rule => ({
+  id: s(r.id),
+  resourceId: s(r.resource_id),
+  start: n(r.start),
+  end: n(r.end),
+  blocking: r.blocking as boolean,
+  policyId: sOrNull(r.policy_id),
+});
 const toBooking = (r: Row): Booking => ({
   id: s(r.id),
   resourceId: s(r.resource_id),
@@ -276,7 +283,10 @@ export class AllotApi {
     get: (id: string): Promise<Resource | null> => this.one('SELECT * FROM resources WHERE id = $1', [id], toResource),
     /** Every resource, or the children of one. */
     list: async (opts: { parentId?: string } = {}): Promise<Resource[]> =>
-      (opts.parentId !== undefined ? await this.query('SELECT * FROM resources WHERE parent_id = $1 ORDER BY id', [opts.parentId]) : await this.query('SELECT * FROM resources ORDER BY id')).map(toResource),
+      (opts.parentId !== undefined
+        ? await this.query('SELECT * FROM resources WHERE parent_id = $1 ORDER BY id', [opts.parentId])
+        : await this.query('SELECT * FROM resources ORDER BY id')
+      ).map(toResource),
     update: async (id: string, patch: Omit<ResourceInput, 'id'>): Promise<Resource | null> => {
       const q = updateSql('resources', 'id', id, [
         ['parent_id', patch.parentId],
@@ -304,7 +314,8 @@ export class AllotApi {
       return toRule((await this.query(q.text, q.values))[0]!);
     },
     get: (id: string): Promise<Rule | null> => this.one('SELECT * FROM rules WHERE id = $1', [id], toRule),
-    list: async (resourceId: string): Promise<Rule[]> => (await this.query('SELECT * FROM rules WHERE resource_id = $1 ORDER BY start, id', [resourceId])).map(toRule),
+    list: async (resourceId: string): Promise<Rule[]> =>
+      (await this.query('SELECT * FROM rules WHERE resource_id = $1 ORDER BY start, id', [resourceId])).map(toRule),
     update: async (id: string, patch: Partial<Omit<RuleInput, 'id'>>): Promise<Rule | null> => {
       const q = updateSql('rules', 'id', id, [
         ['resource_id', patch.resourceId],
@@ -438,7 +449,8 @@ export class AllotApi {
     },
     get: (id: string): Promise<Hold | null> => this.one('SELECT * FROM holds WHERE id = $1', [id], toHold),
     /** Live holds on a resource. */
-    list: async (resourceId: string): Promise<Hold[]> => (await this.query('SELECT * FROM holds WHERE resource_id = $1 ORDER BY start, id', [resourceId])).map(toHold),
+    list: async (resourceId: string): Promise<Hold[]> =>
+      (await this.query('SELECT * FROM holds WHERE resource_id = $1 ORDER BY start, id', [resourceId])).map(toHold),
     release: async (id: string): Promise<boolean> => (await this.query('DELETE FROM holds WHERE id = $1 RETURNING id', [id])).length > 0,
   };
 
@@ -457,9 +469,13 @@ export class AllotApi {
     },
     get: (id: string): Promise<Outage | null> => this.one('SELECT * FROM outages WHERE id = $1', [id], toOutage),
     list: async (resourceId?: string): Promise<Outage[]> =>
-      (resourceId !== undefined ? await this.query('SELECT * FROM outages WHERE resource_id = $1 ORDER BY start, id', [resourceId]) : await this.query('SELECT * FROM outages ORDER BY start, id')).map(toOutage),
+      (resourceId !== undefined
+        ? await this.query('SELECT * FROM outages WHERE resource_id = $1 ORDER BY start, id', [resourceId])
+        : await this.query('SELECT * FROM outages ORDER BY start, id')
+      ).map(toOutage),
     /** Gives an unplanned outage its end (or changes a planned one's). */
-    resolve: (id: string, end: Instant): Promise<Outage | null> => this.one('UPDATE outages SET "end" = $1 WHERE id = $2 RETURNING *', [instant(end), id], toOutage),
+    resolve: (id: string, end: Instant): Promise<Outage | null> =>
+      this.one('UPDATE outages SET "end" = $1 WHERE id = $2 RETURNING *', [instant(end), id], toOutage),
     update: async (id: string, patch: Partial<Pick<OutageInput, 'start' | 'end' | 'slidingWindowMs' | 'capabilities' | 'reason'>>): Promise<Outage | null> => {
       const q = updateSql('outages', 'id', id, [
         ['start', patch.start === undefined ? undefined : instant(patch.start)],

@@ -57,14 +57,21 @@ export function availabilityWith<R>(store: Store, q: AvailabilityQuery, now: Ms,
   }
   const perResource = ids.map((id) => ({ resourceId: id, spans: freeSpans(store, id, q, now, freeSpan) }));
   if (q.minAvailable === undefined) {
-    return { merged: false, perResource: perResource.map((r) => ({ resourceId: r.resourceId, spans: remake(r.resourceId, dropShort(r.spans, minDuration), make) })) };
+    return {
+      merged: false,
+      perResource: perResource.map((r) => ({ resourceId: r.resourceId, spans: remake(r.resourceId, dropShort(r.spans, minDuration), make) })),
+    };
   }
   // More than the resources asked about is simply never met (no rows), as the SQL layer answers.
   if (!Number.isSafeInteger(q.minAvailable) || q.minAvailable < 1) {
     throw new AllotError(SqlState.invalidParameterValue, `min_available must be a whole number of at least 1, got ${q.minAvailable}`);
   }
   // Count, at each instant, how many resources have room for one more entry.
-  const counts = coverageSteps(perResource.flatMap((r) => r.spans), q.start, q.end);
+  const counts = coverageSteps(
+    perResource.flatMap((r) => r.spans),
+    q.start,
+    q.end,
+  );
   const spans = counts.filter((s) => s.count >= q.minAvailable!).map((s) => ({ start: s.start, end: s.end, free: s.count }));
   return { merged: true, spans: remake(null, dropShort(spans, minDuration), make) };
 }

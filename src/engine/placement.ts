@@ -64,8 +64,7 @@ const NO_CONFLICTS: readonly Conflict[] = Object.freeze([]);
 export function openSpans(store: Store, resourceId: string, policyId: string | null, a: Ms, b: Ms): MutableSpan[] {
   const chain = chainOf(store, resourceId);
   const level = openingLevel(chain, policyId);
-  let open: MutableSpan[] =
-    level === null ? [{ start: a, end: b }] : clip(mergeSpans(applicableRules(level.openRules, a, b, policyId)), a, b);
+  let open: MutableSpan[] = level === null ? [{ start: a, end: b }] : clip(mergeSpans(applicableRules(level.openRules, a, b, policyId)), a, b);
   const closed: Rule[] = [];
   for (const n of chain) closed.push(...applicableRules(n.closeRules, a, b, policyId));
   if (closed.length > 0) open = subtractSpans(open, mergeSpans(closed));
@@ -121,13 +120,7 @@ export function entriesTouching(node: ResourceNode, a: Ms, b: Ms, now: Ms): Entr
  * footprints cover an instant of the new footprint where `capacity` are already taken. Empty
  * when it fits. `skip` names entries (by entryKey) that do not count, such as the entry itself.
  */
-export function capacityConflicts(
-  node: ResourceNode,
-  start: Ms,
-  end: Ms,
-  now: Ms,
-  skip: ReadonlySet<string> | null,
-): readonly Conflict[] {
+export function capacityConflicts(node: ResourceNode, start: Ms, end: Ms, now: Ms, skip: ReadonlySet<string> | null): readonly Conflict[] {
   const r = node.resource;
   const fp = footprint(r, start, end);
   if (r.capacity === 0) return [{ kind: 'capacity', resource_id: r.id, capacity: 0 }];

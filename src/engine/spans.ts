@@ -60,8 +60,8 @@ export function coverageSteps(intervals: readonly Span[], a: number, b: number):
   let m = 0;
   for (let i = 0; i < n; i++) {
     const iv = intervals[i]!;
-    const s = Math.max(iv.start , a);
-    const e = Math.min(iv.end , b);
+    const s = Math.max(iv.start, a);
+    const e = Math.min(iv.end, b);
     if (s >= e) continue;
     starts[m] = s;
     ends[m] = e;

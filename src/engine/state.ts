@@ -110,7 +110,13 @@ export class Store {
       const e = effects[i]!;
       const before = inverse[i];
       // Creations add; everything else may take something away from where a read looked.
-      const removal = e.type !== 'ResourceCreated' && e.type !== 'RuleAdded' && e.type !== 'HoldPlaced' && e.type !== 'BookingConfirmed' && e.type !== 'OutageStarted' && e.type !== 'PolicyCreated';
+      const removal =
+        e.type !== 'ResourceCreated' &&
+        e.type !== 'RuleAdded' &&
+        e.type !== 'HoldPlaced' &&
+        e.type !== 'BookingConfirmed' &&
+        e.type !== 'OutageStarted' &&
+        e.type !== 'PolicyCreated';
       switch (e.type) {
         case 'ResourceCreated':
         case 'ResourceUpdated':

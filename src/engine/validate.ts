@@ -34,7 +34,10 @@ export function checkCapabilities(whatKind: string, caps: readonly string[], id?
   for (const c of caps) {
     if (typeof c !== 'string' || c.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what()}: a capability must be a non-empty text`);
     if (c.length > Limits.maxCapabilityLength) {
-      throw new AllotError(SqlState.stringDataRightTruncation, `${what()}: capability "${c.slice(0, 40)}…" is longer than ${Limits.maxCapabilityLength} characters`);
+      throw new AllotError(
+        SqlState.stringDataRightTruncation,
+        `${what()}: capability "${c.slice(0, 40)}…" is longer than ${Limits.maxCapabilityLength} characters`,
+      );
     }
   }
 }
@@ -69,7 +72,6 @@ export function normaliseCapabilities(caps: readonly string[]): readonly string[
 }
 
 // ---- the fields of each kind of entity -----------------------------------------------
-
 
 export function checkResourceFields(r: Resource): void {
   checkId('resource id', r.id);
@@ -145,4 +147,3 @@ export function unknown(what: string, id: string, column: string, note = ''): Al
 export function notNull(column: string, why = ''): AllotError {
   return new AllotError(SqlState.notNullViolation, `null value in column "${column}" violates not-null constraint${why}`);
 }
-

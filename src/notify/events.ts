@@ -12,7 +12,15 @@ export function resourceChannel(resourceId: string): string {
 }
 
 function resourceFields(r: Resource): Record<string, unknown> {
-  return { id: r.id, parent_id: r.parentId, name: r.name, capacity: r.capacity, buffer_before: r.bufferBeforeMs, buffer_after: r.bufferAfterMs, capabilities: r.capabilities };
+  return {
+    id: r.id,
+    parent_id: r.parentId,
+    name: r.name,
+    capacity: r.capacity,
+    buffer_before: r.bufferBeforeMs,
+    buffer_after: r.bufferAfterMs,
+    capabilities: r.capabilities,
+  };
 }
 
 function ruleFields(r: Rule): Record<string, unknown> {
@@ -20,15 +28,45 @@ function ruleFields(r: Rule): Record<string, unknown> {
 }
 
 function holdFields(h: Hold): Record<string, unknown> {
-  return { id: h.id, resource_id: h.resourceId, start: h.start, end: h.end, expires_at: h.expiresAt, label: h.label, capabilities: h.capabilities, user_id: h.userId, policy_id: h.policyId };
+  return {
+    id: h.id,
+    resource_id: h.resourceId,
+    start: h.start,
+    end: h.end,
+    expires_at: h.expiresAt,
+    label: h.label,
+    capabilities: h.capabilities,
+    user_id: h.userId,
+    policy_id: h.policyId,
+  };
 }
 
 function bookingFields(b: Booking): Record<string, unknown> {
-  return { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId, group_id: b.groupId };
+  return {
+    id: b.id,
+    resource_id: b.resourceId,
+    start: b.start,
+    end: b.end,
+    label: b.label,
+    capabilities: b.capabilities,
+    user_id: b.userId,
+    policy_id: b.policyId,
+    group_id: b.groupId,
+  };
 }
 
 function outageFields(o: Outage): Record<string, unknown> {
-  return { id: o.id, resource_id: o.resourceId, kind: o.kind, start: o.start, end: o.end, sliding_window: o.slidingWindowMs, capabilities: o.capabilities, reason: o.reason, declared_at: o.declaredAt };
+  return {
+    id: o.id,
+    resource_id: o.resourceId,
+    kind: o.kind,
+    start: o.start,
+    end: o.end,
+    sliding_window: o.slidingWindowMs,
+    capabilities: o.capabilities,
+    reason: o.reason,
+    declared_at: o.declaredAt,
+  };
 }
 
 function policyFields(p: Policy): Record<string, unknown> {

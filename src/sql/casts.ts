@@ -8,7 +8,17 @@ import type { TimeOutput } from './tables/columns.js';
 import type { SessionView } from './expr.js';
 import { regIn, regOut, type RegType } from './system/reg.js';
 import type { SystemContext } from './system/context.js';
-import { formatInterval, formatTimestamp, formatTimestamptz, writeTimestamptzText, formatDate, parseInterval, parseTimestamptz, parseTimestamp, parseDate } from './time.js';
+import {
+  formatInterval,
+  formatTimestamp,
+  formatTimestamptz,
+  writeTimestamptzText,
+  formatDate,
+  parseInterval,
+  parseTimestamptz,
+  parseTimestamp,
+  parseDate,
+} from './time.js';
 import { clip, formatValue, parseBool, parseInt8, parseTextArray, type SqlType, type Value } from './types.js';
 
 /** Type names a cast may use, lower case, to the type they are. */
@@ -218,7 +228,18 @@ export function textOutFor(type: SqlType, session: SessionView): ColumnText {
 
 /** Whether a column of this type needs textOut (else formatValue writes it right). */
 export function needsTextOut(type: SqlType): boolean {
-  return type === 'timestamptz' || type === 'timestamp' || type === 'date' || type === 'interval' || isReg(type) || type === 'float4' || type === 'float8' || type === 'record' || type === 'int2vector' || type === 'oidvector';
+  return (
+    type === 'timestamptz' ||
+    type === 'timestamp' ||
+    type === 'date' ||
+    type === 'interval' ||
+    isReg(type) ||
+    type === 'float4' ||
+    type === 'float8' ||
+    type === 'record' ||
+    type === 'int2vector' ||
+    type === 'oidvector'
+  );
 }
 
 const INT_RANGE: Partial<Record<SqlType, [number, number, string]>> = {
@@ -311,7 +332,13 @@ export function castValue(v: Value, from: SqlType, to: SqlType, session: Session
     default:
       if (to.endsWith('[]') || to === 'int2vector' || to === 'oidvector') {
         if (Array.isArray(v)) return v;
-        if (typeof v === 'string') return to === 'int2vector' || to === 'oidvector' ? v.trim().split(/\s+/).filter((x) => x !== '') : parseTextArray(v);
+        if (typeof v === 'string')
+          return to === 'int2vector' || to === 'oidvector'
+            ? v
+                .trim()
+                .split(/\s+/)
+                .filter((x) => x !== '')
+            : parseTextArray(v);
       }
       throw cannotCast(v, to);
   }

@@ -76,7 +76,10 @@ function unescapeText(raw: string): string {
     bytes.length = 0;
     const s = b.toString('utf8');
     if (Buffer.byteLength(s) !== b.length || s.includes('\uFFFD') || s.includes('\0')) {
-      throw new AllotError(SqlState.characterNotInRepertoire, `invalid byte sequence for encoding "UTF8": ${[...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ')}`);
+      throw new AllotError(
+        SqlState.characterNotInRepertoire,
+        `invalid byte sequence for encoding "UTF8": ${[...b].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ')}`,
+      );
     }
     out += s;
   };
@@ -176,7 +179,10 @@ export function encodeRecord(row: readonly Value[], f: CopyFormat, columns: read
     const text = texts === undefined ? formatValue(v) : texts[k]!(v);
     if (text === null) out += f.null;
     // A lone `\.` would read back as the end of the data: quoted when it is a whole line.
-    else out += f.csv ? csvField(text, f, f.forceQuote === '*' || f.forceQuote.includes(columns[k] ?? '') || (row.length === 1 && text === '\\.')) : textField(text, f);
+    else
+      out += f.csv
+        ? csvField(text, f, f.forceQuote === '*' || f.forceQuote.includes(columns[k] ?? '') || (row.length === 1 && text === '\\.'))
+        : textField(text, f);
   }
   return `${out}\n`;
 }

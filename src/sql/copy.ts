@@ -106,7 +106,9 @@ export function parseCopy(tokens: readonly Token[], times: TimeOutput): CopyStat
   const format = parseOptions(tokens, i, direction === 'from', prefix);
   if (!pipe) refuseServerFile(direction === 'from', program);
   if (format.binary && direction === 'to') {
-    throw new AllotError(SqlState.featureNotSupported, 'COPY TO STDOUT (FORMAT binary) is not supported by allot', { hint: 'Use FORMAT text or FORMAT csv; COPY FROM STDIN takes FORMAT binary.' });
+    throw new AllotError(SqlState.featureNotSupported, 'COPY TO STDOUT (FORMAT binary) is not supported by allot', {
+      hint: 'Use FORMAT text or FORMAT csv; COPY FROM STDIN takes FORMAT binary.',
+    });
   }
   if (source.kind === 'query') return { type: 'copyTo', query: source.query, format, columns: source.query.columns.map((c) => c.name) };
   if (direction === 'to') {
@@ -318,7 +320,10 @@ function parseOldOptions(tokens: readonly Token[], from: number, o: Options): nu
         break;
       }
       default:
-        throw new AllotError(SqlState.syntaxError, `syntax error at or near "${tokens[i - 1]!.kind === 'word' ? (tokens[i - 1] as { text: string }).text : w}"`);
+        throw new AllotError(
+          SqlState.syntaxError,
+          `syntax error at or near "${tokens[i - 1]!.kind === 'word' ? (tokens[i - 1] as { text: string }).text : w}"`,
+        );
     }
   }
 
@@ -334,7 +339,8 @@ function parseOldOptions(tokens: readonly Token[], from: number, o: Options): nu
 }
 
 function checkEncoding(name: string): void {
-  if (!/^(utf-?8|unicode)$/i.test(name)) throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; COPY ENCODING "${name}" is not supported`);
+  if (!/^(utf-?8|unicode)$/i.test(name))
+    throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; COPY ENCODING "${name}" is not supported`);
 }
 
 /** PostgreSQL's checks of ProcessCopyOptions, with its messages. */
@@ -367,5 +373,16 @@ function validate(o: Options, from: boolean): CopyFormat {
   if (csv && delimiter === quote) throw bad('COPY delimiter and quote must be different');
   if (nul.includes(delimiter)) throw unsupported('COPY delimiter must not appear in the NULL specification');
   if (csv && nul.includes(quote)) throw unsupported('CSV quote character must not appear in the NULL specification');
-  return { csv, binary, delimiter, null: nul, quote, escape: escapeChar, header: o.header ?? false, forceQuote: o.forceQuote ?? [], forceNotNull: o.forceNotNull ?? [], forceNull: o.forceNull ?? [] };
+  return {
+    csv,
+    binary,
+    delimiter,
+    null: nul,
+    quote,
+    escape: escapeChar,
+    header: o.header ?? false,
+    forceQuote: o.forceQuote ?? [],
+    forceNotNull: o.forceNotNull ?? [],
+    forceNull: o.forceNull ?? [],
+  };
 }

@@ -10,8 +10,27 @@ import type { ColumnDef, Domain } from './tables/columns.js';
 import { castTarget, castValue, systemContext, timeZoneOf } from './casts.js';
 import { SYSTEM_FUNCTIONS, type SystemFunction } from './system/functions.js';
 import { advisoryKey, type AdvisoryLockView } from './advisory.js';
-import { recordField, SET_FUNCTIONS, setFunctionCall, windowCall, windowKeys, type RecordField, type SetFunctionSlots, type WindowSlots } from './query/row-functions.js';
-import { dateTrunc, extractField, extractFromInterval, formatTimestamp, normalizeTimeZone, parseInterval, parseTimestamptz, toTimestamp, zoneOffsetMs } from './time.js';
+import {
+  recordField,
+  SET_FUNCTIONS,
+  setFunctionCall,
+  windowCall,
+  windowKeys,
+  type RecordField,
+  type SetFunctionSlots,
+  type WindowSlots,
+} from './query/row-functions.js';
+import {
+  dateTrunc,
+  extractField,
+  extractFromInterval,
+  formatTimestamp,
+  normalizeTimeZone,
+  parseInterval,
+  parseTimestamptz,
+  toTimestamp,
+  zoneOffsetMs,
+} from './time.js';
 import { SCALAR_FUNCTIONS, type ScalarFunction } from './functions.js';
 import type { LiftedLiteral } from './lexer.js';
 import { clip, elementType, formatValue, typeOid, parseBool, parseInt8, parseTextArray, parseTime, type SqlType, type Value } from './types.js';
@@ -264,7 +283,10 @@ export function coerce(v: Value, domain: Domain | null, what: string, zone = 'UT
       if (typeof v === 'string') return parseTextArray(v);
       break;
   }
-  throw new AllotError(SqlState.datatypeMismatch, `${what} must be of type ${domain === 'time' ? 'bigint (or ISO-8601 text)' : domainType(domain)}, got ${clip(String(formatValue(v)))}`);
+  throw new AllotError(
+    SqlState.datatypeMismatch,
+    `${what} must be of type ${domain === 'time' ? 'bigint (or ISO-8601 text)' : domainType(domain)}, got ${clip(String(formatValue(v)))}`,
+  );
 }
 
 function undefinedColumn(name: string): AllotError {
@@ -344,15 +366,20 @@ function compileString(ast: Extract<Expr, { type: 'string' }>, hint: Domain | un
     if (!relative) coerce(v, 'time', 'value'); // refuses bad text at plan time
     let zone = '';
     let ms = 0;
-    return { type: 'int8', domain: 'time', constant: true, eval: (_row, env) => {
-      const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
-      if (relative) return parseTime(v, z, env.read?.now ?? env.now);
-      if (z !== zone) {
-        ms = parseTime(v, z);
-        zone = z;
-      }
-      return ms;
-    } };
+    return {
+      type: 'int8',
+      domain: 'time',
+      constant: true,
+      eval: (_row, env) => {
+        const z = env.session === undefined ? 'UTC' : timeZoneOf(env.session);
+        if (relative) return parseTime(v, z, env.read?.now ?? env.now);
+        if (z !== zone) {
+          ms = parseTime(v, z);
+          zone = z;
+        }
+        return ms;
+      },
+    };
   }
   if (hint !== undefined) {
     const c = coerce(v, hint, 'value');
@@ -401,10 +428,11 @@ function compileArrayLiteral(ast: ExprList, scope: Scope, params: ParamSlots): C
   const items = ast.expressions.map((e) => compileExpr(e, scope, params, 'text'));
   return {
     type: 'text[]',
-    eval: (row, env) => items.map((it) => {
-      const v = it.eval(row, env);
-      return v === null ? null : String(formatValue(v));
-    }),
+    eval: (row, env) =>
+      items.map((it) => {
+        const v = it.eval(row, env);
+        return v === null ? null : String(formatValue(v));
+      }),
     constant: items.every((i) => i.constant === true),
   };
 }
@@ -414,13 +442,16 @@ function compileSubstring(ast: Extract<Expr, { type: 'substring' }>, scope: Scop
   const value = compileExpr(ast.value, scope, params, 'text');
   const from = ast.from != null ? compileExpr(ast.from, scope, params, 'int') : null;
   const len = ast.for != null ? compileExpr(ast.for, scope, params, 'int') : null;
-  return { type: 'text', eval: (row, env) => {
-    const v = value.eval(row, env);
-    const f = from === null ? 1 : from.eval(row, env);
-    const n = len === null ? undefined : len.eval(row, env);
-    if (v === null || f === null || n === null) return null;
-    return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
-  } };
+  return {
+    type: 'text',
+    eval: (row, env) => {
+      const v = value.eval(row, env);
+      const f = from === null ? 1 : from.eval(row, env);
+      const n = len === null ? undefined : len.eval(row, env);
+      if (v === null || f === null || n === null) return null;
+      return substring(String(formatValue(v)), toNumber(f), n === undefined ? undefined : toNumber(n));
+    },
+  };
 }
 
 /** Positions of the columns of `scope` a reference names. */
@@ -505,17 +536,23 @@ function oneColumn(plan: SubqueryPlan): SqlType {
 function compileScalarSubquery(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
   const plan = planSubquery(stmt, scope, params);
   const type = oneColumn(plan);
-  return { type, eval: (row, env) => {
-    const rows = subqueryRows(plan, row, env);
-    if (rows.length > 1) throw new AllotError(SqlState.cardinalityViolation, 'more than one row returned by a subquery used as an expression');
-    return rows[0]?.[0] ?? null;
-  } };
+  return {
+    type,
+    eval: (row, env) => {
+      const rows = subqueryRows(plan, row, env);
+      if (rows.length > 1) throw new AllotError(SqlState.cardinalityViolation, 'more than one row returned by a subquery used as an expression');
+      return rows[0]?.[0] ?? null;
+    },
+  };
 }
 
 function compileArraySubquery(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
   const plan = planSubquery(stmt, scope, params);
   const element = oneColumn(plan);
-  return { type: arrayOf(element), eval: (row, env) => subqueryRows(plan, row, env).map((r) => (r[0] === null || r[0] === undefined ? null : String(formatValue(r[0])))) };
+  return {
+    type: arrayOf(element),
+    eval: (row, env) => subqueryRows(plan, row, env).map((r) => (r[0] === null || r[0] === undefined ? null : String(formatValue(r[0])))),
+  };
 }
 
 function compileExists(stmt: Statement, scope: Scope, params: ParamSlots): Compiled {
@@ -527,19 +564,22 @@ function compileExists(stmt: Statement, scope: Scope, params: ParamSlots): Compi
 function compileInSubquery(left: Compiled, stmt: Statement, scope: Scope, params: ParamSlots, not: boolean): Compiled {
   const plan = planSubquery(stmt, scope, params);
   oneColumn(plan);
-  return { type: 'bool', eval: (row, env) => {
-    const v = left.eval(row, env);
-    const rows = subqueryRows(plan, row, env);
-    if (rows.length === 0) return not;
-    if (v === null) return null;
-    let sawNull = false;
-    for (const r of rows) {
-      const x = r[0] ?? null;
-      if (x === null) sawNull = true;
-      else if (compare(v, x) === 0) return !not;
-    }
-    return sawNull ? null : not;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const v = left.eval(row, env);
+      const rows = subqueryRows(plan, row, env);
+      if (rows.length === 0) return not;
+      if (v === null) return null;
+      let sawNull = false;
+      for (const r of rows) {
+        const x = r[0] ?? null;
+        if (x === null) sawNull = true;
+        else if (compare(v, x) === 0) return !not;
+      }
+      return sawNull ? null : not;
+    },
+  };
 }
 
 function isStatement(e: Expr): e is Extract<Expr, { type: 'select' | 'union' | 'union all' | 'values' | 'with' | 'with recursive' }> {
@@ -578,15 +618,18 @@ function compileCase(ast: Extract<Expr, { type: 'case' }>, scope: Scope, params:
   const first = whens.find((w) => w.value.type !== 'unknown' && !(w.value.constant === true && w.value.eval([], NO_ENV) === null))?.value;
   const otherwise = ast.else != null ? compileExpr(ast.else, scope, params, hint ?? typeDomain(first?.type ?? 'text')) : null;
   const type = first?.type ?? otherwise?.type ?? 'text';
-  return { type, eval: (row, env) => {
-    const v = subject === null ? null : subject.eval(row, env);
-    for (const w of whens) {
-      const c = w.when.eval(row, env);
-      const hit = subject === null ? c !== null && toBool(c) : v !== null && c !== null && compare(v, c) === 0;
-      if (hit) return w.value.eval(row, env);
-    }
-    return otherwise === null ? null : otherwise.eval(row, env);
-  } };
+  return {
+    type,
+    eval: (row, env) => {
+      const v = subject === null ? null : subject.eval(row, env);
+      for (const w of whens) {
+        const c = w.when.eval(row, env);
+        const hit = subject === null ? c !== null && toBool(c) : v !== null && c !== null && compare(v, c) === 0;
+        if (hit) return w.value.eval(row, env);
+      }
+      return otherwise === null ? null : otherwise.eval(row, env);
+    },
+  };
 }
 
 /** An environment for evaluating constants at plan time. */
@@ -599,15 +642,18 @@ function compileArrayIndex(ast: Extract<Expr, { type: 'arrayIndex' }>, scope: Sc
   const element = elementType(arr.type) ?? 'text';
   const base = arr.type === 'int2vector' || arr.type === 'oidvector' ? 0 : 1;
   const domain = typeDomain(element);
-  return { type: element, eval: (row, env) => {
-    const a = arr.eval(row, env);
-    const i = index.eval(row, env);
-    if (a === null || i === null) return null;
-    const xs = asArray(a);
-    const x = xs?.[toNumber(i) - base];
-    if (x === undefined || x === null) return null;
-    return domain === undefined || domain === 'text' ? x : coerce(x, domain, 'array element');
-  } };
+  return {
+    type: element,
+    eval: (row, env) => {
+      const a = arr.eval(row, env);
+      const i = index.eval(row, env);
+      if (a === null || i === null) return null;
+      const xs = asArray(a);
+      const x = xs?.[toNumber(i) - base];
+      if (x === undefined || x === null) return null;
+      return domain === undefined || domain === 'text' ? x : coerce(x, domain, 'array element');
+    },
+  };
 }
 
 /**
@@ -622,12 +668,17 @@ function compileExtract(ast: Extract<Expr, { type: 'extract' }>, scope: Scope, p
   const field = ast.field.name.toLowerCase();
   const from = compileExpr(ast.from, scope, params);
   const interval = from.type === 'interval';
-  return { type: 'numeric', eval: (row, env) => {
-    const v = from.eval(row, env);
-    if (v === null) return null;
-    const ms = toNumber(v);
-    return interval ? extractFromInterval(field, ms) : extractField(field, ms, from.type === 'timestamp' || from.type === 'date' ? 'UTC' : timeZoneOf(env.session));
-  } };
+  return {
+    type: 'numeric',
+    eval: (row, env) => {
+      const v = from.eval(row, env);
+      if (v === null) return null;
+      const ms = toNumber(v);
+      return interval
+        ? extractFromInterval(field, ms)
+        : extractField(field, ms, from.type === 'timestamp' || from.type === 'date' ? 'UTC' : timeZoneOf(env.session));
+    },
+  };
 }
 
 function compileKeyword(keyword: string): Compiled {
@@ -645,7 +696,11 @@ function compileKeyword(keyword: string): Compiled {
     case 'localtimestamp':
       return { type: 'timestamp', domain: 'time', eval: (_r, env) => instantOf(env) + zoneOffsetMs(instantOf(env), timeZoneOf(env.session)) };
     case 'current_date':
-      return { type: 'date', domain: 'time', eval: (_r, env) => dateTrunc('day', instantOf(env), timeZoneOf(env.session)) + zoneOffsetMs(instantOf(env), timeZoneOf(env.session)) };
+      return {
+        type: 'date',
+        domain: 'time',
+        eval: (_r, env) => dateTrunc('day', instantOf(env), timeZoneOf(env.session)) + zoneOffsetMs(instantOf(env), timeZoneOf(env.session)),
+      };
     default:
       throw new AllotError(SqlState.featureNotSupported, `${keyword} is not supported by allot`);
   }
@@ -668,20 +723,27 @@ function compileUnary(ast: Extract<Expr, { type: 'unary' }>, scope: Scope, param
   const op = ast.op;
   if (op === '-' || op === '+') {
     const inner = compileExpr(ast.operand, scope, params, 'int');
-    return { type: inner.type, eval: (row, env) => {
-      const v = inner.eval(row, env);
-      if (v === null) return null;
-      const n = toNumber(v);
-      return op === '-' ? (n === 0 ? 0 : -n) : n;
-    }, constant: inner.constant };
+    return {
+      type: inner.type,
+      eval: (row, env) => {
+        const v = inner.eval(row, env);
+        if (v === null) return null;
+        const n = toNumber(v);
+        return op === '-' ? (n === 0 ? 0 : -n) : n;
+      },
+      constant: inner.constant,
+    };
   }
   const inner = compileExpr(ast.operand, scope, params, op === 'NOT' ? 'bool' : undefined);
   switch (op) {
     case 'NOT':
-      return { type: 'bool', eval: (row, env) => {
-        const v = inner.eval(row, env);
-        return v === null ? null : !toBool(v);
-      } };
+      return {
+        type: 'bool',
+        eval: (row, env) => {
+          const v = inner.eval(row, env);
+          return v === null ? null : !toBool(v);
+        },
+      };
     case 'IS NULL':
       return { type: 'bool', eval: (row, env) => inner.eval(row, env) === null };
     case 'IS NOT NULL':
@@ -707,12 +769,14 @@ function compileBinary(ast: Extract<Expr, { type: 'binary' }>, scope: Scope, par
   }
   if (ast.right.type === 'call' && ast.right.args.length === 1 && isStatement(ast.right.args[0]!)) {
     const fn = ast.right.function.name.toLowerCase();
-    if ((fn === 'any' || fn === 'some') && op === '=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, false);
+    if ((fn === 'any' || fn === 'some') && op === '=')
+      return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, false);
     if (fn === 'all' && op === '!=') return compileInSubquery(compileExpr(ast.left, scope, params), ast.right.args[0] as Statement, scope, params, true);
   }
   if (op === 'IN' || op === 'NOT IN') return compileInList(op, ast, scope, params);
   // `x = ANY(array)`
-  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1) return compileAnyArray(op, ast, ast.right.args[0]!, scope, params);
+  if (ast.right.type === 'call' && ast.right.function.name.toLowerCase() === 'any' && ast.right.args.length === 1)
+    return compileAnyArray(op, ast, ast.right.args[0]!, scope, params);
   let l = compileExpr(ast.left, scope, params);
   const r = compileExpr(ast.right, scope, params, l.param === undefined ? operandHint(op, l) : undefined);
   if (l.param !== undefined) {
@@ -733,11 +797,14 @@ function compileOperator(op: string, l: Compiled, r: Compiled): Compiled {
     case '>':
     case '>=': {
       const test = COMPARE[op]!;
-      return { type: 'bool', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        return a === null || b === null ? null : test(compare(a, b));
-      } };
+      return {
+        type: 'bool',
+        eval: (row, env) => {
+          const a = l.eval(row, env);
+          const b = r.eval(row, env);
+          return a === null || b === null ? null : test(compare(a, b));
+        },
+      };
     }
     case '+':
     case '-':
@@ -748,11 +815,14 @@ function compileOperator(op: string, l: Compiled, r: Compiled): Compiled {
     case 'AT TIME ZONE':
       return compileAtTimeZone(l, r);
     case '||':
-      return { type: 'text', eval: (row, env) => {
-        const a = l.eval(row, env);
-        const b = r.eval(row, env);
-        return a === null || b === null ? null : String(formatValue(a)) + String(formatValue(b));
-      } };
+      return {
+        type: 'text',
+        eval: (row, env) => {
+          const a = l.eval(row, env);
+          const b = r.eval(row, env);
+          return a === null || b === null ? null : String(formatValue(a)) + String(formatValue(b));
+        },
+      };
     case 'LIKE':
     case 'ILIKE':
     case 'NOT LIKE':
@@ -776,21 +846,27 @@ function compileLogical(op: 'AND' | 'OR', ast: Extract<Expr, { type: 'binary' }>
   const l = compileExpr(ast.left, scope, params, 'bool');
   const r = compileExpr(ast.right, scope, params, 'bool');
   if (op === 'AND') {
-    return { type: 'bool', eval: (row, env) => {
-      const a = l.eval(row, env);
-      if (a !== null && !toBool(a)) return false;
-      const b = r.eval(row, env);
-      if (b !== null && !toBool(b)) return false;
-      return a === null || b === null ? null : true;
-    } };
+    return {
+      type: 'bool',
+      eval: (row, env) => {
+        const a = l.eval(row, env);
+        if (a !== null && !toBool(a)) return false;
+        const b = r.eval(row, env);
+        if (b !== null && !toBool(b)) return false;
+        return a === null || b === null ? null : true;
+      },
+    };
   }
-  return { type: 'bool', eval: (row, env) => {
-    const a = l.eval(row, env);
-    if (a !== null && toBool(a)) return true;
-    const b = r.eval(row, env);
-    if (b !== null && toBool(b)) return true;
-    return a === null || b === null ? null : false;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const a = l.eval(row, env);
+      if (a !== null && toBool(a)) return true;
+      const b = r.eval(row, env);
+      if (b !== null && toBool(b)) return true;
+      return a === null || b === null ? null : false;
+    },
+  };
 }
 
 /** `x [NOT] IN (…)` over a list of values. */
@@ -799,17 +875,20 @@ function compileInList(op: 'IN' | 'NOT IN', ast: Extract<Expr, { type: 'binary' 
   const d = l.domain ?? typeDomain(l.type);
   const items = inListItems(ast.right).map((e) => compileExpr(e, scope, params, d));
   const not = op === 'NOT IN';
-  return { type: 'bool', eval: (row, env) => {
-    const v = l.eval(row, env);
-    if (v === null) return null;
-    let sawNull = false;
-    for (const it of items) {
-      const x = it.eval(row, env);
-      if (x === null) sawNull = true;
-      else if (compare(v, x) === 0) return !not;
-    }
-    return sawNull ? null : not;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const v = l.eval(row, env);
+      if (v === null) return null;
+      let sawNull = false;
+      for (const it of items) {
+        const x = it.eval(row, env);
+        if (x === null) sawNull = true;
+        else if (compare(v, x) === 0) return !not;
+      }
+      return sawNull ? null : not;
+    },
+  };
 }
 
 /** `x = ANY(array)`. */
@@ -818,55 +897,69 @@ function compileAnyArray(op: string, ast: Extract<Expr, { type: 'binary' }>, arr
   const arr = compileExpr(array, scope, params, 'text[]');
   if (op !== '=') throw new AllotError(SqlState.featureNotSupported, `only = ANY(…) is supported`);
   const d = l.domain ?? typeDomain(l.type);
-  return { type: 'bool', eval: (row, env) => {
-    const v = l.eval(row, env);
-    const a = arr.eval(row, env);
-    if (v === null || a === null) return null;
-    const xs = Array.isArray(a) ? a : parseTextArray(String(a));
-    let sawNull = false;
-    for (const x of xs) {
-      if (x === null) sawNull = true;
-      else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
-    }
-    return sawNull ? null : false;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const v = l.eval(row, env);
+      const a = arr.eval(row, env);
+      if (v === null || a === null) return null;
+      const xs = Array.isArray(a) ? a : parseTextArray(String(a));
+      let sawNull = false;
+      for (const x of xs) {
+        if (x === null) sawNull = true;
+        else if (compare(v, coerce(x, d ?? null, 'array element')) === 0) return true;
+      }
+      return sawNull ? null : false;
+    },
+  };
 }
 
 function compileArithmetic(op: string, l: Compiled, r: Compiled): Compiled {
   const type = arithmeticType(op, l.type, r.type);
   const exact = type === 'int8' || type === 'int4' || type === 'timestamptz' || type === 'interval';
   const f = exact ? ARITH[op]! : FLOAT_ARITH[op]!;
-  return { type, ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}), eval: (row, env) => {
-    const a = l.eval(row, env);
-    const b = r.eval(row, env);
-    if (a === null || b === null) return null;
-    return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
-  }, constant: l.constant === true && r.constant === true };
+  return {
+    type,
+    ...(typeDomain(type) !== undefined ? { domain: typeDomain(type)! } : {}),
+    eval: (row, env) => {
+      const a = l.eval(row, env);
+      const b = r.eval(row, env);
+      if (a === null || b === null) return null;
+      return f(exact ? toNumber(a) : toFloat(a), exact ? toNumber(b) : toFloat(b));
+    },
+    constant: l.constant === true && r.constant === true,
+  };
 }
 
 /** timestamptz AT TIME ZONE z: the wall clock there (a timestamp); timestamp AT TIME ZONE z: the instant. */
 function compileAtTimeZone(l: Compiled, r: Compiled): Compiled {
   const local = l.type === 'timestamp';
-  return { type: local ? 'timestamptz' : 'timestamp', eval: (row, env) => {
-    const a = l.eval(row, env);
-    const z = r.eval(row, env);
-    if (a === null || z === null) return null;
-    const zone = normalizeTimeZone(String(formatValue(z)));
-    const ms = toNumber(a);
-    return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
-  } };
+  return {
+    type: local ? 'timestamptz' : 'timestamp',
+    eval: (row, env) => {
+      const a = l.eval(row, env);
+      const z = r.eval(row, env);
+      if (a === null || z === null) return null;
+      const zone = normalizeTimeZone(String(formatValue(z)));
+      const ms = toNumber(a);
+      return local ? parseTimestamptz(formatTimestamp(ms).replace(/ BC$/, ''), zone) : ms + zoneOffsetMs(ms, zone);
+    },
+  };
 }
 
 function compileLike(op: string, l: Compiled, r: Compiled): Compiled {
   const insensitive = op.includes('ILIKE');
   const not = op.startsWith('NOT');
-  return { type: 'bool', eval: (row, env) => {
-    const a = l.eval(row, env);
-    const b = r.eval(row, env);
-    if (a === null || b === null) return null;
-    const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
-    return not ? !hit : hit;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const a = l.eval(row, env);
+      const b = r.eval(row, env);
+      if (a === null || b === null) return null;
+      const hit = likeRegex(String(b), insensitive).test(String(formatValue(a)));
+      return not ? !hit : hit;
+    },
+  };
 }
 
 /** POSIX regular expressions, read as JavaScript's (the same for what catalogs and apps send). */
@@ -874,27 +967,33 @@ function compileRegexMatch(op: string, l: Compiled, r: Compiled): Compiled {
   const insensitive = op.includes('*');
   const not = op.startsWith('!');
   let last: { pattern: string; re: RegExp } | null = null;
-  return { type: 'bool', eval: (row, env) => {
-    const a = l.eval(row, env);
-    const b = r.eval(row, env);
-    if (a === null || b === null) return null;
-    const pattern = String(formatValue(b));
-    if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
-    const hit = last.re.test(String(formatValue(a)));
-    return not ? !hit : hit;
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const a = l.eval(row, env);
+      const b = r.eval(row, env);
+      if (a === null || b === null) return null;
+      const pattern = String(formatValue(b));
+      if (last === null || last.pattern !== pattern) last = { pattern, re: posixRegex(pattern, insensitive) };
+      const hit = last.re.test(String(formatValue(a)));
+      return not ? !hit : hit;
+    },
+  };
 }
 
 /** The array operators @>, <@ and &&. */
 function compileArrayOperator(op: string, l: Compiled, r: Compiled): Compiled {
-  return { type: 'bool', eval: (row, env) => {
-    const a = asArray(l.eval(row, env));
-    const b = asArray(r.eval(row, env));
-    if (a === null || b === null) return null;
-    if (op === '@>') return b.every((x) => a.includes(x));
-    if (op === '<@') return a.every((x) => b.includes(x));
-    return a.some((x) => x !== null && b.includes(x));
-  } };
+  return {
+    type: 'bool',
+    eval: (row, env) => {
+      const a = asArray(l.eval(row, env));
+      const b = asArray(r.eval(row, env));
+      if (a === null || b === null) return null;
+      if (op === '@>') return b.every((x) => a.includes(x));
+      if (op === '<@') return a.every((x) => b.includes(x));
+      return a.some((x) => x !== null && b.includes(x));
+    },
+  };
 }
 
 function operandHint(op: string, other: Compiled): Domain | undefined {
@@ -1020,13 +1119,26 @@ export function compare(a: Value, b: Value): number {
 
 function posixRegex(pattern: string, insensitive: boolean): RegExp {
   try {
-    return new RegExp(pattern.replace(/\[\[:(\w+):\]\]/g, (_m, cls: string) => POSIX_CLASSES[cls] ?? _m), insensitive ? 'i' : '');
+    return new RegExp(
+      pattern.replace(/\[\[:(\w+):\]\]/g, (_m, cls: string) => POSIX_CLASSES[cls] ?? _m),
+      insensitive ? 'i' : '',
+    );
   } catch (e) {
     throw new AllotError(SqlState.invalidRegularExpression, `invalid regular expression: ${(e as Error).message}`);
   }
 }
 
-const POSIX_CLASSES: Record<string, string> = { alpha: '[A-Za-z]', digit: '[0-9]', alnum: '[A-Za-z0-9]', space: '\\s', upper: '[A-Z]', lower: '[a-z]', punct: '[!-/:-@[-`{-~]', word: '\\w', xdigit: '[0-9A-Fa-f]' };
+const POSIX_CLASSES: Record<string, string> = {
+  alpha: '[A-Za-z]',
+  digit: '[0-9]',
+  alnum: '[A-Za-z0-9]',
+  space: '\\s',
+  upper: '[A-Z]',
+  lower: '[a-z]',
+  punct: '[!-/:-@[-`{-~]',
+  word: '\\w',
+  xdigit: '[0-9A-Fa-f]',
+};
 
 function likeRegex(pattern: string, insensitive: boolean): RegExp {
   let re = '';
@@ -1066,7 +1178,8 @@ type CallAst = Extract<Expr, { type: 'call' }> & { distinct?: string; filter?: E
 function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params: ParamSlots, hint?: Domain): Compiled {
   const name = ast.function.name.toLowerCase();
   const schema = ast.function.schema?.toLowerCase();
-  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'public' && schema !== 'information_schema') throw new AllotError(SqlState.undefinedFunction, `function ${schema}.${name} does not exist`);
+  if (schema !== undefined && schema !== 'pg_catalog' && schema !== 'public' && schema !== 'information_schema')
+    throw new AllotError(SqlState.undefinedFunction, `function ${schema}.${name} does not exist`);
   const args = ast.args;
   const arity = (n: number | number[]): void => {
     const ok = Array.isArray(n) ? n.includes(args.length) : args.length === n;
@@ -1082,7 +1195,11 @@ function compileCall(ast: Extract<Expr, { type: 'call' }>, scope: Scope, params:
   }
   if (scope.setFunctions !== undefined && SET_FUNCTIONS.has(name)) {
     const { setFunctions, windows: _w, ...rest } = scope;
-    return setFunctionCall(name, args.map((a) => compileExpr(a, rest, params)), setFunctions);
+    return setFunctionCall(
+      name,
+      args.map((a) => compileExpr(a, rest, params)),
+      setFunctions,
+    );
   }
   if (call.withinGroup != null) throw new AllotError(SqlState.featureNotSupported, `WITHIN GROUP is not supported by allot`);
   const aggregate = (AGGREGATES as readonly string[]).includes(name);
@@ -1111,14 +1228,27 @@ function compileWindowCall(name: string, args: readonly Expr[], over: NonNullabl
   const inner: Scope = rest;
   const star = args.length === 1 && args[0]!.type === 'ref' && (args[0] as { name: string }).name === '*';
   const arg = args.length === 0 || star ? null : compileExpr(args[0]!, inner, params);
-  return windowCall({ fn: name, arg, partitionBy: (over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)), orderBy: windowKeys(over.orderBy, (e) => compileExpr(e, inner, params)) }, windows);
+  return windowCall(
+    {
+      fn: name,
+      arg,
+      partitionBy: (over.partitionBy ?? []).map((e) => compileExpr(e, inner, params)),
+      orderBy: windowKeys(over.orderBy, (e) => compileExpr(e, inner, params)),
+    },
+    windows,
+  );
 }
 
 function compileAggregate({ name, args, scope, params, call, arity }: Call): Compiled {
   arity(name === 'string_agg' ? 2 : 1);
   const slots = scope.aggregates;
   if (slots === undefined) {
-    throw new AllotError(SqlState.groupingError, scope.inAggregate === true ? 'aggregate function calls cannot be nested' : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`);
+    throw new AllotError(
+      SqlState.groupingError,
+      scope.inAggregate === true
+        ? 'aggregate function calls cannot be nested'
+        : `aggregate functions such as ${name}() are only allowed in the select list and ORDER BY of a SELECT`,
+    );
   }
   // The argument is read per row, where neither another aggregate nor the bare-column count applies.
   const { aggregates: _slots, ...rest } = scope;
@@ -1128,7 +1258,9 @@ function compileAggregate({ name, args, scope, params, call, arity }: Call): Com
   const filter = call.filter != null ? compileExpr(call.filter, inner, params, 'bool') : null;
   // An ORDER BY inside count, min, max or sum cannot change its result: accepted and unused.
   const separator = name === 'string_agg' ? compileExpr(args[1]!, inner, params, 'text') : undefined;
-  const slot = slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) - 1;
+  const slot =
+    slots.list.push({ fn: name as Aggregate['fn'], arg, distinct: call.distinct === 'distinct', filter, ...(separator !== undefined ? { separator } : {}) }) -
+    1;
   return {
     type: aggregateType(name as Aggregate['fn'], arg?.type ?? 'int8'),
     eval: (_row, env) => {
@@ -1142,15 +1274,18 @@ function compileCurrentSetting({ args, scope, params, arity }: Call): Compiled {
   arity([1, 2]);
   const key = compileExpr(args[0]!, scope, params, 'text');
   const missingOk = args[1] !== undefined ? compileExpr(args[1], scope, params, 'bool') : null;
-  return { type: 'text', eval: (row, env) => {
-    const k = String(key.eval(row, env)).toLowerCase();
-    const v = env.session.setting(k);
-    if (v === undefined) {
-      if (missingOk !== null && missingOk.eval(row, env) === true) return null;
-      throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
-    }
-    return v;
-  } };
+  return {
+    type: 'text',
+    eval: (row, env) => {
+      const k = String(key.eval(row, env)).toLowerCase();
+      const v = env.session.setting(k);
+      if (v === undefined) {
+        if (missingOk !== null && missingOk.eval(row, env) === true) return null;
+        throw new AllotError(SqlState.undefinedObject, `unrecognized configuration parameter "${k}"`);
+      }
+      return v;
+    },
+  };
 }
 
 function compileSetConfig({ args, scope, params, arity }: Call): Compiled {
@@ -1158,11 +1293,14 @@ function compileSetConfig({ args, scope, params, arity }: Call): Compiled {
   const key = compileExpr(args[0]!, scope, params, 'text');
   const value = compileExpr(args[1]!, scope, params, 'text');
   compileExpr(args[2]!, scope, params, 'bool');
-  return { type: 'text', eval: (row, env) => {
-    const v = String(value.eval(row, env));
-    env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
-    return v;
-  } };
+  return {
+    type: 'text',
+    eval: (row, env) => {
+      const v = String(value.eval(row, env));
+      env.session.setSetting(String(key.eval(row, env)).toLowerCase(), v);
+      return v;
+    },
+  };
 }
 
 /** A function of no arguments: its type and value. */
@@ -1176,10 +1314,14 @@ function niladic(type: SqlType, value: (env: EvalEnv) => Value, domain?: Domain)
 function compileToTimestamp({ args, scope, params, arity }: Call): Compiled {
   arity(1);
   const a = compileExpr(args[0]!, scope, params);
-  return { type: 'timestamptz', domain: 'time', eval: (row, env) => {
-    const v = a.eval(row, env);
-    return v === null ? null : toTimestamp(toFloat(v));
-  } };
+  return {
+    type: 'timestamptz',
+    domain: 'time',
+    eval: (row, env) => {
+      const v = a.eval(row, env);
+      return v === null ? null : toTimestamp(toFloat(v));
+    },
+  };
 }
 
 function compileDateTrunc({ args, scope, params, arity }: Call): Compiled {
@@ -1188,67 +1330,88 @@ function compileDateTrunc({ args, scope, params, arity }: Call): Compiled {
   const ts = compileExpr(args[1]!, scope, params, 'time');
   const zone = args[2] !== undefined ? compileExpr(args[2], scope, params, 'text') : null;
   const local = ts.type === 'timestamp' || ts.type === 'date';
-  return { type: local ? 'timestamp' : 'timestamptz', domain: 'time', eval: (row, env) => {
-    const f = field.eval(row, env);
-    const v = ts.eval(row, env);
-    const z = zone === null ? null : zone.eval(row, env);
-    if (f === null || v === null || (zone !== null && z === null)) return null;
-    const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
-    return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
-  } };
+  return {
+    type: local ? 'timestamp' : 'timestamptz',
+    domain: 'time',
+    eval: (row, env) => {
+      const f = field.eval(row, env);
+      const v = ts.eval(row, env);
+      const z = zone === null ? null : zone.eval(row, env);
+      if (f === null || v === null || (zone !== null && z === null)) return null;
+      const tz = local ? 'UTC' : z !== null ? normalizeTimeZone(String(z)) : timeZoneOf(env.session);
+      return dateTrunc(String(f).toLowerCase(), toNumber(v), tz);
+    },
+  };
 }
 
 function compileDatePart({ args, scope, params, arity }: Call): Compiled {
   arity(2);
   const field = compileExpr(args[0]!, scope, params, 'text');
   const ts = compileExpr(args[1]!, scope, params, 'time');
-  return { type: 'float8', eval: (row, env) => {
-    const f = field.eval(row, env);
-    const v = ts.eval(row, env);
-    if (f === null || v === null) return null;
-    const name = String(f).toLowerCase();
-    return ts.type === 'interval' ? extractFromInterval(name, toNumber(v)) : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
-  } };
+  return {
+    type: 'float8',
+    eval: (row, env) => {
+      const f = field.eval(row, env);
+      const v = ts.eval(row, env);
+      if (f === null || v === null) return null;
+      const name = String(f).toLowerCase();
+      return ts.type === 'interval'
+        ? extractFromInterval(name, toNumber(v))
+        : extractField(name, toNumber(v), ts.type === 'timestamp' ? 'UTC' : timeZoneOf(env.session));
+    },
+  };
 }
 
 function compilePgNotify({ args, scope, params, arity }: Call): Compiled {
   arity(2);
   const channel = compileExpr(args[0]!, scope, params, 'text');
   const payload = compileExpr(args[1]!, scope, params, 'text');
-  return { type: 'text', eval: (row, env) => {
-    const ch = channel.eval(row, env);
-    if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
-    env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
-    return '';
-  } };
+  return {
+    type: 'text',
+    eval: (row, env) => {
+      const ch = channel.eval(row, env);
+      if (ch === null || ch === '') throw new AllotError(SqlState.invalidParameterValue, 'channel name cannot be empty');
+      env.session.notify(String(ch), String(payload.eval(row, env) ?? ''));
+      return '';
+    },
+  };
 }
 
 function compileLowerUpper({ name, args, scope, params, arity }: Call): Compiled {
   arity(1);
   const a = compileExpr(args[0]!, scope, params, 'text');
-  return { type: 'text', eval: (row, env) => {
-    const v = a.eval(row, env);
-    return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
-  } };
+  return {
+    type: 'text',
+    eval: (row, env) => {
+      const v = a.eval(row, env);
+      return v === null ? null : name === 'lower' ? String(formatValue(v)).toLowerCase() : String(formatValue(v)).toUpperCase();
+    },
+  };
 }
 
 function compileLength({ args, scope, params, arity }: Call): Compiled {
   arity(1);
   const a = compileExpr(args[0]!, scope, params, 'text');
-  return { type: 'int4', eval: (row, env) => {
-    const v = a.eval(row, env);
-    return v === null ? null : [...String(formatValue(v))].length;
-  } };
+  return {
+    type: 'int4',
+    eval: (row, env) => {
+      const v = a.eval(row, env);
+      return v === null ? null : [...String(formatValue(v))].length;
+    },
+  };
 }
 
 function compileArrayLength({ name, args, scope, params, arity }: Call): Compiled {
   arity(name === 'cardinality' ? 1 : 2);
   const a = compileExpr(args[0]!, scope, params, 'text[]');
-  return { type: 'int4', eval: (row, env) => {
-    const v = asArray(a.eval(row, env));
-    if (v === null) return null;
-    return name === 'array_length' && v.length === 0 ? null : v.length;
-  } };
+  return {
+    type: 'int4',
+    eval: (row, env) => {
+      const v = asArray(a.eval(row, env));
+      if (v === null) return null;
+      return name === 'array_length' && v.length === 0 ? null : v.length;
+    },
+  };
 }
 
 function compileCoalesce({ args, scope, params, hint }: Call): Compiled {
@@ -1256,16 +1419,31 @@ function compileCoalesce({ args, scope, params, hint }: Call): Compiled {
   const first = compileExpr(args[0]!, scope, params, hint);
   const rest = args.slice(1).map((a) => compileExpr(a, scope, params, typeDomain(first.type) ?? hint));
   const all = [first, ...rest];
-  return { type: first.type, eval: (row, env) => {
-    for (const a of all) {
-      const v = a.eval(row, env);
-      if (v !== null) return v;
-    }
-    return null;
-  } };
+  return {
+    type: first.type,
+    eval: (row, env) => {
+      for (const a of all) {
+        const v = a.eval(row, env);
+        if (v !== null) return v;
+      }
+      return null;
+    },
+  };
 }
 
-const ADVISORY = ['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all'];
+const ADVISORY = [
+  'pg_advisory_lock',
+  'pg_advisory_lock_shared',
+  'pg_advisory_xact_lock',
+  'pg_advisory_xact_lock_shared',
+  'pg_try_advisory_lock',
+  'pg_try_advisory_lock_shared',
+  'pg_try_advisory_xact_lock',
+  'pg_try_advisory_xact_lock_shared',
+  'pg_advisory_unlock',
+  'pg_advisory_unlock_shared',
+  'pg_advisory_unlock_all',
+];
 
 /** The functions compileCall itself knows, by name: each a compiler of its calls. */
 const CALLS: ReadonlyMap<string, (c: Call) => Compiled> = new Map<string, (c: Call) => Compiled>([
@@ -1322,7 +1500,8 @@ function aggregateType(fn: Aggregate['fn'], arg: SqlType): SqlType {
  */
 function compileAdvisory(name: string, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
   const all = name === 'pg_advisory_unlock_all';
-  if (all ? args.length !== 0 : args.length !== 1 && args.length !== 2) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  if (all ? args.length !== 0 : args.length !== 1 && args.length !== 2)
+    throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   const keys = args.map((a) => compileExpr(a, scope, params, 'int'));
   const mode = name.endsWith('_shared') ? 'shared' : 'exclusive';
   const lockScope = name.includes('_xact_') ? 'xact' : 'session';
@@ -1349,7 +1528,8 @@ function compileAdvisory(name: string, args: readonly Expr[], scope: Scope, para
 
 /** A call of a system catalog function: its arguments, then the function with the session's catalog. */
 function compileSystem(name: string, f: SystemFunction, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
-  if (args.length < f.args[0] || args.length > f.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  if (args.length < f.args[0] || args.length > f.args[1])
+    throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   const compiled = args.map((a) => compileExpr(a, scope, params));
   const types = compiled.map((c) => c.type);
   const strict = f.strict !== false;
@@ -1365,7 +1545,8 @@ function compileSystem(name: string, f: SystemFunction, args: readonly Expr[], s
 
 /** A call of one of SCALAR_FUNCTIONS: arguments evaluated, then the function (null in, null out when strict). */
 function compileScalar(name: string, f: ScalarFunction, args: readonly Expr[], scope: Scope, params: ParamSlots): Compiled {
-  if (args.length < f.args[0] || args.length > f.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+  if (args.length < f.args[0] || args.length > f.args[1])
+    throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
   const compiled = args.map((a) => compileExpr(a, scope, params));
   const strict = f.strict !== false;
   const allConstant = compiled.every((c) => c.constant === true) && compiled.every((c) => c.param === undefined);
@@ -1386,7 +1567,14 @@ function compileScalar(name: string, f: ScalarFunction, args: readonly Expr[], s
  */
 export function inListItems(right: Expr): Expr[] {
   if (right.type === 'list') return [...right.expressions];
-  if (right.type === 'select' || right.type === 'union' || right.type === 'union all' || right.type === 'values' || right.type === 'with' || right.type === 'with recursive') {
+  if (
+    right.type === 'select' ||
+    right.type === 'union' ||
+    right.type === 'union all' ||
+    right.type === 'values' ||
+    right.type === 'with' ||
+    right.type === 'with recursive'
+  ) {
     throw new AllotError(SqlState.featureNotSupported, 'IN takes a list of values; subqueries are not supported');
   }
   return [right];

@@ -27,7 +27,10 @@ function numberEnd(sql: string, i: number): number {
     j++;
     while (j < n && isDigit(sql.charCodeAt(j))) j++;
   }
-  if ((sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) && (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))) {
+  if (
+    (sql.charCodeAt(j) === 101 || sql.charCodeAt(j) === 69) &&
+    (isDigit(sql.charCodeAt(j + 1)) || ((sql[j + 1] === '+' || sql[j + 1] === '-') && isDigit(sql.charCodeAt(j + 2))))
+  ) {
     j += 2;
     while (j < n && isDigit(sql.charCodeAt(j))) j++;
   }
@@ -196,7 +199,24 @@ export interface LiftedLiteral {
 }
 
 /** Words after which a string literal is a typed literal (`interval '1 day'`): never lifted. */
-const TYPE_WORDS = new Set(['interval', 'timestamp', 'timestamptz', 'date', 'time', 'timetz', 'json', 'jsonb', 'uuid', 'bytea', 'numeric', 'inet', 'cidr', 'bit', 'varbit', 'point']);
+const TYPE_WORDS = new Set([
+  'interval',
+  'timestamp',
+  'timestamptz',
+  'date',
+  'time',
+  'timetz',
+  'json',
+  'jsonb',
+  'uuid',
+  'bytea',
+  'numeric',
+  'inet',
+  'cidr',
+  'bit',
+  'varbit',
+  'point',
+]);
 
 /**
  * Rewrites a statement with its string and numeric constants replaced by `$n` parameters
@@ -278,8 +298,7 @@ export function rewriteForParser(text: string, tokens: readonly Token[]): string
       replacement = '';
       upTo = next.end;
       k++;
-    }
-    else if (k > 0 && t.text.toLowerCase() === 'end') {
+    } else if (k > 0 && t.text.toLowerCase() === 'end') {
       const prev = tokens[k - 1]!;
       const prevText = prev.kind === 'word' || prev.kind === 'op' ? prev.text.toLowerCase() : '';
       if (BEFORE_COLUMN.has(prevText)) replacement = '"end"';
@@ -326,7 +345,29 @@ function rewriteFieldAccess(text: string, tokens: readonly Token[]): string | nu
 }
 
 /** Words after which `(` opens an expression, not a call. */
-const KEYWORDS_BEFORE_PAREN: ReadonlySet<string> = new Set(['select', 'where', 'and', 'or', 'not', 'on', 'when', 'then', 'else', 'in', 'by', 'as', 'is', 'from', 'having', 'distinct', 'return', 'returning', 'set', 'values', 'case']);
+const KEYWORDS_BEFORE_PAREN: ReadonlySet<string> = new Set([
+  'select',
+  'where',
+  'and',
+  'or',
+  'not',
+  'on',
+  'when',
+  'then',
+  'else',
+  'in',
+  'by',
+  'as',
+  'is',
+  'from',
+  'having',
+  'distinct',
+  'return',
+  'returning',
+  'set',
+  'values',
+  'case',
+]);
 
 function isWord(t: Token | undefined, w: string): boolean {
   return t?.kind === 'word' && t.text.toLowerCase() === w;
@@ -404,7 +445,11 @@ export function liftSingleStatement(sql: string): LiftedStatement | null {
       lifted = { kind: numberKind(text), text };
     } else if (isIdentStart(c)) {
       // E'…', B'…', X'…', U'…', N'…': prefixed strings.
-      if (sql.charCodeAt(i + 1) === 39 && (c === 69 || c === 101 || c === 66 || c === 98 || c === 88 || c === 120 || c === 85 || c === 117 || c === 78 || c === 110)) return null;
+      if (
+        sql.charCodeAt(i + 1) === 39 &&
+        (c === 69 || c === 101 || c === 66 || c === 98 || c === 88 || c === 120 || c === 85 || c === 117 || c === 78 || c === 110)
+      )
+        return null;
       let j = i + 1;
       while (j < n && isIdentPart(sql.charCodeAt(j))) j++;
       end = j;

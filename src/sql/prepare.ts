@@ -8,7 +8,16 @@ import { Limits } from '../engine/limits.js';
 import { AllotError, SqlState } from '../errors.js';
 import { coerce, NeedsLiteral, ParamSlots, typeDomain } from './expr.js';
 import type { TimeOutput } from './tables/columns.js';
-import { liftLiterals, liftSingleStatement, rewriteForParser, splitStatements, tokenize, type LiftedLiteral, type LiftedStatement, type Token } from './lexer.js';
+import {
+  liftLiterals,
+  liftSingleStatement,
+  rewriteForParser,
+  splitStatements,
+  tokenize,
+  type LiftedLiteral,
+  type LiftedStatement,
+  type Token,
+} from './lexer.js';
 import { planStatement, type Plan } from './plan/index.js';
 import { collapseValuesRows, expandValuesRows } from './values-rows.js';
 import { parseInt8, typeOfOid, type ParamValue, type SqlType, type Value } from './types.js';
@@ -106,7 +115,8 @@ class BoundedPlans {
     this.plans.set(key, { plan, bytes });
     this.bytes += bytes;
     while (this.plans.size > this.maxEntries || this.bytes > this.maxBytes) this.delete(this.plans.keys().next().value!);
-    if (this.plans.size > this.maxEntries || this.bytes > this.maxBytes || this.bytes < 0) throw new Error(`plan cache over its bounds: ${this.plans.size} plans, ${this.bytes} bytes`);
+    if (this.plans.size > this.maxEntries || this.bytes > this.maxBytes || this.bytes < 0)
+      throw new Error(`plan cache over its bounds: ${this.plans.size} plans, ${this.bytes} bytes`);
   }
 
   private delete(key: string): void {
@@ -149,7 +159,8 @@ export function checkStatementShape(tokens: readonly Token[]): void {
       else if (t.text === ',') {
         const depth = open.length;
         if (depth > 0) {
-          if (++open[depth - 1]! > StatementLimits.maxListItems) throw tooLarge(`a list of more than ${StatementLimits.maxListItems} items; the limit is ${StatementLimits.maxListItems}`);
+          if (++open[depth - 1]! > StatementLimits.maxListItems)
+            throw tooLarge(`a list of more than ${StatementLimits.maxListItems} items; the limit is ${StatementLimits.maxListItems}`);
         } else if (valuesRows > 0 && ++valuesRows > StatementLimits.maxValuesRows) {
           throw tooLarge(`more than ${StatementLimits.maxValuesRows} rows after VALUES; the limit is ${StatementLimits.maxValuesRows} per statement`);
         }
@@ -160,7 +171,9 @@ export function checkStatementShape(tokens: readonly Token[]): void {
       else if (valuesRows > 0 && (w === 'on' || w === 'returning')) valuesRows = 0;
     }
     if (valuesRows === 0 && ++outside > StatementLimits.maxTokensOutsideValues) {
-      throw tooLarge(`a statement of more than ${StatementLimits.maxTokensOutsideValues} words and symbols (besides its VALUES rows); the limit is ${StatementLimits.maxTokensOutsideValues}`);
+      throw tooLarge(
+        `a statement of more than ${StatementLimits.maxTokensOutsideValues} words and symbols (besides its VALUES rows); the limit is ${StatementLimits.maxTokensOutsideValues}`,
+      );
     }
   }
 }
@@ -344,7 +357,11 @@ export function prepareExtended(sql: string, paramOids: readonly number[], cache
   else if (isUtility(s.tokens)) plan = utilityPlan(s.tokens, ctx.times);
   else {
     checkStatementShape(s.tokens);
-    plan = planStatement(parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text), new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, ctx.times), ctx.times);
+    plan = planStatement(
+      parseStatement(rewriteForParser(s.text, s.tokens) ?? s.text),
+      new ParamSlots(paramOids.map(typeOfOid), new Map(), paramOids, ctx.times),
+      ctx.times,
+    );
   }
   cache.set(key, plan, s?.tokens.length ?? 0);
   return plan;

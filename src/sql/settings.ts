@@ -55,7 +55,18 @@ export function settingIsOn(value: string | undefined): boolean {
 }
 
 /** Settings a client cannot change. */
-const READ_ONLY = new Set(['allot.tzdata', 'server_version', 'server_version_num', 'server_encoding', 'integer_datetimes', 'max_identifier_length', 'in_hot_standby', 'is_superuser', 'max_connections', 'transaction_read_only']);
+const READ_ONLY = new Set([
+  'allot.tzdata',
+  'server_version',
+  'server_version_num',
+  'server_encoding',
+  'integer_datetimes',
+  'max_identifier_length',
+  'in_hot_standby',
+  'is_superuser',
+  'max_connections',
+  'transaction_read_only',
+]);
 
 /** Settings reported to the client with ParameterStatus when they change, as PostgreSQL does. */
 export const REPORTED = new Map([
@@ -85,7 +96,8 @@ export function validateSetting(name: string, value: string): string {
     case 'client_encoding': {
       // PostgreSQL ignores everything but letters and digits in an encoding's name ('utf-8', asyncpg's "'utf-8'").
       const v = value.toUpperCase().replace(/[^A-Z0-9]/g, '');
-      if (v !== 'UTF8' && v !== 'UNICODE') throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; cannot set client_encoding to "${value}"`);
+      if (v !== 'UTF8' && v !== 'UNICODE')
+        throw new AllotError(SqlState.invalidParameterValue, `allot speaks only UTF8; cannot set client_encoding to "${value}"`);
       return 'UTF8';
     }
     case 'timezone':
@@ -94,7 +106,9 @@ export function validateSetting(name: string, value: string): string {
     case 'allot.times': {
       const v = value.toLowerCase();
       if (v === 'timestamptz' || v === 'ms') return v;
-      throw new AllotError(SqlState.invalidParameterValue, `invalid value for parameter "allot.times": "${value}"`, { hint: 'Available values: timestamptz (instants as timestamptz, durations as interval), ms (both as bigint milliseconds).' });
+      throw new AllotError(SqlState.invalidParameterValue, `invalid value for parameter "allot.times": "${value}"`, {
+        hint: 'Available values: timestamptz (instants as timestamptz, durations as interval), ms (both as bigint milliseconds).',
+      });
     }
     case 'allot.restore': {
       const v = value.toLowerCase();
@@ -103,7 +117,8 @@ export function validateSetting(name: string, value: string): string {
       throw new AllotError(SqlState.invalidParameterValue, `parameter "allot.restore" requires a Boolean value, not "${value}"`);
     }
     case 'standard_conforming_strings':
-      if (!['on', 'true', '1', 'yes'].includes(value.toLowerCase())) throw new AllotError(SqlState.invalidParameterValue, 'standard_conforming_strings is always on in allot');
+      if (!['on', 'true', '1', 'yes'].includes(value.toLowerCase()))
+        throw new AllotError(SqlState.invalidParameterValue, 'standard_conforming_strings is always on in allot');
       return 'on';
     default:
       return value;

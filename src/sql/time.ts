@@ -86,9 +86,7 @@ function civilFromDays(days: number): { year: number; month: number; day: number
   const z = days + 719_468;
   const era = Math.floor(z / DAYS_PER_400_YEARS);
   const dayOfEra = z - era * DAYS_PER_400_YEARS;
-  const yearOfEra = Math.floor(
-    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
-  );
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const mp = Math.floor((5 * dayOfYear + 2) / 153);
   const month = mp < 10 ? mp + 3 : mp - 9;
@@ -135,7 +133,7 @@ function rint(x: number): number {
 /** Floor division of bigints (BigInt's / truncates toward zero). */
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 function pad(n: number, width: number): string {
@@ -235,9 +233,13 @@ function posixZone(name: string): ZoneRule | undefined {
  * without a '/' must be one of these.
  */
 const SLASHLESS_ZONES = new Set(
-  ('CET CST6CDT Cuba EET EST EST5EDT Egypt Eire GB GB-Eire GMT GMT+0 GMT-0 GMT0 Greenwich HST Hongkong Iceland ' +
+  (
+    'CET CST6CDT Cuba EET EST EST5EDT Egypt Eire GB GB-Eire GMT GMT+0 GMT-0 GMT0 Greenwich HST Hongkong Iceland ' +
     'Iran Israel Jamaica Japan Kwajalein Libya MET MST MST7MDT NZ NZ-CHAT Navajo PRC PST8PDT Poland Portugal ROC ' +
-    'ROK Singapore Turkey UCT UTC Universal W-SU WET Zulu').toLowerCase().split(' '),
+    'ROK Singapore Turkey UCT UTC Universal W-SU WET Zulu'
+  )
+    .toLowerCase()
+    .split(' '),
 );
 
 /** An IANA zone the runtime knows, matched case-insensitively as PostgreSQL does. */
@@ -616,7 +618,27 @@ function fail(kind: DecodeFailure['kind'], zone?: string): never {
  * Words that end a token even when a digit follows, so 't09:00' and '1h30m' split; any other word
  * run into digits or punctuation is a zone name ('utc+3'). PostgreSQL's datetktbl, in part.
  */
-const CORE_WORDS = new Set(['t', 'd', 'h', 'm', 's', 'y', 'j', 'am', 'pm', 'ad', 'bc', 'on', 'allballs', 'epoch', 'now', 'today', 'tomorrow', 'yesterday', 'infinity']);
+const CORE_WORDS = new Set([
+  't',
+  'd',
+  'h',
+  'm',
+  's',
+  'y',
+  'j',
+  'am',
+  'pm',
+  'ad',
+  'bc',
+  'on',
+  'allballs',
+  'epoch',
+  'now',
+  'today',
+  'tomorrow',
+  'yesterday',
+  'infinity',
+]);
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isAlpha = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z]$/.test(c);
@@ -724,25 +746,92 @@ function decodeTime(text: string, minuteToSecond: boolean): TimeParts {
 // Timestamp input
 
 const MONTHS = new Map<string, number>([
-  ['jan', 1], ['january', 1], ['feb', 2], ['february', 2], ['mar', 3], ['march', 3], ['apr', 4], ['april', 4],
-  ['may', 5], ['jun', 6], ['june', 6], ['jul', 7], ['july', 7], ['aug', 8], ['august', 8], ['sep', 9],
-  ['sept', 9], ['september', 9], ['oct', 10], ['october', 10], ['nov', 11], ['november', 11], ['dec', 12],
+  ['jan', 1],
+  ['january', 1],
+  ['feb', 2],
+  ['february', 2],
+  ['mar', 3],
+  ['march', 3],
+  ['apr', 4],
+  ['april', 4],
+  ['may', 5],
+  ['jun', 6],
+  ['june', 6],
+  ['jul', 7],
+  ['july', 7],
+  ['aug', 8],
+  ['august', 8],
+  ['sep', 9],
+  ['sept', 9],
+  ['september', 9],
+  ['oct', 10],
+  ['october', 10],
+  ['nov', 11],
+  ['november', 11],
+  ['dec', 12],
   ['december', 12],
 ]);
 
-const WEEKDAYS = new Set(['sun', 'sunday', 'mon', 'monday', 'tue', 'tues', 'tuesday', 'wed', 'wednesday', 'thu', 'thur', 'thurs', 'thursday', 'fri', 'friday', 'sat', 'saturday']);
+const WEEKDAYS = new Set([
+  'sun',
+  'sunday',
+  'mon',
+  'monday',
+  'tue',
+  'tues',
+  'tuesday',
+  'wed',
+  'wednesday',
+  'thu',
+  'thur',
+  'thurs',
+  'thursday',
+  'fri',
+  'friday',
+  'sat',
+  'saturday',
+]);
 
 /**
  * The fixed-offset abbreviations of PostgreSQL's 'Default' set that clients commonly write,
  * seconds east. (PostgreSQL has ~190, some tied to a zone's history; those are left out.)
  */
 const ZONE_ABBREVIATIONS = new Map<string, number>([
-  ['z', 0], ['zulu', 0], ['utc', 0], ['ut', 0], ['gmt', 0], ['wet', 0], ['bst', 3600], ['cet', 3600],
-  ['met', 3600], ['cest', 7200], ['mest', 7200], ['eet', 7200], ['eest', 10800], ['ist', 7200],
-  ['est', -18000], ['edt', -14400], ['cst', -21600], ['cdt', -18000], ['mst', -25200], ['mdt', -21600],
-  ['pst', -28800], ['pdt', -25200], ['akst', -32400], ['akdt', -28800], ['hst', -36000], ['jst', 32400],
-  ['kst', 32400], ['hkt', 28800], ['awst', 28800], ['acst', 34200], ['acdt', 37800], ['aest', 36000],
-  ['aedt', 39600], ['nzst', 43200], ['nzdt', 46800],
+  ['z', 0],
+  ['zulu', 0],
+  ['utc', 0],
+  ['ut', 0],
+  ['gmt', 0],
+  ['wet', 0],
+  ['bst', 3600],
+  ['cet', 3600],
+  ['met', 3600],
+  ['cest', 7200],
+  ['mest', 7200],
+  ['eet', 7200],
+  ['eest', 10800],
+  ['ist', 7200],
+  ['est', -18000],
+  ['edt', -14400],
+  ['cst', -21600],
+  ['cdt', -18000],
+  ['mst', -25200],
+  ['mdt', -21600],
+  ['pst', -28800],
+  ['pdt', -25200],
+  ['akst', -32400],
+  ['akdt', -28800],
+  ['hst', -36000],
+  ['jst', 32400],
+  ['kst', 32400],
+  ['hkt', 28800],
+  ['awst', 28800],
+  ['acst', 34200],
+  ['acdt', 37800],
+  ['aest', 36000],
+  ['aedt', 39600],
+  ['nzst', 43200],
+  ['nzdt', 46800],
 ]);
 
 type Special = 'epoch' | 'now' | 'today' | 'tomorrow' | 'yesterday' | 'infinity';
@@ -1051,8 +1140,22 @@ export function parseDate(text: string, now?: number, zone = 'UTC'): number {
 // Units (PostgreSQL's deltatktbl and the extract-only words of datetktbl)
 
 type Unit =
-  | 'microsecond' | 'millisecond' | 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter'
-  | 'year' | 'decade' | 'century' | 'millennium' | 'timezone' | 'timezone_hour' | 'timezone_minute';
+  | 'microsecond'
+  | 'millisecond'
+  | 'second'
+  | 'minute'
+  | 'hour'
+  | 'day'
+  | 'week'
+  | 'month'
+  | 'quarter'
+  | 'year'
+  | 'decade'
+  | 'century'
+  | 'millennium'
+  | 'timezone'
+  | 'timezone_hour'
+  | 'timezone_minute';
 type ExtractOnly = 'dow' | 'isodow' | 'doy' | 'isoyear' | 'julian' | 'epoch';
 
 const UNITS = new Map<string, Unit>();
@@ -1077,8 +1180,14 @@ for (const [unit, names] of [
   for (const name of names.split(' ')) UNITS.set(name, unit);
 }
 const EXTRACT_ONLY = new Map<string, ExtractOnly>([
-  ['dow', 'dow'], ['isodow', 'isodow'], ['doy', 'doy'], ['isoyear', 'isoyear'], ['j', 'julian'],
-  ['jd', 'julian'], ['julian', 'julian'], ['epoch', 'epoch'],
+  ['dow', 'dow'],
+  ['isodow', 'isodow'],
+  ['doy', 'doy'],
+  ['isoyear', 'isoyear'],
+  ['j', 'julian'],
+  ['jd', 'julian'],
+  ['julian', 'julian'],
+  ['epoch', 'epoch'],
 ]);
 
 /** A unit by any of its PostgreSQL spellings; like PostgreSQL, only 10 characters count. */
@@ -1102,8 +1211,19 @@ interface IntervalParts {
 }
 
 type RangeName =
-  | 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'year to month' | 'day to hour' | 'day to minute'
-  | 'day to second' | 'hour to minute' | 'hour to second' | 'minute to second';
+  | 'year'
+  | 'month'
+  | 'day'
+  | 'hour'
+  | 'minute'
+  | 'second'
+  | 'year to month'
+  | 'day to hour'
+  | 'day to minute'
+  | 'day to second'
+  | 'hour to minute'
+  | 'hour to second'
+  | 'minute to second';
 
 /** An SQL interval qualifier: its fields, and the precision of its seconds (0..6, or full). */
 interface IntervalRange {
@@ -1112,8 +1232,19 @@ interface IntervalRange {
 }
 
 const RANGE_NAMES: ReadonlySet<string> = new Set<RangeName>([
-  'year', 'month', 'day', 'hour', 'minute', 'second', 'year to month', 'day to hour', 'day to minute',
-  'day to second', 'hour to minute', 'hour to second', 'minute to second',
+  'year',
+  'month',
+  'day',
+  'hour',
+  'minute',
+  'second',
+  'year to month',
+  'day to hour',
+  'day to minute',
+  'day to second',
+  'hour to minute',
+  'hour to second',
+  'minute to second',
 ]);
 
 /** 'HOUR TO MINUTE', 'minute', 'day to second(3)' → the qualifier; anything else is 42601. */
@@ -1166,9 +1297,22 @@ function decodeIntervalText(text: string, range: IntervalRange | undefined): Int
 
 /** Masks of the fields an interval names, so that none is given twice ('1 hour 1 hour'). */
 const FIELD_BIT: Record<Unit, number> = {
-  microsecond: 1, millisecond: 2, second: 4, minute: 8, hour: 16, day: 32, week: 64, month: 128,
-  quarter: 0, year: 256, decade: 512, century: 1024, millennium: 2048,
-  timezone: 0, timezone_hour: 0, timezone_minute: 0,
+  microsecond: 1,
+  millisecond: 2,
+  second: 4,
+  minute: 8,
+  hour: 16,
+  day: 32,
+  week: 64,
+  month: 128,
+  quarter: 0,
+  year: 256,
+  decade: 512,
+  century: 1024,
+  millennium: 2048,
+  timezone: 0,
+  timezone_hour: 0,
+  timezone_minute: 0,
 };
 const TIME_BITS = 1 | 2 | 4 | 8 | 16;
 
@@ -1210,7 +1354,11 @@ function decodeIntervalTokens(tokens: readonly Token[], range: IntervalRange | u
 
 /** Microseconds in one of each exact unit. */
 const UNIT_US: Partial<Record<Unit, number>> = {
-  microsecond: 1, millisecond: 1000, second: US_PER_SECOND, minute: 60 * US_PER_SECOND, hour: 3600 * US_PER_SECOND,
+  microsecond: 1,
+  millisecond: 1000,
+  second: US_PER_SECOND,
+  minute: 60 * US_PER_SECOND,
+  hour: 3600 * US_PER_SECOND,
 };
 
 /** PostgreSQL's rounding of a fraction of a unit to microseconds: to nearest, .5 toward zero. */
@@ -1231,7 +1379,7 @@ function addAmount(parts: IntervalParts, text: string, unit: Unit): number {
   const m = /^([+-]?)(\d*)(\.\d*)?$/.exec(text);
   if (m === null || (m[2] === '' && m[3] === undefined)) fail('syntax');
   const sign = m[1] === '-' ? -1 : 1;
-  const whole = BigInt(m[2] === '' ? 0 : m[2] ?? 0) * BigInt(sign);
+  const whole = BigInt(m[2] === '' ? 0 : (m[2] ?? 0)) * BigInt(sign);
   const fraction = m[3] === undefined || m[3] === '.' ? 0 : sign * Number(`0${m[3]}`);
   addUnits(parts, whole, fraction, unit);
   return unit === 'second' && fraction !== 0 ? FIELD_BIT.second | FIELD_BIT.millisecond | FIELD_BIT.microsecond : FIELD_BIT[unit];
@@ -1278,7 +1426,7 @@ function decodeIso8601Interval(text: string): IntervalParts {
     if (m === null || unit === undefined || (m[2] === '' && (m[3] ?? '.') === '.')) fail('syntax');
     const sign = m[1] === '-' ? -1 : 1;
     const fraction = m[3] === undefined || m[3] === '.' ? 0 : sign * Number(`0${m[3]}`);
-    addUnits(parts, BigInt(m[2] === '' ? 0 : m[2] ?? 0) * BigInt(sign), fraction, unit);
+    addUnits(parts, BigInt(m[2] === '' ? 0 : (m[2] ?? 0)) * BigInt(sign), fraction, unit);
     i += m[0].length;
   }
   return parts;
@@ -1458,32 +1606,54 @@ export function extractField(field: string, ms: number, zone: string): number {
   const t = Math.trunc;
   const secondsMs = w.second * MS_PER_SECOND + w.ms;
   switch (unit) {
-    case 'epoch': return ms / MS_PER_SECOND;
-    case 'microsecond': return secondsMs * 1000;
-    case 'millisecond': return secondsMs;
-    case 'second': return secondsMs / MS_PER_SECOND;
-    case 'minute': return w.minute;
-    case 'hour': return w.hour;
-    case 'day': return w.day;
-    case 'month': return w.month;
-    case 'quarter': return t((w.month - 1) / 3) + 1;
-    case 'week': return isoWeek(days).week;
-    case 'year': return w.year > 0 ? w.year : w.year - 1;
-    case 'decade': return w.year >= 0 ? Math.floor(w.year / 10) : -t((8 - (w.year - 1)) / 10);
-    case 'century': return w.year > 0 ? t((w.year + 99) / 100) : -t((99 - (w.year - 1)) / 100);
-    case 'millennium': return w.year > 0 ? t((w.year + 999) / 1000) : -t((999 - (w.year - 1)) / 1000);
-    case 'julian': return days + UNIX_EPOCH_JULIAN_DAY + mod(ms + offset, MS_PER_DAY) / MS_PER_DAY;
+    case 'epoch':
+      return ms / MS_PER_SECOND;
+    case 'microsecond':
+      return secondsMs * 1000;
+    case 'millisecond':
+      return secondsMs;
+    case 'second':
+      return secondsMs / MS_PER_SECOND;
+    case 'minute':
+      return w.minute;
+    case 'hour':
+      return w.hour;
+    case 'day':
+      return w.day;
+    case 'month':
+      return w.month;
+    case 'quarter':
+      return t((w.month - 1) / 3) + 1;
+    case 'week':
+      return isoWeek(days).week;
+    case 'year':
+      return w.year > 0 ? w.year : w.year - 1;
+    case 'decade':
+      return w.year >= 0 ? Math.floor(w.year / 10) : -t((8 - (w.year - 1)) / 10);
+    case 'century':
+      return w.year > 0 ? t((w.year + 99) / 100) : -t((99 - (w.year - 1)) / 100);
+    case 'millennium':
+      return w.year > 0 ? t((w.year + 999) / 1000) : -t((999 - (w.year - 1)) / 1000);
+    case 'julian':
+      return days + UNIX_EPOCH_JULIAN_DAY + mod(ms + offset, MS_PER_DAY) / MS_PER_DAY;
     case 'isoyear': {
       const y = isoWeek(days).isoYear;
       return y > 0 ? y : y - 1;
     }
-    case 'dow': return mod(days + 4, 7);
-    case 'isodow': return mod(days + 3, 7) + 1;
-    case 'doy': return days - daysFromCivil(w.year, 1, 1) + 1;
-    case 'timezone': return offset / MS_PER_SECOND;
-    case 'timezone_hour': return noNegativeZero(t(offset / MS_PER_HOUR));
-    case 'timezone_minute': return noNegativeZero(t((offset % MS_PER_HOUR) / MS_PER_MINUTE));
-    default: throw unitError(SqlState.featureNotSupported, field, 'not supported', typeName);
+    case 'dow':
+      return mod(days + 4, 7);
+    case 'isodow':
+      return mod(days + 3, 7) + 1;
+    case 'doy':
+      return days - daysFromCivil(w.year, 1, 1) + 1;
+    case 'timezone':
+      return offset / MS_PER_SECOND;
+    case 'timezone_hour':
+      return noNegativeZero(t(offset / MS_PER_HOUR));
+    case 'timezone_minute':
+      return noNegativeZero(t((offset % MS_PER_HOUR) / MS_PER_MINUTE));
+    default:
+      throw unitError(SqlState.featureNotSupported, field, 'not supported', typeName);
   }
 }
 
@@ -1497,13 +1667,20 @@ export function extractFromInterval(field: string, ms: number): number {
   checkDuration(ms);
   const inMinute = ms % MS_PER_MINUTE;
   switch (unit) {
-    case 'epoch': return ms / MS_PER_SECOND;
-    case 'microsecond': return noNegativeZero(inMinute * 1000);
-    case 'millisecond': return noNegativeZero(inMinute);
-    case 'second': return noNegativeZero(inMinute / MS_PER_SECOND);
-    case 'minute': return noNegativeZero(Math.trunc((ms % MS_PER_HOUR) / MS_PER_MINUTE));
-    case 'hour': return noNegativeZero(Math.trunc(ms / MS_PER_HOUR));
-    case 'quarter': return 1; // PostgreSQL: months / 3 + 1
+    case 'epoch':
+      return ms / MS_PER_SECOND;
+    case 'microsecond':
+      return noNegativeZero(inMinute * 1000);
+    case 'millisecond':
+      return noNegativeZero(inMinute);
+    case 'second':
+      return noNegativeZero(inMinute / MS_PER_SECOND);
+    case 'minute':
+      return noNegativeZero(Math.trunc((ms % MS_PER_HOUR) / MS_PER_MINUTE));
+    case 'hour':
+      return noNegativeZero(Math.trunc(ms / MS_PER_HOUR));
+    case 'quarter':
+      return 1; // PostgreSQL: months / 3 + 1
     case 'day':
     case 'month':
     case 'year':

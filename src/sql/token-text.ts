@@ -40,7 +40,10 @@ export function textOfTokens(tokens: readonly Token[]): string {
 export function planQueryText(text: string, what: string, times: TimeOutput): QueryPlan {
   const tokens = tokenize(text);
   if (tokens.length === 0) throw new AllotError(SqlState.syntaxError, `syntax error: ${what} needs a query`);
-  if (tokens.some((t) => t.kind === 'param')) throw new AllotError(SqlState.featureNotSupported, `parameters in the query of ${what} are not supported by allot`, { hint: 'Write the values into the query text.' });
+  if (tokens.some((t) => t.kind === 'param'))
+    throw new AllotError(SqlState.featureNotSupported, `parameters in the query of ${what} are not supported by allot`, {
+      hint: 'Write the values into the query text.',
+    });
   checkStatementShape(tokens);
   const plan = planStatement(parseStatement(rewriteForParser(text, tokens) ?? text), new ParamSlots([], new Map(), [], times), times);
   if (plan.kind !== 'query') throw new AllotError(SqlState.syntaxError, `syntax error: ${what} needs a SELECT`);

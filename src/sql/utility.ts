@@ -37,13 +37,58 @@ export type Utility =
   | { readonly type: 'discard'; readonly what: 'all' | 'plans' | 'temp' | 'sequences' }
   | { readonly type: 'deallocate'; readonly name: string | null }
   /** `scroll`: SCROLL (true), NO SCROLL (false) or neither (null). */
-  | { readonly type: 'declare'; readonly name: string; readonly query: QueryPlan; readonly scroll: boolean | null; readonly hold: boolean; readonly binary: boolean }
+  | {
+      readonly type: 'declare';
+      readonly name: string;
+      readonly query: QueryPlan;
+      readonly scroll: boolean | null;
+      readonly hold: boolean;
+      readonly binary: boolean;
+    }
   | { readonly type: 'fetch'; readonly name: string; readonly direction: FetchDirection; readonly move: boolean }
   /** `name` null: CLOSE ALL. */
   | { readonly type: 'close'; readonly name: string | null }
   | CopyStatement;
 
-const UTILITY_WORDS = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'set', 'show', 'reset', 'listen', 'unlisten', 'notify', 'discard', 'deallocate', 'savepoint', 'release', 'prepare', 'execute', 'copy', 'vacuum', 'analyze', 'lock', 'truncate', 'create', 'drop', 'alter', 'grant', 'revoke', 'explain', 'checkpoint', 'declare', 'fetch', 'close', 'move', 'do', 'call', 'comment']);
+const UTILITY_WORDS = new Set([
+  'begin',
+  'start',
+  'commit',
+  'end',
+  'rollback',
+  'abort',
+  'set',
+  'show',
+  'reset',
+  'listen',
+  'unlisten',
+  'notify',
+  'discard',
+  'deallocate',
+  'savepoint',
+  'release',
+  'prepare',
+  'execute',
+  'copy',
+  'vacuum',
+  'analyze',
+  'lock',
+  'truncate',
+  'create',
+  'drop',
+  'alter',
+  'grant',
+  'revoke',
+  'explain',
+  'checkpoint',
+  'declare',
+  'fetch',
+  'close',
+  'move',
+  'do',
+  'call',
+  'comment',
+]);
 
 export function isUtility(tokens: readonly Token[]): boolean {
   const first = tokens[0];
@@ -193,7 +238,8 @@ function parseNotify(tokens: readonly Token[]): Utility {
   if (tokens[2] !== undefined) {
     const comma = tokens[2];
     const p = tokens[3];
-    if (comma.kind !== 'op' || comma.text !== ',' || p?.kind !== 'string') throw new AllotError(SqlState.syntaxError, "syntax error: expected NOTIFY channel [, 'payload']");
+    if (comma.kind !== 'op' || comma.text !== ',' || p?.kind !== 'string')
+      throw new AllotError(SqlState.syntaxError, "syntax error: expected NOTIFY channel [, 'payload']");
     payload = p.text;
     expectEnd(tokens, 4);
   }
@@ -234,7 +280,8 @@ function parseDeclare(tokens: readonly Token[], times: TimeOutput): Utility {
     else if (o === 'no' && w(i + 1) === 'scroll') {
       scroll = false;
       i++;
-    } else if (o !== 'insensitive' && o !== 'asensitive') throw new AllotError(SqlState.syntaxError, 'syntax error: expected DECLARE name [BINARY] [NO SCROLL | SCROLL] CURSOR [WITH HOLD] FOR query');
+    } else if (o !== 'insensitive' && o !== 'asensitive')
+      throw new AllotError(SqlState.syntaxError, 'syntax error: expected DECLARE name [BINARY] [NO SCROLL | SCROLL] CURSOR [WITH HOLD] FOR query');
     i++;
   }
   i++;
@@ -343,7 +390,10 @@ function parseSet(tokens: readonly Token[]): Utility {
     // SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE (Sequelize): an offset east of UTC.
     const str = tokens[i + 3];
     if (w(i + 2) === 'interval' && str?.kind === 'string') {
-      const qualifier = tokens.slice(i + 4).map((t) => word(t) ?? '?').join(' ');
+      const qualifier = tokens
+        .slice(i + 4)
+        .map((t) => word(t) ?? '?')
+        .join(' ');
       return { type: 'set', name: 'timezone', value: timeZoneFromInterval(str.text, qualifier === '' ? undefined : qualifier), local };
     }
     if (w(i + 2) === 'local' && tokens[i + 3] === undefined) return { type: 'set', name: 'timezone', value: null, local };

@@ -65,7 +65,8 @@ function encodeBookings(body: RecordBody): Buffer | null {
  */
 export function bookingBound(b: Booking): number {
   if (b.capabilities.length > MAX_CAPABILITIES) return -1;
-  let bound = 16 + 13 + 3 * (b.id.length + b.resourceId.length + (b.label?.length ?? 0) + (b.userId?.length ?? 0) + (b.policyId?.length ?? 0) + (b.groupId?.length ?? 0));
+  let bound =
+    16 + 13 + 3 * (b.id.length + b.resourceId.length + (b.label?.length ?? 0) + (b.userId?.length ?? 0) + (b.policyId?.length ?? 0) + (b.groupId?.length ?? 0));
   for (const c of b.capabilities) bound += 2 + 3 * c.length;
   return bound;
 }

@@ -113,7 +113,10 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
   // A long replay reports its progress every PROGRESS_MS: records and bytes so far.
   let lastReport = performance.now();
   if (newest !== undefined || segments.length > 0) {
-    log.info({ snapshotLsn, files: segments.length }, newest !== undefined ? `recovering: snapshot at LSN ${snapshotLsn} loaded, replaying the log after it` : 'recovering: replaying the log');
+    log.info(
+      { snapshotLsn, files: segments.length },
+      newest !== undefined ? `recovering: snapshot at LSN ${snapshotLsn} loaded, replaying the log after it` : 'recovering: replaying the log',
+    );
   }
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
@@ -152,7 +155,9 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
       try {
         body = decodeBody(r.payload);
       } catch (err) {
-        throw new CorruptionError(`${path} at byte ${at}: LSN ${r.lsn} has a checksum that matches but a payload that does not parse (${(err as Error).message})`);
+        throw new CorruptionError(
+          `${path} at byte ${at}: LSN ${r.lsn} has a checksum that matches but a payload that does not parse (${(err as Error).message})`,
+        );
       }
       engine.replay(body.effects);
       if (body.now > lastNow) lastNow = body.now;
@@ -162,7 +167,10 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
       at = r.next;
       if ((records & 1023) === 0 && performance.now() - lastReport >= progressMs) {
         lastReport = performance.now();
-        log.info({ lsn, records, bytes, file: seg.name, fileIndex: i + 1, files: segments.length }, `recovering: ${records} records, ${(bytes / 1048576).toFixed(1)} MiB replayed (file ${i + 1} of ${segments.length})`);
+        log.info(
+          { lsn, records, bytes, file: seg.name, fileIndex: i + 1, files: segments.length },
+          `recovering: ${records} records, ${(bytes / 1048576).toFixed(1)} MiB replayed (file ${i + 1} of ${segments.length})`,
+        );
       }
     }
     lastEnd = at;
@@ -180,7 +188,17 @@ export async function recover(fs: FileSystem, dir: string, log: Logger, opts: { 
  * no readable record among them, that is a torn write: they are blanked (and counted).
  * Anywhere else it is corruption.
  */
-async function damaged(fs: FileSystem, log: Logger, path: string, buf: Buffer, at: number, dataEnd: number, isLastFile: boolean, lsn: number, reason: string): Promise<number> {
+async function damaged(
+  fs: FileSystem,
+  log: Logger,
+  path: string,
+  buf: Buffer,
+  at: number,
+  dataEnd: number,
+  isLastFile: boolean,
+  lsn: number,
+  reason: string,
+): Promise<number> {
   const later = readableRecordIn(buf, at + 1, dataEnd, lsn + 1);
   if (!isLastFile || later !== null) {
     throw new CorruptionError(
@@ -195,7 +213,10 @@ async function damaged(fs: FileSystem, log: Logger, path: string, buf: Buffer, a
   if (kept !== null) {
     log.warn({ file: path, offset: at, bytes: n, reason, kept }, `discarding a torn tail of ${n} bytes after LSN ${lsn}; the bytes are kept in ${kept}`);
   } else {
-    log.error({ file: path, offset: at, bytes: n, reason, head: buf.subarray(at, Math.min(dataEnd, at + 64)).toString('hex') }, `discarding a torn tail of ${n} bytes after LSN ${lsn}; could not keep a copy of them (the first 64 are in this line)`);
+    log.error(
+      { file: path, offset: at, bytes: n, reason, head: buf.subarray(at, Math.min(dataEnd, at + 64)).toString('hex') },
+      `discarding a torn tail of ${n} bytes after LSN ${lsn}; could not keep a copy of them (the first 64 are in this line)`,
+    );
   }
   const f = await fs.openLogFile(path);
   try {

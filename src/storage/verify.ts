@@ -38,7 +38,9 @@ export async function verifyDir(fs: FileSystem, dir: string, opts: { records?: b
   for (const s of snapshots) {
     try {
       const state = readSnapshot(await fs.readFile(join(dir, s.name)));
-      lines.push(`${s.name}: snapshot at LSN ${state.lsn}: ${state.resources.length} resources, ${state.rules.length} rules, ${state.bookings.length} bookings, ${state.holds.length} holds`);
+      lines.push(
+        `${s.name}: snapshot at LSN ${state.lsn}: ${state.resources.length} resources, ${state.rules.length} rules, ${state.bookings.length} bookings, ${state.holds.length} holds`,
+      );
     } catch (err) {
       problems++;
       lines.push(`${s.name}: DAMAGED: ${(err as Error).message}`);
@@ -57,7 +59,9 @@ export async function verifyDir(fs: FileSystem, dir: string, opts: { records?: b
       const r = decodeRecord(buf, at);
       if (r.kind !== 'record') {
         problems++;
-        lines.push(`${seg.name}: ${r.kind === 'bad' ? r.reason : 'short record'} at byte ${at} (${dataEnd - at} bytes of data from there; a torn tail if nothing after it reads)`);
+        lines.push(
+          `${seg.name}: ${r.kind === 'bad' ? r.reason : 'short record'} at byte ${at} (${dataEnd - at} bytes of data from there; a torn tail if nothing after it reads)`,
+        );
         break;
       }
       if (prev !== null && r.lsn !== prev + 1) {

@@ -125,7 +125,13 @@ export class Wal implements ClosableLog {
     this.end = segment.end;
     this.nextSize = Math.min(limits.maxSegmentBytes, Math.max(limits.firstSegmentBytes, segment.file.capacity * 2));
     this.submitted = lastDurableLsn;
-    this.thread = segment.file.fd === null ? null : new SyncThread((b) => this.onSynced(b), (f) => this.threadFailed(f));
+    this.thread =
+      segment.file.fd === null
+        ? null
+        : new SyncThread(
+            (b) => this.onSynced(b),
+            (f) => this.threadFailed(f),
+          );
     openLogs.opened(this);
   }
 
@@ -141,7 +147,13 @@ export class Wal implements ClosableLog {
     void this.file.close().catch(() => undefined);
     const prepared = this.prepared;
     this.prepared = null;
-    if (prepared !== null) void prepared.then((f) => f.close(), () => undefined).catch(() => undefined);
+    if (prepared !== null)
+      void prepared
+        .then(
+          (f) => f.close(),
+          () => undefined,
+        )
+        .catch(() => undefined);
   }
 
   private async reopenFiles(): Promise<void> {
@@ -439,7 +451,11 @@ export class Wal implements ClosableLog {
     openLogs.closed(this);
     if (!this.filesClosed) await this.file.close().catch(() => undefined);
     this.filesClosed = true;
-    if (this.prepared !== null) await this.prepared.then((f) => f.close(), () => undefined);
+    if (this.prepared !== null)
+      await this.prepared.then(
+        (f) => f.close(),
+        () => undefined,
+      );
   }
 }
 

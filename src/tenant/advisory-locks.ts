@@ -195,7 +195,9 @@ export class AdvisoryLocks {
   private grant(lock: Lock, holder: LockHolder, mode: LockMode, scope: LockScope): void {
     const n = this.held.get(holder) ?? 0;
     if (n >= MAX_ADVISORY_LOCKS) {
-      throw new AllotError(SqlState.outOfMemory, 'out of shared memory', { hint: `A session holds at most ${MAX_ADVISORY_LOCKS} advisory locks; release some.` });
+      throw new AllotError(SqlState.outOfMemory, 'out of shared memory', {
+        hint: `A session holds at most ${MAX_ADVISORY_LOCKS} advisory locks; release some.`,
+      });
     }
     const map = mode === 'exclusive' ? lock.exclusive : lock.shared;
     const counts = map.get(holder) ?? { session: 0, xact: 0 };

@@ -74,9 +74,13 @@ export class CopyIn {
   /** A record's fields, read as the INSERT's parameters: its commands, kept for CopyDone. */
   private row(fields: readonly ParamValue[], where: (column: number | null) => string): void {
     if (++this.rows > Limits.maxBatchCommands) {
-      throw new AllotError(SqlState.programLimitExceeded, `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`, {
-        hint: `Split the data into COPYs of at most ${Limits.maxBatchCommands} rows: each is all or nothing.`,
-      });
+      throw new AllotError(
+        SqlState.programLimitExceeded,
+        `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`,
+        {
+          hint: `Split the data into COPYs of at most ${Limits.maxBatchCommands} rows: each is all or nothing.`,
+        },
+      );
     }
     const { insert: plan, columns } = this.statement;
     const values: Value[] = fields.map((v, k) => within(where, k, () => coerce(v, plan.params.domains[k] ?? null, `column "${columns[k]}"`)));

@@ -78,14 +78,20 @@ export class Cursors {
   checkNew(name: string): void {
     if (this.open.has(name)) throw new AllotError(SqlState.duplicateCursor, `cursor "${name}" already exists`);
     if (this.open.size >= MAX_CURSORS) {
-      throw new AllotError(SqlState.programLimitExceeded, `this session already holds ${MAX_CURSORS} open cursors, the limit`, { hint: 'CLOSE cursors that are done.' });
+      throw new AllotError(SqlState.programLimitExceeded, `this session already holds ${MAX_CURSORS} open cursors, the limit`, {
+        hint: 'CLOSE cursors that are done.',
+      });
     }
   }
 
   declare(c: Omit<Cursor, 'seq' | 'pos' | 'failed'>): void {
     this.checkNew(c.name);
     if (this.rowsHeld + c.rows.length > MAX_CURSOR_ROWS) {
-      throw new AllotError(SqlState.programLimitExceeded, `the session's open cursors would hold ${this.rowsHeld + c.rows.length} rows; the limit is ${MAX_CURSOR_ROWS}`, { hint: 'CLOSE cursors that are done, or narrow the query.' });
+      throw new AllotError(
+        SqlState.programLimitExceeded,
+        `the session's open cursors would hold ${this.rowsHeld + c.rows.length} rows; the limit is ${MAX_CURSOR_ROWS}`,
+        { hint: 'CLOSE cursors that are done, or narrow the query.' },
+      );
     }
     this.open.set(c.name, { ...c, seq: this.seq++, pos: 0, failed: false });
     this.rowsHeld += c.rows.length;
@@ -137,7 +143,9 @@ export class Cursors {
     const target = targetOf(c.pos, n, d);
     if (c.scroll === false && movesBack(c.pos, n, d, move)) {
       c.failed = true;
-      throw new AllotError(SqlState.objectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' });
+      throw new AllotError(SqlState.objectNotInPrerequisiteState, 'cursor can only scan forward', {
+        hint: 'Declare it with SCROLL option to enable backward scan.',
+      });
     }
     c.pos = target.pos;
     if (target.from === null) return { rows: NONE, count: 0 };

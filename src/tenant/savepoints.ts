@@ -28,7 +28,9 @@ export class Savepoints {
 
   push(sp: Savepoint): void {
     if (this.stack.length >= MAX_SAVEPOINTS) {
-      throw new AllotError(SqlState.programLimitExceeded, `this transaction already holds ${MAX_SAVEPOINTS} savepoints, the limit`, { hint: 'RELEASE savepoints that are no longer needed.' });
+      throw new AllotError(SqlState.programLimitExceeded, `this transaction already holds ${MAX_SAVEPOINTS} savepoints, the limit`, {
+        hint: 'RELEASE savepoints that are no longer needed.',
+      });
     }
     this.stack.push(sp);
   }

@@ -38,7 +38,13 @@ export type StatementOutcome =
   /** COPY FROM STDIN: the connection feeds the client's data to `copy`, then asks it to finish. */
   | { readonly kind: 'copyIn'; readonly copy: CopyIn }
   /** COPY TO STDOUT: rows read at one instant, for the connection to send as lines of `format`. */
-  | { readonly kind: 'copyOut'; readonly columns: readonly string[]; readonly types: readonly SqlType[]; readonly rows: ResultRows; readonly format: CopyFormat };
+  | {
+      readonly kind: 'copyOut';
+      readonly columns: readonly string[];
+      readonly types: readonly SqlType[];
+      readonly rows: ResultRows;
+      readonly format: CopyFormat;
+    };
 
 export interface Notice {
   readonly severity: 'WARNING' | 'NOTICE';
@@ -214,7 +220,10 @@ export class Session implements SessionView {
     // After a failed write whose fate is unknown, memory may contradict the disk: no answers.
     const down = this.tenant.unavailable;
     if (down !== null) throw down;
-    if (this.tx === 'failed' && !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit' || plan.utility.type === 'rollbackTo'))) {
+    if (
+      this.tx === 'failed' &&
+      !(plan.kind === 'utility' && (plan.utility.type === 'rollback' || plan.utility.type === 'commit' || plan.utility.type === 'rollbackTo'))
+    ) {
       throw new AllotError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     switch (plan.kind) {
@@ -462,7 +471,9 @@ export class Session implements SessionView {
   }
 
   /** BEGIN, COMMIT, ROLLBACK, savepoints and SET TRANSACTION. */
-  private async transactionControl(u: Extract<Utility, { type: 'begin' | 'setTransaction' | 'commit' | 'savepoint' | 'release' | 'rollbackTo' | 'rollback' }>): Promise<StatementOutcome> {
+  private async transactionControl(
+    u: Extract<Utility, { type: 'begin' | 'setTransaction' | 'commit' | 'savepoint' | 'release' | 'rollbackTo' | 'rollback' }>,
+  ): Promise<StatementOutcome> {
     switch (u.type) {
       case 'begin':
         if (this.tx !== 'idle' && !this.implicit) {
@@ -501,7 +512,8 @@ export class Session implements SessionView {
         this.rollbackToSavepoint(u.name);
         return { kind: 'command', tag: 'ROLLBACK' };
       case 'rollback':
-        if (this.tx === 'idle') this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
+        if (this.tx === 'idle')
+          this.notices.push({ severity: 'WARNING', code: SqlState.noActiveSqlTransaction, message: 'there is no transaction in progress' });
         this.resetTx(false);
         return { kind: 'command', tag: 'ROLLBACK' };
     }
@@ -541,7 +553,9 @@ export class Session implements SessionView {
     switch (u.type) {
       case 'listen': {
         if (!this.channels.has(u.channel) && this.channels.size >= MAX_LISTEN_CHANNELS) {
-          throw new AllotError(SqlState.programLimitExceeded, `this session already listens on ${MAX_LISTEN_CHANNELS} channels, the limit`, { hint: 'UNLISTEN some, or use allot_events for everything.' });
+          throw new AllotError(SqlState.programLimitExceeded, `this session already listens on ${MAX_LISTEN_CHANNELS} channels, the limit`, {
+            hint: 'UNLISTEN some, or use allot_events for everything.',
+          });
         }
         this.channels.add(u.channel);
         this.tenant.hub.listen(this.listener, u.channel);

@@ -101,15 +101,28 @@ export class Tenant {
   static async open(opts: TenantOptions & { storage: NonNullable<TenantOptions['storage']> }): Promise<Tenant> {
     const fs = opts.storage.fs ?? nodeFileSystem;
     const dir = opts.storage.dir;
-    const rec: Recovered = await recover(fs, dir, opts.log, { checkInvariants: opts.checkInvariants ?? false, ...(opts.storage.recoveryProgressMs !== undefined ? { progressMs: opts.storage.recoveryProgressMs } : {}) });
+    const rec: Recovered = await recover(fs, dir, opts.log, {
+      checkInvariants: opts.checkInvariants ?? false,
+      ...(opts.storage.recoveryProgressMs !== undefined ? { progressMs: opts.storage.recoveryProgressMs } : {}),
+    });
     const segmentPath = join(dir, rec.segment.name);
-    const limits = opts.storage.segmentBytes !== undefined ? { firstSegmentBytes: opts.storage.segmentBytes.first, maxSegmentBytes: opts.storage.segmentBytes.max } : WalLimits;
+    const limits =
+      opts.storage.segmentBytes !== undefined
+        ? { firstSegmentBytes: opts.storage.segmentBytes.first, maxSegmentBytes: opts.storage.segmentBytes.max }
+        : WalLimits;
     const file = rec.segment.exists ? await fs.openLogFile(segmentPath) : await fs.createLogFile(segmentPath, limits.firstSegmentBytes);
     let tenant: Tenant | null = null;
     const wal = new Wal(fs, dir, { file, end: rec.segment.end }, rec.lastLsn, (err, unknown) => tenant?.onStorageFailure(err, unknown), limits);
     tenant = new Tenant(opts, rec.engine, rec.lastLsn, { dir, fs, wal, checkpointBytes: opts.storage.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES });
     opts.log.info(
-      { lsn: rec.lastLsn, snapshotLsn: rec.stats.snapshotLsn, records: rec.stats.records, bytes: rec.stats.bytes, ms: Math.round(rec.stats.ms), truncatedBytes: rec.stats.truncatedBytes },
+      {
+        lsn: rec.lastLsn,
+        snapshotLsn: rec.stats.snapshotLsn,
+        records: rec.stats.records,
+        bytes: rec.stats.bytes,
+        ms: Math.round(rec.stats.ms),
+        truncatedBytes: rec.stats.truncatedBytes,
+      },
       'database recovered',
     );
     tenant.reaper.schedule();
@@ -226,9 +239,13 @@ export class Tenant {
     this.failure = err;
     const durable = this.storage!.wal.durableLsn;
     if (unknown) {
-      this.unsure = new AllotError(SqlState.ioError, `database "${this.name}" is unavailable until the server restarts: a write to its log failed and whether it reached the disk is unknown`, {
-        hint: 'Fix the disk and restart the server: recovery reads what the disk holds.',
-      });
+      this.unsure = new AllotError(
+        SqlState.ioError,
+        `database "${this.name}" is unavailable until the server restarts: a write to its log failed and whether it reached the disk is unknown`,
+        {
+          hint: 'Fix the disk and restart the server: recovery reads what the disk holds.',
+        },
+      );
       this.log.error({ err: err.reason, durableLsn: durable }, 'log write failed and could not be undone on disk; database is unavailable until restart');
     } else this.log.error({ err: err.reason, durableLsn: durable }, 'log write failed; database is read-only until restart');
     // Records up to `durable` are kept: their writers are answered OK (their commits may not
@@ -294,7 +311,15 @@ export class Tenant {
       await (s.wal.waitDurable(lsn) ?? Promise.resolve());
       const t0 = performance.now();
       const bytes = await writeCheckpoint(s.fs, s.dir, s.wal, state);
-      this.log.info({ lsn, bytes, ms: Math.round(performance.now() - t0), entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length }, 'checkpoint written');
+      this.log.info(
+        {
+          lsn,
+          bytes,
+          ms: Math.round(performance.now() - t0),
+          entities: state.resources.length + state.policies.length + state.rules.length + state.bookings.length + state.holds.length + state.outages.length,
+        },
+        'checkpoint written',
+      );
     } catch (err) {
       this.log.error({ err }, 'checkpoint failed; the log is kept');
     }

@@ -424,7 +424,15 @@ export type FieldDescription = {
 export function describeColumns(columns: readonly OutColumn[], formats: readonly number[]): FieldDescription[] {
   return columns.map((c, i) => {
     const f = formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
-    return { name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr, typeOid: c.typeOid ?? typeOid[c.type], typeSize: c.typeOid !== undefined ? -1 : typeSize[c.type], typeMod: c.typmod ?? -1, format: f === 1 ? 1 : 0 };
+    return {
+      name: c.name,
+      tableOid: c.tableOid,
+      columnAttr: c.columnAttr,
+      typeOid: c.typeOid ?? typeOid[c.type],
+      typeSize: c.typeOid !== undefined ? -1 : typeSize[c.type],
+      typeMod: c.typmod ?? -1,
+      format: f === 1 ? 1 : 0,
+    };
   });
 }
 

@@ -1,5 +1,12 @@
 import { AllotError, SqlState } from '../errors.js';
-import { decodeDateBinary, decodeIntervalBinary, decodeTimestamptzBinary, encodeDateBinary, encodeIntervalBinary, encodeTimestamptzBinary } from '../sql/time.js';
+import {
+  decodeDateBinary,
+  decodeIntervalBinary,
+  decodeTimestamptzBinary,
+  encodeDateBinary,
+  encodeIntervalBinary,
+  encodeTimestamptzBinary,
+} from '../sql/time.js';
 import { Oid } from '../sql/types.js';
 import { BodyReader, utf8Text } from './body-reader.js';
 import { ProtocolError } from './protocol-error.js';
@@ -102,10 +109,7 @@ function decodeScalar(oid: number, data: Buffer): string {
 
 function fixed(data: Buffer, bytes: number, typeName: string): Buffer {
   if (data.length !== bytes) {
-    throw new ProtocolError(
-      `incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${data.length}`,
-      SqlState.invalidBinaryRepresentation,
-    );
+    throw new ProtocolError(`incorrect binary data format: ${typeName} takes ${bytes} bytes, got ${data.length}`, SqlState.invalidBinaryRepresentation);
   }
   return data;
 }

@@ -30,7 +30,17 @@ import * as B from './backend.js';
 import { decodeBinaryParam, encodeBinary } from './binary.js';
 import { utf8Text } from './body-reader.js';
 import { CopyBinaryTuples, copyInResponse, CopyRecords } from './copy.js';
-import { decodeMessage, decodeStartup, FrameReader, parsePassword, parseSaslInitialResponse, parseSaslResponse, ProtocolError, type FrontendMessage, type StartupPacket } from './frontend.js';
+import {
+  decodeMessage,
+  decodeStartup,
+  FrameReader,
+  parsePassword,
+  parseSaslInitialResponse,
+  parseSaslResponse,
+  ProtocolError,
+  type FrontendMessage,
+  type StartupPacket,
+} from './frontend.js';
 import { MAX_PENDING_NOTIFICATIONS, NotificationQueue } from './notifications.js';
 import { ScramSession, type ScramCredentials } from './scram.js';
 
@@ -338,7 +348,10 @@ export class Connection implements Listener {
       return;
     }
     const reason = this.busy ? 'the client does not read the reply it asked for' : 'no Sync came for statements already answered';
-    this.host.log.warn({ conn: this.pid, database: this.database, code: this.ending?.code }, `${this.ending === SHUTDOWN ? 'shutting down' : 'disconnecting'}: ${reason}; closing without an answer`);
+    this.host.log.warn(
+      { conn: this.pid, database: this.database, code: this.ending?.code },
+      `${this.ending === SHUTDOWN ? 'shutting down' : 'disconnecting'}: ${reason}; closing without an answer`,
+    );
     this.out.truncate(0);
     this.close();
     this.socket.destroy();
@@ -502,7 +515,17 @@ export class Connection implements Listener {
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     this.startupTimer = null;
     const host = this.host;
-    this.session = new Session(tenant, { user: this.user, pid: this.pid, databases: () => host.databaseNames(), settings: new Map([...host.sessionSettings, ...this.startupSettings]), ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}) }, this);
+    this.session = new Session(
+      tenant,
+      {
+        user: this.user,
+        pid: this.pid,
+        databases: () => host.databaseNames(),
+        settings: new Map([...host.sessionSettings, ...this.startupSettings]),
+        ...(this.applicationName !== undefined ? { applicationName: this.applicationName } : {}),
+      },
+      this,
+    );
     B.authenticationOk(this.out);
     const s = this.session;
     for (const [name, key] of [
@@ -526,7 +549,18 @@ export class Connection implements Listener {
     B.readyForQuery(this.out, 'I');
     this.state = 'ready';
     this.host.metrics.connectionStarted();
-    this.host.log.info({ conn: this.pid, user: this.user, database: this.database, remote: this.remoteAddress, app: this.applicationName, auth: this.authUsed, tls: this.socket instanceof TLSSocket }, 'connection authenticated');
+    this.host.log.info(
+      {
+        conn: this.pid,
+        user: this.user,
+        database: this.database,
+        remote: this.remoteAddress,
+        app: this.applicationName,
+        auth: this.authUsed,
+        tls: this.socket instanceof TLSSocket,
+      },
+      'connection authenticated',
+    );
     this.flush();
   }
 
@@ -677,7 +711,9 @@ export class Connection implements Listener {
       throw new AllotError(SqlState.duplicatePreparedStatement, `prepared statement "${name}" already exists`);
     }
     if (name !== '' && namedCount(this.statements) >= MAX_PREPARED_STATEMENTS) {
-      throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, { hint: 'Close or DEALLOCATE some.' });
+      throw new AllotError(SqlState.programLimitExceeded, `this connection already holds ${MAX_PREPARED_STATEMENTS} prepared statements, the limit`, {
+        hint: 'Close or DEALLOCATE some.',
+      });
     }
     const plan = prepareExtended(sql, paramOids, this.host.cache, this.session === null ? undefined : this.planContext(this.session));
     this.statements.set(name, { plan, paramOids, sql });
@@ -686,7 +722,11 @@ export class Connection implements Listener {
 
   private statement(name: string): Prepared {
     const s = this.statements.get(name);
-    if (s === undefined) throw new AllotError(SqlState.invalidSqlStatementName, name === '' ? 'unnamed prepared statement does not exist' : `prepared statement "${name}" does not exist`);
+    if (s === undefined)
+      throw new AllotError(
+        SqlState.invalidSqlStatementName,
+        name === '' ? 'unnamed prepared statement does not exist' : `prepared statement "${name}" does not exist`,
+      );
     return s;
   }
 
@@ -819,7 +859,12 @@ export class Connection implements Listener {
   // ---- output ---------------------------------------------------------------------------
 
   /** Returns a promise only when rows had to wait for the client to read. */
-  private sendOutcome(o: StatementOutcome, planColumns: readonly OutColumn[] | null, formats: readonly number[], withDescription: boolean): Promise<void> | undefined {
+  private sendOutcome(
+    o: StatementOutcome,
+    planColumns: readonly OutColumn[] | null,
+    formats: readonly number[],
+    withDescription: boolean,
+  ): Promise<void> | undefined {
     switch (o.kind) {
       case 'empty':
         B.emptyQueryResponse(this.out);
@@ -858,7 +903,8 @@ export class Connection implements Listener {
     const binary = columns.map((_, i) => (formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0)) === 1);
     // Instants, intervals and reg* values have a text form of their own (in the session's TimeZone).
     const session = this.session;
-    const text = session !== null && columns.some((c) => needsTextOut(c.type)) ? columns.map((c) => (needsTextOut(c.type) ? textOutFor(c.type, session) : null)) : null;
+    const text =
+      session !== null && columns.some((c) => needsTextOut(c.type)) ? columns.map((c) => (needsTextOut(c.type) ? textOutFor(c.type, session) : null)) : null;
     const encoding: RowEncoding = { rows, end, columns, binary, anyBinary: binary.some((b) => b), text };
     const next = this.encodeRows(encoding, from);
     return next === end ? undefined : this.encodeRowsAsRead(encoding, next);
@@ -874,7 +920,9 @@ export class Connection implements Listener {
       else {
         B.dataRow(
           this.out,
-          row.map((v, k) => (v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : (text?.[k]?.textOf(v) ?? formatValue(v)))),
+          row.map((v, k) =>
+            v === null ? null : binary[k] ? encodeBinary(columns[k]!.typeOid ?? typeOid[columns[k]!.type], v) : (text?.[k]?.textOf(v) ?? formatValue(v)),
+          ),
         );
       }
       if (this.out.length > FLUSH_THRESHOLD_BYTES) {
@@ -906,7 +954,9 @@ export class Connection implements Listener {
     const f = copy.format;
     copyInResponse(this.out, copy.columns, f.binary);
     this.flush();
-    const records = f.binary ? new CopyBinaryTuples(copy) : new CopyRecords(f.csv ? { quote: f.quote.charCodeAt(0), escape: f.escape.charCodeAt(0) } : null, (text) => copy.record(text));
+    const records = f.binary
+      ? new CopyBinaryTuples(copy)
+      : new CopyRecords(f.csv ? { quote: f.quote.charCodeAt(0), escape: f.escape.charCodeAt(0) } : null, (text) => copy.record(text));
     for (;;) {
       const frame = await this.nextFrame();
       this.checkCancel();
@@ -928,7 +978,10 @@ export class Connection implements Listener {
         case 'Sync':
           break; // ignored during COPY, as PostgreSQL does
         default:
-          throw new AllotError(SqlState.protocolViolation, `unexpected message type 0x${frame.code.toString(16).toUpperCase().padStart(2, '0')} during COPY from stdin`);
+          throw new AllotError(
+            SqlState.protocolViolation,
+            `unexpected message type 0x${frame.code.toString(16).toUpperCase().padStart(2, '0')} during COPY from stdin`,
+          );
       }
     }
   }
@@ -996,7 +1049,10 @@ export class Connection implements Listener {
     const ms = performance.now() - t0;
     if (this.host.logSlowMs > 0 && ms >= this.host.logSlowMs) {
       this.host.metrics.slowStatement();
-      this.host.log.warn({ conn: this.pid, database: this.database, ms: Math.round(ms), sql: sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql }, 'slow statement');
+      this.host.log.warn(
+        { conn: this.pid, database: this.database, ms: Math.round(ms), sql: sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql },
+        'slow statement',
+      );
     }
   }
 
@@ -1018,7 +1074,11 @@ export class Connection implements Listener {
       return;
     }
     this.host.log.error({ err, pid: this.pid }, 'statement failed unexpectedly');
-    B.errorResponse(this.out, { severity: 'ERROR', code: SqlState.internalError, message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
+    B.errorResponse(this.out, {
+      severity: 'ERROR',
+      code: SqlState.internalError,
+      message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    });
   }
 
   private sendNotices(): void {
@@ -1078,7 +1138,10 @@ export class Connection implements Listener {
     if (this.state !== 'ready' || this.ending === TOO_SLOW) return;
     this.notifications.push(channel, payload);
     if (this.notifications.length > MAX_PENDING_NOTIFICATIONS || this.notifications.bytes + this.socket.writableLength > MAX_SOCKET_BACKLOG_BYTES) {
-      this.host.log.warn({ conn: this.pid, database: this.database, queued: this.notifications.length, queuedBytes: this.notifications.bytes + this.socket.writableLength }, 'listener fell too far behind; disconnecting it');
+      this.host.log.warn(
+        { conn: this.pid, database: this.database, queued: this.notifications.length, queuedBytes: this.notifications.bytes + this.socket.writableLength },
+        'listener fell too far behind; disconnecting it',
+      );
       // What is still queued is dropped whole; the FATAL follows what the socket already has.
       this.mustEnd(TOO_SLOW);
       return;
@@ -1144,7 +1207,10 @@ export class Connection implements Listener {
     const wasSession = this.session !== null;
     this.state = 'closed';
     if (wasSession) {
-      this.host.log.info({ conn: this.pid, database: this.database, statements: this.statementCount, seconds: Number(((performance.now() - this.openedAt) / 1000).toFixed(3)) }, 'connection closed');
+      this.host.log.info(
+        { conn: this.pid, database: this.database, statements: this.statementCount, seconds: Number(((performance.now() - this.openedAt) / 1000).toFixed(3)) },
+        'connection closed',
+      );
     }
     if (this.startupTimer !== null) clearTimeout(this.startupTimer);
     if (this.endGraceTimer !== null) clearTimeout(this.endGraceTimer);
@@ -1211,12 +1277,16 @@ function startupSettings(params: ReadonlyMap<string, string>): Map<string, strin
     const name = k.toLowerCase();
     if (!NOT_SETTINGS.has(name)) out.set(name, validateSetting(name, v));
   }
-  const words = (params.get('options') ?? '').trim().split(/\s+/).filter((w) => w !== '');
+  const words = (params.get('options') ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const pair = w === '-c' ? words[++i] : w.startsWith('--') ? w.slice(2) : w.startsWith('-c') ? w.slice(2) : undefined;
     const eq = pair?.indexOf('=') ?? -1;
-    if (pair === undefined || eq <= 0) throw new AllotError(SqlState.syntaxError, `invalid command-line argument for server process: ${w}`, { hint: 'Give settings as -c name=value.' });
+    if (pair === undefined || eq <= 0)
+      throw new AllotError(SqlState.syntaxError, `invalid command-line argument for server process: ${w}`, { hint: 'Give settings as -c name=value.' });
     const name = pair.slice(0, eq).toLowerCase().replace(/-/g, '_');
     out.set(name, validateSetting(name, pair.slice(eq + 1)));
   }

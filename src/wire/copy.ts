@@ -133,7 +133,9 @@ export class CopyRecords {
 function countBytes(total: number, data: Buffer, maxBytes: number): number {
   const n = total + data.length;
   if (n > maxBytes) {
-    throw new AllotError(SqlState.programLimitExceeded, `COPY data of more than ${maxBytes} bytes; the limit is ${maxBytes}`, { hint: 'Split the data into several COPYs.' });
+    throw new AllotError(SqlState.programLimitExceeded, `COPY data of more than ${maxBytes} bytes; the limit is ${maxBytes}`, {
+      hint: 'Split the data into several COPYs.',
+    });
   }
   return n;
 }

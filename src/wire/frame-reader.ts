@@ -90,7 +90,7 @@ export class FrameReader {
   }
 
   private int32At(index: number): number {
-    return ((this.byteAt(index) << 24) | (this.byteAt(index + 1) << 16) | (this.byteAt(index + 2) << 8) | this.byteAt(index + 3)) | 0;
+    return (this.byteAt(index) << 24) | (this.byteAt(index + 1) << 16) | (this.byteAt(index + 2) << 8) | this.byteAt(index + 3) | 0;
   }
 
   /** Consumes n buffered bytes (n <= total) without copying them anywhere. */

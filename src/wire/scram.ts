@@ -49,10 +49,7 @@ export function deriveScramCredentials(
   };
 }
 
-type ScramState =
-  | { step: 'start' }
-  | { step: 'challenged'; gs2Header: string; clientFirstBare: string; serverFirst: string; nonce: string }
-  | { step: 'done' };
+type ScramState = { step: 'start' } | { step: 'challenged'; gs2Header: string; clientFirstBare: string; serverFirst: string; nonce: string } | { step: 'done' };
 
 /** One authentication exchange: serverFirst, then finish, once each. */
 export class ScramSession {

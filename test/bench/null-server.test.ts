@@ -87,7 +87,9 @@ describe('durable null server (the benchmark durable ceiling)', () => {
   it('answers an insert only once its record is synced, and each insert is one record', async () => {
     fs.hold();
     let answered = 0;
-    const inserts = clients.map((c, i) => c.query('INSERT INTO bookings (resource_id, start, "end") VALUES ($1, $2, $3)', [`r${i}`, 0, 1]).then((r) => (answered++, r)));
+    const inserts = clients.map((c, i) =>
+      c.query('INSERT INTO bookings (resource_id, start, "end") VALUES ($1, $2, $3)', [`r${i}`, 0, 1]).then((r) => (answered++, r)),
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(answered).toBe(0);
     fs.release();
@@ -99,7 +101,7 @@ describe('durable null server (the benchmark durable ceiling)', () => {
   });
 
   it('writes one record per insert through the simple protocol as well', async () => {
-    await clients[0]!.query("INSERT INTO bookings (resource_id, start, \"end\") VALUES ('r', 0, 1)");
+    await clients[0]!.query('INSERT INTO bookings (resource_id, start, "end") VALUES (\'r\', 0, 1)');
     expect(await records()).toEqual([1, 2, 3, 4, 5]);
   });
 });

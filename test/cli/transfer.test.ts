@@ -41,20 +41,34 @@ beforeAll(async () => {
   await c.query(`UPDATE resources SET parent_id = 'site' WHERE id IN ('studio', 'rig')`);
   await c.query(`INSERT INTO policies (id, name, min_duration, max_duration, book_ahead, max_bookings, max_usage, starts_within, allow_start_in_past)
     VALUES ('lab', 'Lab; course', 60000, 7200000, 30 * 86400000, 3, 4 * 3600000, NULL, NULL), ('open', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
-  await c.query(`INSERT INTO rules (id, resource_id, start, "end", blocking, policy_id) VALUES
+  await c.query(
+    `INSERT INTO rules (id, resource_id, start, "end", blocking, policy_id) VALUES
     ('site-open', 'site', $1, $2, false, NULL),
     ('lab-only', 'rig', $1, $2, false, 'lab'),
-    ('closed', 'studio', $3, $4, true, NULL)`, [now - 10 * 86_400_000, now + 60 * 86_400_000, now + 5 * H, now + 6 * H]);
-  await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, user_id, policy_id, group_id) VALUES
+    ('closed', 'studio', $3, $4, true, NULL)`,
+    [now - 10 * 86_400_000, now + 60 * 86_400_000, now + 5 * H, now + 6 * H],
+  );
+  await c.query(
+    `INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, user_id, policy_id, group_id) VALUES
     ('b1', 'studio', $1, $2, 'line one
 line two', '{4k}', 'ann', NULL, 'g'),
     ('b2', 'studio', $3, $4, NULL, '{"night vision"}', NULL, NULL, 'g'),
     ('b3', 'rig', $5, $6, '☃ -- not a comment', '{}', 'ann', 'lab', NULL),
-    ('past', 'rig', $7, $8, 'over', '{}', 'ann', 'lab', NULL)`, [now + H, now + 2 * H, now + 3 * H, now + 4 * H, now + 2 * H, now + 3 * H, now - 3 * H, now - 2 * H]);
-  await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, label, capabilities, user_id, policy_id) VALUES
-    ('h1', 'rig', $1, $2, $3, 'cart', '{}', 'bob', 'lab')`, [now + 4 * H, now + 5 * H, now + 24 * H]);
-  await c.query(`INSERT INTO outages (id, resource_id, start, "end", capabilities, reason) VALUES ('service', 'studio', $1, $2, '{4k}', 'lens')`, [now + 10 * H, now + 11 * H]);
-  await c.query(`INSERT INTO outages (id, resource_id, start, sliding_window, reason) VALUES ('leak', 'site', $1, 60000, 'far future')`, [now + 40 * 86_400_000]);
+    ('past', 'rig', $7, $8, 'over', '{}', 'ann', 'lab', NULL)`,
+    [now + H, now + 2 * H, now + 3 * H, now + 4 * H, now + 2 * H, now + 3 * H, now - 3 * H, now - 2 * H],
+  );
+  await c.query(
+    `INSERT INTO holds (id, resource_id, start, "end", expires_at, label, capabilities, user_id, policy_id) VALUES
+    ('h1', 'rig', $1, $2, $3, 'cart', '{}', 'bob', 'lab')`,
+    [now + 4 * H, now + 5 * H, now + 24 * H],
+  );
+  await c.query(`INSERT INTO outages (id, resource_id, start, "end", capabilities, reason) VALUES ('service', 'studio', $1, $2, '{4k}', 'lens')`, [
+    now + 10 * H,
+    now + 11 * H,
+  ]);
+  await c.query(`INSERT INTO outages (id, resource_id, start, sliding_window, reason) VALUES ('leak', 'site', $1, 60000, 'far future')`, [
+    now + 40 * 86_400_000,
+  ]);
   // Tightened after the fact: b3 (1 h) and the past booking no longer fit the policy
   // as new bookings would, yet they are part of the state and must come back.
   await c.query(`UPDATE policies SET max_duration = 1800000, allow_start_in_past = 0, max_bookings = 1 WHERE id = 'lab'`);
@@ -114,7 +128,10 @@ describe('export and import', () => {
   });
 
   it('says where an import stopped when a statement fails', async () => {
-    const r = await allot(['import', '--url', b.url('partial'), '-'], `INSERT INTO resources (id) VALUES ('a');\nINSERT INTO bookings (resource_id, start, "end") VALUES ('nope', 1, 2);\n`);
+    const r = await allot(
+      ['import', '--url', b.url('partial'), '-'],
+      `INSERT INTO resources (id) VALUES ('a');\nINSERT INTO bookings (resource_id, start, "end") VALUES ('nope', 1, 2);\n`,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('import stopped at statement 2 of 2');
     expect(r.stderr).toContain('[23503]');

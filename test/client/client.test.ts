@@ -69,7 +69,17 @@ describe('AllotClient', () => {
     const allot = client('bookings');
     await allot.resources.create({ id: 'room' });
     const b = await allot.bookings.create({ id: 'b1', resourceId: 'room', start: at(9), end: at(10), label: 'standup', userId: 'ann' });
-    expect(b).toEqual({ id: 'b1', resourceId: 'room', start: at(9), end: at(10), label: 'standup', capabilities: [], userId: 'ann', policyId: null, groupId: null });
+    expect(b).toEqual({
+      id: 'b1',
+      resourceId: 'room',
+      start: at(9),
+      end: at(10),
+      label: 'standup',
+      capabilities: [],
+      userId: 'ann',
+      policyId: null,
+      groupId: null,
+    });
     const err = await refusal(allot.bookings.create({ resourceId: 'room', start: at(9) + H / 2, end: at(11) }));
     expect(err.code).toBe('23P01');
     expect(err.conflicts).toEqual([{ kind: 'booking', id: 'b1', resource_id: 'room', start: at(9), end: at(10) }]);
@@ -87,7 +97,16 @@ describe('AllotClient', () => {
       [at(10), at(11)],
       [at(12), at(13)],
     ]);
-    expect((await refusal(allot.bookings.createMany([{ id: 'b9', resourceId: 'room', start: at(14), end: at(15) }, { id: 'b9', resourceId: 'room', start: at(16), end: at(17) }]))).code).toBe('23505');
+    expect(
+      (
+        await refusal(
+          allot.bookings.createMany([
+            { id: 'b9', resourceId: 'room', start: at(14), end: at(15) },
+            { id: 'b9', resourceId: 'room', start: at(16), end: at(17) },
+          ]),
+        )
+      ).code,
+    ).toBe('23505');
 
     expect(await allot.bookings.update('b2', { start: at(14), end: at(15) })).toMatchObject({ start: at(14), end: at(15) });
     expect(await allot.bookings.update('nope', { label: 'x' })).toBeNull();
@@ -113,7 +132,10 @@ describe('AllotClient', () => {
 
     const o = await allot.outages.declare({ id: 'service', resourceId: 'rig', start: at(13), end: at(14), reason: 'service' });
     expect(o).toMatchObject({ kind: 'planned', start: at(13), end: at(14), slidingWindowMs: null });
-    expect((await refusal(allot.bookings.create({ resourceId: 'rig', start: at(13), end: at(15) }))).conflicts[0]).toMatchObject({ kind: 'outage', id: 'service' });
+    expect((await refusal(allot.bookings.create({ resourceId: 'rig', start: at(13), end: at(15) }))).conflicts[0]).toMatchObject({
+      kind: 'outage',
+      id: 'service',
+    });
     const leak = await allot.outages.declare({ resourceId: 'rig', start: at(20), slidingWindowMs: 60_000 });
     expect(leak).toMatchObject({ kind: 'unplanned', end: null, slidingWindowMs: 60_000 });
     expect(await allot.outages.resolve(leak.id, at(21))).toMatchObject({ end: at(21) });
@@ -121,11 +143,23 @@ describe('AllotClient', () => {
     expect(await allot.outages.lift('service')).toBe(true);
 
     const p = await allot.policies.create({ id: 'lab', maxDurationMs: H, maxBookings: 1 });
-    expect(p).toEqual({ id: 'lab', name: null, minDurationMs: null, maxDurationMs: H, bookAheadMs: null, maxBookings: 1, maxUsageMs: null, startsWithinMs: null, allowStartInPastMs: null });
+    expect(p).toEqual({
+      id: 'lab',
+      name: null,
+      minDurationMs: null,
+      maxDurationMs: H,
+      bookAheadMs: null,
+      maxBookings: 1,
+      maxUsageMs: null,
+      startsWithinMs: null,
+      allowStartInPastMs: null,
+    });
     await allot.bookings.create({ resourceId: 'rig', start: at(15), end: at(16), userId: 'ann', policyId: 'lab' });
     const over = await refusal(allot.bookings.create({ resourceId: 'rig', start: at(16), end: at(18), userId: 'ann', policyId: 'lab' }));
     expect(over.conflicts.map((c) => (c.kind === 'policy' ? c.limit : c.kind))).toEqual(['max_duration', 'max_bookings']);
-    expect(await allot.policies.usage('ann', 'lab')).toEqual([{ userId: 'ann', policyId: 'lab', bookings: 1, usageMs: H, remainingBookings: 0, remainingUsageMs: null }]);
+    expect(await allot.policies.usage('ann', 'lab')).toEqual([
+      { userId: 'ann', policyId: 'lab', bookings: 1, usageMs: H, remainingBookings: 0, remainingUsageMs: null },
+    ]);
     expect(await allot.policies.update('lab', { maxBookings: 3 })).toMatchObject({ maxBookings: 3 });
     expect(await allot.policies.list()).toHaveLength(1);
   });
@@ -150,7 +184,9 @@ describe('AllotClient', () => {
       { resourceId: null, start: at(8), end: at(9), free: 2 },
       { resourceId: null, start: at(17), end: at(18), free: 2 },
     ]);
-    expect((await allot.availability({ poolId: 'crew', capabilities: ['camera'], start: at(8), end: at(18), minDurationMs: 2 * H })).map((f) => f.resourceId)).toEqual([]);
+    expect(
+      (await allot.availability({ poolId: 'crew', capabilities: ['camera'], start: at(8), end: at(18), minDurationMs: 2 * H })).map((f) => f.resourceId),
+    ).toEqual([]);
     expect((await allot.availability({ poolId: 'crew', capabilities: ['director'], start: at(8), end: at(18) })).map((f) => f.resourceId)).toEqual(['ava']);
   });
 
@@ -198,7 +234,11 @@ describe('subscriptions', () => {
       const events: AllotEvent[] = [];
       let reconnects = 0;
       const errors: Error[] = [];
-      const sub = allot.subscribe({ resourceId: 'room' }, (e) => events.push(e), { onReconnect: () => reconnects++, onError: (e) => errors.push(e), maxBackoffMs: 200 });
+      const sub = allot.subscribe({ resourceId: 'room' }, (e) => events.push(e), {
+        onReconnect: () => reconnects++,
+        onError: (e) => errors.push(e),
+        maxBackoffMs: 200,
+      });
       await sub.ready;
       await allot.bookings.create({ id: 'before', resourceId: 'room', start: at(9), end: at(10) });
       const until = async (cond: () => boolean): Promise<void> => {
@@ -217,7 +257,9 @@ describe('subscriptions', () => {
       await until(() => reconnects === 1);
       expect(errors.length).toBeGreaterThan(0);
       // The pool drops its dead connections and opens new ones.
-      await allot.bookings.create({ id: 'after', resourceId: 'room', start: at(11), end: at(12) }).catch(() => allot.bookings.create({ id: 'after', resourceId: 'room', start: at(11), end: at(12) }));
+      await allot.bookings
+        .create({ id: 'after', resourceId: 'room', start: at(11), end: at(12) })
+        .catch(() => allot.bookings.create({ id: 'after', resourceId: 'room', start: at(11), end: at(12) }));
       await until(() => events.length === 2);
       expect(events[1]).toMatchObject({ type: 'BookingConfirmed', id: 'after' });
       await sub.close();

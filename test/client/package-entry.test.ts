@@ -33,7 +33,10 @@ describe('the allot/client entry', () => {
   });
 
   it('pg-protocol is only a test dependency', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(Object.keys(pkg.dependencies)).not.toContain('pg-protocol');
     expect(Object.keys(pkg.devDependencies)).toContain('pg-protocol');
     const { packages } = runtimeClosure(join(root, 'src/index.ts'));

@@ -14,7 +14,6 @@ import { PGJDBC_JAR } from '../setup/clients.js';
 
 const SOURCE = compatFixture('pgjdbc_scenario.java');
 
-
 /** Runs the scenario to its end or its first failure. */
 function scenario(srv: TestServer): Promise<ScenarioRun> {
   return runScenario(srv, 'java', ['-cp', PGJDBC_JAR, SOURCE], 'test', [], 80_000);
@@ -29,7 +28,9 @@ afterAll(async () => {
 });
 
 describe('pgjdbc', () => {
-  it('reads DatabaseMetaData, binds timestamps, reads Timestamps and arrays, batches inserts, and rolls back to a savepoint', { timeout: 120_000 }, async () => {
+  it('reads DatabaseMetaData, binds timestamps, reads Timestamps and arrays, batches inserts, and rolls back to a savepoint', {
+    timeout: 120_000,
+  }, async () => {
     const run = await scenario(srv);
     expect(run.lines, run.stderr).toEqual([
       'product PostgreSQL autocommit true',

@@ -13,7 +13,6 @@ import { PYTHON } from '../setup/clients.js';
 
 const SCRIPT = compatFixture('psycopg3_scenario.py');
 
-
 /** Runs the scenario to its end or its first failure. */
 function scenario(srv: TestServer): Promise<ScenarioRun> {
   return runScenario(srv, PYTHON, [SCRIPT], 'test');

@@ -59,7 +59,6 @@ const READ_BACK = [
   'done',
 ];
 
-
 /** Runs the scenario to its end or its first failure. */
 function scenario(srv: TestServer, stack: Stack): Promise<ScenarioRun> {
   return runScenario(srv, stack.python, [SCRIPT], stack.database, [stack.driver]);

@@ -37,23 +37,58 @@ const command: fc.Arbitrary<Make> = fc.oneof(
     arbitrary: constant(
       fc
         .record({ id: bookingId, resourceId: rid, span, userId, policyId, groupId: fc.option(fc.constantFrom('g0', 'g1'), { nil: null }), skip: fc.boolean() })
-        .map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, resourceId: r.resourceId, ...r.span, userId: r.userId, policyId: r.policyId, groupId: r.groupId }, ...(r.skip ? { onConflictSkip: true } : {}) })),
+        .map(
+          (r): Command => ({
+            type: 'CreateBooking',
+            booking: { id: r.id, resourceId: r.resourceId, ...r.span, userId: r.userId, policyId: r.policyId, groupId: r.groupId },
+            ...(r.skip ? { onConflictSkip: true } : {}),
+          }),
+        ),
     ),
   },
   {
     weight: 3,
-    arbitrary: fc
-      .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 1, max: 6 }), userId, policyId })
-      .map((r) => (now: number): Command => ({ type: 'PlaceHold', hold: { id: r.id, resourceId: r.resourceId, ...r.span, expiresAt: now + r.ttl, label: null, capabilities: [], userId: r.userId, policyId: r.policyId } })),
+    arbitrary: fc.record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 1, max: 6 }), userId, policyId }).map(
+      (r) =>
+        (now: number): Command => ({
+          type: 'PlaceHold',
+          hold: {
+            id: r.id,
+            resourceId: r.resourceId,
+            ...r.span,
+            expiresAt: now + r.ttl,
+            label: null,
+            capabilities: [],
+            userId: r.userId,
+            policyId: r.policyId,
+          },
+        }),
+    ),
   },
-  { weight: 2, arbitrary: constant(fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } }))) },
+  {
+    weight: 2,
+    arbitrary: constant(fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } }))),
+  },
   { weight: 1, arbitrary: constant(holdId.map((id): Command => ({ type: 'ReleaseHold', id }))) },
   {
     weight: 2,
     arbitrary: constant(
       fc
-        .record({ target: fc.oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((groupId) => ({ groupId }))), span: fc.option(span, { nil: undefined }), resourceId: fc.option(rid, { nil: undefined }) })
-        .map((r): Command => ({ type: 'UpdateBookings', target: r.target, patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}) } })),
+        .record({
+          target: fc.oneof(
+            bookingId.map((id) => ({ id })),
+            fc.constantFrom('g0', 'g1').map((groupId) => ({ groupId })),
+          ),
+          span: fc.option(span, { nil: undefined }),
+          resourceId: fc.option(rid, { nil: undefined }),
+        })
+        .map(
+          (r): Command => ({
+            type: 'UpdateBookings',
+            target: r.target,
+            patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}) },
+          }),
+        ),
     ),
   },
   { weight: 2, arbitrary: constant(bookingId.map((id): Command => ({ type: 'CancelBookings', target: { id } }))) },
@@ -61,11 +96,28 @@ const command: fc.Arbitrary<Make> = fc.oneof(
     weight: 2,
     arbitrary: constant(
       fc
-        .record({ id: outageId, resourceId: rid, planned: fc.boolean(), start: fc.integer({ min: 0, max: 34 }), length: fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }), window: fc.integer({ min: 0, max: 6 }) })
+        .record({
+          id: outageId,
+          resourceId: rid,
+          planned: fc.boolean(),
+          start: fc.integer({ min: 0, max: 34 }),
+          length: fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }),
+          window: fc.integer({ min: 0, max: 6 }),
+        })
         .map(
           (r): Command => ({
             type: 'CreateOutage',
-            outage: { id: r.id, resourceId: r.resourceId, kind: r.planned ? 'planned' : 'unplanned', start: r.start, end: r.length === null ? (r.planned ? r.start + 1 : null) : r.start + r.length, slidingWindowMs: r.planned ? null : r.window, capabilities: [], reason: null, declaredAt: 0 },
+            outage: {
+              id: r.id,
+              resourceId: r.resourceId,
+              kind: r.planned ? 'planned' : 'unplanned',
+              start: r.start,
+              end: r.length === null ? (r.planned ? r.start + 1 : null) : r.start + r.length,
+              slidingWindowMs: r.planned ? null : r.window,
+              capabilities: [],
+              reason: null,
+              declaredAt: 0,
+            },
           }),
         ),
     ),
@@ -73,7 +125,14 @@ const command: fc.Arbitrary<Make> = fc.oneof(
   { weight: 1, arbitrary: constant(outageId.map((id): Command => ({ type: 'DeleteOutage', id }))) },
   { weight: 1, arbitrary: constant(fc.constant<Command>({ type: 'ApplyOutages', limit: 100 })) },
   { weight: 1, arbitrary: constant(fc.constant<Command>({ type: 'ExpireHolds', limit: 100 })) },
-  { weight: 2, arbitrary: constant(fc.record({ id: rid, capacity: fc.integer({ min: 0, max: 3 }) }).map((r): Command => ({ type: 'UpdateResource', id: r.id, patch: { capacity: r.capacity } }))) },
+  {
+    weight: 2,
+    arbitrary: constant(
+      fc
+        .record({ id: rid, capacity: fc.integer({ min: 0, max: 3 }) })
+        .map((r): Command => ({ type: 'UpdateResource', id: r.id, patch: { capacity: r.capacity } })),
+    ),
+  },
   {
     weight: 1,
     arbitrary: constant(
@@ -87,16 +146,23 @@ const command: fc.Arbitrary<Make> = fc.oneof(
     weight: 1,
     arbitrary: constant(
       fc
-        .record({ id: fc.constantFrom('p0', 'p1'), maxBookings: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }), allowStartInPastMs: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }) })
+        .record({
+          id: fc.constantFrom('p0', 'p1'),
+          maxBookings: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }),
+          allowStartInPastMs: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
+        })
         .map((r): Command => ({ type: 'UpdatePolicy', id: r.id, patch: { maxBookings: r.maxBookings, allowStartInPastMs: r.allowStartInPastMs } })),
     ),
   },
   {
     weight: 2,
     arbitrary: constant(
-      fc
-        .record({ ids: fc.uniqueArray(bookingId, { minLength: 1, maxLength: 2 }), span, userId, policyId })
-        .map((r): Command => ({ type: 'BookFromPool', request: { ids: r.ids, poolId: 'r0', ...r.span, capabilities: [], label: null, userId: r.userId, policyId: r.policyId, groupId: null } })),
+      fc.record({ ids: fc.uniqueArray(bookingId, { minLength: 1, maxLength: 2 }), span, userId, policyId }).map(
+        (r): Command => ({
+          type: 'BookFromPool',
+          request: { ids: r.ids, poolId: 'r0', ...r.span, capabilities: [], label: null, userId: r.userId, policyId: r.policyId, groupId: null },
+        }),
+      ),
     ),
   },
 );
@@ -107,7 +173,14 @@ const statement = fc.array(command, { minLength: 1, maxLength: 3 });
 const between = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'none' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'look' as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('commit' as const), advance: fc.integer({ min: 0, max: 4 }), commands: fc.array(command, { minLength: 1, maxLength: 2 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('commit' as const),
+      advance: fc.integer({ min: 0, max: 4 }),
+      commands: fc.array(command, { minLength: 1, maxLength: 2 }),
+    }),
+  },
 );
 
 const block = fc.record({
@@ -144,8 +217,34 @@ const EXAMPLES: [Block][] = [
 ];
 
 const WORLD: Command[] = [
-  { type: 'CreatePolicy', policy: { id: 'p0', name: null, minDurationMs: null, maxDurationMs: null, bookAheadMs: null, maxBookings: 2, maxUsageMs: null, startsWithinMs: null, allowStartInPastMs: null } },
-  { type: 'CreatePolicy', policy: { id: 'p1', name: null, minDurationMs: null, maxDurationMs: 4, bookAheadMs: null, maxBookings: null, maxUsageMs: null, startsWithinMs: null, allowStartInPastMs: 3 } },
+  {
+    type: 'CreatePolicy',
+    policy: {
+      id: 'p0',
+      name: null,
+      minDurationMs: null,
+      maxDurationMs: null,
+      bookAheadMs: null,
+      maxBookings: 2,
+      maxUsageMs: null,
+      startsWithinMs: null,
+      allowStartInPastMs: null,
+    },
+  },
+  {
+    type: 'CreatePolicy',
+    policy: {
+      id: 'p1',
+      name: null,
+      minDurationMs: null,
+      maxDurationMs: 4,
+      bookAheadMs: null,
+      maxBookings: null,
+      maxUsageMs: null,
+      startsWithinMs: null,
+      allowStartInPastMs: 3,
+    },
+  },
   resource('r0', { capacity: 0 }),
   resource('r1', { parentId: 'r0', capacity: 2, bufferAfterMs: 1 }),
   resource('r2', { parentId: 'r0' }),
@@ -158,12 +257,26 @@ const WORLD: Command[] = [
 function stateOf(e: Engine): unknown {
   const c = e.capture();
   const byId = <T extends { id: string }>(xs: readonly T[]): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(c.resources), policies: byId(c.policies), rules: byId(c.rules), bookings: byId(c.bookings), holds: byId(c.holds), outages: byId(c.outages) };
+  return {
+    resources: byId(c.resources),
+    policies: byId(c.policies),
+    rules: byId(c.rules),
+    bookings: byId(c.bookings),
+    holds: byId(c.holds),
+    outages: byId(c.outages),
+  };
 }
 
 function modelStateOf(m: ModelState): unknown {
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(m.resources.values()), policies: byId(m.policies.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()) };
+  return {
+    resources: byId(m.resources.values()),
+    policies: byId(m.policies.values()),
+    rules: byId(m.rules.values()),
+    bookings: byId(m.bookings.values()),
+    holds: byId(m.holds.values()),
+    outages: byId(m.outages.values()),
+  };
 }
 
 function resultOf(r: CommandResult): ModelResult {
@@ -218,7 +331,10 @@ describe('drafts', () => {
             if (step.before.kind === 'commit') {
               clock += step.before.advance;
               const at = clock;
-              commitElsewhere(step.before.commands.map((m) => m(at)), at);
+              commitElsewhere(
+                step.before.commands.map((m) => m(at)),
+                at,
+              );
             }
             const back = refused(() => engine.reopenDraft(d));
             if (back !== true) {
@@ -282,7 +398,11 @@ describe('a draft', () => {
     const d = e.openDraft(0);
     e.draft(d, [book('a', 'r', 0, 10)]);
     expect(() => e.execute([book('b', 'r', 20, 30)], 0)).toThrow('store: batch already open');
-    expect(() => e.replay([{ type: 'ResourceCreated', resource: { id: 'x', parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } }])).toThrow('replay while a batch is open');
+    expect(() =>
+      e.replay([
+        { type: 'ResourceCreated', resource: { id: 'x', parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } },
+      ]),
+    ).toThrow('replay while a batch is open');
     expect(() => e.openDraft(0)).toThrow('store: batch already open');
     e.closeDraft();
     expect(e.booking('a')).toBeUndefined();
@@ -303,15 +423,26 @@ describe('a draft', () => {
     const d = e.openDraft(0);
     const rows = (from: number, n: number): Command[] => Array.from({ length: n }, (_, i) => book(`b${from + i}`, 'r', 0, 10));
     e.draft(d, rows(0, Limits.maxBatchCommands - 1));
-    const err = refusalOf(() => e.draft(d, [...rows(Limits.maxBatchCommands, 1), { type: 'BookFromPool', request: { ids: ['p'], poolId: 'r', start: 0, end: 10, capabilities: [], label: null, userId: null, policyId: null, groupId: null } }]));
-    expect([err.sqlstate, err.message]).toEqual(['54000', `a transaction of ${Limits.maxBatchCommands + 1} rows is over the limit of ${Limits.maxBatchCommands}`]);
+    const err = refusalOf(() =>
+      e.draft(d, [
+        ...rows(Limits.maxBatchCommands, 1),
+        {
+          type: 'BookFromPool',
+          request: { ids: ['p'], poolId: 'r', start: 0, end: 10, capabilities: [], label: null, userId: null, policyId: null, groupId: null },
+        },
+      ]),
+    );
+    expect([err.sqlstate, err.message]).toEqual([
+      '54000',
+      `a transaction of ${Limits.maxBatchCommands + 1} rows is over the limit of ${Limits.maxBatchCommands}`,
+    ]);
     expect(d.rows).toBe(Limits.maxBatchCommands - 1);
     expect(e.store.bookings.size).toBe(Limits.maxBatchCommands - 1);
     e.draft(d, rows(Limits.maxBatchCommands - 1, 1));
     expect(e.keepDraft(d).effects).toHaveLength(Limits.maxBatchCommands);
   });
 
-  it("decides again at its instant on a state valid only from a later one (an expired hold not yet released, and what was booked over it)", () => {
+  it('decides again at its instant on a state valid only from a later one (an expired hold not yet released, and what was booked over it)', () => {
     const e = newEngine();
     e.execute([resource('r'), resource('s'), hold('h', 'r', 0, 10, 5)], 0);
     const d = e.openDraft(2);

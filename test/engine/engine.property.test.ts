@@ -20,7 +20,10 @@ const groupId = fc.option(fc.constantFrom('g0', 'g1'), { nil: null });
 const policyId = fc.option(fc.constantFrom('p0', 'p0', 'p0', 'p1', 'p2'), { nil: null, freq: 3 });
 const userId = fc.option(fc.constantFrom('ann', 'ann', 'bob'), { nil: null, freq: 4 });
 const caps = fc.uniqueArray(fc.constantFrom('c0', 'c1', 'c2'), { maxLength: 3 });
-const needs = fc.oneof({ weight: 4, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { maxLength: 2 }) });
+const needs = fc.oneof(
+  { weight: 4, arbitrary: fc.constant([] as string[]) },
+  { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { maxLength: 2 }) },
+);
 /** Mostly well-formed spans on a 0..40 line, now and then an empty or inverted one. */
 const span = fc.oneof(
   { weight: 12, arbitrary: fc.tuple(fc.integer({ min: 0, max: 36 }), fc.integer({ min: 1, max: 8 })).map(([s, l]) => ({ start: s, end: s + l })) },
@@ -28,7 +31,14 @@ const span = fc.oneof(
 );
 
 const createResource = fc
-  .record({ id: rid, parentId: fc.option(rid, { nil: null }), capacity: fc.integer({ min: 0, max: 3 }), before: fc.integer({ min: 0, max: 2 }), after: fc.integer({ min: 0, max: 3 }), caps })
+  .record({
+    id: rid,
+    parentId: fc.option(rid, { nil: null }),
+    capacity: fc.integer({ min: 0, max: 3 }),
+    before: fc.integer({ min: 0, max: 2 }),
+    after: fc.integer({ min: 0, max: 3 }),
+    caps,
+  })
   .map(
     (r): Command => ({
       type: 'CreateResource',
@@ -63,37 +73,66 @@ const createRule = fc
 const updateRule = fc
   .record({ id: ruleId, span: fc.option(span, { nil: undefined }), blocking: fc.option(fc.boolean(), { nil: undefined }) })
   .map((r): Command => ({ type: 'UpdateRule', id: r.id, patch: { ...(r.span ?? {}), ...(r.blocking !== undefined ? { blocking: r.blocking } : {}) } }));
-const placeHold = fc
-  .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, userId, policyId, skip: fc.boolean() })
-  .map((r) => (now: number): Command => ({
-    type: 'PlaceHold',
-    hold: { id: r.id, resourceId: r.resourceId, ...r.span, expiresAt: now + r.ttl, label: null, capabilities: r.caps, userId: r.userId, policyId: r.policyId },
-    ...(r.skip ? { onConflictSkip: true } : {}),
-  }));
-const createBooking = fc
-  .record({ id: bookingId, resourceId: rid, span, caps: needs, userId, policyId, groupId, skip: fc.boolean() })
-  .map(
-    (r): Command => ({
-      type: 'CreateBooking',
-      booking: { id: r.id, resourceId: r.resourceId, ...r.span, capabilities: r.caps, userId: r.userId, policyId: r.policyId, groupId: r.groupId },
+const placeHold = fc.record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, userId, policyId, skip: fc.boolean() }).map(
+  (r) =>
+    (now: number): Command => ({
+      type: 'PlaceHold',
+      hold: {
+        id: r.id,
+        resourceId: r.resourceId,
+        ...r.span,
+        expiresAt: now + r.ttl,
+        label: null,
+        capabilities: r.caps,
+        userId: r.userId,
+        policyId: r.policyId,
+      },
       ...(r.skip ? { onConflictSkip: true } : {}),
     }),
-  );
+);
+const createBooking = fc.record({ id: bookingId, resourceId: rid, span, caps: needs, userId, policyId, groupId, skip: fc.boolean() }).map(
+  (r): Command => ({
+    type: 'CreateBooking',
+    booking: { id: r.id, resourceId: r.resourceId, ...r.span, capabilities: r.caps, userId: r.userId, policyId: r.policyId, groupId: r.groupId },
+    ...(r.skip ? { onConflictSkip: true } : {}),
+  }),
+);
 const convertHold = fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } }));
 const updateBookings = fc
   .record({
-    target: fc.oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g }))),
-    span: fc.option(fc.oneof(span, fc.integer({ min: 1, max: 44 }).map((end) => ({ end }))), { nil: undefined }),
+    target: fc.oneof(
+      bookingId.map((id) => ({ id })),
+      fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })),
+    ),
+    span: fc.option(
+      fc.oneof(
+        span,
+        fc.integer({ min: 1, max: 44 }).map((end) => ({ end })),
+      ),
+      { nil: undefined },
+    ),
     resourceId: fc.option(rid, { nil: undefined }),
     owner: fc.option(fc.record({ userId, policyId }), { nil: undefined, freq: 4 }),
   })
-  .map((r): Command => ({ type: 'UpdateBookings', target: r.target, patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}), ...(r.owner ?? {}) } }));
+  .map(
+    (r): Command => ({
+      type: 'UpdateBookings',
+      target: r.target,
+      patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}), ...(r.owner ?? {}) },
+    }),
+  );
 const cancelBookings = fc
-  .oneof(bookingId.map((id) => ({ id })), fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })))
+  .oneof(
+    bookingId.map((id) => ({ id })),
+    fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })),
+  )
   .map((target): Command => ({ type: 'CancelBookings', target }));
 
 const outageId = fc.constantFrom('o0', 'o1', 'o2');
-const outageCaps = fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { minLength: 1, maxLength: 2 }) });
+const outageCaps = fc.oneof(
+  { weight: 2, arbitrary: fc.constant([] as string[]) },
+  { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom('c0', 'c1'), { minLength: 1, maxLength: 2 }) },
+);
 const createOutage = fc
   .record({
     id: outageId,
@@ -121,8 +160,18 @@ const createOutage = fc
     }),
   );
 const updateOutage = fc
-  .record({ id: outageId, end: fc.option(fc.option(fc.integer({ min: 0, max: 46 }), { nil: null }), { nil: undefined }), window: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }) })
-  .map((r): Command => ({ type: 'UpdateOutage', id: r.id, patch: { ...(r.end !== undefined ? { end: r.end } : {}), ...(r.window !== undefined ? { slidingWindowMs: r.window } : {}) } }));
+  .record({
+    id: outageId,
+    end: fc.option(fc.option(fc.integer({ min: 0, max: 46 }), { nil: null }), { nil: undefined }),
+    window: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+  })
+  .map(
+    (r): Command => ({
+      type: 'UpdateOutage',
+      id: r.id,
+      patch: { ...(r.end !== undefined ? { end: r.end } : {}), ...(r.window !== undefined ? { slidingWindowMs: r.window } : {}) },
+    }),
+  );
 
 /** Limits on the 0..40 line; null (no limit) as often as not. */
 const limit = (max: number): fc.Arbitrary<number | null> => fc.option(fc.integer({ min: 0, max }), { nil: null });
@@ -149,10 +198,25 @@ const createPolicy = fc
   .record({ id: fc.constantFrom('p0', 'p1', 'p2'), limits: policyLimits })
   .map((r): Command => ({ type: 'CreatePolicy', policy: { id: r.id, name: null, ...r.limits } }));
 const updatePolicy = fc
-  .record({ id: fc.constantFrom('p0', 'p1', 'p2'), limits: policyLimits, keys: fc.uniqueArray(fc.constantFrom('minDurationMs', 'maxDurationMs', 'bookAheadMs', 'maxBookings', 'maxUsageMs', 'startsWithinMs', 'allowStartInPastMs'), { minLength: 1, maxLength: 3 }) })
+  .record({
+    id: fc.constantFrom('p0', 'p1', 'p2'),
+    limits: policyLimits,
+    keys: fc.uniqueArray(
+      fc.constantFrom('minDurationMs', 'maxDurationMs', 'bookAheadMs', 'maxBookings', 'maxUsageMs', 'startsWithinMs', 'allowStartInPastMs'),
+      { minLength: 1, maxLength: 3 },
+    ),
+  })
   .map((r): Command => ({ type: 'UpdatePolicy', id: r.id, patch: Object.fromEntries(r.keys.map((k) => [k, r.limits[k as keyof typeof r.limits]])) }));
 const bookFromPool = fc
-  .record({ ids: fc.array(bookingId, { minLength: 1, maxLength: 2 }), pool: fc.constantFrom('r0', 'r0', 'r1', 'r4'), span, caps: needs, userId, policyId, groupId })
+  .record({
+    ids: fc.array(bookingId, { minLength: 1, maxLength: 2 }),
+    pool: fc.constantFrom('r0', 'r0', 'r1', 'r4'),
+    span,
+    caps: needs,
+    userId,
+    policyId,
+    groupId,
+  })
   .map(
     (r): Command => ({
       type: 'BookFromPool',
@@ -197,7 +261,10 @@ const query = fc.record({
   probe: fc.record({ resourceId: rid, start: fc.integer({ min: 0, max: 36 }), length: fc.integer({ min: 1, max: 6 }) }),
 });
 
-const batch = fc.oneof({ weight: 6, arbitrary: fc.array(command, { minLength: 1, maxLength: 1 }) }, { weight: 2, arbitrary: fc.array(command, { minLength: 2, maxLength: 3 }) });
+const batch = fc.oneof(
+  { weight: 6, arbitrary: fc.array(command, { minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.array(command, { minLength: 2, maxLength: 3 }) },
+);
 const step = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('batch' as const), advance: fc.integer({ min: 0, max: 3 }), commands: batch }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('query' as const), advance: fc.integer({ min: 0, max: 2 }), q: query }) },
@@ -227,7 +294,10 @@ const setup = fc
       const c = cfg[i]!;
       // Mostly bookable: capacity 0 only now and then.
       const capacity = c.capacity === 0 && i % 2 === 0 ? 1 : c.capacity;
-      return { type: 'CreateResource', resource: { id, parentId, name: null, capacity, bufferBeforeMs: c.before, bufferAfterMs: c.after, capabilities: c.caps } };
+      return {
+        type: 'CreateResource',
+        resource: { id, parentId, name: null, capacity, bufferBeforeMs: c.before, bufferAfterMs: c.after, capabilities: c.caps },
+      };
     }),
     ...rules,
   ]);
@@ -279,7 +349,14 @@ function stateOf(e: Engine): unknown {
 
 function modelStateOf(m: ModelState): unknown {
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(m.resources.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()), policies: byId(m.policies.values()) };
+  return {
+    resources: byId(m.resources.values()),
+    rules: byId(m.rules.values()),
+    bookings: byId(m.bookings.values()),
+    holds: byId(m.holds.values()),
+    outages: byId(m.outages.values()),
+    policies: byId(m.policies.values()),
+  };
 }
 
 describe('engine agrees with the brute-force model', () => {
@@ -326,7 +403,10 @@ describe('engine agrees with the brute-force model', () => {
             expect(made).toEqual(
               plain.merged
                 ? { merged: true, spans: plain.spans.map((s) => ({ rid: null, ...s })) }
-                : { merged: false, perResource: plain.perResource.map((r) => ({ resourceId: r.resourceId, spans: r.spans.map((s) => ({ rid: r.resourceId, ...s })) })) },
+                : {
+                    merged: false,
+                    perResource: plain.perResource.map((r) => ({ resourceId: r.resourceId, spans: r.spans.map((s) => ({ rid: r.resourceId, ...s })) })),
+                  },
             );
             // A booking fits exactly where availability says every instant of it is free.
             const p = st.q.probe;

@@ -55,7 +55,10 @@ describe('capacity', () => {
 
 describe('buffers', () => {
   it('compares footprints, so the order of booking does not matter', () => {
-    for (const order of [['a', 'b'], ['b', 'a']]) {
+    for (const order of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ]) {
       const e = newEngine();
       e.execute([resource('r', { bufferBeforeMs: 10 * MIN, bufferAfterMs: 5 * MIN })], T0);
       const spans: Record<string, [number, number]> = { a: [at(9), at(10)], b: [at(10) + 14 * MIN, at(11)] };
@@ -178,7 +181,10 @@ describe('holds', () => {
 
   it('is reaped by ExpireHolds in expiry order with reason expired', () => {
     const e = newEngine();
-    e.execute([resource('r', { capacity: 5 }), hold('h1', 'r', at(9), at(10), T0 + 2), hold('h2', 'r', at(9), at(10), T0 + 1), hold('h3', 'r', at(9), at(10), T0 + 9)], T0);
+    e.execute(
+      [resource('r', { capacity: 5 }), hold('h1', 'r', at(9), at(10), T0 + 2), hold('h2', 'r', at(9), at(10), T0 + 1), hold('h3', 'r', at(9), at(10), T0 + 9)],
+      T0,
+    );
     expect(e.nextHoldExpiry()).toBe(T0 + 1);
     const out = e.execute([{ type: 'ExpireHolds', limit: 10 }], T0 + 5);
     expect(out.effects).toEqual([
@@ -202,7 +208,11 @@ describe('bookings', () => {
     const e = newEngine();
     e.execute([resource('r'), book('a', 'r', at(9), at(10))], T0);
     const out = e.execute(
-      [book('a', 'r', at(20), at(21), { onConflictSkip: true }), book('b', 'r', at(9), at(10), { onConflictSkip: true }), book('c', 'r', at(10), at(11), { onConflictSkip: true })],
+      [
+        book('a', 'r', at(20), at(21), { onConflictSkip: true }),
+        book('b', 'r', at(9), at(10), { onConflictSkip: true }),
+        book('c', 'r', at(10), at(11), { onConflictSkip: true }),
+      ],
       T0,
     );
     expect(out.results.map((r) => r.type)).toEqual(['skipped', 'skipped', 'bookings']);
@@ -236,7 +246,10 @@ describe('bookings', () => {
   it('moves a whole group or nothing, checking members against each other', () => {
     const e = newEngine();
     e.execute([resource('dir'), resource('cam1'), resource('cam2'), book('x', 'cam2', at(16), at(18))], T0);
-    e.execute(['dir', 'cam1', 'cam2'].map((r, i) => book(`g${i}`, r, at(9), at(15), { groupId: 'prod' })), T0);
+    e.execute(
+      ['dir', 'cam1', 'cam2'].map((r, i) => book(`g${i}`, r, at(9), at(15), { groupId: 'prod' })),
+      T0,
+    );
     const err = refusal(e, [{ type: 'UpdateBookings', target: { groupId: 'prod' }, patch: { end: at(17) } }]);
     expect(conflictIds(err)).toEqual(['x']);
     expect(e.groupMembers('prod').map((b) => b.end)).toEqual([at(15), at(15), at(15)]);
@@ -274,7 +287,14 @@ describe('resources', () => {
     err = refusal(e, [{ type: 'DeleteResource', id: 'c' }]);
     expect(err.sqlstate).toBe('23503');
     expect(conflictIds(err)).toEqual(['a']);
-    e.execute([{ type: 'CancelBookings', target: { id: 'a' } }, { type: 'DeleteResource', id: 'c' }, { type: 'DeleteResource', id: 'p' }], T0);
+    e.execute(
+      [
+        { type: 'CancelBookings', target: { id: 'a' } },
+        { type: 'DeleteResource', id: 'c' },
+        { type: 'DeleteResource', id: 'p' },
+      ],
+      T0,
+    );
     expect(e.store.resources.size).toBe(0);
     expect(e.store.rules.size).toBe(0);
   });
@@ -444,7 +464,13 @@ describe('policies', () => {
 
   it('refuses each limit by name, saying by how much', () => {
     const e = newEngine();
-    e.execute([resource('rig', { capacity: 10 }), policy('lab', { minDurationMs: 5 * MIN, maxDurationMs: 10 * MIN, bookAheadMs: 2 * H, maxBookings: 2, maxUsageMs: 15 * MIN })], T0);
+    e.execute(
+      [
+        resource('rig', { capacity: 10 }),
+        policy('lab', { minDurationMs: 5 * MIN, maxDurationMs: 10 * MIN, bookAheadMs: 2 * H, maxBookings: 2, maxUsageMs: 15 * MIN }),
+      ],
+      T0,
+    );
     const lab = { userId: 'ann', policyId: 'lab' };
     let err = refusal(e, [book('a', 'rig', at(1), at(1) + 4 * MIN, lab)]);
     expect(breaches(err)).toEqual(['min_duration']);
@@ -483,7 +509,9 @@ describe('policies', () => {
     const e = newEngine();
     e.execute([resource('rig', { capacity: 5 }), policy('now', { startsWithinMs: 15 * MIN, allowStartInPastMs: 5 * MIN })], T0);
     const now = { policyId: 'now' };
-    expect(refusal(e, [book('a', 'rig', T0 + 20 * MIN, T0 + 30 * MIN, now)]).message).toContain('too late for starts_within: starts in 20 min, must start within 15 min (5 min too late)');
+    expect(refusal(e, [book('a', 'rig', T0 + 20 * MIN, T0 + 30 * MIN, now)]).message).toContain(
+      'too late for starts_within: starts in 20 min, must start within 15 min (5 min too late)',
+    );
     expect(refusal(e, [book('a', 'rig', T0 - 10 * MIN, T0 + 30 * MIN, now)]).message).toContain(
       'starts too far in the past for allow_start_in_past: 10 min ago, at most 5 min allowed (5 min too early)',
     );
@@ -499,7 +527,9 @@ describe('policies', () => {
     // A new label moves nothing: the tighter limits do not lock the booking.
     e.execute([{ type: 'UpdateBookings', target: { id: 'a' }, patch: { label: 'kept' } }], T0);
     // Moving its start is judged by book_ahead; its length, by max_duration.
-    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { start: at(1) + 10 * MIN, end: at(2) + 10 * MIN } }]))).toEqual(['book_ahead']);
+    expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { start: at(1) + 10 * MIN, end: at(2) + 10 * MIN } }]))).toEqual([
+      'book_ahead',
+    ]);
     expect(breaches(refusal(e, [{ type: 'UpdateBookings', target: { id: 'a' }, patch: { end: at(2) + MIN } }]))).toEqual(['max_duration']);
     e.execute([{ type: 'UpdateBookings', target: { id: 'a' }, patch: { end: at(1) + 30 * MIN } }], T0);
   });
@@ -534,7 +564,13 @@ describe('policies', () => {
     const err = refusal(e, [{ type: 'DeletePolicy', id: 'lab' }]);
     expect(err.sqlstate).toBe('23503');
     expect(conflictIds(err)).toEqual(['a']);
-    e.execute([{ type: 'CancelBookings', target: { id: 'a' } }, { type: 'DeletePolicy', id: 'lab' }], T0);
+    e.execute(
+      [
+        { type: 'CancelBookings', target: { id: 'a' } },
+        { type: 'DeletePolicy', id: 'lab' },
+      ],
+      T0,
+    );
     expect(e.policy('lab')).toBeUndefined();
   });
 });
@@ -558,9 +594,18 @@ describe('pools', () => {
   it('books distinct free members with the capabilities, in order of id', () => {
     const e = crew();
     const out = e.execute([fromPool(['x', 'y'], 'crew', at(9), at(17), { capabilities: ['camera'] })], T0);
-    expect(out.results[0]).toMatchObject({ type: 'bookings', rows: [{ id: 'x', resourceId: 'carl' }, { id: 'y', resourceId: 'cleo' }] });
+    expect(out.results[0]).toMatchObject({
+      type: 'bookings',
+      rows: [
+        { id: 'x', resourceId: 'carl' },
+        { id: 'y', resourceId: 'cleo' },
+      ],
+    });
     // cleo is taken, so the director is dana, and the next camera is cole.
-    const next = e.execute([fromPool(['d'], 'crew', at(9), at(17), { capabilities: ['director'] }), fromPool(['c'], 'crew', at(9), at(17), { capabilities: ['camera'] })], T0);
+    const next = e.execute(
+      [fromPool(['d'], 'crew', at(9), at(17), { capabilities: ['director'] }), fromPool(['c'], 'crew', at(9), at(17), { capabilities: ['camera'] })],
+      T0,
+    );
     expect(next.results.map((r) => (r.type === 'bookings' ? r.rows[0]!.resourceId : null))).toEqual(['dana', 'cole']);
   });
 

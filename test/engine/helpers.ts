@@ -28,7 +28,18 @@ export function book(id: string, resourceId: string, start: number, end: number,
 export function policy(id: string, limits: Partial<Omit<Policy, 'id'>> = {}): Command {
   return {
     type: 'CreatePolicy',
-    policy: { id, name: null, minDurationMs: null, maxDurationMs: null, bookAheadMs: null, maxBookings: null, maxUsageMs: null, startsWithinMs: null, allowStartInPastMs: null, ...limits },
+    policy: {
+      id,
+      name: null,
+      minDurationMs: null,
+      maxDurationMs: null,
+      bookAheadMs: null,
+      maxBookings: null,
+      maxUsageMs: null,
+      startsWithinMs: null,
+      allowStartInPastMs: null,
+      ...limits,
+    },
   };
 }
 

@@ -18,7 +18,10 @@ type Op =
   | { readonly kind: 'query'; readonly a: number; readonly length: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), start: fc.integer({ min: 0, max: 200 }), length: fc.integer({ min: 0, max: 40 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('insert' as const), start: fc.integer({ min: 0, max: 200 }), length: fc.integer({ min: 0, max: 40 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('query' as const), a: fc.integer({ min: -10, max: 250 }), length: fc.integer({ min: 0, max: 60 }) }) },
 );

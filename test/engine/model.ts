@@ -38,7 +38,14 @@ export function emptyModel(): ModelState {
 }
 
 function clone(s: ModelState): ModelState {
-  return { resources: new Map(s.resources), rules: new Map(s.rules), bookings: new Map(s.bookings), holds: new Map(s.holds), outages: new Map(s.outages), policies: new Map(s.policies) };
+  return {
+    resources: new Map(s.resources),
+    rules: new Map(s.rules),
+    bookings: new Map(s.bookings),
+    holds: new Map(s.holds),
+    outages: new Map(s.outages),
+    policies: new Map(s.policies),
+  };
 }
 
 type Entry = Booking | Hold;
@@ -278,7 +285,8 @@ function groupQuotas(s: ModelState, olds: Booking[], news: Booking[], now: numbe
     const mine = live(s, now).filter((x) => x.userId === first.userId && x.policyId === p.id && x.end > now);
     const used = mine.reduce((n, x) => n + (x.end - x.start), 0);
     const out: Conflict[] = [];
-    if (countsNew && p.maxBookings !== null && mine.length > p.maxBookings) out.push({ kind: 'policy', policy_id: p.id, limit: 'max_bookings', allowed: p.maxBookings, requested: mine.length });
+    if (countsNew && p.maxBookings !== null && mine.length > p.maxBookings)
+      out.push({ kind: 'policy', policy_id: p.id, limit: 'max_bookings', allowed: p.maxBookings, requested: mine.length });
     if (p.maxUsageMs !== null && used > p.maxUsageMs) out.push({ kind: 'policy', policy_id: p.id, limit: 'max_usage', allowed: p.maxUsageMs, requested: used });
     if (out.length > 0) throw new ModelError('23P01', out);
   }
@@ -390,7 +398,10 @@ function overCapacity(s: ModelState, r: Resource, now: number): Conflict[] {
   const mine = live(s, now).filter((e) => e.resourceId === r.id);
   const over = new Set<number>();
   for (const e of mine) for (let u = e.start - r.bufferBeforeMs; u < e.end + r.bufferAfterMs; u++) if (countAt(s, r, u, now) > r.capacity) over.add(u);
-  return mine.filter((e) => [...over].some((u) => covers(r, e, u))).sort(byStartThenKey).map(entryConflict);
+  return mine
+    .filter((e) => [...over].some((u) => covers(r, e, u)))
+    .sort(byStartThenKey)
+    .map(entryConflict);
 }
 
 function sameConflicts(a: Conflict[]): Conflict[] {
@@ -429,8 +440,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (next.parentId !== old.parentId && next.parentId !== null) {
         if (!s.resources.has(next.parentId)) throw new ModelError('23503');
         if (chain(s, next.parentId).some((r) => r.id === c.id)) throw new ModelError('22023');
-        const height = (rid: string): number =>
-          1 + Math.max(0, ...[...s.resources.values()].filter((r) => r.parentId === rid).map((r) => height(r.id)));
+        const height = (rid: string): number => 1 + Math.max(0, ...[...s.resources.values()].filter((r) => r.parentId === rid).map((r) => height(r.id)));
         if (chain(s, next.parentId).length + height(c.id) > MAX_DEPTH) throw new ModelError('54000');
       }
       s.resources.set(c.id, next);
@@ -656,8 +666,12 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
     case 'DeletePolicy': {
       if (!s.policies.has(c.id)) return { type: 'rows', ids: [] };
       const naming: Conflict[] = [
-        ...live(s, now).filter((e) => e.policyId === c.id).map(entryConflict),
-        ...[...s.rules.values()].filter((r) => r.policyId === c.id).map((r): Conflict => ({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end })),
+        ...live(s, now)
+          .filter((e) => e.policyId === c.id)
+          .map(entryConflict),
+        ...[...s.rules.values()]
+          .filter((r) => r.policyId === c.id)
+          .map((r): Conflict => ({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end })),
       ];
       if (naming.length > 0) throw new ModelError('23503', naming);
       for (const h of [...s.holds.values()]) if (h.policyId === c.id) s.holds.delete(h.id);
@@ -680,7 +694,17 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       if (q.policyId !== null) {
         const p = s.policies.get(q.policyId);
         if (p === undefined) throw new ModelError('23503');
-        const probe: Booking = { id: q.ids[0]!, resourceId: q.poolId, start: q.start, end: q.end, label: null, capabilities: [], userId: q.userId, policyId: q.policyId, groupId: null };
+        const probe: Booking = {
+          id: q.ids[0]!,
+          resourceId: q.poolId,
+          start: q.start,
+          end: q.end,
+          label: null,
+          capabilities: [],
+          userId: q.userId,
+          policyId: q.policyId,
+          groupId: null,
+        };
         const breaches = policyBreaches(s, p, probe, now, q.ids.length);
         if (breaches.length > 0) throw new ModelError('23P01', breaches);
       }
@@ -693,7 +717,17 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         const r = s.resources.get(rid)!;
         if (r.capacity === 0 || need.some((x) => !r.capabilities.includes(x))) continue;
         capable++;
-        const b: Booking = { id: q.ids[made.length]!, resourceId: rid, start: q.start, end: q.end, label: q.label, capabilities: need, userId: q.userId, policyId: q.policyId, groupId: q.groupId };
+        const b: Booking = {
+          id: q.ids[made.length]!,
+          resourceId: rid,
+          start: q.start,
+          end: q.end,
+          label: q.label,
+          capabilities: need,
+          userId: q.userId,
+          policyId: q.policyId,
+          groupId: q.groupId,
+        };
         try {
           place(s, b, now);
         } catch (e) {
@@ -703,7 +737,8 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         s.bookings.set(b.id, b);
         made.push(b.id);
       }
-      if (made.length < q.ids.length) throw new ModelError('23P01', [{ kind: 'pool', pool_id: q.poolId, wanted: q.ids.length, free: made.length, candidates: capable }]);
+      if (made.length < q.ids.length)
+        throw new ModelError('23P01', [{ kind: 'pool', pool_id: q.poolId, wanted: q.ids.length, free: made.length, candidates: capable }]);
       return { type: 'rows', ids: made };
     }
     case 'ExpireHolds': {

@@ -25,17 +25,30 @@ const holdId = fc.constantFrom('h0', 'h1');
 const span = fc.tuple(fc.integer({ min: 0, max: 34 }), fc.integer({ min: 1, max: 6 })).map(([s, l]) => ({ start: s, end: s + l }));
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ id: bookingId, resourceId: rid, span, skip: fc.boolean() }).map((r) => book(r.id, r.resourceId, r.span.start, r.span.end, r.skip ? { onConflictSkip: true } : {})) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .record({ id: bookingId, resourceId: rid, span, skip: fc.boolean() })
+      .map((r) => book(r.id, r.resourceId, r.span.start, r.span.end, r.skip ? { onConflictSkip: true } : {})),
+  },
   { weight: 3, arbitrary: fc.record({ id: holdId, resourceId: rid, span }).map((r) => hold(r.id, r.resourceId, r.span.start, r.span.end, 100)) },
   { weight: 2, arbitrary: fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } })) },
   { weight: 2, arbitrary: fc.record({ id: bookingId, span }).map((r): Command => ({ type: 'UpdateBookings', target: { id: r.id }, patch: r.span })) },
   { weight: 2, arbitrary: bookingId.map((id): Command => ({ type: 'CancelBookings', target: { id } })) },
-  { weight: 2, arbitrary: fc.record({ id: rid, capacity: fc.integer({ min: 0, max: 3 }) }).map((r): Command => ({ type: 'UpdateResource', id: r.id, patch: { capacity: r.capacity } })) },
   {
     weight: 2,
     arbitrary: fc
-      .record({ ids: fc.uniqueArray(bookingId, { minLength: 1, maxLength: 2 }), span })
-      .map((r): Command => ({ type: 'BookFromPool', request: { ids: r.ids, poolId: 'r0', ...r.span, capabilities: [], label: null, userId: null, policyId: null, groupId: null } })),
+      .record({ id: rid, capacity: fc.integer({ min: 0, max: 3 }) })
+      .map((r): Command => ({ type: 'UpdateResource', id: r.id, patch: { capacity: r.capacity } })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ ids: fc.uniqueArray(bookingId, { minLength: 1, maxLength: 2 }), span }).map(
+      (r): Command => ({
+        type: 'BookFromPool',
+        request: { ids: r.ids, poolId: 'r0', ...r.span, capabilities: [], label: null, userId: null, policyId: null, groupId: null },
+      }),
+    ),
   },
 );
 
@@ -64,7 +77,12 @@ const block = fc.record({
   end: fc.constantFrom('commit', 'commit', 'rollback'),
 });
 
-const WORLD: Command[] = [resource('r0', { capacity: 0 }), resource('r1', { parentId: 'r0', capacity: 2, bufferAfterMs: 1 }), resource('r2', { parentId: 'r0' }), resource('r3', { capacity: 2 })];
+const WORLD: Command[] = [
+  resource('r0', { capacity: 0 }),
+  resource('r1', { parentId: 'r0', capacity: 2, bufferAfterMs: 1 }),
+  resource('r2', { parentId: 'r0' }),
+  resource('r3', { capacity: 2 }),
+];
 const NOW = 5;
 
 // ---- comparing ------------------------------------------------------------------------------
@@ -72,12 +90,26 @@ const NOW = 5;
 function stateOf(e: Engine): unknown {
   const c = e.capture();
   const byId = <T extends { id: string }>(xs: readonly T[]): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(c.resources), policies: byId(c.policies), rules: byId(c.rules), bookings: byId(c.bookings), holds: byId(c.holds), outages: byId(c.outages) };
+  return {
+    resources: byId(c.resources),
+    policies: byId(c.policies),
+    rules: byId(c.rules),
+    bookings: byId(c.bookings),
+    holds: byId(c.holds),
+    outages: byId(c.outages),
+  };
 }
 
 function modelStateOf(m: ModelState): unknown {
   const byId = <T extends { id: string }>(xs: Iterable<T>): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return { resources: byId(m.resources.values()), policies: byId(m.policies.values()), rules: byId(m.rules.values()), bookings: byId(m.bookings.values()), holds: byId(m.holds.values()), outages: byId(m.outages.values()) };
+  return {
+    resources: byId(m.resources.values()),
+    policies: byId(m.policies.values()),
+    rules: byId(m.rules.values()),
+    bookings: byId(m.bookings.values()),
+    holds: byId(m.holds.values()),
+    outages: byId(m.outages.values()),
+  };
 }
 
 function resultOf(r: CommandResult): ModelResult {
@@ -187,7 +219,11 @@ describe('savepoints in a draft', () => {
               else {
                 // What others committed leaves no room for even the kept statements: 40001.
                 aborted = true;
-                expect(refused(() => twin.dryRun(keptCommands(), NOW, (o) => o.effects.length === d.effects.length && JSON.stringify(o.effects) === JSON.stringify(d.effects)))).not.toBe(true);
+                expect(
+                  refused(() =>
+                    twin.dryRun(keptCommands(), NOW, (o) => o.effects.length === d.effects.length && JSON.stringify(o.effects) === JSON.stringify(d.effects)),
+                  ),
+                ).not.toBe(true);
               }
               break;
             }

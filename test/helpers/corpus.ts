@@ -32,7 +32,9 @@ function parseValues(line: string): (string | null)[] {
 
 export function readCorpus(): CorpusEntry[] {
   const entries: CorpusEntry[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const chunks = readFileSync(join(DIR, file), 'utf8').split(/^-- next$/m);
     for (const chunk of chunks) {
       const lines = chunk.split('\n');
@@ -41,7 +43,10 @@ export function readCorpus(): CorpusEntry[] {
       const kind = (/^-- kind: ([^;]+)/m.exec(chunk)?.[1] ?? /^-- \[(\w+)\]/m.exec(chunk)?.[1] ?? '').trim();
       const protocol = /^-- (sent as: Parse|protocol: extended)/m.test(chunk) ? 'extended' : 'simple';
       const valuesLine = /first values: (.*)$/m.exec(chunk)?.[1] ?? /^-- parameters as sent: (.*)$/m.exec(chunk)?.[1]?.replace(/\$\d+ = /g, '');
-      const text = lines.filter((l) => !l.startsWith('-- ')).join('\n').trim();
+      const text = lines
+        .filter((l) => !l.startsWith('-- '))
+        .join('\n')
+        .trim();
       if (text === '' || kind === '') continue;
       entries.push({ file, kind, protocol, text, values: valuesLine === undefined ? [] : parseValues(valuesLine) });
     }

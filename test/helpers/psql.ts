@@ -11,14 +11,37 @@ export interface PsqlResult {
   readonly code: number;
 }
 
-export function psql(srv: Pick<TestServer, 'port' | 'password'>, database: string, args: readonly string[], input?: string, sslmode = 'prefer'): Promise<PsqlResult> {
+export function psql(
+  srv: Pick<TestServer, 'port' | 'password'>,
+  database: string,
+  args: readonly string[],
+  input?: string,
+  sslmode = 'prefer',
+): Promise<PsqlResult> {
   const dir = mkdtempSync(join(tmpdir(), 'allot-psql-'));
   const file = join(dir, 'script.sql');
   const fileArgs = input !== undefined ? (writeFileSync(file, input), ['-f', file]) : [];
   return new Promise((resolve, reject) => {
     const child = execFile(
       'sh',
-      ['-c', 'exec psql "$@" 2>&1', 'psql', '-X', '-h', '127.0.0.1', '-p', String(srv.port), '-U', 'tester', '-d', database, '-P', 'pager=off', ...args, ...fileArgs],
+      [
+        '-c',
+        'exec psql "$@" 2>&1',
+        'psql',
+        '-X',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(srv.port),
+        '-U',
+        'tester',
+        '-d',
+        database,
+        '-P',
+        'pager=off',
+        ...args,
+        ...fileArgs,
+      ],
       { env: { ...process.env, PGPASSWORD: srv.password, PGCONNECT_TIMEOUT: '10', PAGER: '', PGSSLMODE: sslmode }, timeout: 60_000 },
       (err, stdout) => {
         rmSync(dir, { recursive: true, force: true });
@@ -46,7 +69,12 @@ export function matchesExpected(actual: string, expected: string): boolean {
   const e = norm(expected);
   if (a.length !== e.length) return false;
   return e.every((line, i) => {
-    const re = new RegExp(`^${line.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${line
+        .split('…')
+        .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return re.test(a[i]!);
   });
 }

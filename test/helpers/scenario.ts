@@ -19,7 +19,14 @@ export function compatFixture(name: string): string {
  * Runs `command args… host port password database [extra…]` to its end or its first failure:
  * every scenario takes the server's address, password and database after its own arguments.
  */
-export function runScenario(srv: TestServer, command: string, args: readonly string[], database: string, extra: readonly string[] = [], timeoutMs = 60_000): Promise<ScenarioRun> {
+export function runScenario(
+  srv: TestServer,
+  command: string,
+  args: readonly string[],
+  database: string,
+  extra: readonly string[] = [],
+  timeoutMs = 60_000,
+): Promise<ScenarioRun> {
   return new Promise((resolve) =>
     execFile(command, [...args, '127.0.0.1', String(srv.port), srv.password, database, ...extra], { timeout: timeoutMs }, (err, stdout, stderr) =>
       resolve({ lines: stdout.split('\n').filter((l) => l !== ''), stderr: err !== null ? `${err.message}\n${stderr}` : stderr }),

@@ -23,13 +23,30 @@ export interface TestServer {
 
 export async function startServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock; log?: Logger; fs?: FileSystem; checkpointBytes?: number; walSegmentBytes?: { first: number; max: number }; checkInvariants?: boolean; recoveryProgressMs?: number } = {},
+  opts: {
+    clock?: Clock;
+    log?: Logger;
+    fs?: FileSystem;
+    checkpointBytes?: number;
+    walSegmentBytes?: { first: number; max: number };
+    checkInvariants?: boolean;
+    recoveryProgressMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'allot-test-'));
   // Most tests write and read instants as milliseconds (allot.times = ms); the ones about
   // timestamptz, the default, and the framework tests ask for it with { times: 'timestamptz' }.
-  const config: Config = { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: 'test-password', passwordIsDefault: false, times: 'ms', ...overrides, dataDir };
+  const config: Config = {
+    ...loadConfig([], {}),
+    port: 0,
+    bind: '127.0.0.1',
+    password: 'test-password',
+    passwordIsDefault: false,
+    times: 'ms',
+    ...overrides,
+    dataDir,
+  };
   const log = opts.log ?? createLogger(process.env.ALLOT_TEST_LOG_LEVEL ?? 'silent');
   const server = new AllotServer({
     config,

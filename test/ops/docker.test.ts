@@ -23,7 +23,10 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: Re
 describe('docker/', () => {
   it('copies only what exists, and starts the package bin', () => {
     // Continuation lines joined, comments dropped.
-    const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').filter((l) => !l.trimStart().startsWith('#'));
+    const lines = dockerfile
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('#'));
     const copies = lines.filter((l) => /^COPY\s/.test(l) && !l.includes('--from='));
     expect(copies.length).toBeGreaterThan(3);
     for (const l of copies) {
@@ -44,8 +47,11 @@ describe('docker/', () => {
     expect(project).toBeDefined();
     const tsc = (args: string[]): Promise<string> =>
       new Promise((resolve, reject) =>
-        execFile(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}${project!}`, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-          err !== null ? reject(new Error(`tsc ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+        execFile(
+          process.execPath,
+          [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}${project!}`, ...args],
+          { timeout: 60_000 },
+          (err, stdout, stderr) => (err !== null ? reject(new Error(`tsc ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout)),
         ),
       );
     const outDir = (JSON.parse(await tsc(['--showConfig'])) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
@@ -72,7 +78,9 @@ describe('docker/', () => {
     const srv = await startServer();
     try {
       const code = await new Promise<number>((resolve) =>
-        execFile('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(srv.port)], (err) => resolve(err === null ? 0 : Number((err as { code?: number }).code ?? 1))),
+        execFile('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(srv.port)], (err) =>
+          resolve(err === null ? 0 : Number((err as { code?: number }).code ?? 1)),
+        ),
       );
       expect(code).toBe(0);
       // It opened no database and started no session.

@@ -49,7 +49,6 @@ const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
   }
 };
 
-
 /** The bookings a server restarted on `dataDir` holds in database "shop". */
 async function bookingsAfterRestart(dataDir: string): Promise<{ id: string }[]> {
   const again = await startServer({ dataDir });
@@ -98,7 +97,9 @@ describe('graceful shutdown', () => {
     expect((await insert).rowCount).toBe(1);
     expect((await writerError).code).toBe('57P01');
     await closing;
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: closing connections once their statements finish', 'database closed', 'allot stopped']));
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['shutting down: closing connections once their statements finish', 'database closed', 'allot stopped']),
+    );
 
     expect(await bookingsAfterRestart(dataDir)).toEqual([{ id: 'in-flight' }]);
   });
@@ -149,18 +150,30 @@ describe('graceful shutdown', () => {
     await raw.untilClosed();
     await closing;
     const got = raw.received.slice(start).map((m) => (m.name === 'error' ? `${(m as DatabaseError).severity} ${(m as DatabaseError).code}` : m.name));
-    expect(got).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'parseComplete', 'bindComplete', 'ERROR 57P01', 'readyForQuery', 'notice', 'FATAL 57P01']);
+    expect(got).toEqual([
+      'parseComplete',
+      'bindComplete',
+      'commandComplete',
+      'parseComplete',
+      'bindComplete',
+      'ERROR 57P01',
+      'readyForQuery',
+      'notice',
+      'FATAL 57P01',
+    ]);
     expect(await bookingsAfterRestart(dataDir)).toEqual([{ id: 'a' }]);
   });
 
-  it('closes without an answer a connection whose statement ran but whose Sync never comes (an error would be read as the statement\'s)', async () => {
+  it("closes without an answer a connection whose statement ran but whose Sync never comes (an error would be read as the statement's)", async () => {
     const fs = new FaultyFs();
     const { log, lines } = captured();
     const srv = await startServer({}, { fs, log });
     const raw = await RawClient.connect(srv.port);
     await raw.login({ database: 'shop', password: srv.password });
     const start = raw.received.length;
-    raw.send(Buffer.concat([serialize.parse({ text: `INSERT INTO resources (id) VALUES ('x')` }), serialize.bind({}), serialize.execute({}), serialize.flush()]));
+    raw.send(
+      Buffer.concat([serialize.parse({ text: `INSERT INTO resources (id) VALUES ('x')` }), serialize.bind({}), serialize.execute({}), serialize.flush()]),
+    );
     await raw.next('commandComplete');
     const t0 = Date.now();
     await srv.server.close();
@@ -182,7 +195,12 @@ describe('graceful shutdown', () => {
     const srv = await startServer({}, { fs, log });
     const signals = new EventEmitter();
     const exits: number[] = [];
-    handleSignals(srv.server, log, (code) => exits.push(code), (s, fn) => void signals.on(s, fn));
+    handleSignals(
+      srv.server,
+      log,
+      (code) => exits.push(code),
+      (s, fn) => void signals.on(s, fn),
+    );
     const c = await srv.client('shop');
     c.on('error', () => undefined);
     await c.query(`INSERT INTO resources (id) VALUES ('room')`);
@@ -225,7 +243,12 @@ describe('logs', () => {
       const auth = lines.find((l) => l.msg === 'connection authenticated')!;
       expect(auth).toMatchObject({ conn: pid, user: 'tester', database: 'shop', app: 'front-desk', remote: '127.0.0.1' });
       const slowLine = lines.find((l) => l.msg === 'slow statement')!;
-      expect(slowLine).toMatchObject({ level: 40, conn: pid, database: 'shop', sql: `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('slow', 'room', 0, 1000)` });
+      expect(slowLine).toMatchObject({
+        level: 40,
+        conn: pid,
+        database: 'shop',
+        sql: `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('slow', 'room', 0, 1000)`,
+      });
       expect(slowLine.ms as number).toBeGreaterThanOrEqual(25);
       // Only that one was slow.
       expect(lines.filter((l) => l.msg === 'slow statement')).toHaveLength(1);

@@ -89,7 +89,9 @@ interface Run {
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = CHECK_TIMEOUT_MS): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { env, timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES }, (err: ExecFileException | null, stdout, stderr) => resolve({ ok: err === null, output: `${stdout}${stderr}` }));
+    execFile(command, args, { env, timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES }, (err: ExecFileException | null, stdout, stderr) =>
+      resolve({ ok: err === null, output: `${stdout}${stderr}` }),
+    );
   });
 }
 
@@ -167,7 +169,9 @@ async function ensureCompatVenv(): Promise<void> {
   const pins = COMPAT_PINS.join(' ');
   await withLock(`${COMPAT_VENV}.lock`, async () => {
     if (await compatVenvReady()) return; // another run made it while this one waited
-    process.stderr.write(`allot tests: missing ${pins} in ${COMPAT_VENV}; creating it (${PYTHON} -m venv, then pip install from pip's configured index, once on this machine)\n`);
+    process.stderr.write(
+      `allot tests: missing ${pins} in ${COMPAT_VENV}; creating it (${PYTHON} -m venv, then pip install from pip's configured index, once on this machine)\n`,
+    );
     const venv = await run(PYTHON, ['-m', 'venv', '--clear', COMPAT_VENV], process.env, INSTALL_TIMEOUT_MS);
     if (!venv.ok) {
       process.stderr.write(venv.output);
@@ -175,7 +179,13 @@ async function ensureCompatVenv(): Promise<void> {
     }
     const pip = await run(COMPAT_PYTHON, ['-m', 'pip', 'install', '--no-input', '--retries', '0', ...COMPAT_PINS], process.env, INSTALL_TIMEOUT_MS);
     if (!pip.ok || !(await compatVenvReady())) {
-      process.stderr.write(pip.output.split('\n').filter((l) => l.startsWith('ERROR')).map((l) => `${l}\n`).join(''));
+      process.stderr.write(
+        pip.output
+          .split('\n')
+          .filter((l) => l.startsWith('ERROR'))
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
       throw new ClientsMissing(
         `allot tests: pip could not install ${pins} into ${COMPAT_VENV}; if it found no such wheels, make them reachable through pip's configuration (pip config list: an index-url, extra-index-url or find-links holding them), then run npm test again`,
       );

@@ -103,14 +103,18 @@ describe('COPY FROM STDIN', () => {
     c.destroy();
   });
 
-  it('names the line and column of a bad value, as PostgreSQL\'s CONTEXT does, and writes nothing', async () => {
+  it("names the line and column of a bad value, as PostgreSQL's CONTEXT does, and writes nothing", async () => {
     const c = await raw('copy-bad-value');
     await c.query(BOOKINGS);
     const data = 'id,resource_id,start,end\na,r,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z\nb,r,not-a-time,2026-03-02T11:00:00Z\n';
     const got = await copyIn(c, 'COPY bookings (id, resource_id, start, "end") FROM STDIN WITH CSV HEADER', Buffer.from(data));
     expect([got.error?.code, got.error?.detail]).toEqual(['22007', 'COPY bookings, line 3, column start: "not-a-time"']);
     const short = await copyIn(c, 'COPY bookings (id, resource_id, start, "end") FROM STDIN WITH CSV', Buffer.from('a,r,0,10\nb,r\n'));
-    expect([short.error?.code, short.error?.message, short.error?.detail]).toEqual(['22P04', 'missing data for column "start"', 'COPY bookings, line 2: "b,r"']);
+    expect([short.error?.code, short.error?.message, short.error?.detail]).toEqual([
+      '22P04',
+      'missing data for column "start"',
+      'COPY bookings, line 2: "b,r"',
+    ]);
     expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
     c.destroy();
   });
@@ -120,7 +124,10 @@ describe('COPY FROM STDIN', () => {
     await c.query(`INSERT INTO resources (id, capacity) VALUES ('big', ${Limits.maxBatchCommands + 1})`);
     const rows = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => `b${i}\tbig\t0\t10\n`).join(''));
     const over = await copyIn(c, 'COPY bookings (id, resource_id, start, "end") FROM STDIN', rows(Limits.maxBatchCommands + 1), 64 * 1024);
-    expect([over.error?.code, over.error?.message]).toEqual(['54000', `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`]);
+    expect([over.error?.code, over.error?.message]).toEqual([
+      '54000',
+      `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`,
+    ]);
     expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
     const full = await copyIn(c, 'COPY bookings (id, resource_id, start, "end") FROM STDIN', rows(Limits.maxBatchCommands), 64 * 1024);
     expect(full.tag).toBe(`COPY ${Limits.maxBatchCommands}`);
@@ -178,7 +185,8 @@ function textArray(items: readonly string[]): Buffer {
   return Buffer.concat([...head, ...items.map((t) => Buffer.concat([int32(Buffer.byteLength(t)), Buffer.from(t)]))]);
 }
 const txt = (s: string): Buffer => Buffer.from(s);
-const tuple = (...fields: (Buffer | null)[]): Buffer => Buffer.concat([int16(fields.length), ...fields.map((f) => (f === null ? int32(-1) : Buffer.concat([int32(f.length), f])))]);
+const tuple = (...fields: (Buffer | null)[]): Buffer =>
+  Buffer.concat([int16(fields.length), ...fields.map((f) => (f === null ? int32(-1) : Buffer.concat([int32(f.length), f])))]);
 const header = (flags = 0, extension: Buffer = Buffer.alloc(0)): Buffer => Buffer.concat([SIGNATURE, int32(flags), int32(extension.length), extension]);
 const TRAILER = int16(-1);
 const binary = (...tuples: Buffer[]): Buffer => Buffer.concat([header(), ...tuples, TRAILER]);
@@ -187,7 +195,8 @@ const AT = Date.UTC(2026, 2, 2, 9);
 const HOUR = 3_600_000;
 const COPY_BOOKINGS_BINARY = 'COPY bookings (id, resource_id, start, "end", label) FROM STDIN (FORMAT binary)';
 /** A good booking tuple for COPY_BOOKINGS_BINARY with allot.times = ms (times are int8). */
-const booking = (id: string, hour: number, label: string | null = null): Buffer => tuple(txt(id), txt('r'), int64(AT + hour * HOUR), int64(AT + (hour + 1) * HOUR), label === null ? null : txt(label));
+const booking = (id: string, hour: number, label: string | null = null): Buffer =>
+  tuple(txt(id), txt('r'), int64(AT + hour * HOUR), int64(AT + (hour + 1) * HOUR), label === null ? null : txt(label));
 
 describe('COPY FROM STDIN (FORMAT binary)', () => {
   it("reads PostgreSQL's binary format: text, int8, text[] and NULL fields, in the types a SELECT shows, answering CopyInResponse in binary", async () => {
@@ -210,10 +219,18 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
     // A bool, and PostgreSQL's other spellings: WITH BINARY, BINARY, COPY BINARY t.
     await c.query("INSERT INTO resources (id) VALUES ('r')");
     const rule = (id: string, blocking: number): Buffer => binary(tuple(txt(id), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([blocking])));
-    for (const [k, sql] of ['COPY rules (id, resource_id, start, "end", blocking) FROM STDIN WITH BINARY', 'COPY rules (id, resource_id, start, "end", blocking) FROM STDIN BINARY', 'COPY BINARY rules (id, resource_id, start, "end", blocking) FROM STDIN'].entries()) {
+    for (const [k, sql] of [
+      'COPY rules (id, resource_id, start, "end", blocking) FROM STDIN WITH BINARY',
+      'COPY rules (id, resource_id, start, "end", blocking) FROM STDIN BINARY',
+      'COPY BINARY rules (id, resource_id, start, "end", blocking) FROM STDIN',
+    ].entries()) {
       expect(await copyIn(c, sql, rule(`rule${k}`, k))).toEqual({ tag: 'COPY 1' });
     }
-    expect(await c.query('SELECT id, blocking FROM rules ORDER BY id')).toEqual([['rule0', 'f'], ['rule1', 't'], ['rule2', 't']]);
+    expect(await c.query('SELECT id, blocking FROM rules ORDER BY id')).toEqual([
+      ['rule0', 'f'],
+      ['rule1', 't'],
+      ['rule2', 't'],
+    ]);
     c.destroy();
   });
 
@@ -224,7 +241,10 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
     const data = binary(tuple(txt('r'), interval(5 * 60_000)));
     expect(await copyIn(c, 'COPY resources (id, buffer_after) FROM STDIN (FORMAT binary)', data)).toEqual({ tag: 'COPY 1' });
     // 5 minutes' buffer after each booking: the second starts 10 minutes after the first ends.
-    const rows = binary(tuple(txt('b1'), txt('r'), timestamptz(AT), timestamptz(AT + HOUR), txt('standup')), tuple(txt('b2'), txt('r'), timestamptz(AT + HOUR + 600_000), timestamptz(AT + 2 * HOUR), null));
+    const rows = binary(
+      tuple(txt('b1'), txt('r'), timestamptz(AT), timestamptz(AT + HOUR), txt('standup')),
+      tuple(txt('b2'), txt('r'), timestamptz(AT + HOUR + 600_000), timestamptz(AT + 2 * HOUR), null),
+    );
     expect(await copyIn(c, COPY_BOOKINGS_BINARY, rows)).toEqual({ tag: 'COPY 2' });
     await c.query("SET allot.times = 'ms'");
     expect(await c.query('SELECT id, start, "end", label FROM bookings ORDER BY id')).toEqual([
@@ -251,7 +271,10 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: data.length }), async (chunk) => {
         const id = `run${++run}`;
         await c.query(`INSERT INTO resources (id) VALUES ('${id}')`);
-        const rows = Buffer.concat([header(), ...[0, 1, 2].map((h) => tuple(txt(`${id}-${h}`), txt(id), int64(AT + h * HOUR), int64(AT + (h + 1) * HOUR), txt('é'.repeat(h))))]);
+        const rows = Buffer.concat([
+          header(),
+          ...[0, 1, 2].map((h) => tuple(txt(`${id}-${h}`), txt(id), int64(AT + h * HOUR), int64(AT + (h + 1) * HOUR), txt('é'.repeat(h)))),
+        ]);
         expect(await copyIn(c, COPY_BOOKINGS_BINARY, rows, chunk)).toEqual({ tag: 'COPY 3' });
         expect(await c.query(`SELECT count(*) FROM bookings WHERE resource_id = '${id}'`)).toEqual([['3']]);
       }),
@@ -260,7 +283,7 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
     c.destroy();
   });
 
-  it("refuses data of the wrong shape as PostgreSQL 15 does (its CONTEXT in DETAIL), writing nothing of the COPY", async () => {
+  it('refuses data of the wrong shape as PostgreSQL 15 does (its CONTEXT in DETAIL), writing nothing of the COPY', async () => {
     const c = await raw('copy-binary-errors');
     await c.query(BOOKINGS);
     const good = booking('ok', 0);
@@ -284,8 +307,18 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
       [Buffer.concat([header(), int16(5), int32(-2), TRAILER]), '22P04', 'invalid field size', 'COPY bookings, line 1, column id'],
       [Buffer.concat([header(), TRAILER, txt('x')]), '22P04', 'received copy data after EOF marker', 'COPY bookings, line 1'],
       [Buffer.concat([binary(good), good]), '22P04', 'received copy data after EOF marker', 'COPY bookings, line 2'],
-      [binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0xc3, 0x28]))), '22021', 'invalid byte sequence for encoding "UTF8": 0xc3 0x28', 'COPY bookings, line 1, column label'],
-      [binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0x61, 0, 0x62]))), '22021', 'invalid byte sequence for encoding "UTF8": 0x00', 'COPY bookings, line 1, column label'],
+      [
+        binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0xc3, 0x28]))),
+        '22021',
+        'invalid byte sequence for encoding "UTF8": 0xc3 0x28',
+        'COPY bookings, line 1, column label',
+      ],
+      [
+        binary(tuple(txt('a'), txt('r'), int64(AT), int64(AT + HOUR), Buffer.from([0x61, 0, 0x62]))),
+        '22021',
+        'invalid byte sequence for encoding "UTF8": 0x00',
+        'COPY bookings, line 1, column label',
+      ],
     ];
     for (const [data, code, message, context] of cases) {
       const got = await copyIn(c, COPY_BOOKINGS_BINARY, data, 3);
@@ -303,10 +336,18 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
     await c.query(BOOKINGS);
     // PostgreSQL reads a 4-byte timestamptz as "insufficient data left in message" (08P01); allot says what it takes.
     const short = await copyIn(c, COPY_BOOKINGS_BINARY, binary(booking('a', 0), tuple(txt('b'), txt('r'), int32(1), int64(AT + HOUR), null)));
-    expect([short.error?.code, short.error?.message, short.error?.detail]).toEqual(['22P03', 'incorrect binary data format: bigint takes 8 bytes, got 4', 'COPY bookings, line 2, column start']);
+    expect([short.error?.code, short.error?.message, short.error?.detail]).toEqual([
+      '22P03',
+      'incorrect binary data format: bigint takes 8 bytes, got 4',
+      'COPY bookings, line 2, column start',
+    ]);
     const nul = await copyIn(c, COPY_BOOKINGS_BINARY, binary(tuple(txt('a'), null, int64(AT), int64(AT + HOUR), null)));
     expect([nul.error?.code, nul.error?.detail]).toEqual(['23502', 'COPY bookings, line 1']);
-    const conflict = await copyIn(c, COPY_BOOKINGS_BINARY, binary(booking('a', 0), booking('b', 5), tuple(txt('c'), txt('r'), int64(AT + HOUR / 2), int64(AT + HOUR), null)));
+    const conflict = await copyIn(
+      c,
+      COPY_BOOKINGS_BINARY,
+      binary(booking('a', 0), booking('b', 5), tuple(txt('c'), txt('r'), int64(AT + HOUR / 2), int64(AT + HOUR), null)),
+    );
     expect(conflict.error?.code).toBe('23P01');
     expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
     c.destroy();
@@ -318,7 +359,10 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
     const rows = (n: number): Buffer => binary(...Array.from({ length: n }, (_, i) => tuple(txt(`b${i}`), txt('big'), int64(0), int64(10))));
     const sql = 'COPY bookings (id, resource_id, start, "end") FROM STDIN (FORMAT binary)';
     const over = await copyIn(c, sql, rows(Limits.maxBatchCommands + 1), 64 * 1024);
-    expect([over.error?.code, over.error?.message]).toEqual(['54000', `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`]);
+    expect([over.error?.code, over.error?.message]).toEqual([
+      '54000',
+      `COPY of more than ${Limits.maxBatchCommands} rows; the limit is ${Limits.maxBatchCommands} per statement`,
+    ]);
     expect(await c.query('SELECT count(*) FROM bookings')).toEqual([['0']]);
     expect((await copyIn(c, sql, rows(Limits.maxBatchCommands), 64 * 1024)).tag).toBe(`COPY ${Limits.maxBatchCommands}`);
     c.destroy();
@@ -353,18 +397,46 @@ describe('COPY FROM STDIN (FORMAT binary)', () => {
 describe('COPY TO STDOUT', () => {
   it(`writes the text and CSV formats as PostgreSQL does: ${fixture.to.length} recorded option sets`, async () => {
     const c = await srv.client('copy-to');
-    const values = ['plain', '', 'tab\there', 'nl\nhere', 'cr\rhere', 'back\\slash', 'quote"q', "apos'", 'comma,c', '\\.', '\\N', 'NULL', ' lead', 'trail ', 'é ü 😀', '\b\f\v', 'semi;colon', '"', 'x|y'];
+    const values = [
+      'plain',
+      '',
+      'tab\there',
+      'nl\nhere',
+      'cr\rhere',
+      'back\\slash',
+      'quote"q',
+      "apos'",
+      'comma,c',
+      '\\.',
+      '\\N',
+      'NULL',
+      ' lead',
+      'trail ',
+      'é ü 😀',
+      '\b\f\v',
+      'semi;colon',
+      '"',
+      'x|y',
+    ];
     for (const [k, v] of values.entries()) {
-      await c.query('INSERT INTO resources (id, name, capabilities) VALUES ($1, $2, $3)', [`v${String(k).padStart(2, '0')}`, v, ['a', v === '' ? 'e' : v.slice(0, 3), 'z']]);
+      await c.query('INSERT INTO resources (id, name, capabilities) VALUES ($1, $2, $3)', [
+        `v${String(k).padStart(2, '0')}`,
+        v,
+        ['a', v === '' ? 'e' : v.slice(0, 3), 'z'],
+      ]);
     }
     await c.query(`INSERT INTO resources (id, name) VALUES ('vnull', NULL)`);
     const r = await raw('copy-to');
     for (const tc of fixture.to) {
-      const query = tc.single === true ? `SELECT name FROM resources WHERE id IN ('v09', 'v01') ORDER BY id` : 'SELECT id, name, capabilities FROM resources ORDER BY id';
+      const query =
+        tc.single === true ? `SELECT name FROM resources WHERE id IN ('v09', 'v01') ORDER BY id` : 'SELECT id, name, capabilities FROM resources ORDER BY id';
       const start = r.received.length;
       await r.query(`COPY (${query}) TO STDOUT ${tc.options}`);
       const got = r.received.slice(start);
-      const text = got.filter((m): m is CopyDataMessage => m.name === 'copyData').map((m) => m.chunk.toString('utf8')).join('');
+      const text = got
+        .filter((m): m is CopyDataMessage => m.name === 'copyData')
+        .map((m) => m.chunk.toString('utf8'))
+        .join('');
       expect({ options: tc.options, output: text }).toEqual({ options: tc.options, output: tc.output });
       expect((got.find((m) => m.name === 'commandComplete') as CommandCompleteMessage).text).toBe(`COPY ${tc.single === true ? 2 : values.length + 1}`);
     }
@@ -391,11 +463,19 @@ describe('COPY with psql and postgres.js', () => {
     await (await srv.client('copy-psql')).query(BOOKINGS);
     const input = join(dir, 'bookings.csv');
     const output = join(dir, 'out.csv');
-    writeFileSync(input, 'id,resource_id,start,end,label\nb1,r,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,"Stand-up, daily"\nb2,r2,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,\n');
-    const { output: printed } = await psql(srv, 'copy-psql', [], [
-      `\\copy bookings (id, resource_id, start, "end", label) from '${input}' csv header`,
-      `\\copy (select id, start, label from bookings order by id) to '${output}' csv`,
-    ].join('\n'));
+    writeFileSync(
+      input,
+      'id,resource_id,start,end,label\nb1,r,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,"Stand-up, daily"\nb2,r2,2026-03-02T09:00:00Z,2026-03-02T10:00:00Z,\n',
+    );
+    const { output: printed } = await psql(
+      srv,
+      'copy-psql',
+      [],
+      [
+        `\\copy bookings (id, resource_id, start, "end", label) from '${input}' csv header`,
+        `\\copy (select id, start, label from bookings order by id) to '${output}' csv`,
+      ].join('\n'),
+    );
     expect(printed.trim().split('\n')).toEqual(['COPY 2', 'COPY 2']);
     expect(readFileSync(output, 'utf8')).toBe('b1,1772442000000,"Stand-up, daily"\nb2,1772442000000,\n');
   });
@@ -404,7 +484,12 @@ describe('COPY with psql and postgres.js', () => {
     await (await srv.client('copy-psql-bad')).query(BOOKINGS);
     const input = join(dir, 'bad.csv');
     writeFileSync(input, 'b1,r,0,10\nb2,r,0,10,extra\n');
-    const { output } = await psql(srv, 'copy-psql-bad', [], `\\copy bookings (id, resource_id, start, "end") from '${input}' csv\nSELECT count(*) FROM bookings;`);
+    const { output } = await psql(
+      srv,
+      'copy-psql-bad',
+      [],
+      `\\copy bookings (id, resource_id, start, "end") from '${input}' csv\nSELECT count(*) FROM bookings;`,
+    );
     expect(output).toContain('ERROR:  extra data after last expected column\nDETAIL:  COPY bookings, line 2: "b2,r,0,10,extra"');
     expect(output).toContain(' count \n-------\n     0\n');
   });
@@ -497,13 +582,27 @@ describe('COPY on the wire', () => {
     const c = await raw('copy-extended');
     await c.query(BOOKINGS);
     const start = c.received.length;
-    c.send(Buffer.concat([serialize.parse({ text: 'COPY bookings (id, resource_id, start, "end") FROM STDIN CSV' }), serialize.bind({}), serialize.execute({}), serialize.flush()]));
+    c.send(
+      Buffer.concat([
+        serialize.parse({ text: 'COPY bookings (id, resource_id, start, "end") FROM STDIN CSV' }),
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.flush(),
+      ]),
+    );
     await c.next('copyInResponse');
     c.send(Buffer.concat([serialize.copyData(Buffer.from('a,r,0,10\n')), serialize.copyDone(), serialize.sync()]));
     await c.untilReady();
     expect(c.received.slice(start).map((m) => m.name)).toEqual(['parseComplete', 'bindComplete', 'copyInResponse', 'commandComplete', 'readyForQuery']);
     // An error in the data skips to Sync, as any error of the extended protocol.
-    c.send(Buffer.concat([serialize.parse({ text: 'COPY bookings (id, resource_id, start, "end") FROM STDIN CSV' }), serialize.bind({}), serialize.execute({}), serialize.flush()]));
+    c.send(
+      Buffer.concat([
+        serialize.parse({ text: 'COPY bookings (id, resource_id, start, "end") FROM STDIN CSV' }),
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.flush(),
+      ]),
+    );
     await c.next('copyInResponse');
     c.send(Buffer.concat([serialize.copyData(Buffer.from('b,r,0\n')), serialize.copyData(Buffer.from('c,r,20,30\n')), serialize.copyDone(), serialize.sync()]));
     await c.untilReady();

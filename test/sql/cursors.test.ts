@@ -115,7 +115,7 @@ describe('a cursor', () => {
     expect((await pgError(c.query('FETCH h'))).code).toBe('34000');
   });
 
-  it('holds the rows of the instant it was declared: the block\'s own writes, not what commits later', async () => {
+  it("holds the rows of the instant it was declared: the block's own writes, not what commits later", async () => {
     const c = await db('cur-snapshot');
     const other = await srv.client('cur-snapshot');
     await c.query('BEGIN');
@@ -141,7 +141,7 @@ describe('a cursor', () => {
     await c.query('ROLLBACK');
   });
 
-  it('has PostgreSQL\'s codes: 34000 unknown, 42P03 duplicate, 25P02 in a failed block, 42601 for a query that is not a SELECT', async () => {
+  it("has PostgreSQL's codes: 34000 unknown, 42P03 duplicate, 25P02 in a failed block, 42601 for a query that is not a SELECT", async () => {
     const c = await db('cur-codes');
     for (const sql of ['FETCH nope', 'MOVE nope', 'CLOSE nope']) {
       const err = await pgError(c.query(sql));
@@ -191,7 +191,7 @@ describe('a cursor', () => {
 });
 
 describe('cursors in drivers', () => {
-  it('postgres.js over the extended protocol: a FETCH is described with its cursor\'s columns', async () => {
+  it("postgres.js over the extended protocol: a FETCH is described with its cursor's columns", async () => {
     await db('cur-pgjs');
     const sql = postgres(srv.url('cur-pgjs'), { onnotice: () => undefined });
     try {
@@ -203,7 +203,14 @@ describe('cursors in drivers', () => {
         await tx`CLOSE c`;
         return { first: [...first], back: [...back], moved: moved.count };
       });
-      expect(got).toEqual({ first: [{ id: 'a', capacity: '1' }, { id: 'b', capacity: '1' }], back: [{ id: 'a', capacity: '1' }], moved: 1 });
+      expect(got).toEqual({
+        first: [
+          { id: 'a', capacity: '1' },
+          { id: 'b', capacity: '1' },
+        ],
+        back: [{ id: 'a', capacity: '1' }],
+        moved: 1,
+      });
     } finally {
       await sql.end({ timeout: 5 });
     }
@@ -221,7 +228,18 @@ describe('cursors in drivers', () => {
       serialize.execute({ rows: 3 }),
       serialize.execute({ rows: 3 }),
     );
-    expect(replies.map((m) => m.name)).toEqual(['parseComplete', 'bindComplete', 'rowDescription', 'dataRow', 'dataRow', 'dataRow', 'portalSuspended', 'dataRow', 'commandComplete', 'readyForQuery']);
+    expect(replies.map((m) => m.name)).toEqual([
+      'parseComplete',
+      'bindComplete',
+      'rowDescription',
+      'dataRow',
+      'dataRow',
+      'dataRow',
+      'portalSuspended',
+      'dataRow',
+      'commandComplete',
+      'readyForQuery',
+    ]);
     raw.destroy();
   });
 
@@ -229,7 +247,9 @@ describe('cursors in drivers', () => {
     await db('cur-psycopg2');
     const script = fileURLToPath(new URL('../fixtures/clients/psycopg2_cursors.py', import.meta.url));
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(PYTHON, [script, String(srv.port), srv.password, 'cur-psycopg2'], { timeout: 60_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(PYTHON, [script, String(srv.port), srv.password, 'cur-psycopg2'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err !== null ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
     );
     expect(out.trim().split('\n')).toEqual([
       'iterated a,b,c,d,e',

@@ -45,9 +45,16 @@ async function reap(name: string): Promise<number> {
 describe('planned outages', () => {
   it('are refused while entries they cover exist, naming each with its resource, and accepted once cleared', async () => {
     const c = await db('planned');
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b1', 'cam', $1, $2), ('b2', 'studio', $3, $4)`, [at(10), at(11), at(12), at(13)]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b1', 'cam', $1, $2), ('b2', 'studio', $3, $4)`, [
+      at(10),
+      at(11),
+      at(12),
+      at(13),
+    ]);
     await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at) VALUES ('h1', 'cam', $1, $2, $3)`, [at(14), at(15), at(20)]);
-    const err = await pgError(c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('repair', 'studio', $1, $2, 'roof')`, [at(9), at(16)]));
+    const err = await pgError(
+      c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('repair', 'studio', $1, $2, 'roof')`, [at(9), at(16)]),
+    );
     expect(err.code).toBe('23P01');
     expect(JSON.parse(err.detail!).conflicts).toEqual([
       { kind: 'booking', id: 'b2', resource_id: 'studio', start: at(12), end: at(13) },
@@ -56,7 +63,10 @@ describe('planned outages', () => {
     ]);
     await c.query(`DELETE FROM bookings WHERE id IN ('b1', 'b2')`);
     await c.query(`DELETE FROM holds WHERE id = 'h1'`);
-    const r = await c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('repair', 'studio', $1, $2, 'roof') RETURNING kind, sliding_window`, [at(9), at(16)]);
+    const r = await c.query(
+      `INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('repair', 'studio', $1, $2, 'roof') RETURNING kind, sliding_window`,
+      [at(9), at(16)],
+    );
     expect(r.rows).toEqual([{ kind: 'planned', sliding_window: null }]);
     // No new entry may overlap it, below the resource either; availability shows it closed.
     expect((await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('cam', $1, $2)`, [at(15), at(17)]))).code).toBe('23P01');
@@ -80,10 +90,17 @@ describe('planned outages', () => {
     const c = await db('planned_move');
     await c.query(`INSERT INTO resources (id) VALUES ('van'), ('truck')`);
     await c.query(`INSERT INTO outages (id, resource_id, start, "end") VALUES ('o', 'studio', $1, $2)`, [at(9), at(12)]);
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'van', $1, $2), ('later', 'truck', $3, $4)`, [at(10), at(11), at(12), at(13)]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'van', $1, $2), ('later', 'truck', $3, $4)`, [
+      at(10),
+      at(11),
+      at(12),
+      at(13),
+    ]);
     const err = await pgError(c.query(`UPDATE resources SET parent_id = 'studio' WHERE id = 'van'`));
     expect(err.code).toBe('23P01');
-    expect(err.message).toBe(`moving resource "van" under "studio" would put booking "b" [${new Date(at(10)).toISOString()}, ${new Date(at(11)).toISOString()}) under a planned outage`);
+    expect(err.message).toBe(
+      `moving resource "van" under "studio" would put booking "b" [${new Date(at(10)).toISOString()}, ${new Date(at(11)).toISOString()}) under a planned outage`,
+    );
     expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'booking', id: 'b', resource_id: 'van', start: at(10), end: at(11) }]);
     expect((await c.query(`SELECT parent_id FROM resources WHERE id = 'van'`)).rows).toEqual([{ parent_id: null }]);
     await c.query(`UPDATE resources SET parent_id = 'studio' WHERE id = 'truck'`);
@@ -92,14 +109,22 @@ describe('planned outages', () => {
 
   it('scoped to capabilities leave entries that need none of them alone', async () => {
     const c = await db('scoped');
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('plain', 'cam', $1, $2, '{}'), ('hd', 'cam', $3, $4, '{4k}')`, [at(10), at(11), at(12), at(13)]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('plain', 'cam', $1, $2, '{}'), ('hd', 'cam', $3, $4, '{4k}')`, [
+      at(10),
+      at(11),
+      at(12),
+      at(13),
+    ]);
     // The night-vision unit is out: only entries requiring night are affected.
     await c.query(`INSERT INTO outages (id, resource_id, start, "end", capabilities) VALUES ('ir', 'cam', $1, $2, '{night}')`, [at(9), at(18)]);
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('more-4k', 'cam', $1, $2, '{4k}')`, [at(14), at(15)]);
     const err = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end", capabilities) VALUES ('cam', $1, $2, '{night}')`, [at(16), at(17)]));
     expect(err.code).toBe('23P01');
     expect(err.message).toContain('out of service');
-    const night = await c.query(`SELECT start, "end" FROM availability WHERE resource_id = 'cam' AND start >= $1 AND "end" <= $2 AND capabilities = '{night}'`, [at(8), at(20)]);
+    const night = await c.query(
+      `SELECT start, "end" FROM availability WHERE resource_id = 'cam' AND start >= $1 AND "end" <= $2 AND capabilities = '{night}'`,
+      [at(8), at(20)],
+    );
     expect(night.rows.map((x) => [Number(x.start), Number(x.end)])).toEqual([
       [at(8), at(9)],
       [at(18), at(20)],
@@ -114,11 +139,15 @@ describe('unplanned outages', () => {
     const events: Record<string, unknown>[] = [];
     l.on('notification', (n) => events.push(JSON.parse(n.payload!) as Record<string, unknown>));
     await l.query('LISTEN allot_events');
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('now', 'cam', $1, $2), ('soon', 'studio', $3, $4), ('later', 'cam', $5, $6), ('tomorrow', 'cam', $7, $8)`, [
-      at(7), at(9), at(9), at(10), at(11), at(12), at(32), at(33),
-    ]);
+    await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('now', 'cam', $1, $2), ('soon', 'studio', $3, $4), ('later', 'cam', $5, $6), ('tomorrow', 'cam', $7, $8)`,
+      [at(7), at(9), at(9), at(10), at(11), at(12), at(32), at(33)],
+    );
     // Broken at 8:00, window of two hours: 'now' (running) and 'soon' (9-10) go; the rest stays.
-    await c.query(`INSERT INTO outages (id, resource_id, kind, start, sliding_window, reason) VALUES ('fire', 'studio', 'unplanned', $1, $2, 'smoke')`, [at(8), 2 * H]);
+    await c.query(`INSERT INTO outages (id, resource_id, kind, start, sliding_window, reason) VALUES ('fire', 'studio', 'unplanned', $1, $2, 'smoke')`, [
+      at(8),
+      2 * H,
+    ]);
     expect(await ids(c)).toEqual(['later', 'tomorrow']);
     // No new entry from the outage's start on, however far ahead.
     expect((await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('cam', $1, $2)`, [at(40), at(41)]))).code).toBe('23P01');
@@ -157,7 +186,11 @@ describe('unplanned outages', () => {
 
   it('can be lifted, and evict holds too', async () => {
     const c = await db('lifted');
-    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, capabilities) VALUES ('cart', 'cam', $1, $2, $3, '{4k}')`, [at(8) + H / 2, at(9), at(12)]);
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, capabilities) VALUES ('cart', 'cam', $1, $2, $3, '{4k}')`, [
+      at(8) + H / 2,
+      at(9),
+      at(12),
+    ]);
     await c.query(`INSERT INTO outages (id, resource_id, start, sliding_window, capabilities) VALUES ('lens', 'cam', $1, $2, '{4k}')`, [at(8), H]);
     expect(await ids(c, 'holds')).toEqual([]);
     expect((await c.query(`DELETE FROM outages WHERE id = 'lens'`)).rowCount).toBe(1);
@@ -171,7 +204,14 @@ describe('unplanned outages', () => {
       const a = await startServer({ dataDir }, { clock: ck });
       const c = await a.client('r');
       await c.query(`INSERT INTO resources (id) VALUES ('room')`);
-      await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b9', 'room', $1, $2), ('b12', 'room', $3, $4), ('b20', 'room', $5, $6)`, [at(9), at(10), at(12), at(13), at(20), at(21)]);
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b9', 'room', $1, $2), ('b12', 'room', $3, $4), ('b20', 'room', $5, $6)`, [
+        at(9),
+        at(10),
+        at(12),
+        at(13),
+        at(20),
+        at(21),
+      ]);
       await c.query(`INSERT INTO outages (id, resource_id, start, sliding_window) VALUES ('down', 'room', $1, $2)`, [at(8), 2 * H]);
       expect(await ids(c)).toEqual(['b12', 'b20']);
       await a.close();
@@ -205,7 +245,17 @@ describe('the reaper', () => {
       await tenant.commit(
         Array.from({ length: 10_000 }, (_, i) => ({
           type: 'PlaceHold' as const,
-          hold: { id: `h${k}-${i}`, resourceId: 'big', start: at(30) + k * 10_000 + i, end: at(30) + k * 10_000 + i + 1, expiresAt: at(9), label: null, capabilities: [], userId: null, policyId: null },
+          hold: {
+            id: `h${k}-${i}`,
+            resourceId: 'big',
+            start: at(30) + k * 10_000 + i,
+            end: at(30) + k * 10_000 + i + 1,
+            expiresAt: at(9),
+            label: null,
+            capabilities: [],
+            userId: null,
+            policyId: null,
+          },
         })),
       );
     }
@@ -224,7 +274,14 @@ describe('the reaper', () => {
 
   it('arms its timer for the earliest deadline', async () => {
     const c = await db('timer');
-    await c.query(`INSERT INTO holds (resource_id, start, "end", expires_at) VALUES ('cam', $1, $2, $3), ('cam', $4, $5, $6)`, [at(10), at(11), at(8) + 5 * H, at(12), at(13), at(8) + 2 * H]);
+    await c.query(`INSERT INTO holds (resource_id, start, "end", expires_at) VALUES ('cam', $1, $2, $3), ('cam', $4, $5, $6)`, [
+      at(10),
+      at(11),
+      at(8) + 5 * H,
+      at(12),
+      at(13),
+      at(8) + 2 * H,
+    ]);
     expect(srv.server.tenantByName('timer')!.reaper.nextDeadline()).toBe(at(8) + 2 * H);
     // A planned outage ending at 9:00 comes due first: the reaper ends it then.
     await c.query(`INSERT INTO outages (id, resource_id, start, "end") VALUES ('o', 'studio', $1, $2)`, [at(7), at(8) + H]);

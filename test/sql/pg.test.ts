@@ -24,16 +24,40 @@ describe('resources, bookings and availability through pg', () => {
   it('books, refuses an overlap with 23P01 naming the booking, and answers availability', async () => {
     const c = await fresh('basics');
     await c.query(`INSERT INTO resources (id, name, capacity) VALUES ('room-1', 'Room 1', 1)`);
-    const ins = await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, $2, $3, $4, $5) RETURNING *`, ['b1', 'room-1', '2026-03-01T09:00:00Z', T('2026-03-01T10:00:00Z'), 'standup']);
+    const ins = await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
+      'b1',
+      'room-1',
+      '2026-03-01T09:00:00Z',
+      T('2026-03-01T10:00:00Z'),
+      'standup',
+    ]);
     expect(ins.rows).toEqual([
-      { id: 'b1', resource_id: 'room-1', start: String(T('2026-03-01T09:00:00Z')), end: String(T('2026-03-01T10:00:00Z')), label: 'standup', capabilities: [], user_id: null, policy_id: null, group_id: null },
+      {
+        id: 'b1',
+        resource_id: 'room-1',
+        start: String(T('2026-03-01T09:00:00Z')),
+        end: String(T('2026-03-01T10:00:00Z')),
+        label: 'standup',
+        capabilities: [],
+        user_id: null,
+        policy_id: null,
+        group_id: null,
+      },
     ]);
     expect(ins.command).toBe('INSERT');
     expect(ins.rowCount).toBe(1);
-    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b2', 'room-1', '2026-03-01T09:30:00Z', '2026-03-01T10:30:00Z')`));
+    const err = await pgError(
+      c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b2', 'room-1', '2026-03-01T09:30:00Z', '2026-03-01T10:30:00Z')`),
+    );
     expect(err.code).toBe('23P01');
-    expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'booking', id: 'b1', resource_id: 'room-1', start: T('2026-03-01T09:00:00Z'), end: T('2026-03-01T10:00:00Z') }] });
-    const free = await c.query(`SELECT start, "end", free FROM availability WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, ['room-1', '2026-03-01T08:00:00Z', '2026-03-01T12:00:00Z']);
+    expect(JSON.parse(err.detail!)).toEqual({
+      conflicts: [{ kind: 'booking', id: 'b1', resource_id: 'room-1', start: T('2026-03-01T09:00:00Z'), end: T('2026-03-01T10:00:00Z') }],
+    });
+    const free = await c.query(`SELECT start, "end", free FROM availability WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, [
+      'room-1',
+      '2026-03-01T08:00:00Z',
+      '2026-03-01T12:00:00Z',
+    ]);
     expect(free.rows).toEqual([
       { start: String(T('2026-03-01T08:00:00Z')), end: String(T('2026-03-01T09:00:00Z')), free: '1' },
       { start: String(T('2026-03-01T10:00:00Z')), end: String(T('2026-03-01T12:00:00Z')), free: '1' },
@@ -54,7 +78,9 @@ describe('resources, bookings and availability through pg', () => {
     const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10), ('b', 'r', 5, 15)`));
     expect(err.code).toBe('23P01');
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
-    const r = await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10), ('b', 'r', 5, 15), ('c', 'r', 10, 20) ON CONFLICT DO NOTHING RETURNING id`);
+    const r = await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10), ('b', 'r', 5, 15), ('c', 'r', 10, 20) ON CONFLICT DO NOTHING RETURNING id`,
+    );
     expect(r.rows.map((x) => x.id)).toEqual(['a', 'c']);
     expect(r.rowCount).toBe(2);
     const dup = await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 100, 110) ON CONFLICT (id) DO NOTHING`);
@@ -64,7 +90,9 @@ describe('resources, bookings and availability through pg', () => {
   it('updates and deletes by id, by IN list and by group, reporting rows as PostgreSQL does', async () => {
     const c = await fresh('update');
     await c.query(`INSERT INTO resources (id) VALUES ('cam1'), ('cam2'), ('dir')`);
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", group_id) VALUES ('g1', 'cam1', 100, 200, 'prod'), ('g2', 'cam2', 100, 200, 'prod'), ('g3', 'dir', 100, 200, 'prod')`);
+    await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end", group_id) VALUES ('g1', 'cam1', 100, 200, 'prod'), ('g2', 'cam2', 100, 200, 'prod'), ('g3', 'dir', 100, 200, 'prod')`,
+    );
     const moved = await c.query(`UPDATE bookings SET "end" = 300 WHERE group_id = 'prod' RETURNING id, "end"`);
     expect(moved.rowCount).toBe(3);
     expect(moved.rows.map((r) => r.end)).toEqual(['300', '300', '300']);
@@ -80,8 +108,16 @@ describe('resources, bookings and availability through pg', () => {
   it('selects with projection, WHERE, ORDER BY, LIMIT and OFFSET', async () => {
     const c = await fresh('select');
     await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 10)`);
-    for (let i = 0; i < 6; i++) await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, 'r', $2, $3, $4)`, [`b${i}`, i * 10, i * 10 + 5, i % 2 === 0 ? 'even' : null]);
-    const r = await c.query(`SELECT id AS booking, start FROM bookings WHERE resource_id = 'r' AND start >= 10 AND "end" <= 45 ORDER BY start DESC LIMIT 2 OFFSET 1`);
+    for (let i = 0; i < 6; i++)
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ($1, 'r', $2, $3, $4)`, [
+        `b${i}`,
+        i * 10,
+        i * 10 + 5,
+        i % 2 === 0 ? 'even' : null,
+      ]);
+    const r = await c.query(
+      `SELECT id AS booking, start FROM bookings WHERE resource_id = 'r' AND start >= 10 AND "end" <= 45 ORDER BY start DESC LIMIT 2 OFFSET 1`,
+    );
     expect(r.rows).toEqual([
       { booking: 'b3', start: '30' },
       { booking: 'b2', start: '20' },
@@ -97,22 +133,50 @@ describe('resources, bookings and availability through pg', () => {
     expect((await c.query(`SELECT * FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100`)).rows).toEqual(free);
     // A plain select list (columns in any order, twice, aliased) gives the same rows as one the
     // rows are computed for and then projected (an expression, or ORDER BY).
-    const picked = (await c.query({ text: `SELECT free, "end", start, resource_id, start AS s2 FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`, rowMode: 'array' })).rows;
+    const picked = (
+      await c.query({
+        text: `SELECT free, "end", start, resource_id, start AS s2 FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`,
+        rowMode: 'array',
+      })
+    ).rows;
     expect(picked).toEqual(free.map((f) => [f.free, f.end, f.start, f.resource_id, f.start]));
-    const computed = (await c.query({ text: `SELECT free + 0, "end", start, resource_id, start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100 ORDER BY start`, rowMode: 'array' })).rows;
+    const computed = (
+      await c.query({
+        text: `SELECT free + 0, "end", start, resource_id, start FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100 ORDER BY start`,
+        rowMode: 'array',
+      })
+    ).rows;
     expect(computed).toEqual(picked);
     // Every length of plain select list (rows of one to four columns are built another way than longer ones).
     const cols = { resource_id: 'resource_id', start: 'start', end: '"end"', free: 'free' } as const;
-    for (const list of [['free'], ['end', 'resource_id'], ['start', 'end', 'free'], ['free', 'start', 'resource_id', 'end'], ['end', 'end', 'free', 'start', 'resource_id', 'free']] as const) {
-      const got = (await c.query({ text: `SELECT ${list.map((k) => cols[k]).join(', ')} FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`, rowMode: 'array' })).rows;
+    for (const list of [
+      ['free'],
+      ['end', 'resource_id'],
+      ['start', 'end', 'free'],
+      ['free', 'start', 'resource_id', 'end'],
+      ['end', 'end', 'free', 'start', 'resource_id', 'free'],
+    ] as const) {
+      const got = (
+        await c.query({
+          text: `SELECT ${list.map((k) => cols[k]).join(', ')} FROM availability WHERE resource_id = 'r' AND start >= 0 AND "end" <= 100`,
+          rowMode: 'array',
+        })
+      ).rows;
       expect(got).toEqual(free.map((f) => list.map((k) => f[k])));
     }
     // Merged over several resources, resource_id is null.
-    const merged = (await c.query({ text: `SELECT resource_id, free FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100 AND min_available = 1`, rowMode: 'array' })).rows;
+    const merged = (
+      await c.query({
+        text: `SELECT resource_id, free FROM availability WHERE resource_id IN ('r') AND start >= 0 AND "end" <= 100 AND min_available = 1`,
+        rowMode: 'array',
+      })
+    ).rows;
     expect(merged.length).toBeGreaterThan(0);
     expect(merged.every(([rid]) => rid === null)).toBe(true);
     expect((await c.query(`SELECT id FROM bookings WHERE id NOT IN (SELECT id FROM holds) AND start < 10 ORDER BY id`)).rows.map((x) => x.id)).toEqual(['b0']);
-    expect((await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id)).toEqual(['b1', 'b5']);
+    expect(
+      (await c.query(`SELECT id FROM bookings WHERE resource_id = 'r' AND id = ANY($1) ORDER BY id`, [['b5', 'b1', 'nope']])).rows.map((x) => x.id),
+    ).toEqual(['b1', 'b5']);
     expect((await c.query(`SELECT min(start), max("end"), count(*) FROM bookings`)).rows).toEqual([{ min: '0', max: '55', count: '6' }]);
   });
 
@@ -134,14 +198,23 @@ describe('resources, bookings and availability through pg', () => {
       ['SELECT start, count(*) FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
       ['SELECT count(*) + start FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
       ['SELECT *, max(start) FROM bookings', 'a column must appear in an aggregate function: allot has no GROUP BY'],
-      [`UPDATE bookings SET label = max(label)::text WHERE id = 'x'`, 'aggregate functions such as max() are only allowed in the select list and ORDER BY of a SELECT'],
-      [`DELETE FROM bookings WHERE id = 'x' RETURNING count(*)::text`, 'aggregate functions such as count() are only allowed in the select list and ORDER BY of a SELECT'],
+      [
+        `UPDATE bookings SET label = max(label)::text WHERE id = 'x'`,
+        'aggregate functions such as max() are only allowed in the select list and ORDER BY of a SELECT',
+      ],
+      [
+        `DELETE FROM bookings WHERE id = 'x' RETURNING count(*)::text`,
+        'aggregate functions such as count() are only allowed in the select list and ORDER BY of a SELECT',
+      ],
     ] as const) {
       const err = await pgError(c.query(sql));
       expect([err.code, err.message]).toEqual(['42803', message]);
     }
     // Nothing was changed by the refused statements.
-    expect((await c.query('SELECT id, label FROM bookings ORDER BY id')).rows).toEqual([{ id: 'x', label: null }, { id: 'y', label: null }]);
+    expect((await c.query('SELECT id, label FROM bookings ORDER BY id')).rows).toEqual([
+      { id: 'x', label: null },
+      { id: 'y', label: null },
+    ]);
   });
 
   it('folds DISTINCT and FILTER aggregates, applies LIMIT/OFFSET to an aggregate row, and refuses unknown window functions', async () => {
@@ -150,13 +223,19 @@ describe('resources, bookings and availability through pg', () => {
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('x', 'r1', 10, 20), ('y', 'r1', 30, 40), ('z', 'r2', 5, 50)`);
     expect((await c.query('SELECT count(DISTINCT resource_id) AS d, count(resource_id) AS n FROM bookings')).rows).toEqual([{ d: '2', n: '3' }]);
     expect((await c.query('SELECT sum(DISTINCT capacity) AS d, sum(capacity) AS s FROM resources')).rows).toEqual([{ d: '6', s: '7' }]);
-    const filtered = await c.query(`SELECT count(*) FILTER (WHERE capacity > 1) AS big, max(capacity) FILTER (WHERE id = 'r3') AS r3, count(*) AS total FROM resources`);
+    const filtered = await c.query(
+      `SELECT count(*) FILTER (WHERE capacity > 1) AS big, max(capacity) FILTER (WHERE id = 'r3') AS r3, count(*) AS total FROM resources`,
+    );
     expect(filtered.rows).toEqual([{ big: '2', r3: '1', total: '4' }]);
     expect((await c.query('SELECT count(*) FROM bookings LIMIT 0')).rows).toEqual([]);
     expect((await c.query('SELECT count(*) FROM bookings OFFSET 1')).rows).toEqual([]);
     expect((await c.query('SELECT count(*) FROM bookings LIMIT 1 OFFSET 0')).rows).toEqual([{ count: '3' }]);
     for (const [sql, code, message] of [
-      ['SELECT ntile(2) OVER () FROM resources', '0A000', 'ntile() OVER … is not supported by allot; it has row_number, rank, dense_rank, count, sum, min, max'],
+      [
+        'SELECT ntile(2) OVER () FROM resources',
+        '0A000',
+        'ntile() OVER … is not supported by allot; it has row_number, rank, dense_rank, count, sum, min, max',
+      ],
       ['SELECT lower(DISTINCT id) FROM resources', '42809', 'DISTINCT specified, but lower is not an aggregate function'],
       [`SELECT upper(id) FILTER (WHERE id = 'r1') FROM resources`, '42809', 'FILTER specified, but upper is not an aggregate function'],
     ] as const) {
@@ -181,7 +260,10 @@ describe('resources, bookings and availability through pg', () => {
     expect([zero.code, zero.message]).toEqual(['22023', 'min_available must be a whole number of at least 1, got 0']);
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ('b4', 'r2', 0, 10, 'hi')`);
     const err = await pgError(c.query(`UPDATE bookings SET label = upper(label) WHERE id = 'b4'`));
-    expect([err.code, err.message]).toEqual(['0A000', "SET label = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns"]);
+    expect([err.code, err.message]).toEqual([
+      '0A000',
+      "SET label = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns",
+    ]);
     expect((await c.query(`SELECT label FROM bookings WHERE id = 'b4'`)).rows).toEqual([{ label: 'hi' }]);
   });
 
@@ -199,7 +281,10 @@ describe('resources, bookings and availability through pg', () => {
       rows.push(`($${3 * i + 1}, $${3 * i + 2}::int8 * 3600000, $${3 * i + 3}::int8 * 3600000)`);
       params.push(`b${i}`, i, i + 1);
     }
-    const booked = await c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING RETURNING resource_id, start`, params);
+    const booked = await c.query(
+      `INSERT INTO bookings (resource_id, start, "end") VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING RETURNING resource_id, start`,
+      params,
+    );
     expect(booked.rowCount).toBe(2000);
     expect(booked.rows[0]).toMatchObject({ resource_id: 'b0' });
     expect(booked.rows[1999]).toMatchObject({ resource_id: 'b1999' });
@@ -251,7 +336,9 @@ describe('resources, bookings and availability through pg', () => {
     expect([twice.code, twice.message]).toEqual(['42601', 'multiple assignments to same column "name"']);
     const year = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('a', '10000-01-01', '10000-01-02')`));
     expect(year.code).toBe('22008');
-    const hold = await pgError(c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, booking_id) VALUES ('h', 'a', 0, 10, '9999-01-01', 'b')`));
+    const hold = await pgError(
+      c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, booking_id) VALUES ('h', 'a', 0, 10, '9999-01-01', 'b')`),
+    );
     expect([hold.code, hold.message]).toEqual(['0A000', 'INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking']);
     expect((await c.query('SELECT count(*) FROM holds')).rows).toEqual([{ count: '0' }]);
     expect((await c.query(`SELECT name FROM resources WHERE id = 'a'`)).rows).toEqual([{ name: null }]);
@@ -318,7 +405,11 @@ describe('errors', () => {
   it('refuses an unknown function, and docs/sql.md lists every function it has', async () => {
     const c = await fresh('functions');
     const err = await pgError(c.query('SELECT nosuch(1)'));
-    expect([err.code, err.message, err.hint]).toEqual(['42883', 'function nosuch() does not exist in allot', 'docs/sql.md (Functions) lists the functions allot has.']);
+    expect([err.code, err.message, err.hint]).toEqual([
+      '42883',
+      'function nosuch() does not exist in allot',
+      'docs/sql.md (Functions) lists the functions allot has.',
+    ]);
     const doc = readFileSync(new URL('../../docs/sql.md', import.meta.url), 'utf8');
     const section = doc.slice(doc.indexOf('## Functions'), doc.indexOf('## Errors'));
     const documented = new Set([...section.matchAll(/`(\w+)/g)].map((m) => m[1]!));
@@ -327,7 +418,10 @@ describe('errors', () => {
     expect(names.filter((n) => !documented.has(n))).toEqual([]);
     for (const name of names) {
       // Each is known: called with no arguments it is either fine or refused for its arguments.
-      const r = await c.query(`SELECT ${name}() AS v`).then(() => 'ok', (e: { message: string }) => e.message);
+      const r = await c.query(`SELECT ${name}() AS v`).then(
+        () => 'ok',
+        (e: { message: string }) => e.message,
+      );
       expect(r, name).not.toMatch(/does not exist/);
     }
   });
@@ -435,13 +529,22 @@ describe('transactions', () => {
   it('runs a multi-statement simple query as one implicit transaction', async () => {
     const c = await fresh('implicit');
     await c.query(`INSERT INTO resources (id) VALUES ('r')`);
-    const err = await pgError(c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 5, 15)`));
+    const err = await pgError(
+      c.query(
+        `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 5, 15)`,
+      ),
+    );
     expect(err.code).toBe('23P01');
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '0' }]);
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 10, 15)`);
+    await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('a', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b', 'r', 10, 15)`,
+    );
     expect((await c.query('SELECT count(*) FROM bookings')).rows).toEqual([{ count: '2' }]);
     // A -- comment ends at a carriage return as well as at a newline, as in PostgreSQL.
-    expect((await c.query(`SELECT 'a' -- one\r|| 'b' AS n; SELECT 'c' AS m -- three;\r`)) as unknown as pg.QueryResult[]).toMatchObject([{ rows: [{ n: 'ab' }] }, { rows: [{ m: 'c' }] }]);
+    expect((await c.query(`SELECT 'a' -- one\r|| 'b' AS n; SELECT 'c' AS m -- three;\r`)) as unknown as pg.QueryResult[]).toMatchObject([
+      { rows: [{ n: 'ab' }] },
+      { rows: [{ m: 'c' }] },
+    ]);
   });
 
   it('runs simple-protocol statements of one shape with their own values, bad ones refused', async () => {
@@ -449,7 +552,8 @@ describe('transactions', () => {
     // statements of a shape take the one-pass reading of the text.
     const c = await fresh('shapes');
     await c.query(`INSERT INTO resources (id) VALUES ('s1'), ('s2')`);
-    const book = (r: string, s: string | number, e: number): string => `INSERT INTO bookings (resource_id, start, "end") VALUES ('s' || ${r}, ${s} * 10, ${e}) ON CONFLICT DO NOTHING RETURNING resource_id, start, "end";\n`;
+    const book = (r: string, s: string | number, e: number): string =>
+      `INSERT INTO bookings (resource_id, start, "end") VALUES ('s' || ${r}, ${s} * 10, ${e}) ON CONFLICT DO NOTHING RETURNING resource_id, start, "end";\n`;
     expect((await c.query(book('1', 1, 20))).rows).toEqual([{ resource_id: 's1', start: '10', end: '20' }]);
     expect((await c.query(book('2', 3, 40))).rows).toEqual([{ resource_id: 's2', start: '30', end: '40' }]);
     expect((await c.query(book('1', 1, 20))).rowCount).toBe(0); // the overlap is skipped
@@ -471,7 +575,9 @@ describe('session settings and driver queries', () => {
     const c = await fresh('settings');
     await c.query(`SET application_name = 'tests'`);
     expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: 'tests' }]);
-    expect((await c.query(`SELECT current_setting('application_name') AS a, current_schema() AS s, current_database() AS d`)).rows).toEqual([{ a: 'tests', s: 'public', d: 'settings' }]);
+    expect((await c.query(`SELECT current_setting('application_name') AS a, current_schema() AS s, current_database() AS d`)).rows).toEqual([
+      { a: 'tests', s: 'public', d: 'settings' },
+    ]);
     await c.query('RESET application_name');
     expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: '' }]);
     expect((await c.query('SHOW transaction isolation level')).rows).toEqual([{ transaction_isolation: 'read committed' }]);
@@ -504,7 +610,10 @@ describe('session settings and driver queries', () => {
         (e: { code?: string; message: string }) => e,
       );
       await c.end().catch(() => undefined);
-      expect([err?.code, err?.message], name).toEqual(['3D000', `database "${name}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`]);
+      expect([err?.code, err?.message], name).toEqual([
+        '3D000',
+        `database "${name}" is not a valid name: start with a letter, digit or _, then use letters, digits, _, . and - (up to 63 characters)`,
+      ]);
     }
     const ok = await fresh('a.b-c_1');
     expect((await ok.query('SELECT current_database() AS d')).rows).toEqual([{ d: 'a.b-c_1' }]);
@@ -567,7 +676,7 @@ describe('LISTEN / NOTIFY', () => {
     expect(got.map((g) => (g.startsWith('resource_room:') ? 'resource_room:event' : g))).toEqual(['MyChan:exact', 'resource_room:event']);
   });
 
-  it('holds back a block\'s events until COMMIT and drops them on ROLLBACK', async () => {
+  it("holds back a block's events until COMMIT and drops them on ROLLBACK", async () => {
     const w = await fresh('events-tx');
     const l = await fresh('events-tx');
     const got: string[] = [];

@@ -47,7 +47,12 @@ describe('pgbench -M prepared, 8 clients', () => {
     await c.query(`INSERT INTO resources (id, capacity) VALUES ${ids}`);
     const out = await pgbench(
       'bench_roomy',
-      ['\\set r random(1, 1000)', '\\set s random(0, 100000)', `INSERT INTO bookings (resource_id, start, "end") VALUES (:r, :s * 60000, :s * 60000 + 1800000);`, ''].join('\n'),
+      [
+        '\\set r random(1, 1000)',
+        '\\set s random(0, 100000)',
+        `INSERT INTO bookings (resource_id, start, "end") VALUES (:r, :s * 60000, :s * 60000 + 1800000);`,
+        '',
+      ].join('\n'),
       ['-M', 'prepared', '-c', '8', '-j', '2', '-T', '3'],
     );
     expect(failed(out)).toBe(0);
@@ -62,12 +67,21 @@ describe('pgbench -M prepared, 8 clients', () => {
     await c.query(`INSERT INTO resources (id) VALUES ${ids}`);
     const out = await pgbench(
       'bench_tight',
-      ['\\set r random(1, 50)', '\\set s random(0, 200)', `INSERT INTO bookings (resource_id, start, "end") VALUES (:r, :s * 60000, :s * 60000 + 1800000) ON CONFLICT DO NOTHING;`, ''].join('\n'),
+      [
+        '\\set r random(1, 50)',
+        '\\set s random(0, 200)',
+        `INSERT INTO bookings (resource_id, start, "end") VALUES (:r, :s * 60000, :s * 60000 + 1800000) ON CONFLICT DO NOTHING;`,
+        '',
+      ].join('\n'),
       ['-M', 'prepared', '-c', '8', '-j', '2', '-T', '2'],
     );
     expect(failed(out)).toBe(0);
     const n = processed(out);
-    const rows = (await c.query(`SELECT resource_id, start, "end" FROM bookings ORDER BY resource_id, start`)).rows as { resource_id: string; start: string; end: string }[];
+    const rows = (await c.query(`SELECT resource_id, start, "end" FROM bookings ORDER BY resource_id, start`)).rows as {
+      resource_id: string;
+      start: string;
+      end: string;
+    }[];
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThanOrEqual(n);
     // No two bookings on one resource overlap.
@@ -79,7 +93,11 @@ describe('pgbench -M prepared, 8 clients', () => {
   it('runs the same script in simple-protocol mode', async () => {
     const c = await srv.client('bench_simple');
     await c.query(`INSERT INTO resources (id, capacity) VALUES ('1', 1000000)`);
-    const out = await pgbench('bench_simple', [`\\set s random(0, 100000)`, `INSERT INTO bookings (resource_id, start, "end") VALUES ('1', :s, :s + 10);`, ''].join('\n'), ['-M', 'simple', '-c', '4', '-j', '2', '-T', '2']);
+    const out = await pgbench(
+      'bench_simple',
+      [`\\set s random(0, 100000)`, `INSERT INTO bookings (resource_id, start, "end") VALUES ('1', :s, :s + 10);`, ''].join('\n'),
+      ['-M', 'simple', '-c', '4', '-j', '2', '-T', '2'],
+    );
     expect(failed(out)).toBe(0);
     expect((await c.query('SELECT count(*) FROM bookings')).rows[0].count).toBe(String(processed(out)));
   });

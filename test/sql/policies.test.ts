@@ -47,19 +47,17 @@ async function lab(name: string): Promise<pg.Client> {
 }
 
 function book(c: pg.Client, user: string, policy: string, resource: string, start: number, minutes: number, id?: string): Promise<pg.QueryResult> {
-  return c.query(`INSERT INTO bookings (id, resource_id, start, "end", user_id, policy_id) VALUES (COALESCE($1, 'b-' || $2 || '-' || $3), $4, $5, $6, $2, $7) RETURNING id`, [
-    id ?? null,
-    user,
-    String(start),
-    resource,
-    start,
-    start + minutes * MIN,
-    policy,
-  ]);
+  return c.query(
+    `INSERT INTO bookings (id, resource_id, start, "end", user_id, policy_id) VALUES (COALESCE($1, 'b-' || $2 || '-' || $3), $4, $5, $6, $2, $7) RETURNING id`,
+    [id ?? null, user, String(start), resource, start, start + minutes * MIN, policy],
+  );
 }
 
 async function usage(c: pg.Client, user: string, policy = 'physics'): Promise<Record<string, unknown>> {
-  const r = await c.query(`SELECT bookings, usage_ms, remaining_bookings, remaining_usage_ms FROM policy_usage WHERE user_id = $1 AND policy_id = $2`, [user, policy]);
+  const r = await c.query(`SELECT bookings, usage_ms, remaining_bookings, remaining_usage_ms FROM policy_usage WHERE user_id = $1 AND policy_id = $2`, [
+    user,
+    policy,
+  ]);
   expect(r.rows).toHaveLength(1);
   return Object.fromEntries(Object.entries(r.rows[0] as Record<string, string | null>).map(([k, v]) => [k, v === null ? null : Number(v)]));
 }
@@ -72,7 +70,9 @@ describe('a course policy', () => {
     expect(err.message).toBe(
       `booking "b-ann-${at(9)}" [2026-03-03T09:00:00.000Z, 2026-03-03T09:04:00.000Z) does not fit on resource "rig-2": it breaks policy "physics": shorter than min_duration: 4 min long, at least 5 min required (1 min short)`,
     );
-    expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'policy', policy_id: 'physics', limit: 'min_duration', allowed: 5 * MIN, requested: 4 * MIN }] });
+    expect(JSON.parse(err.detail!)).toEqual({
+      conflicts: [{ kind: 'policy', policy_id: 'physics', limit: 'min_duration', allowed: 5 * MIN, requested: 4 * MIN }],
+    });
 
     err = await pgError(book(c, 'ann', 'physics', 'rig-2', at(9), 11));
     expect(err.message).toContain('it breaks policy "physics": longer than max_duration: 11 min long, at most 10 min allowed (1 min over)');
@@ -115,9 +115,13 @@ describe('a course policy', () => {
     expect((await c.query(`SELECT count(*) FROM bookings WHERE user_id = 'ann'`)).rows[0].count).toBe('3');
     await c.query(`UPDATE bookings SET label = 'calibration' WHERE id = $1`, [`b-ann-${at(9)}`]);
     await c.query(`UPDATE bookings SET start = $1, "end" = $2 WHERE id = $3`, [at(9, 50), at(10), `b-ann-${at(9)}`]);
-    expect((await pgError(book(c, 'bob', 'physics', 'rig-2', at(10, 30), 10))).message).toContain('longer than max_duration: 10 min long, at most 5 min allowed (5 min over)');
+    expect((await pgError(book(c, 'bob', 'physics', 'rig-2', at(10, 30), 10))).message).toContain(
+      'longer than max_duration: 10 min long, at most 5 min allowed (5 min over)',
+    );
     // Lengthening one is judged by the new limit.
-    expect((await pgError(c.query(`UPDATE bookings SET "end" = $1 WHERE id = $2`, [at(9, 26), `b-ann-${at(9, 15)}`]))).message).toContain('longer than max_duration: 11 min long');
+    expect((await pgError(c.query(`UPDATE bookings SET "end" = $1 WHERE id = $2`, [at(9, 26), `b-ann-${at(9, 15)}`]))).message).toContain(
+      'longer than max_duration: 11 min long',
+    );
   });
 
   it('counts only bookings not yet over, and live holds; a hold made a booking is counted once', async () => {
@@ -131,14 +135,24 @@ describe('a course policy', () => {
 
     // A hold under the policy counts while it lives.
     clock.set(at(8, 45));
-    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, user_id, policy_id) VALUES ('h', 'rig-2', $1, $2, $3, 'ann', 'physics')`, [at(10), at(10, 10), at(8, 50)]);
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, user_id, policy_id) VALUES ('h', 'rig-2', $1, $2, $3, 'ann', 'physics')`, [
+      at(10),
+      at(10, 10),
+      at(8, 50),
+    ]);
     expect(await usage(c, 'ann')).toEqual({ bookings: 2, usage_ms: 20 * MIN, remaining_bookings: 0, remaining_usage_ms: 10 * MIN });
-    expect((await pgError(book(c, 'ann', 'physics', 'rig-2', at(10, 30), 5))).message).toContain('over max_bookings: 3 bookings with this one, at most 2 allowed');
+    expect((await pgError(book(c, 'ann', 'physics', 'rig-2', at(10, 30), 5))).message).toContain(
+      'over max_bookings: 3 bookings with this one, at most 2 allowed',
+    );
     // Confirmed, it takes the hold's place in the count rather than adding to it.
     await c.query(`INSERT INTO bookings (id, hold_id) VALUES ('from-hold', 'h')`);
     expect(await usage(c, 'ann')).toEqual({ bookings: 2, usage_ms: 20 * MIN, remaining_bookings: 0, remaining_usage_ms: 10 * MIN });
     await c.query(`DELETE FROM bookings WHERE id = 'from-hold'`);
-    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, user_id, policy_id) VALUES ('h2', 'rig-2', $1, $2, $3, 'ann', 'physics')`, [at(10), at(10, 10), at(8, 50)]);
+    await c.query(`INSERT INTO holds (id, resource_id, start, "end", expires_at, user_id, policy_id) VALUES ('h2', 'rig-2', $1, $2, $3, 'ann', 'physics')`, [
+      at(10),
+      at(10, 10),
+      at(8, 50),
+    ]);
     // Expired, even before the reaper runs, it no longer counts.
     clock.set(at(8, 50));
     expect(await usage(c, 'ann')).toEqual({ bookings: 1, usage_ms: 10 * MIN, remaining_bookings: 1, remaining_usage_ms: 20 * MIN });
@@ -170,11 +184,21 @@ describe('two classes sharing rigs', () => {
     // Inside the rule, physics books; the rigs' capacity is shared by both classes.
     await book(c, 'ann', 'physics', 'rig-1', at(9, 30), 10);
     const taken = await pgError(book(c, 'carol', 'chem', 'rig-1', at(9, 30), 30));
-    expect(JSON.parse(taken.detail!).conflicts).toEqual([{ kind: 'booking', id: `b-ann-${at(9, 30)}`, resource_id: 'rig-1', start: at(9, 30), end: at(9, 40) }]);
-    expect((await pgError(book(c, 'carol', 'chem', 'rig-2', at(12), 61))).message).toContain('policy "chem": longer than max_duration: 1 h 1 min long, at most 1 h allowed (1 min over)');
+    expect(JSON.parse(taken.detail!).conflicts).toEqual([
+      { kind: 'booking', id: `b-ann-${at(9, 30)}`, resource_id: 'rig-1', start: at(9, 30), end: at(9, 40) },
+    ]);
+    expect((await pgError(book(c, 'carol', 'chem', 'rig-2', at(12), 61))).message).toContain(
+      'policy "chem": longer than max_duration: 1 h 1 min long, at most 1 h allowed (1 min over)',
+    );
     // Availability under a policy shows what that class may book.
     const free = async (policy: string): Promise<number[][]> =>
-      (await c.query(`SELECT start, "end" FROM availability WHERE resource_id = 'rig-1' AND policy_id = $1 AND start >= $2 AND "end" <= $3`, [policy, at(8), at(13)])).rows.map((r) => [Number(r.start), Number(r.end)]);
+      (
+        await c.query(`SELECT start, "end" FROM availability WHERE resource_id = 'rig-1' AND policy_id = $1 AND start >= $2 AND "end" <= $3`, [
+          policy,
+          at(8),
+          at(13),
+        ])
+      ).rows.map((r) => [Number(r.start), Number(r.end)]);
     // Physics: only inside its rule, and after carol's and ann's bookings.
     expect(await free('physics')).toEqual([[at(9, 40), at(12)]]);
     expect(await free('chem')).toEqual([
@@ -203,7 +227,11 @@ describe('two classes sharing rigs', () => {
     err = await pgError(c.query(`DELETE FROM policies WHERE id = 'physics'`));
     expect(err.code).toBe('23503');
     expect(err.message).toContain('policy "physics" is still named by ');
-    expect(JSON.parse(err.detail!).conflicts.map((x: { id: string }) => x.id).sort()).toEqual(['mine', 'physics-tuesday']);
+    expect(
+      JSON.parse(err.detail!)
+        .conflicts.map((x: { id: string }) => x.id)
+        .sort(),
+    ).toEqual(['mine', 'physics-tuesday']);
     await c.query(`DELETE FROM bookings WHERE id = 'mine'`);
     await c.query(`DELETE FROM rules WHERE id = 'physics-tuesday'`);
     expect((await c.query(`DELETE FROM policies WHERE id = 'physics' RETURNING name`)).rows).toEqual([{ name: 'Physics 101' }]);

@@ -79,7 +79,9 @@ describe('crew calls', () => {
     // All or nothing: dan is not booked either.
     const err = await pgError(crewCall(c, 'ad', day(5, 10), day(5, 12), 1));
     expect(err.code).toBe('23P01');
-    expect(err.message).toBe('pool "crew" has 0 of 1 wanted resources free [2026-03-05T10:00:00.000Z, 2026-03-05T12:00:00.000Z) (of 2 members with "director")');
+    expect(err.message).toBe(
+      'pool "crew" has 0 of 1 wanted resources free [2026-03-05T10:00:00.000Z, 2026-03-05T12:00:00.000Z) (of 2 members with "director")',
+    );
     expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'pool', pool_id: 'crew', wanted: 1, free: 0, candidates: 2 }] });
     expect(await who(c, 'ad')).toEqual([]);
     // The next day everyone is free again: the same call picks the same people.
@@ -88,15 +90,23 @@ describe('crew calls', () => {
 
   it('respect hire dates: a camera operator not yet hired is not picked, and is once hired', async () => {
     const c = await company('hire');
-    const err = await pgError(c.query(`INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 4)`, [day(5, 9), day(5, 17)]));
+    const err = await pgError(
+      c.query(`INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 4)`, [day(5, 9), day(5, 17)]),
+    );
     expect(err.message).toContain('has 3 of 4 wanted resources free');
-    const r = await c.query(`INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 4) RETURNING resource_id`, [day(12, 9), day(12, 17)]);
+    const r = await c.query(
+      `INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 4) RETURNING resource_id`,
+      [day(12, 9), day(12, 17)],
+    );
     expect(r.rows.map((x) => x.resource_id)).toEqual(['ben', 'cat', 'dan', 'eve']);
   });
 
   it('refuse a fire date before an existing booking, naming it, and skip the fired after it', async () => {
     const c = await company('fire');
-    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('dan-late', 'dan', $1, $2, '{camera}')`, [day(25, 9), day(25, 17)]);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", capabilities) VALUES ('dan-late', 'dan', $1, $2, '{camera}')`, [
+      day(25, 9),
+      day(25, 17),
+    ]);
     const err = await pgError(c.query(`UPDATE rules SET "end" = '2026-03-20T00:00:00Z' WHERE id = 'dan-employed'`));
     expect(err.code).toBe('23P01');
     expect(err.message).toContain('"dan-late"');
@@ -105,7 +115,10 @@ describe('crew calls', () => {
     // Moved to before the last day, the booking no longer stands in the way.
     await c.query(`UPDATE bookings SET start = $1, "end" = $2 WHERE id = 'dan-late'`, [day(19, 9), day(19, 17)]);
     await c.query(`UPDATE rules SET "end" = '2026-03-20T00:00:00Z' WHERE id = 'dan-employed'`);
-    const r = await c.query(`INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 3) RETURNING resource_id`, [day(21, 9), day(21, 17)]);
+    const r = await c.query(
+      `INSERT INTO bookings (pool_id, start, "end", capabilities, quantity) VALUES ('crew', $1, $2, '{camera}', 3) RETURNING resource_id`,
+      [day(21, 9), day(21, 17)],
+    );
     expect(r.rows.map((x) => x.resource_id)).toEqual(['ben', 'cat', 'eve']);
   });
 
@@ -139,7 +152,10 @@ describe('crew availability', () => {
     await crewCall(c, 'pilot', day(5, 9), day(5, 17));
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('dan-off', 'dan', $1, $2)`, [day(6), day(7)]);
     const range = [day(5), day(8)];
-    const each = await c.query(`SELECT resource_id, start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND start >= $1 AND "end" <= $2 ORDER BY resource_id, start`, range);
+    const each = await c.query(
+      `SELECT resource_id, start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND start >= $1 AND "end" <= $2 ORDER BY resource_id, start`,
+      range,
+    );
     const rows = each.rows.map((r) => [r.resource_id, new Date(Number(r.start)).toISOString(), new Date(Number(r.end)).toISOString()]);
     // eve is not hired yet (10 March), so she has no free time in the range.
     expect(rows).toEqual([
@@ -151,7 +167,10 @@ describe('crew availability', () => {
       ['dan', day(7), day(8)],
     ]);
     // When can two camera operators work together? Spans break where the number free changes.
-    const two = await c.query(`SELECT start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 2 AND start >= $1 AND "end" <= $2`, range);
+    const two = await c.query(
+      `SELECT start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 2 AND start >= $1 AND "end" <= $2`,
+      range,
+    );
     expect(two.rows.map((r) => [new Date(Number(r.start)).toISOString(), new Date(Number(r.end)).toISOString(), Number(r.free)])).toEqual([
       [day(5), day(5, 9), 3],
       [day(5, 17), day(6), 3],
@@ -159,14 +178,24 @@ describe('crew availability', () => {
       [day(7), day(8), 3],
     ]);
     // Three at once only when dan is free too.
-    const three = await c.query(`SELECT start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 3 AND start >= $1 AND "end" <= $2`, range);
+    const three = await c.query(
+      `SELECT start, "end", free FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 3 AND start >= $1 AND "end" <= $2`,
+      range,
+    );
     expect(three.rows.map((r) => [new Date(Number(r.start)).toISOString(), new Date(Number(r.end)).toISOString(), Number(r.free)])).toEqual([
       [day(5), day(5, 9), 3],
       [day(5, 17), day(6), 3],
       [day(7), day(8), 3],
     ]);
     // More than the pool has: nothing, rather than an error.
-    expect((await c.query(`SELECT * FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 9 AND start >= $1 AND "end" <= $2`, range)).rows).toEqual([]);
+    expect(
+      (
+        await c.query(
+          `SELECT * FROM availability WHERE pool_id = 'crew' AND capabilities = '{camera}' AND min_available = 9 AND start >= $1 AND "end" <= $2`,
+          range,
+        )
+      ).rows,
+    ).toEqual([]);
   });
 });
 
@@ -176,13 +205,28 @@ describe('bad pool requests', () => {
     const cases: [string, unknown[], string, string][] = [
       [`INSERT INTO bookings (pool_id, start, "end", quantity) VALUES ('crew', $1, $2, 0)`, [day(5, 9), day(5, 17)], '22023', 'quantity must be between 1 and'],
       [`INSERT INTO bookings (id, pool_id, start, "end", quantity) VALUES ('x', 'crew', $1, $2, 2)`, [day(5, 9), day(5, 17)], '22023', 'leave out id'],
-      [`INSERT INTO bookings (pool_id, resource_id, start, "end") VALUES ('crew', 'ava', $1, $2)`, [day(5, 9), day(5, 17)], '42601', 'a pool booking takes pool_id, not resource_id'],
+      [
+        `INSERT INTO bookings (pool_id, resource_id, start, "end") VALUES ('crew', 'ava', $1, $2)`,
+        [day(5, 9), day(5, 17)],
+        '42601',
+        'a pool booking takes pool_id, not resource_id',
+      ],
       [`INSERT INTO bookings (pool_id, start, "end") VALUES ('studio', $1, $2)`, [day(5, 9), day(5, 17)], '23503', 'resource "studio" does not exist'],
       [`INSERT INTO bookings (pool_id, start, "end") VALUES ('crew', $1, $2)`, [day(5, 17), day(5, 9)], '22023', ''],
-      [`INSERT INTO bookings (pool_id, start, "end", capabilities) VALUES ('crew', $1, $2, '{grip}')`, [day(5, 9), day(5, 17)], '23P01', '(of 0 members with "grip")'],
+      [
+        `INSERT INTO bookings (pool_id, start, "end", capabilities) VALUES ('crew', $1, $2, '{grip}')`,
+        [day(5, 9), day(5, 17)],
+        '23P01',
+        '(of 0 members with "grip")',
+      ],
       [`UPDATE bookings SET quantity = 2 WHERE id = 'x'`, [], '0A000', 'quantity can only be given when bookings are inserted'],
       // Each booking a pool row would make counts against the 10,000 rows of one statement.
-      [`INSERT INTO bookings (pool_id, start, "end", quantity) VALUES ('crew', $1, $2, 6000), ('crew', $1, $2, 6000)`, [day(5, 9), day(5, 17)], '54000', 'the limit is 10000 per statement'],
+      [
+        `INSERT INTO bookings (pool_id, start, "end", quantity) VALUES ('crew', $1, $2, 6000), ('crew', $1, $2, 6000)`,
+        [day(5, 9), day(5, 17)],
+        '54000',
+        'the limit is 10000 per statement',
+      ],
     ];
     for (const [sql, params, code, text] of cases) {
       const err = await pgError(c.query(sql, params));

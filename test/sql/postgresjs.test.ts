@@ -57,7 +57,8 @@ describe('postgres.js with default options', () => {
   it('answers availability with many parameters', async () => {
     await sql`INSERT INTO resources (id) VALUES ('a'), ('b')`;
     await sql`INSERT INTO bookings (resource_id, start, "end") VALUES ('a', 100, 200), ('b', 150, 250)`;
-    const rows = await sql`SELECT start, "end", free FROM availability WHERE resource_id IN (${'a'}, ${'b'}) AND start >= ${0} AND "end" <= ${300} AND min_available = ${2}`;
+    const rows =
+      await sql`SELECT start, "end", free FROM availability WHERE resource_id IN (${'a'}, ${'b'}) AND start >= ${0} AND "end" <= ${300} AND min_available = ${2}`;
     expect(rows.map((r) => [r.start, r.end, r.free])).toEqual([
       ['0', '100', '2'],
       ['250', '300', '2'],

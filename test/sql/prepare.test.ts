@@ -50,7 +50,7 @@ describe('plan cache', () => {
     expect(s.values).toEqual([Date.UTC(2026, 2, 1), 5]);
   });
 
-  it('keeps SELECT 1 and SELECT \'1\' apart, and plans ORDER BY 1 from the text as written', () => {
+  it("keeps SELECT 1 and SELECT '1' apart, and plans ORDER BY 1 from the text as written", () => {
     const cache = new PlanCache(100);
     const n = prepareSimple(`SELECT 1`, cache)[0]!();
     const t = prepareSimple(`SELECT '1'`, cache)[0]!();
@@ -92,7 +92,7 @@ describe('lexer', () => {
     ]);
   });
 
-  it('quotes deltat\'s bare end where it is a column, not where it ends a CASE', () => {
+  it("quotes deltat's bare end where it is a column, not where it ends a CASE", () => {
     const sql = `SELECT CASE WHEN x THEN 1 ELSE 2 END FROM t WHERE start >= 1 AND end <= 5`;
     expect(rewriteForParser(sql, tokenize(sql))).toBe(`SELECT CASE WHEN x THEN 1 ELSE 2 END FROM t WHERE start >= 1 AND "end" <= 5`);
   });
@@ -106,12 +106,82 @@ describe('lexer', () => {
 
 /** Pieces of SQL text, the awkward ones included, for statements made at random. */
 const PIECES = [
-  'SELECT', 'id', 'FROM', 'bookings', 'WHERE', 'start', '>=', 'AND', 'r1', '_x', 'é', 'Ab$c', 'end', 'END', 'limit', 'LIMIT', 'all', 'interval', 'numeric',
-  "'a'", "''", "'it''s'", "'a;b'", "'--'", "E'x'", "e'\\n'", "B'101'", "x'1f'", "N'n'", "U&'u'", "'unterminated",
-  '"end"', '"a""b"', '"q;"', '"open',
-  '1', '42', '007', '2147483647', '2147483648', '1.5', '1.', '.5', '1e5', '1E+3', '2e-1', '1e', '1.5e', '12ab',
-  '(', ')', ',', '.', '::', '||', '->', '<=', '<>', '!=', '+', '-', '*', '/', '=', '[', ']', '&', '%', '\u0000',
-  ';', '--c\n', '/* c */', '$1', '$$d$$', '$', '$tag$x$tag$',
+  'SELECT',
+  'id',
+  'FROM',
+  'bookings',
+  'WHERE',
+  'start',
+  '>=',
+  'AND',
+  'r1',
+  '_x',
+  'é',
+  'Ab$c',
+  'end',
+  'END',
+  'limit',
+  'LIMIT',
+  'all',
+  'interval',
+  'numeric',
+  "'a'",
+  "''",
+  "'it''s'",
+  "'a;b'",
+  "'--'",
+  "E'x'",
+  "e'\\n'",
+  "B'101'",
+  "x'1f'",
+  "N'n'",
+  "U&'u'",
+  "'unterminated",
+  '"end"',
+  '"a""b"',
+  '"q;"',
+  '"open',
+  '1',
+  '42',
+  '007',
+  '2147483647',
+  '2147483648',
+  '1.5',
+  '1.',
+  '.5',
+  '1e5',
+  '1E+3',
+  '2e-1',
+  '1e',
+  '1.5e',
+  '12ab',
+  '(',
+  ')',
+  ',',
+  '.',
+  '::',
+  '||',
+  '->',
+  '<=',
+  '<>',
+  '!=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '=',
+  '[',
+  ']',
+  '&',
+  '%',
+  '\u0000',
+  ';',
+  '--c\n',
+  '/* c */',
+  '$1',
+  '$$d$$',
+  '$',
+  '$tag$x$tag$',
 ];
 
 describe('liftSingleStatement', () => {
@@ -127,7 +197,7 @@ describe('liftSingleStatement', () => {
     return { text, rewritten: rewriteForParser(text, tokens), ...liftLiterals(text, tokens) };
   };
 
-  it('reads pgbench\'s statements, and psql\'s with their semicolon', () => {
+  it("reads pgbench's statements, and psql's with their semicolon", () => {
     const sql = `INSERT INTO bookings (resource_id, start, "end") VALUES ('r' || 1234, 5460 * 60000, 5460 * 60000 + 3600000) ON CONFLICT DO NOTHING;\n`;
     const one = liftSingleStatement(sql);
     expect(one).toEqual({ text: sql.slice(0, -2), key: general(sql)!.key, literals: general(sql)!.literals });
@@ -138,19 +208,23 @@ describe('liftSingleStatement', () => {
     let answered = 0;
     let declined = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...PIECES), fc.constantFrom('', ' ', '  ', '\n', '\t')), { maxLength: 14 }), fc.constantFrom('', ' ', '\n '), (parts, lead) => {
-        const sql = lead + parts.map(([p, ws]) => p + ws).join('');
-        const one = liftSingleStatement(sql);
-        if (one === null) {
-          declined++;
-          return;
-        }
-        answered++;
-        const g = general(sql);
-        expect(g, sql).not.toBeNull();
-        expect(g!.rewritten, sql).toBeNull();
-        expect({ text: one.text, key: one.key, literals: one.literals }, sql).toEqual({ text: g!.text, key: g!.key, literals: g!.literals });
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...PIECES), fc.constantFrom('', ' ', '  ', '\n', '\t')), { maxLength: 14 }),
+        fc.constantFrom('', ' ', '\n '),
+        (parts, lead) => {
+          const sql = lead + parts.map(([p, ws]) => p + ws).join('');
+          const one = liftSingleStatement(sql);
+          if (one === null) {
+            declined++;
+            return;
+          }
+          answered++;
+          const g = general(sql);
+          expect(g, sql).not.toBeNull();
+          expect(g!.rewritten, sql).toBeNull();
+          expect({ text: one.text, key: one.key, literals: one.literals }, sql).toEqual({ text: g!.text, key: g!.key, literals: g!.literals });
+        },
+      ),
       { numRuns: 3000 },
     );
     // Both ways were taken often enough for the comparison to mean something.
@@ -159,7 +233,20 @@ describe('liftSingleStatement', () => {
   });
 
   it('declines what it does not read: several statements, comments, dollar signs, prefixed strings, typed literals', () => {
-    for (const sql of ['SELECT 1; SELECT 2', 'SELECT 1 -- c', 'SELECT /* c */ 1', 'SELECT $1', 'SELECT $$a$$', "SELECT E'a'", "SELECT interval '1 day'", 'SELECT 1 LIMIT ALL', 'SELECT "end" FROM t WHERE end > 1', "SELECT 'open", '', ' ; ']) {
+    for (const sql of [
+      'SELECT 1; SELECT 2',
+      'SELECT 1 -- c',
+      'SELECT /* c */ 1',
+      'SELECT $1',
+      'SELECT $$a$$',
+      "SELECT E'a'",
+      "SELECT interval '1 day'",
+      'SELECT 1 LIMIT ALL',
+      'SELECT "end" FROM t WHERE end > 1',
+      "SELECT 'open",
+      '',
+      ' ; ',
+    ]) {
       expect(liftSingleStatement(sql), sql).toBeNull();
     }
   });
@@ -167,7 +254,18 @@ describe('liftSingleStatement', () => {
 
 describe('plainDecimal', () => {
   it('spells a numeric literal with an exponent as PostgreSQL prints it', () => {
-    const cases: [string, string][] = [['1e3', '1000'], ['1.50e1', '15.0'], ['1e-3', '0.001'], ['12.5e-1', '1.25'], ['-2.5E2', '-250'], ['0.0e0', '0.0'], ['.5e1', '5'], ['007e2', '700'], ['1.5', '1.5'], ['1e1001', '1e1001']];
+    const cases: [string, string][] = [
+      ['1e3', '1000'],
+      ['1.50e1', '15.0'],
+      ['1e-3', '0.001'],
+      ['12.5e-1', '1.25'],
+      ['-2.5E2', '-250'],
+      ['0.0e0', '0.0'],
+      ['.5e1', '5'],
+      ['007e2', '700'],
+      ['1.5', '1.5'],
+      ['1e1001', '1e1001'],
+    ];
     for (const [text, want] of cases) expect(plainDecimal(text), text).toBe(want);
   });
 

@@ -64,7 +64,7 @@ describe('psql meta-commands', () => {
   });
 
   it('a meta-command allot cannot answer fails with an error, and the session goes on', async () => {
-    const { output } = await psql(srv, "meta", [], "\\dl\nSELECT 'still here' AS s;\n");
+    const { output } = await psql(srv, 'meta', [], "\\dl\nSELECT 'still here' AS s;\n");
     expect(output).toMatch(/^ERROR: {2}relation "pg_catalog.pg_largeobject_metadata" does not exist/m);
     expect(output).toContain('still here');
   });

@@ -18,7 +18,9 @@ afterAll(async () => {
 describe('psycopg2', () => {
   it('inserts, gets conflicts as ExclusionViolation, reads arrays and availability, and LISTENs', async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(PYTHON, [SCRIPT, String(srv.port), srv.password], { timeout: 60_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(PYTHON, [SCRIPT, String(srv.port), srv.password], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err !== null ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
     );
     expect(out.trim().split('\n')).toEqual([
       "inserted ('b1', 1772355600000)",

@@ -51,19 +51,26 @@ describe('joins', () => {
     expect(await rows(`SELECT resource_id, b.id FROM bookings b JOIN rules USING (resource_id) WHERE b.id = 'b2'`)).toEqual([['room-1', 'b2']]);
   });
   it('says which name is ambiguous', async () => {
-    await expect(c.query(`SELECT id FROM bookings b JOIN resources r ON r.id = b.resource_id`)).rejects.toMatchObject({ code: '42702', message: 'column reference "id" is ambiguous' });
+    await expect(c.query(`SELECT id FROM bookings b JOIN resources r ON r.id = b.resource_id`)).rejects.toMatchObject({
+      code: '42702',
+      message: 'column reference "id" is ambiguous',
+    });
   });
 });
 
 describe('grouping', () => {
   it('counts and sums per group, with HAVING', async () => {
-    expect(await rows(`SELECT resource_id, count(*), sum("end" - start) / ${H} AS hours FROM bookings GROUP BY resource_id HAVING count(*) > 1 ORDER BY 1`)).toEqual([
+    expect(
+      await rows(`SELECT resource_id, count(*), sum("end" - start) / ${H} AS hours FROM bookings GROUP BY resource_id HAVING count(*) > 1 ORDER BY 1`),
+    ).toEqual([
       ['room-1', '2', '2'],
       ['room-2', '2', '3'],
     ]);
   });
   it('groups over a join by an output name', async () => {
-    expect(await rows(`SELECT r.name AS room, count(b.id) AS n FROM resources r LEFT JOIN bookings b ON b.resource_id = r.id GROUP BY room ORDER BY n DESC, room`)).toEqual([
+    expect(
+      await rows(`SELECT r.name AS room, count(b.id) AS n FROM resources r LEFT JOIN bookings b ON b.resource_id = r.id GROUP BY room ORDER BY n DESC, room`),
+    ).toEqual([
       ['Room one', '2'],
       ['Room two', '2'],
       ['Room three', '0'],
@@ -80,7 +87,10 @@ describe('grouping', () => {
 
 describe('subqueries and CTEs', () => {
   it('IN, EXISTS and scalar subqueries, correlated or not', async () => {
-    expect(await rows(`SELECT id FROM resources WHERE id IN (SELECT resource_id FROM bookings WHERE user_id = 'ann') ORDER BY 1`)).toEqual([['room-1'], ['room-2']]);
+    expect(await rows(`SELECT id FROM resources WHERE id IN (SELECT resource_id FROM bookings WHERE user_id = 'ann') ORDER BY 1`)).toEqual([
+      ['room-1'],
+      ['room-2'],
+    ]);
     expect(await rows(`SELECT id FROM resources r WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.resource_id = r.id)`)).toEqual([['room-3']]);
     expect(await rows(`SELECT id, (SELECT count(*) FROM bookings b WHERE b.resource_id = r.id) FROM resources r ORDER BY 1`)).toEqual([
       ['room-1', '2'],
@@ -89,16 +99,27 @@ describe('subqueries and CTEs', () => {
     ]);
   });
   it('WITH queries, derived tables and UNION', async () => {
-    expect(await rows(`WITH busy AS (SELECT resource_id, count(*) AS n FROM bookings GROUP BY resource_id) SELECT r.id, coalesce(busy.n, 0) FROM resources r LEFT JOIN busy ON busy.resource_id = r.id ORDER BY 1`)).toEqual([
+    expect(
+      await rows(
+        `WITH busy AS (SELECT resource_id, count(*) AS n FROM bookings GROUP BY resource_id) SELECT r.id, coalesce(busy.n, 0) FROM resources r LEFT JOIN busy ON busy.resource_id = r.id ORDER BY 1`,
+      ),
+    ).toEqual([
       ['room-1', '2'],
       ['room-2', '2'],
       ['room-3', '0'],
     ]);
     expect(await rows(`SELECT x.id FROM (SELECT id, user_id FROM bookings WHERE user_id = 'ann') AS x ORDER BY 1`)).toEqual([['b1'], ['b3']]);
-    expect(await rows(`SELECT id FROM resources WHERE capacity = 2 UNION SELECT resource_id FROM bookings WHERE user_id = 'bob' ORDER BY 1`)).toEqual([['room-1'], ['room-2']]);
+    expect(await rows(`SELECT id FROM resources WHERE capacity = 2 UNION SELECT resource_id FROM bookings WHERE user_id = 'bob' ORDER BY 1`)).toEqual([
+      ['room-1'],
+      ['room-2'],
+    ]);
   });
   it('joins availability through a subquery', async () => {
-    expect(await rows(`SELECT a.start, r.name FROM (SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= ${T0} AND "end" <= ${T0 + 4 * H}) a JOIN resources r ON r.id = a.resource_id ORDER BY 1`)).toEqual([
+    expect(
+      await rows(
+        `SELECT a.start, r.name FROM (SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= ${T0} AND "end" <= ${T0 + 4 * H}) a JOIN resources r ON r.id = a.resource_id ORDER BY 1`,
+      ),
+    ).toEqual([
       [String(T0 + H), 'Room one'],
       [String(T0 + 3 * H), 'Room one'],
     ]);

@@ -26,7 +26,7 @@ function examples(markdown: string): Example[] {
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const all = examples(readme);
-const docs = ["sql.md", "sessions.md"].map((name) => ({ name, examples: examples(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')) }));
+const docs = ['sql.md', 'sessions.md'].map((name) => ({ name, examples: examples(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')) }));
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -79,7 +79,9 @@ describe('the README program example', () => {
     try {
       writeFileSync(join(dir, 'example.mjs'), program);
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [join(dir, 'example.mjs')], { timeout: 30_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(stderr)) : resolve(stdout))),
+        execFile(process.execPath, [join(dir, 'example.mjs')], { timeout: 30_000 }, (err, stdout, stderr) =>
+          err !== null ? reject(new Error(stderr)) : resolve(stdout),
+        ),
       );
       expect(out).toContain('taken by');
       expect(out).toContain("resource_id: 'room-1'");
@@ -102,7 +104,9 @@ describe('the README client example', () => {
     try {
       writeFileSync(join(dir, 'example.ts'), program);
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['--import', 'tsx', join(dir, 'example.ts')], { timeout: 30_000 }, (err, stdout, stderr) => (err !== null ? reject(new Error(stderr)) : resolve(stdout))),
+        execFile(process.execPath, ['--import', 'tsx', join(dir, 'example.ts')], { timeout: 30_000 }, (err, stdout, stderr) =>
+          err !== null ? reject(new Error(stderr)) : resolve(stdout),
+        ),
       );
       expect(out).toMatch(/^booked [0-9A-Z]{26} 1772467200000$/m);
       expect(out).toContain("taken by [ 'booking' ]");

@@ -25,7 +25,8 @@ async function db(name: string): Promise<pg.Client> {
   return c;
 }
 
-const book = (id: string, start: number, end: number, resource = 'r'): string => `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('${id}', '${resource}', ${start}, ${end})`;
+const book = (id: string, start: number, end: number, resource = 'r'): string =>
+  `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('${id}', '${resource}', ${start}, ${end})`;
 
 async function ids(c: pg.Client): Promise<string[]> {
   return (await c.query(`SELECT id FROM bookings ORDER BY id`)).rows.map((r) => r.id as string);
@@ -153,7 +154,7 @@ describe('ROLLBACK TO SAVEPOINT', () => {
     await expect.poll(() => heard).toEqual(['before', 'last']);
   });
 
-  it("decides the kept writes again when another session committed meanwhile: 40001 only if they no longer fit", async () => {
+  it('decides the kept writes again when another session committed meanwhile: 40001 only if they no longer fit', async () => {
     const c = await db('sp-other');
     const other = await srv.client('sp-other');
     await c.query('BEGIN');
@@ -281,14 +282,12 @@ describe('drivers and psql', () => {
 
   it("psql's ON_ERROR_ROLLBACK: a failed statement of a script is undone alone, the rest commits", async () => {
     await (await db('sp-psql')).query('SELECT 1');
-    const { output } = await psql(srv, 'sp-psql', ['-v', 'ON_ERROR_ROLLBACK=on'], [
-      'BEGIN;',
-      `${book('a', 0, 10)};`,
-      `${book('clash', 5, 15)};`,
-      `${book('b', 20, 30)};`,
-      'COMMIT;',
-      'SELECT id FROM bookings ORDER BY id;',
-    ].join('\n'));
+    const { output } = await psql(
+      srv,
+      'sp-psql',
+      ['-v', 'ON_ERROR_ROLLBACK=on'],
+      ['BEGIN;', `${book('a', 0, 10)};`, `${book('clash', 5, 15)};`, `${book('b', 20, 30)};`, 'COMMIT;', 'SELECT id FROM bookings ORDER BY id;'].join('\n'),
+    );
     expect(output).toContain('ERROR:  booking "clash"');
     expect(output).toContain(' a\n b\n(2 rows)');
   });

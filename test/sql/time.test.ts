@@ -174,10 +174,21 @@ describe('zoneOffsetMs', () => {
   });
 
   it('agrees with Intl at any instant in any zone (cache or not)', () => {
-    const zones = [BERLIN, NEW_YORK, KOLKATA, 'America/St_Johns', 'Asia/Kathmandu', 'Europe/Dublin', 'America/Sao_Paulo', 'Pacific/Chatham', ...(haveLordHowe ? [LORD_HOWE] : [])];
+    const zones = [
+      BERLIN,
+      NEW_YORK,
+      KOLKATA,
+      'America/St_Johns',
+      'Asia/Kathmandu',
+      'Europe/Dublin',
+      'America/Sao_Paulo',
+      'Pacific/Chatham',
+      ...(haveLordHowe ? [LORD_HOWE] : []),
+    ];
     /** Intl's own 'GMT+05:30' label, read independently of zoneOffsetMs. */
     const intlOffset = (ms: number, zone: string): number => {
-      const label = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
+      const label =
+        new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
       const m = /^GMT(?:([+-])(\d+):(\d+)(?::(\d+))?)?$/.exec(label);
       if (m === null) throw new Error(`offset label ${label}`);
       const seconds = Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
@@ -249,9 +260,13 @@ describe('writeTimestamptzText', () => {
   it('writes the bytes of formatTimestamptz for any instant in any zone', () => {
     const zones = ['UTC', BERLIN, NEW_YORK, KOLKATA, 'America/St_Johns', 'Pacific/Chatham', 'Etc/GMT+12', '+05:45', ...(haveLordHowe ? [LORD_HOWE] : [])];
     fc.assert(
-      fc.property(fc.oneof(fc.integer({ min: MIN_INSTANT_MS, max: MAX_INSTANT_MS }), fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2100, 0, 1) })), fc.constantFrom(...zones), (ms, zone) => {
-        expect(written(ms, zone)).toBe(formatTimestamptz(ms, zone));
-      }),
+      fc.property(
+        fc.oneof(fc.integer({ min: MIN_INSTANT_MS, max: MAX_INSTANT_MS }), fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2100, 0, 1) })),
+        fc.constantFrom(...zones),
+        (ms, zone) => {
+          expect(written(ms, zone)).toBe(formatTimestamptz(ms, zone));
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -468,7 +483,19 @@ describe('parseTimestamptz', () => {
   });
 
   it('reads back everything it prints, in every zone', () => {
-    const zones = ['UTC', BERLIN, NEW_YORK, KOLKATA, 'America/St_Johns', 'Pacific/Chatham', 'Africa/Monrovia', 'Europe/Dublin', '<-05>+05', 'UTC+3', ...(haveLordHowe ? [LORD_HOWE] : [])];
+    const zones = [
+      'UTC',
+      BERLIN,
+      NEW_YORK,
+      KOLKATA,
+      'America/St_Johns',
+      'Pacific/Chatham',
+      'Africa/Monrovia',
+      'Europe/Dublin',
+      '<-05>+05',
+      'UTC+3',
+      ...(haveLordHowe ? [LORD_HOWE] : []),
+    ];
     fc.assert(
       fc.property(fc.integer({ min: MIN_INSTANT_MS, max: MAX_INSTANT_MS }), fc.constantFrom(...zones), (ms, zone) => {
         expect(parseTimestamptz(formatTimestamptz(ms, zone), zone)).toBe(ms);
@@ -633,9 +660,34 @@ describe('intervals', () => {
   });
 
   it.each([
-    'abc', '', 'hour', 'infinity', '1 fortnight', '1e3 seconds', '1 hour 1 hour', '01:00 02:00', '01:00 5 ms',
-    '1.5 s 1 ms', '1 hour 2 3', '30 1 minute', '30 1 day', '30 40', '1 2 3', '1 2 ms', '1w2d', '1hour30min',
-    '1 dow', '1 ago', '1 quarter', '1:2:3:4', '-PT1H', 'P', 'P1H', 'p1d', 'pt15m', 'PT15M ago',
+    'abc',
+    '',
+    'hour',
+    'infinity',
+    '1 fortnight',
+    '1e3 seconds',
+    '1 hour 1 hour',
+    '01:00 02:00',
+    '01:00 5 ms',
+    '1.5 s 1 ms',
+    '1 hour 2 3',
+    '30 1 minute',
+    '30 1 day',
+    '30 40',
+    '1 2 3',
+    '1 2 ms',
+    '1w2d',
+    '1hour30min',
+    '1 dow',
+    '1 ago',
+    '1 quarter',
+    '1:2:3:4',
+    '-PT1H',
+    'P',
+    'P1H',
+    'p1d',
+    'pt15m',
+    'PT15M ago',
   ])('refuses %j as PostgreSQL does (22007)', (text) => {
     expect(failure(() => parseInterval(text))).toEqual({ sqlstate: '22007', message: `invalid input syntax for type interval: "${text}"` });
   });
@@ -789,18 +841,46 @@ describe('date_trunc', () => {
 
   it('never moves an instant later, and a second cut changes nothing (zones without midnight jumps)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2100, 0, 1) }), fc.constantFrom(...fields), fc.constantFrom('UTC', BERLIN, NEW_YORK, KOLKATA), (ms, field, zone) => {
-        const cut = dateTrunc(field, ms, zone);
-        expect(cut).toBeLessThanOrEqual(ms);
-        expect(dateTrunc(field, cut, zone)).toBe(cut);
-      }),
+      fc.property(
+        fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        fc.constantFrom(...fields),
+        fc.constantFrom('UTC', BERLIN, NEW_YORK, KOLKATA),
+        (ms, field, zone) => {
+          const cut = dateTrunc(field, ms, zone);
+          expect(cut).toBeLessThanOrEqual(ms);
+          expect(dateTrunc(field, cut, zone)).toBe(cut);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 });
 
 describe('extract', () => {
-  const fields = ['epoch', 'year', 'month', 'day', 'hour', 'minute', 'second', 'milliseconds', 'microseconds', 'dow', 'isodow', 'doy', 'week', 'isoyear', 'quarter', 'decade', 'century', 'millennium', 'julian', 'timezone', 'timezone_hour', 'timezone_minute'];
+  const fields = [
+    'epoch',
+    'year',
+    'month',
+    'day',
+    'hour',
+    'minute',
+    'second',
+    'milliseconds',
+    'microseconds',
+    'dow',
+    'isodow',
+    'doy',
+    'week',
+    'isoyear',
+    'quarter',
+    'decade',
+    'century',
+    'millennium',
+    'julian',
+    'timezone',
+    'timezone_hour',
+    'timezone_minute',
+  ];
   // PostgreSQL, TimeZone America/St_Johns (-03:30; LMT -03:30:52 in 1 BC): date_part(field, ts).
   const expected: Record<string, number[]> = {
     epoch: [1772355605.123, 1798768800, -62154043200, -0.5],
@@ -826,7 +906,9 @@ describe('extract', () => {
     timezone_hour: [-3, -3, -3, -3],
     timezone_minute: [-30, -30, -30, -30],
   };
-  const instants = ['2026-03-01 09:00:05.123+00', '2027-01-01 02:00:00+00', '0001-06-01 12:00:00+00 BC', '1969-12-31 23:59:59.5+00'].map((t) => parseTimestamptz(t, 'UTC'));
+  const instants = ['2026-03-01 09:00:05.123+00', '2027-01-01 02:00:00+00', '0001-06-01 12:00:00+00 BC', '1969-12-31 23:59:59.5+00'].map((t) =>
+    parseTimestamptz(t, 'UTC'),
+  );
 
   it.each(fields)('%s from timestamptz', (field) => {
     expect(instants.map((ms) => extractField(field, ms, 'America/St_Johns'))).toEqual(expected[field]);

@@ -241,7 +241,14 @@ describe('a block of N statements', () => {
     await a.query('BEGIN');
     await book(a, 'one', 'r1', at(10), at(11));
     await book(b, 'theirs', 'r2', at(10), at(11));
-    const err = await pgError(a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('two', 'r1', $1, $2), ('three', 'r1', $3, $4)`, [at(12), at(13), at(12, 30), at(13, 30)]));
+    const err = await pgError(
+      a.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('two', 'r1', $1, $2), ('three', 'r1', $3, $4)`, [
+        at(12),
+        at(13),
+        at(12, 30),
+        at(13, 30),
+      ]),
+    );
     expect(err.code).toBe('23P01');
     await a.query('ROLLBACK');
     expect(await ids(a)).toEqual(['theirs']);

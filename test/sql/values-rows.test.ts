@@ -7,13 +7,41 @@ import { parseOne, parseStatement } from '../../src/sql/prepare.js';
 import { collapseValuesRows } from '../../src/sql/values-rows.js';
 
 /** Pieces of one row; `?` is a parameter, numbered as the row is written out. */
-const ITEMS = ['?', '? * - 1', '? - 1', '? || ?', "'r' || ?", '? * 60000', '? * 60000 + 3600000', 'now()', 'DEFAULT', 'NULL', "'x'", "E'x'", '42', "?::int8", 'ARRAY[?, ?]', '(? + 1)', "timestamptz '2026-01-01'", 'lower(?)', '-?'];
+const ITEMS = [
+  '?',
+  '? * - 1',
+  '? - 1',
+  '? || ?',
+  "'r' || ?",
+  '? * 60000',
+  '? * 60000 + 3600000',
+  'now()',
+  'DEFAULT',
+  'NULL',
+  "'x'",
+  "E'x'",
+  '42',
+  '?::int8',
+  'ARRAY[?, ?]',
+  '(? + 1)',
+  "timestamptz '2026-01-01'",
+  'lower(?)',
+  '-?',
+];
 /**
  * What a single row may be changed to: besides the items, pieces the parser reads otherwise
  * than allot's lexer (spacing around a minus, comments, a quote inside a comment).
  */
 const CHANGES = [...ITEMS, '? * -1', '? * - 1', '? -1', '? /* c */', '? -- x\r + 1\n', "? /* it's */", '? ->> 1', '? -> > 1', '?  +  1'];
-const TAILS = ['', ' ON CONFLICT DO NOTHING', ' RETURNING id', ' ON CONFLICT (id) DO UPDATE SET label = excluded.label RETURNING id, label', ';', ' RETURNING a \\', ' RETURNING'];
+const TAILS = [
+  '',
+  ' ON CONFLICT DO NOTHING',
+  ' RETURNING id',
+  ' ON CONFLICT (id) DO UPDATE SET label = excluded.label RETURNING id, label',
+  ';',
+  ' RETURNING a \\',
+  ' RETURNING',
+];
 
 /** The tree, or the error's message: the two ways must agree on failures too. */
 function outcome(parse: () => unknown): unknown {
@@ -73,7 +101,10 @@ describe('VALUES rows parsed once', () => {
           const sql = statement(items, rows, first, tail, skew, change, tweak);
           if (collapseValuesRows(sql, tokenize(sql)) === null) whole++;
           else collapsed++;
-          expect(outcome(() => parseStatement(sql)), sql).toEqual(outcome(() => parseOne(sql)));
+          expect(
+            outcome(() => parseStatement(sql)),
+            sql,
+          ).toEqual(outcome(() => parseOne(sql)));
         },
       ),
       { numRuns: 800 },

@@ -70,7 +70,10 @@ async function writer(port: number, tag: string, statements: Statement[]): Promi
     const values = rows.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`).join(', ');
     const sql = `INSERT INTO bookings (id, resource_id, start, "end") VALUES ${values}${st.skipConflicts ? ' ON CONFLICT DO NOTHING' : ''} RETURNING id`;
     try {
-      const r = await c.query(sql, rows.flatMap((r) => [r.id, r.resource_id, r.start, r.end]));
+      const r = await c.query(
+        sql,
+        rows.flatMap((r) => [r.id, r.resource_id, r.start, r.end]),
+      );
       st.state = 'acked';
       st.inserted = r.rows.map((x) => x.id as string);
     } catch (err) {
@@ -113,7 +116,11 @@ describe('crash safety under SIGKILL', () => {
 
       server = await startChild(dir, PASSWORD);
       const c = await connect(server.port);
-      const rows = (await c.query('SELECT id, resource_id, start, "end" FROM bookings')).rows.map((r) => ({ ...r, start: Number(r.start), end: Number(r.end) })) as Row[];
+      const rows = (await c.query('SELECT id, resource_id, start, "end" FROM bookings')).rows.map((r) => ({
+        ...r,
+        start: Number(r.start),
+        end: Number(r.end),
+      })) as Row[];
       await c.end();
       const now = new Set(rows.map((r) => r.id));
 
@@ -181,7 +188,10 @@ async function termWriter(port: number, tag: string, told: Told[], rows: Map<str
       for (const r of batch) rows.set(r.id, r);
       st = { kind: 'insert', ids: batch.map((r) => r.id), state: 'sent' };
       const values = batch.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`).join(', ');
-      run = c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ${values} RETURNING id`, batch.flatMap((r) => [r.id, r.resource_id, r.start, r.end]));
+      run = c.query(
+        `INSERT INTO bookings (id, resource_id, start, "end") VALUES ${values} RETURNING id`,
+        batch.flatMap((r) => [r.id, r.resource_id, r.start, r.end]),
+      );
     }
     told.push(st);
     try {

@@ -31,7 +31,9 @@ function smallDisk(): string {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`the disk-full test mounts a 2 MiB tmpfs and could not (${(err as Error).message.split('\n')[0]}): run the tests as root, or with CAP_SYS_ADMIN`);
+    throw new Error(
+      `the disk-full test mounts a 2 MiB tmpfs and could not (${(err as Error).message.split('\n')[0]}): run the tests as root, or with CAP_SYS_ADMIN`,
+    );
   }
   mounts.push(dir);
   return dir;

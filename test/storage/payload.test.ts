@@ -31,7 +31,17 @@ describe('record payloads', () => {
   });
 
   it('is a third the size of the JSON for a typical booking', () => {
-    const b: Booking = { id: '01M82AWPJPPG7XS6HKV9KJCFT1', resourceId: 'r8892', start: 2047980000, end: 2051580000, label: null, capabilities: [], userId: null, policyId: null, groupId: null };
+    const b: Booking = {
+      id: '01M82AWPJPPG7XS6HKV9KJCFT1',
+      resourceId: 'r8892',
+      start: 2047980000,
+      end: 2051580000,
+      label: null,
+      capabilities: [],
+      userId: null,
+      policyId: null,
+      groupId: null,
+    };
     const body = { now: 1795374864982, effects: [{ type: 'BookingConfirmed' as const, booking: b }] };
     const bin = encodeBody(body) as Buffer;
     expect(bin.length).toBeLessThan(Buffer.byteLength(JSON.stringify(body)) / 3);
@@ -41,7 +51,10 @@ describe('record payloads', () => {
     const b: Booking = { id: 'b', resourceId: 'r', start: 0, end: 10, label: 'x', capabilities: ['a'], userId: null, policyId: null, groupId: 'g' };
     for (const effects of [
       [{ type: 'BookingCancelled', booking: b, reason: 'cancelled' }],
-      [{ type: 'HoldReleased', hold: { ...b, expiresAt: 5 }, reason: 'committed' }, { type: 'BookingConfirmed', booking: b }],
+      [
+        { type: 'HoldReleased', hold: { ...b, expiresAt: 5 }, reason: 'committed' },
+        { type: 'BookingConfirmed', booking: b },
+      ],
     ] as Effect[][]) {
       const payload = encodeBody({ now: 1, effects });
       expect(typeof payload).toBe('string');
@@ -50,7 +63,17 @@ describe('record payloads', () => {
   });
 
   it('falls back to JSON for a string UTF-8 cannot carry (a lone surrogate), keeping it exact', () => {
-    const b: Booking = { id: 'b', resourceId: 'r', start: 0, end: 10, label: 'half \ud800 a pair', capabilities: [], userId: null, policyId: null, groupId: null };
+    const b: Booking = {
+      id: 'b',
+      resourceId: 'r',
+      start: 0,
+      end: 10,
+      label: 'half \ud800 a pair',
+      capabilities: [],
+      userId: null,
+      policyId: null,
+      groupId: null,
+    };
     const body = { now: 1, effects: [{ type: 'BookingConfirmed' as const, booking: b }] };
     const payload = encodeBody(body);
     expect(typeof payload).toBe('string');

@@ -48,7 +48,10 @@ const booking: fc.Arbitrary<Booking> = fc.record({
   end: time,
   // Lone surrogates (which UTF-8 cannot carry) and over 255 capabilities send a booking to JSON.
   label: fc.option(fc.oneof(text(200), fc.constant('half \ud800 a pair')), { nil: null }),
-  capabilities: fc.oneof({ weight: 20, arbitrary: fc.array(text(20), { maxLength: 8 }) }, { weight: 1, arbitrary: fc.array(text(3), { minLength: 256, maxLength: 300 }) }),
+  capabilities: fc.oneof(
+    { weight: 20, arbitrary: fc.array(text(20), { maxLength: 8 }) },
+    { weight: 1, arbitrary: fc.array(text(3), { minLength: 256, maxLength: 300 }) },
+  ),
   userId: fc.option(text(40), { nil: null }),
   policyId: fc.option(text(40), { nil: null }),
   groupId: fc.option(text(40), { nil: null }),
@@ -69,7 +72,18 @@ const state: fc.Arbitrary<SnapshotState> = fc.record({
 /** A state of n plain bookings and one of each other kind. */
 function sample(n: number): SnapshotState {
   const bookings: Booking[] = [];
-  for (let i = 0; i < n; i++) bookings.push({ id: `b${i}`, resourceId: `r${i % 7}`, start: i * 1000, end: i * 1000 + 500, label: i % 2 === 0 ? null : `l${i}`, capabilities: i % 3 === 0 ? ['a'] : [], userId: null, policyId: null, groupId: null });
+  for (let i = 0; i < n; i++)
+    bookings.push({
+      id: `b${i}`,
+      resourceId: `r${i % 7}`,
+      start: i * 1000,
+      end: i * 1000 + 500,
+      label: i % 2 === 0 ? null : `l${i}`,
+      capabilities: i % 3 === 0 ? ['a'] : [],
+      userId: null,
+      policyId: null,
+      groupId: null,
+    });
   const one = [{ id: 'x' }] as never[];
   return { lsn: 9, now: 1_800_000_000_000, resources: one, policies: one, rules: one, bookings, holds: one, outages: one };
 }
@@ -129,7 +143,9 @@ describe('a database started from a snapshot', () => {
     const a = await serve(dir);
     const c = await a.client('shop');
     expect((await c.query(`SELECT count(*)::text AS n FROM bookings`)).rows).toEqual([{ n: '21' }]);
-    expect((await c.query(`SELECT id, label, capabilities, user_id FROM bookings WHERE id = 'b03'`)).rows).toEqual([{ id: 'b03', label: 'label 3 é', capabilities: ['a'], user_id: 'ann' }]);
+    expect((await c.query(`SELECT id, label, capabilities, user_id FROM bookings WHERE id = 'b03'`)).rows).toEqual([
+      { id: 'b03', label: 'label 3 é', capabilities: ['a'], user_id: 'ann' },
+    ]);
     expect((await c.query(`SELECT id FROM holds`)).rows).toEqual([{ id: 'h' }]);
     // The old snapshot's rules still hold: r2 has capacity 1 and x1 sits at [1000, 2000).
     await expect(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r2', 1500, 1600)`)).rejects.toMatchObject({ code: '23P01' });

@@ -96,7 +96,11 @@ describe('the log sync thread', () => {
     t.write(ok.fd, 10, rec(10, 3), 3);
     await new Promise((r) => setTimeout(r, 100));
     expect(synced.map((b) => b.lsn)).toEqual([1]);
-    expect(readFileSync(ok.path).subarray(10, 20).every((x) => x === 0)).toBe(true);
+    expect(
+      readFileSync(ok.path)
+        .subarray(10, 20)
+        .every((x) => x === 0),
+    ).toBe(true);
   });
 
   it('erases what a failed batch wrote before the failure, syncs the zeros, and says the records are known not to be on disk', async () => {

@@ -123,16 +123,68 @@ describe('the log format, version 1', () => {
         { id: 'site', parent_id: null, name: 'Main site', capacity: '2', buffer_before: '0', buffer_after: '0', capabilities: ['4k', 'night'] },
       ],
       policies: [
-        { id: 'walk-in', name: null, min_duration: null, max_duration: '7200000', book_ahead: null, max_bookings: '5', max_usage: null, starts_within: null, allow_start_in_past: '300000' },
+        {
+          id: 'walk-in',
+          name: null,
+          min_duration: null,
+          max_duration: '7200000',
+          book_ahead: null,
+          max_bookings: '5',
+          max_usage: null,
+          starts_within: null,
+          allow_start_in_past: '300000',
+        },
       ],
       rules: [{ id: 'closed', resource_id: 'room', start: String(at(20)), end: String(at(23)), blocking: true, policy_id: null }],
       bookings: [
-        { id: 'b3', resource_id: 'room', start: String(at(12)), end: String(at(13)), label: null, capabilities: [], user_id: 'bob', policy_id: null, group_id: null },
-        { id: 'b4', resource_id: 'site', start: String(at(19)), end: String(at(20)), label: 'dernière', capabilities: ['night'], user_id: 'cy', policy_id: 'walk-in', group_id: 'g1' },
+        {
+          id: 'b3',
+          resource_id: 'room',
+          start: String(at(12)),
+          end: String(at(13)),
+          label: null,
+          capabilities: [],
+          user_id: 'bob',
+          policy_id: null,
+          group_id: null,
+        },
+        {
+          id: 'b4',
+          resource_id: 'site',
+          start: String(at(19)),
+          end: String(at(20)),
+          label: 'dernière',
+          capabilities: ['night'],
+          user_id: 'cy',
+          policy_id: 'walk-in',
+          group_id: 'g1',
+        },
       ],
-      holds: [{ id: 'h5', resource_id: 'site', start: String(at(16)), end: String(at(17)), expires_at: String(at(48)), label: 'kept', capabilities: ['night'], user_id: null, policy_id: null }],
+      holds: [
+        {
+          id: 'h5',
+          resource_id: 'site',
+          start: String(at(16)),
+          end: String(at(17)),
+          expires_at: String(at(48)),
+          label: 'kept',
+          capabilities: ['night'],
+          user_id: null,
+          policy_id: null,
+        },
+      ],
       outages: [
-        { id: 'paint', resource_id: 'site', kind: 'planned', start: String(at(40)), end: String(at(41)), sliding_window: null, capabilities: ['night'], reason: null, declared_at: String(at(10, 50)) },
+        {
+          id: 'paint',
+          resource_id: 'site',
+          kind: 'planned',
+          start: String(at(40)),
+          end: String(at(41)),
+          sliding_window: null,
+          capabilities: ['night'],
+          reason: null,
+          declared_at: String(at(10, 50)),
+        },
       ],
     });
     expect(first.server.tenantByName('shop')!.lastLsn).toBe(23);
@@ -142,7 +194,11 @@ describe('the log format, version 1', () => {
     await first.close();
     servers.splice(servers.indexOf(first), 1);
     expect(readFileSync(copied).equals(LOG)).toBe(true);
-    expect(readdirSync(dbDir).filter((n) => n.startsWith('wal-')).sort()).toEqual([segmentName(1), segmentName(24)]);
+    expect(
+      readdirSync(dbDir)
+        .filter((n) => n.startsWith('wal-'))
+        .sort(),
+    ).toEqual([segmentName(1), segmentName(24)]);
     const second = await startServer({ dataDir }, { clock });
     servers.push(second);
     const again = await dump(await second.client('shop'));

@@ -42,7 +42,9 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 }
 
 function segments(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.startsWith('wal-')).sort();
+  return readdirSync(dir)
+    .filter((n) => n.startsWith('wal-'))
+    .sort();
 }
 
 describe('records', () => {
@@ -65,15 +67,26 @@ describe('restart', () => {
     const dir = tempDir();
     const a = await serve(dir, { checkpointBytes: 2048 });
     const c = await a.client('shop');
-    await c.query(`INSERT INTO resources (id, capacity, buffer_before, buffer_after, capabilities) VALUES ('site', 0, 0, 0, '{}'), ('r1', 2, 60000, 0, '{a,b}')`);
+    await c.query(
+      `INSERT INTO resources (id, capacity, buffer_before, buffer_after, capabilities) VALUES ('site', 0, 0, 0, '{}'), ('r1', 2, 60000, 0, '{a,b}')`,
+    );
     await c.query(`UPDATE resources SET parent_id = 'site' WHERE id = 'r1'`);
     await c.query(`INSERT INTO rules (id, resource_id, start, "end", policy_id) VALUES ('open', 'r1', 0, 100000000, NULL)`);
     await c.query(`INSERT INTO policies (id, name, max_bookings, max_usage) VALUES ('p', 'course', 100, 86400000)`);
     await c.query(`INSERT INTO rules (id, resource_id, start, "end", policy_id) VALUES ('course', 'r1', 0, 50000000, 'p')`);
     // In the future, so the reaper leaves it in place.
-    await c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('service', 'site', $1, $2, 'yearly')`, [Date.now() + 86_400_000, Date.now() + 90_000_000]);
+    await c.query(`INSERT INTO outages (id, resource_id, start, "end", reason) VALUES ('service', 'site', $1, $2, 'yearly')`, [
+      Date.now() + 86_400_000,
+      Date.now() + 90_000_000,
+    ]);
     for (let i = 0; i < 60; i++) {
-      await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, group_id) VALUES ($1, 'r1', $2, $3, $4, '{a}', $5)`, [`b${i}`, i * 200_000, i * 200_000 + 100_000, `label ${i}`, i % 3 === 0 ? 'g' : null]);
+      await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label, capabilities, group_id) VALUES ($1, 'r1', $2, $3, $4, '{a}', $5)`, [
+        `b${i}`,
+        i * 200_000,
+        i * 200_000 + 100_000,
+        `label ${i}`,
+        i % 3 === 0 ? 'g' : null,
+      ]);
     }
     await c.query(`UPDATE bookings SET label = 'moved', user_id = 'ann', policy_id = 'p' WHERE group_id = 'g'`);
     await c.query(`DELETE FROM bookings WHERE id IN ('b1', 'b2')`);
@@ -254,7 +267,11 @@ describe('a failing disk under the sync thread', () => {
       datasync: () => f.datasync(),
       close: () => f.close(),
     });
-    const fs: FileSystem = { ...nodeFileSystem, createLogFile: async (p, n) => wrap(await nodeFileSystem.createLogFile(p, n)), openLogFile: async (p) => wrap(await nodeFileSystem.openLogFile(p)) };
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      createLogFile: async (p, n) => wrap(await nodeFileSystem.createLogFile(p, n)),
+      openLogFile: async (p) => wrap(await nodeFileSystem.openLogFile(p)),
+    };
     try {
       const a = await serve(dir, { fs });
       const c = await a.client('sick');
@@ -281,7 +298,13 @@ describe('a failing disk under the sync thread', () => {
     const clients = await Promise.all(Array.from({ length: 8 }, () => a.client('gc')));
     await clients[0]!.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1000)`);
     const before = { ...a.server.tenantByName('gc')!.walStats! };
-    await Promise.all(clients.flatMap((c, k) => Array.from({ length: 25 }, (_, i) => c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k}-${i}`, k * 100 + i, k * 100 + i + 1]))));
+    await Promise.all(
+      clients.flatMap((c, k) =>
+        Array.from({ length: 25 }, (_, i) =>
+          c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k}-${i}`, k * 100 + i, k * 100 + i + 1]),
+        ),
+      ),
+    );
     const after = a.server.tenantByName('gc')!.walStats!;
     expect(after.records - before.records).toBe(200);
     expect(after.batches - before.batches).toBeLessThan(200);
@@ -423,7 +446,9 @@ describe('group commit and visibility', () => {
     await clients[0]!.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1000)`);
     const syncsBefore = fs.syncs;
     fs.hold();
-    const writes = clients.flatMap((c, k) => Array.from({ length: 5 }, (_, i) => c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r', $1, $2)`, [k * 100 + i, k * 100 + i + 1])));
+    const writes = clients.flatMap((c, k) =>
+      Array.from({ length: 5 }, (_, i) => c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('r', $1, $2)`, [k * 100 + i, k * 100 + i + 1])),
+    );
     await new Promise((r) => setTimeout(r, 100));
     fs.release();
     await Promise.all(writes);
@@ -478,7 +503,15 @@ describe('the sync threads of many databases', () => {
     expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
     // Two clients a database, 20 bookings each, all at once.
     await Promise.all(
-      clients.flatMap((c, k) => Array.from({ length: 20 }, (_, i) => c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [`b${k % 2}-${i}`, (k % 2) * 100 + i, (k % 2) * 100 + i + 1]))),
+      clients.flatMap((c, k) =>
+        Array.from({ length: 20 }, (_, i) =>
+          c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'r', $2, $3)`, [
+            `b${k % 2}-${i}`,
+            (k % 2) * 100 + i,
+            (k % 2) * 100 + i + 1,
+          ]),
+        ),
+      ),
     );
     expect(syncThreadCount()).toBe(MAX_SYNC_THREADS);
     await stop(a);

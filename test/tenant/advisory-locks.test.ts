@@ -21,14 +21,22 @@ const c: LockHolder = { pid: 3 };
 const K = advisoryKey(42);
 
 /** Takes a lock that must wait: the wait's promise, and whether it has been granted. */
-function waitFor(locks: AdvisoryLocks, holder: LockHolder, key = K, mode: 'exclusive' | 'shared' = 'exclusive'): { wait: LockWait; granted: () => boolean; failed: () => unknown } {
+function waitFor(
+  locks: AdvisoryLocks,
+  holder: LockHolder,
+  key = K,
+  mode: 'exclusive' | 'shared' = 'exclusive',
+): { wait: LockWait; granted: () => boolean; failed: () => unknown } {
   let granted = false;
   let failed: unknown = null;
   try {
     locks.lock(holder, key, mode, 'session');
   } catch (err) {
     if (!(err instanceof LockWait)) throw err;
-    err.granted.then(() => (granted = true), (e: unknown) => (failed = e));
+    err.granted.then(
+      () => (granted = true),
+      (e: unknown) => (failed = e),
+    );
     return { wait: err, granted: () => granted, failed: () => failed };
   }
   throw new Error('expected to wait');
@@ -103,7 +111,11 @@ describe('advisory locks', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(AllotError);
-    expect([(err as AllotError).sqlstate, (err as AllotError).message, (err as AllotError).detail]).toEqual(['40P01', 'deadlock detected', 'Process 2 waits for ExclusiveLock on advisory lock [42]; blocked by process 1.']);
+    expect([(err as AllotError).sqlstate, (err as AllotError).message, (err as AllotError).detail]).toEqual([
+      '40P01',
+      'deadlock detected',
+      'Process 2 waits for ExclusiveLock on advisory lock [42]; blocked by process 1.',
+    ]);
   });
 
   it('a session that ends releases everything and stops waiting; a cancelled wait lets those behind it on', async () => {
@@ -134,12 +146,21 @@ describe('advisory locks through a session', () => {
   it('waits for a lock held elsewhere and runs again once it is granted; unlock_all and the end of the session release', async () => {
     const one = session(11);
     const two = session(12);
-    await one.run(query((s) => s.advisory.lock(K, 'exclusive', 'session')), []);
+    await one.run(
+      query((s) => s.advisory.lock(K, 'exclusive', 'session')),
+      [],
+    );
     let runs = 0;
-    const waiting = two.run(query((s) => (runs++, s.advisory.lock(K, 'exclusive', 'session'))), []);
+    const waiting = two.run(
+      query((s) => (runs++, s.advisory.lock(K, 'exclusive', 'session'))),
+      [],
+    );
     await tick();
     expect(runs).toBe(1);
-    await one.run(query((s) => s.advisory.unlockAll()), []);
+    await one.run(
+      query((s) => s.advisory.unlockAll()),
+      [],
+    );
     await waiting;
     expect(runs).toBe(2);
     expect(tenant.advisoryLocks.heldBy(two)).toEqual([{ key: K, mode: 'exclusive', session: 1, xact: 0 }]);
@@ -149,10 +170,16 @@ describe('advisory locks through a session', () => {
 
   it("releases a statement's transaction-level locks when it ends outside a block, and a block's at its end", async () => {
     const s = session(13);
-    await s.run(query((x) => x.advisory.tryLock(K, 'exclusive', 'xact')), []);
+    await s.run(
+      query((x) => x.advisory.tryLock(K, 'exclusive', 'xact')),
+      [],
+    );
     expect(tenant.advisoryLocks.heldBy(s)).toEqual([]);
     s.beginImplicit();
-    await s.run(query((x) => x.advisory.tryLock(K, 'exclusive', 'xact')), []);
+    await s.run(
+      query((x) => x.advisory.tryLock(K, 'exclusive', 'xact')),
+      [],
+    );
     expect(tenant.advisoryLocks.heldBy(s)).toHaveLength(1);
     await s.endImplicit(false);
     expect(tenant.advisoryLocks.heldBy(s)).toEqual([]);
@@ -162,8 +189,14 @@ describe('advisory locks through a session', () => {
   it('a cancelled wait fails the statement with 57014', async () => {
     const one = session(14);
     const two = session(15);
-    await one.run(query((s) => s.advisory.lock(K, 'exclusive', 'session')), []);
-    const waiting = two.run(query((s) => s.advisory.lock(K, 'exclusive', 'session')), []);
+    await one.run(
+      query((s) => s.advisory.lock(K, 'exclusive', 'session')),
+      [],
+    );
+    const waiting = two.run(
+      query((s) => s.advisory.lock(K, 'exclusive', 'session')),
+      [],
+    );
     await tick();
     two.cancelLockWait();
     await expect(waiting).rejects.toMatchObject({ sqlstate: '57014' });
@@ -173,7 +206,10 @@ describe('advisory locks through a session', () => {
 
   it('unlock of a lock not held answers false with a WARNING for the client', async () => {
     const s = session(16);
-    const out = await s.run(query((x) => x.advisory.unlock(K, 'exclusive')), []);
+    const out = await s.run(
+      query((x) => x.advisory.unlock(K, 'exclusive')),
+      [],
+    );
     expect(out.kind === 'rows' && out.rows.at(0)).toEqual(['false']);
     expect(s.drainNotices()).toEqual([{ severity: 'WARNING', code: '01000', message: "you don't own a lock of type ExclusiveLock" }]);
     s.close();

@@ -45,7 +45,10 @@ async function tenantWith(commands: readonly Command[] = []): Promise<{ tenant: 
 }
 
 function outage(id: string, start: number, windowMs: number, end: number | null = null): Command {
-  return { type: 'CreateOutage', outage: { id, resourceId: 'r', kind: 'unplanned', start, end, slidingWindowMs: windowMs, capabilities: [], reason: null, declaredAt: start } };
+  return {
+    type: 'CreateOutage',
+    outage: { id, resourceId: 'r', kind: 'unplanned', start, end, slidingWindowMs: windowMs, capabilities: [], reason: null, declaredAt: start },
+  };
 }
 
 const ids = (hs: readonly Heard[]): string[] => hs.map((h) => h.id).sort();
@@ -72,8 +75,13 @@ describe('holds', () => {
 });
 
 describe('unplanned outages', () => {
-  it("evict what the sliding window reaches as the clock moves, nothing beyond it, and end once their end passes", async () => {
-    const { tenant, clock, heard } = await tenantWith([book('b10', 'r', at(10), at(11)), book('b12', 'r', at(12), at(13)), hold('h14', 'r', at(14), at(15), at(20)), book('b16', 'r', at(16) + 30 * MIN, at(17) + 30 * MIN)]);
+  it('evict what the sliding window reaches as the clock moves, nothing beyond it, and end once their end passes', async () => {
+    const { tenant, clock, heard } = await tenantWith([
+      book('b10', 'r', at(10), at(11)),
+      book('b12', 'r', at(12), at(13)),
+      hold('h14', 'r', at(14), at(15), at(20)),
+      book('b16', 'r', at(16) + 30 * MIN, at(17) + 30 * MIN),
+    ]);
     // Down from 08:00, seeing an hour ahead: nothing is within [08:00, 09:00) yet.
     clock.set(at(8));
     await tenant.commit([outage('flood', at(8), H)]);

@@ -178,11 +178,17 @@ describe('a query of several statements', () => {
   it('is idle before and after, all or nothing; with a BEGIN in it, the block outlives the query', async () => {
     const c = await session('states-implicit');
     const other = await srv.client('states-implicit');
-    expect(await send(c, `INSERT INTO resources (id) VALUES ('r1'); INSERT INTO resources (id) VALUES ('r2')`)).toEqual(answer(['INSERT 0 1', 'INSERT 0 1'], 'I'));
-    expect(await send(c, `INSERT INTO resources (id) VALUES ('r3'); SELECT * FROM nowhere; INSERT INTO resources (id) VALUES ('r4')`)).toEqual(answer(['INSERT 0 1', '42P01'], 'I'));
+    expect(await send(c, `INSERT INTO resources (id) VALUES ('r1'); INSERT INTO resources (id) VALUES ('r2')`)).toEqual(
+      answer(['INSERT 0 1', 'INSERT 0 1'], 'I'),
+    );
+    expect(await send(c, `INSERT INTO resources (id) VALUES ('r3'); SELECT * FROM nowhere; INSERT INTO resources (id) VALUES ('r4')`)).toEqual(
+      answer(['INSERT 0 1', '42P01'], 'I'),
+    );
     expect(await ids(other, 'resources')).toEqual(['r1', 'r2']);
     // The writes before a BEGIN join the block it opens.
-    expect(await send(c, `INSERT INTO resources (id) VALUES ('r5'); BEGIN; INSERT INTO resources (id) VALUES ('r6')`)).toEqual(answer(['INSERT 0 1', 'BEGIN', 'INSERT 0 1'], 'T'));
+    expect(await send(c, `INSERT INTO resources (id) VALUES ('r5'); BEGIN; INSERT INTO resources (id) VALUES ('r6')`)).toEqual(
+      answer(['INSERT 0 1', 'BEGIN', 'INSERT 0 1'], 'T'),
+    );
     expect(await ids(other, 'resources')).toEqual(['r1', 'r2']);
     expect(await send(c, 'SELECT * FROM nowhere; SELECT 1')).toEqual(answer(['42P01'], 'E'));
     expect(await send(c, 'ROLLBACK')).toEqual(answer(['ROLLBACK'], 'I'));

@@ -36,7 +36,11 @@ async function start(config: Partial<Config>, opts: Partial<ServerOptions> = {})
   dirs.push(dataDir);
   const lines: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  const server = new AllotServer({ config: { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: PASSWORD, passwordIsDefault: false, authMethod: 'password', dataDir, ...config }, log, ...opts });
+  const server = new AllotServer({
+    config: { ...loadConfig([], {}), port: 0, bind: '127.0.0.1', password: PASSWORD, passwordIsDefault: false, authMethod: 'password', dataDir, ...config },
+    log,
+    ...opts,
+  });
   const { port } = await server.listen();
   return { server, port, lines };
 }

@@ -294,7 +294,20 @@ describe('OutBuffer', () => {
 describe('int32PrefixedDecimal', () => {
   it('writes safe integers as PostgreSQL prints them', async () => {
     const { OutBuffer } = await import('../../src/wire/backend.js');
-    for (const n of [0, 7, -7, 10, 99999999, 100000000, 100000001, 1772355600000, -1772355600000, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e15 + 3]) {
+    for (const n of [
+      0,
+      7,
+      -7,
+      10,
+      99999999,
+      100000000,
+      100000001,
+      1772355600000,
+      -1772355600000,
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+      1e15 + 3,
+    ]) {
       const out = new OutBuffer();
       out.int32PrefixedDecimal(n);
       const b = out.take();
@@ -330,7 +343,14 @@ describe('textDataRow', () => {
 
   it('writes rows of strings, integers and nulls in one pass exactly as value by value', async () => {
     const { OutBuffer, textDataRow } = await import('../../src/wire/backend.js');
-    const value = fc.oneof(fc.constant(null), fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 5 }), fc.maxSafeInteger(), fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 1e12, max: 1e14 }));
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.string({ unit: 'binary', maxLength: 5 }),
+      fc.maxSafeInteger(),
+      fc.integer({ min: -1e9, max: 1e9 }),
+      fc.integer({ min: 1e12, max: 1e14 }),
+    );
     const fast = new OutBuffer(64);
     const slow = new OutBuffer(64);
     fc.assert(

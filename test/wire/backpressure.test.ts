@@ -21,7 +21,10 @@ beforeAll(async () => {
   const c = await srv.client('big');
   await c.query(`INSERT INTO resources (id, capacity) VALUES ('r', 1)`);
   for (let s = 0; s < BOOKINGS; s += 10_000) {
-    const values = Array.from({ length: 10_000 }, (_, i) => `('booking-${String(s + i).padStart(6, '0')}', 'r', ${(s + i) * 1000}, ${(s + i) * 1000 + 500}, 'a label that makes the row longer')`).join(', ');
+    const values = Array.from(
+      { length: 10_000 },
+      (_, i) => `('booking-${String(s + i).padStart(6, '0')}', 'r', ${(s + i) * 1000}, ${(s + i) * 1000 + 500}, 'a label that makes the row longer')`,
+    ).join(', ');
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end", label) VALUES ${values}`);
   }
 }, 120_000);
@@ -68,7 +71,9 @@ describe(`${CLIENTS} clients that ask for ${BOOKINGS.toLocaleString('en')} rows 
     const grown = bufferBytes() - before;
     // The rows themselves wait as references to the bookings they are made of, not as rows.
     const held = memoryUsedAfterGc() - memoryBefore;
-    console.log(`queued in the server's sockets: ${(queued / MIB).toFixed(2)} MiB; buffers grew by ${(grown / MIB).toFixed(2)} MiB; memory in use (heap and buffers, after GC) by ${(held / MIB).toFixed(2)} MiB`);
+    console.log(
+      `queued in the server's sockets: ${(queued / MIB).toFixed(2)} MiB; buffers grew by ${(grown / MIB).toFixed(2)} MiB; memory in use (heap and buffers, after GC) by ${(held / MIB).toFixed(2)} MiB`,
+    );
     expect(held).toBeLessThan(CLIENTS * 4 * MIB);
     // Each connection stops once its socket holds its share, plus one flush of rows.
     expect(queued).toBeLessThanOrEqual(CLIENTS * (MAX_REPLY_BACKLOG_BYTES + 128 * 1024));

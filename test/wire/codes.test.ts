@@ -63,7 +63,11 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
 
   it('in a text-format Bind parameter holding a NUL byte (text cannot hold one)', async () => {
     const c = await login();
-    const got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }), bindText([Buffer.from([0x62, 0x00, 0x31])]), serialize.execute({}));
+    const got = await c.exchange(
+      serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1' }),
+      bindText([Buffer.from([0x62, 0x00, 0x31])]),
+      serialize.execute({}),
+    );
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe('invalid byte sequence for encoding "UTF8": 0x00');
     c.destroy();
@@ -71,13 +75,21 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
 
   it('in a binary text parameter, and in an element of a binary text[] parameter', async () => {
     const c = await login();
-    let got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1', types: [25] }), serialize.bind({ values: [BAD], binary: true }), serialize.execute({}));
+    let got = await c.exchange(
+      serialize.parse({ text: 'SELECT id FROM bookings WHERE id = $1', types: [25] }),
+      serialize.bind({ values: [BAD], binary: true }),
+      serialize.execute({}),
+    );
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe(BAD_MESSAGE);
     const array = encodeBinary(1009, ['b1', 'xx']);
     // Overwrite the second element's bytes ('xx', the last two) with a lone lead byte and ASCII.
     array[array.length - 2] = 0xe2;
-    got = await c.exchange(serialize.parse({ text: 'SELECT id FROM bookings WHERE id = ANY($1)', types: [1009] }), serialize.bind({ values: [array], binary: true }), serialize.execute({}));
+    got = await c.exchange(
+      serialize.parse({ text: 'SELECT id FROM bookings WHERE id = ANY($1)', types: [1009] }),
+      serialize.bind({ values: [array], binary: true }),
+      serialize.execute({}),
+    );
     expect(names(got)).toEqual(['parseComplete', 'error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe('invalid byte sequence for encoding "UTF8": 0xe2 0x78');
     c.destroy();
@@ -102,7 +114,11 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
   it('in the text of a Parse', async () => {
     const c = await login();
     const sql = Buffer.concat([Buffer.from(`SELECT id FROM bookings WHERE id = '`), BAD, Buffer.from(`'`)]);
-    const got = await c.exchange(frame('P', Buffer.concat([cstring('s'), cstring(sql), Buffer.from([0, 0])])), serialize.bind({ statement: 's' }), serialize.execute({}));
+    const got = await c.exchange(
+      frame('P', Buffer.concat([cstring('s'), cstring(sql), Buffer.from([0, 0])])),
+      serialize.bind({ statement: 's' }),
+      serialize.execute({}),
+    );
     expect(names(got)).toEqual(['error 22021', 'readyForQuery']);
     expect(firstError(got).message).toBe(BAD_MESSAGE);
     c.destroy();
@@ -111,7 +127,11 @@ describe('bytes that are not UTF-8 get 22021, naming them', () => {
   it('but valid multi-byte text passes through unchanged', async () => {
     const c = await login();
     const word = 'Zürich – 東京 🙂';
-    const got = await c.exchange(serialize.parse({ text: 'INSERT INTO resources (id, name) VALUES ($1, $2)' }), bindText([Buffer.from('utf8-r'), Buffer.from(word)]), serialize.execute({}));
+    const got = await c.exchange(
+      serialize.parse({ text: 'INSERT INTO resources (id, name) VALUES ($1, $2)' }),
+      bindText([Buffer.from('utf8-r'), Buffer.from(word)]),
+      serialize.execute({}),
+    );
     expect(names(got)).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'readyForQuery']);
     expect(await c.query(`SELECT name FROM resources WHERE id = 'utf8-r'`)).toEqual([[word]]);
     c.destroy();

@@ -125,12 +125,21 @@ function binaryRows(data: Buffer, cuts: readonly number[], columns: number, maxB
 }
 
 describe('binary COPY data cut into tuples', () => {
-  const tuple = (columns: number): fc.Arbitrary<(string | null)[]> => fc.array(fc.option(fc.string({ unit: 'binary', maxLength: 6 }).map((s) => s.replaceAll('\0', '0')), { nil: null }), { minLength: columns, maxLength: columns });
+  const tuple = (columns: number): fc.Arbitrary<(string | null)[]> =>
+    fc.array(
+      fc.option(
+        fc.string({ unit: 'binary', maxLength: 6 }).map((s) => s.replaceAll('\0', '0')),
+        { nil: null },
+      ),
+      { minLength: columns, maxLength: columns },
+    );
 
   it('gives the same tuples however the data is cut into messages, and the tuples sent', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(fc.constant(n), fc.array(tuple(n), { maxLength: 5 }), fc.uint8Array({ maxLength: 5 }), fc.boolean())),
+        fc
+          .integer({ min: 1, max: 3 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.array(tuple(n), { maxLength: 5 }), fc.uint8Array({ maxLength: 5 }), fc.boolean())),
         fc.array(fc.nat(), { maxLength: 12 }),
         ([columns, tuples, ext, trailer], cutsRaw) => {
           const data = binaryData(tuples, { extension: Buffer.from(ext), trailer });
@@ -164,9 +173,18 @@ describe('binary COPY data cut into tuples', () => {
   });
 
   it('every byte its own message reads the same tuples', () => {
-    const tuples = [['é😀', null, ''], ['x', 'y', 'z']];
+    const tuples = [
+      ['é😀', null, ''],
+      ['x', 'y', 'z'],
+    ];
     const data = binaryData(tuples, { extension: Buffer.from('ext') });
-    expect(binaryRows(data, Array.from({ length: data.length }, (_, i) => i), 3)).toEqual(tuples);
+    expect(
+      binaryRows(
+        data,
+        Array.from({ length: data.length }, (_, i) => i),
+        3,
+      ),
+    ).toEqual(tuples);
   });
 
   it("refuses a bad header, a wrong field count, a bad field size, data after the trailer and an early end, with PostgreSQL's messages", () => {
@@ -185,7 +203,10 @@ describe('binary COPY data cut into tuples', () => {
       [Buffer.concat([binaryData([]).subarray(0, -2), int16(2), int32(-2)]), ['22P04', 'invalid field size (line 1, column 0)']],
       [one.subarray(0, -3), ['22P04', 'unexpected EOF in COPY data (line 1, column 1)']],
       [Buffer.concat([one, Buffer.from('x')]), ['22P04', 'received copy data after EOF marker (line 2, column null)']],
-      [Buffer.concat([binaryData([]).subarray(0, -2), int16(2), int32(2), Buffer.from([0xc3, 0x28]), int32(-1)]), ['22021', 'invalid byte sequence for encoding "UTF8": 0xc3 0x28 (line 1, column 0)']],
+      [
+        Buffer.concat([binaryData([]).subarray(0, -2), int16(2), int32(2), Buffer.from([0xc3, 0x28]), int32(-1)]),
+        ['22021', 'invalid byte sequence for encoding "UTF8": 0xc3 0x28 (line 1, column 0)'],
+      ],
     ];
     for (const [data, error] of cases) expect((binaryRows(data, [], 2) as { error: unknown }).error).toEqual(error);
     // PostgreSQL's own leniencies: no trailer, a lone byte where a field count would start, flags 0–15.
@@ -197,6 +218,9 @@ describe('binary COPY data cut into tuples', () => {
   it(`takes at most ${MAX_COPY_BYTES} bytes in one binary COPY (54000), counted over every message`, () => {
     const data = binaryData([['0123456789', 'x']]);
     expect(binaryRows(data, [], 2, data.length)).toEqual([['0123456789', 'x']]);
-    expect(binaryRows(data, [20], 2, data.length - 1)).toEqual({ rows: [], error: ['54000', `COPY data of more than ${data.length - 1} bytes; the limit is ${data.length - 1}`] });
+    expect(binaryRows(data, [20], 2, data.length - 1)).toEqual({
+      rows: [],
+      error: ['54000', `COPY data of more than ${data.length - 1} bytes; the limit is ${data.length - 1}`],
+    });
   });
 });

@@ -29,12 +29,16 @@ async function login(): Promise<RawClient> {
 }
 
 const names = (ms: BackendMessage[]): string[] => ms.map((m) => (m.name === 'error' ? `error ${(m as { code?: string }).code}` : m.name));
-const rows = (ms: BackendMessage[]): (string | null)[][] => ms.filter((m): m is DataRowMessage => m.name === 'dataRow').map((m) => m.fields as (string | null)[]);
+const rows = (ms: BackendMessage[]): (string | null)[][] =>
+  ms.filter((m): m is DataRowMessage => m.name === 'dataRow').map((m) => m.fields as (string | null)[]);
 
 describe('extended protocol', () => {
   it('describes a named statement with inferred parameter types, then runs it twice', async () => {
     const c = await login();
-    const got = await c.exchange(serialize.parse({ name: 's1', text: 'SELECT id, start FROM bookings WHERE resource_id = $1 AND start >= $2 ORDER BY start' }), serialize.describe({ type: 'S', name: 's1' }));
+    const got = await c.exchange(
+      serialize.parse({ name: 's1', text: 'SELECT id, start FROM bookings WHERE resource_id = $1 AND start >= $2 ORDER BY start' }),
+      serialize.describe({ type: 'S', name: 's1' }),
+    );
     expect(names(got)).toEqual(['parseComplete', 'parameterDescription', 'rowDescription', 'readyForQuery']);
     expect((got[1] as ParameterDescriptionMessage).dataTypeIDs).toEqual([25, 20]);
     expect((got[2] as RowDescriptionMessage).fields.map((f) => [f.name, f.dataTypeID])).toEqual([
@@ -66,7 +70,21 @@ describe('extended protocol', () => {
       ]),
     );
     await c.untilReady();
-    expect(names(c.received.slice(-10))).toEqual(['bindComplete', 'rowDescription', 'dataRow', 'dataRow', 'portalSuspended', 'dataRow', 'dataRow', 'portalSuspended', 'dataRow', 'commandComplete', 'readyForQuery'].slice(-10));
+    expect(names(c.received.slice(-10))).toEqual(
+      [
+        'bindComplete',
+        'rowDescription',
+        'dataRow',
+        'dataRow',
+        'portalSuspended',
+        'dataRow',
+        'dataRow',
+        'portalSuspended',
+        'dataRow',
+        'commandComplete',
+        'readyForQuery',
+      ].slice(-10),
+    );
     expect(rows(c.received).map((r) => r[0])).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
     c.destroy();
   });
@@ -89,7 +107,12 @@ describe('extended protocol', () => {
 
   it('skips everything after an error up to Sync, then carries on', async () => {
     const c = await login();
-    const got = await c.exchange(serialize.parse({ text: 'SELECT nope FROM bookings' }), serialize.bind({}), serialize.execute({}), serialize.parse({ name: 'never', text: 'SELECT 1' }));
+    const got = await c.exchange(
+      serialize.parse({ text: 'SELECT nope FROM bookings' }),
+      serialize.bind({}),
+      serialize.execute({}),
+      serialize.parse({ name: 'never', text: 'SELECT 1' }),
+    );
     expect(names(got)).toEqual(['error 42703', 'readyForQuery']);
     const after = await c.exchange(serialize.bind({ statement: 'never' }), serialize.execute({}));
     expect(names(after)).toEqual(['error 26000', 'readyForQuery']);

@@ -10,7 +10,14 @@ import { PLAN_BYTES_PER_TOKEN, MAX_STATEMENT_BYTES } from '../../src/sql/prepare
 import { PLAN_CACHE_BYTES, PLAN_CACHE_ENTRIES } from '../../src/server.js';
 import { STARTUP_EVICTABLE_AFTER_MS } from '../../src/wire/admission.js';
 import { OutBufferLimits } from '../../src/wire/backend.js';
-import { CLOSE_LINGER_MS, END_GRACE_MS, MAX_PENDING_NOTIFICATIONS, MAX_PREPARED_STATEMENTS, MAX_REPLY_BACKLOG_BYTES, MAX_SOCKET_BACKLOG_BYTES } from '../../src/wire/connection.js';
+import {
+  CLOSE_LINGER_MS,
+  END_GRACE_MS,
+  MAX_PENDING_NOTIFICATIONS,
+  MAX_PREPARED_STATEMENTS,
+  MAX_REPLY_BACKLOG_BYTES,
+  MAX_SOCKET_BACKLOG_BYTES,
+} from '../../src/wire/connection.js';
 import { MAX_STARTUP_PACKET_BYTES } from '../../src/wire/frame-reader.js';
 import { MAX_OPEN_LOG_FILES } from '../../src/storage/open-logs.js';
 import { Limits } from '../../src/engine/limits.js';
@@ -39,7 +46,10 @@ describe('docs/limits.md', () => {
     for (const key of keys) {
       const naming = rows.filter((r) => r.includes(`\`${key}\``));
       expect(naming.length, `rows of docs/limits.md naming ${key}`).toBeGreaterThan(0);
-      expect(naming.some((r) => r.includes(n(Limits[key]))), `${key} = ${n(Limits[key])} in ${naming.join('\n')}`).toBe(true);
+      expect(
+        naming.some((r) => r.includes(n(Limits[key]))),
+        `${key} = ${n(Limits[key])} in ${naming.join('\n')}`,
+      ).toBe(true);
     }
   });
 

@@ -116,7 +116,12 @@ describe('a statement whose outcome is unknown', () => {
   it("at the end of a simple query's implicit block: not even the first statement's CommandComplete", async () => {
     const c = await login();
     commitsAreUnknown();
-    const after = await sendAndClose(c, serialize.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('u5', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('u6', 'r', 10, 20)`));
+    const after = await sendAndClose(
+      c,
+      serialize.query(
+        `INSERT INTO bookings (id, resource_id, start, "end") VALUES ('u5', 'r', 0, 10); INSERT INTO bookings (id, resource_id, start, "end") VALUES ('u6', 'r', 10, 20)`,
+      ),
+    );
     tenant.commit = realCommit;
     expect(after).toEqual([]);
     expect(c.errors()).toEqual([]);

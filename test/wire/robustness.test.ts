@@ -275,15 +275,22 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
         fc.uint8Array({ maxLength: 128 }).map((body) => frame('p', Buffer.from(body))),
         fc.string({ maxLength: 64 }).map((first) => serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', first)),
         fc.string({ maxLength: 16 }).map((mechanism) => serialize.sendSASLInitialResponseMessage(mechanism, 'n,,n=*,r=abcdefgh')),
-        fc.tuple(printable, fc.string({ maxLength: 120 })).map(([nonce, final]) =>
-          Buffer.concat([serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', `n,,n=*,r=${nonce.replace(/,/g, '')}`), serialize.sendSCRAMClientFinalMessage(final)]),
-        ),
-        fc.tuple(printable, fc.base64String({ minLength: 44, maxLength: 44 })).map(([nonce, proof]) =>
-          Buffer.concat([
-            serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', `n,,n=*,r=${nonce.replace(/,/g, '')}`),
-            serialize.sendSCRAMClientFinalMessage(`c=biws,r=${nonce.replace(/,/g, '')}forged,p=${proof}`),
-          ]),
-        ),
+        fc
+          .tuple(printable, fc.string({ maxLength: 120 }))
+          .map(([nonce, final]) =>
+            Buffer.concat([
+              serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', `n,,n=*,r=${nonce.replace(/,/g, '')}`),
+              serialize.sendSCRAMClientFinalMessage(final),
+            ]),
+          ),
+        fc
+          .tuple(printable, fc.base64String({ minLength: 44, maxLength: 44 }))
+          .map(([nonce, proof]) =>
+            Buffer.concat([
+              serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', `n,,n=*,r=${nonce.replace(/,/g, '')}`),
+              serialize.sendSCRAMClientFinalMessage(`c=biws,r=${nonce.replace(/,/g, '')}forged,p=${proof}`),
+            ]),
+          ),
       );
       await fc.assert(
         fc.asyncProperty(nonsense, async (bytes) => {
@@ -348,11 +355,20 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
     /** Where the client is when it sends the fragment. */
     type Stage = 'connected' | 'challenged' | 'ready';
     const half = (b: Buffer): Buffer => b.subarray(0, b.length >> 1);
-    const extendedBatch = Buffer.concat([serialize.parse({ text: 'SELECT $1::int8' }), serialize.bind({ values: ['1'] }), serialize.execute(), serialize.sync()]);
+    const extendedBatch = Buffer.concat([
+      serialize.parse({ text: 'SELECT $1::int8' }),
+      serialize.bind({ values: ['1'] }),
+      serialize.execute(),
+      serialize.sync(),
+    ]);
     const fragments: { what: string; stage: Stage; bytes: Buffer }[] = [
       { what: 'half a startup packet', stage: 'connected', bytes: half(serialize.startup({ user: 'raw', database: 'abuse' })) },
       { what: 'a startup packet cut after its length', stage: 'connected', bytes: serialize.startup({ user: 'raw', database: 'abuse' }).subarray(0, 4) },
-      { what: 'half a SASLInitialResponse', stage: 'challenged', bytes: half(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', 'n,,n=*,r=abcdefghijkl')) },
+      {
+        what: 'half a SASLInitialResponse',
+        stage: 'challenged',
+        bytes: half(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', 'n,,n=*,r=abcdefghijkl')),
+      },
       { what: 'half a Query', stage: 'ready', bytes: half(serialize.query(`INSERT INTO resources (id) VALUES ('half')`)) },
       { what: 'the header of a Query and none of its body', stage: 'ready', bytes: frameHeader('Q', 100) },
       { what: 'a whole Query and half of the next', stage: 'ready', bytes: Buffer.concat([serialize.query('SELECT 1'), half(serialize.query('SELECT 2'))]) },
@@ -484,7 +500,13 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
       const crowd = await Promise.all(Array.from({ length: 200 }, () => connectPg(srv, 'crowd')));
       expect(srv.server.connectionCount).toBe(idle.sessions + 1 + 200);
       const booked = await Promise.all(
-        crowd.map((c, i) => c.query<{ id: string }>(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'hall', $2, $3) RETURNING id`, [`seat-${i}`, i * HOUR, (i + 1) * HOUR])),
+        crowd.map((c, i) =>
+          c.query<{ id: string }>(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ($1, 'hall', $2, $3) RETURNING id`, [
+            `seat-${i}`,
+            i * HOUR,
+            (i + 1) * HOUR,
+          ]),
+        ),
       );
       expect(booked.map((r) => r.rows[0]?.id)).toEqual(crowd.map((_, i) => `seat-${i}`));
       expect((await setup.query(`SELECT count(*) FROM bookings WHERE resource_id = 'hall'`)).rows).toEqual([{ count: '200' }]);
@@ -495,15 +517,107 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
   describe('random SQL', () => {
     /** Fragments of the SQL allot speaks, and of the SQL that trips lexers. */
     const WORDS = [
-      'SELECT', 'INSERT INTO', 'UPDATE', 'DELETE FROM', 'VALUES', 'SET', 'WHERE', 'FROM', 'RETURNING', 'ORDER BY', 'LIMIT', 'OFFSET',
-      'ON CONFLICT DO NOTHING', 'AND', 'OR', 'NOT', 'IN', 'IS NULL', 'NULL', 'BEGIN', 'COMMIT', 'ROLLBACK', 'LISTEN', 'NOTIFY',
-      'SHOW', 'RESET', 'DEALLOCATE', 'bookings', 'resources', 'availability', 'holds', 'rules', 'outages', 'policies',
-      'policy_usage', 'pg_catalog.pg_type', '*', 'id', 'resource_id', 'start', '"end"', 'capacity', 'capabilities', 'count(*)',
-      'min_available', '=', '<', '>=', '<>', '+', '-', '::int8', '::text[]', ',', '(', ')', '((', '))', '[', ']', 'ARRAY[', ';',
-      '.', "'", '"', "''", "'r1'", "'2026-03-01T09:00:00Z'", "'{a,b}'", "'{'", "E'\\x'", "E'\\\\'", "E'\\u12'", "U&'\\0041'",
-      '$1', '$2', '$0', '$99999', '$$', '$$ body $$', '$tag$', '$tag$ x $tag$', '--', '/*', '*/', '/* a /* nested */ comment */',
-      '0', '1', '-1', '1.5', '1e400', '9223372036854775807', '9223372036854775808', '-9223372036854775809', 'NaN', 'true',
-      '\\', '\u00e9', '\u{1F4A5}', '\ud800', '\u0000',
+      'SELECT',
+      'INSERT INTO',
+      'UPDATE',
+      'DELETE FROM',
+      'VALUES',
+      'SET',
+      'WHERE',
+      'FROM',
+      'RETURNING',
+      'ORDER BY',
+      'LIMIT',
+      'OFFSET',
+      'ON CONFLICT DO NOTHING',
+      'AND',
+      'OR',
+      'NOT',
+      'IN',
+      'IS NULL',
+      'NULL',
+      'BEGIN',
+      'COMMIT',
+      'ROLLBACK',
+      'LISTEN',
+      'NOTIFY',
+      'SHOW',
+      'RESET',
+      'DEALLOCATE',
+      'bookings',
+      'resources',
+      'availability',
+      'holds',
+      'rules',
+      'outages',
+      'policies',
+      'policy_usage',
+      'pg_catalog.pg_type',
+      '*',
+      'id',
+      'resource_id',
+      'start',
+      '"end"',
+      'capacity',
+      'capabilities',
+      'count(*)',
+      'min_available',
+      '=',
+      '<',
+      '>=',
+      '<>',
+      '+',
+      '-',
+      '::int8',
+      '::text[]',
+      ',',
+      '(',
+      ')',
+      '((',
+      '))',
+      '[',
+      ']',
+      'ARRAY[',
+      ';',
+      '.',
+      "'",
+      '"',
+      "''",
+      "'r1'",
+      "'2026-03-01T09:00:00Z'",
+      "'{a,b}'",
+      "'{'",
+      "E'\\x'",
+      "E'\\\\'",
+      "E'\\u12'",
+      "U&'\\0041'",
+      '$1',
+      '$2',
+      '$0',
+      '$99999',
+      '$$',
+      '$$ body $$',
+      '$tag$',
+      '$tag$ x $tag$',
+      '--',
+      '/*',
+      '*/',
+      '/* a /* nested */ comment */',
+      '0',
+      '1',
+      '-1',
+      '1.5',
+      '1e400',
+      '9223372036854775807',
+      '9223372036854775808',
+      '-9223372036854775809',
+      'NaN',
+      'true',
+      '\\',
+      '\u00e9',
+      '\u{1F4A5}',
+      '\ud800',
+      '\u0000',
     ];
     /** Statements that work, to be cut and spliced. */
     const STATEMENTS = [
@@ -524,10 +638,18 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
     const soup = fc.array(fc.tuple(fc.constantFrom(...WORDS), spacing), { maxLength: 30 }).map((parts) => parts.map(([w, s]) => w + s).join(''));
     const noise = fc.oneof(fc.string({ maxLength: 120 }), fc.string({ unit: 'binary', maxLength: 120 }));
     const statement = fc.constantFrom(...STATEMENTS);
-    const spliced = fc.tuple(statement, fc.nat(), fc.oneof(soup, noise)).map(([s, at, insert]) => s.slice(0, at % (s.length + 1)) + insert + s.slice(at % (s.length + 1)));
+    const spliced = fc
+      .tuple(statement, fc.nat(), fc.oneof(soup, noise))
+      .map(([s, at, insert]) => s.slice(0, at % (s.length + 1)) + insert + s.slice(at % (s.length + 1)));
     const cut = fc.tuple(statement, fc.nat()).map(([s, at]) => s.slice(0, at % (s.length + 1)));
     const sqlText = fc
-      .oneof(soup, noise, spliced, cut, fc.array(fc.oneof(spliced, statement, soup), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('; ')))
+      .oneof(
+        soup,
+        noise,
+        spliced,
+        cut,
+        fc.array(fc.oneof(spliced, statement, soup), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('; ')),
+      )
       // Well under the message limit in UTF-8 (at most 3 bytes per UTF-16 unit).
       .map((s) => s.slice(0, 1_000));
 
@@ -567,7 +689,11 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
      * XX000), never a lost connection or a hang. An aborted transaction is rolled back after each
      * text so the next one is judged on its own; that ROLLBACK must work too.
      */
-    async function fuzz(c: pg.Client, texts: readonly string[], send: (text: string) => Promise<unknown>): Promise<{ problems: { text: string; problem: string }[]; slowestMs: number }> {
+    async function fuzz(
+      c: pg.Client,
+      texts: readonly string[],
+      send: (text: string) => Promise<unknown>,
+    ): Promise<{ problems: { text: string; problem: string }[]; slowestMs: number }> {
       const problems: { text: string; problem: string }[] = [];
       let slowestMs = 0;
       for (const text of texts) {
@@ -582,7 +708,8 @@ describe(`a server taking abuse (maxMessageBytes ${MAX_MESSAGE_BYTES}) while a b
         } catch (err) {
           const e = err as Partial<DatabaseError>;
           if (!(err instanceof pg.DatabaseError)) problems.push({ text, problem: `not a DatabaseError: ${String(err)}` });
-          else if (e.severity !== 'ERROR' || !SQLSTATE.test(e.code ?? '') || e.code === 'XX000') problems.push({ text, problem: `${e.severity} ${e.code}: ${e.message}` });
+          else if (e.severity !== 'ERROR' || !SQLSTATE.test(e.code ?? '') || e.code === 'XX000')
+            problems.push({ text, problem: `${e.severity} ${e.code}: ${e.message}` });
         } finally {
           clearTimeout(timer);
         }

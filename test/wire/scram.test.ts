@@ -107,9 +107,7 @@ describe('SCRAM message checks', () => {
       expect(err.message).toBe('malformed SCRAM message');
       expect(err.sqlstate).toBe('08P01');
     }
-    expect(protocolError(() => new ScramSession(creds).serverFirst('p=tls-server-end-point,,n=,r=abc')).message).toBe(
-      'SCRAM channel binding is not supported',
-    );
+    expect(protocolError(() => new ScramSession(creds).serverFirst('p=tls-server-end-point,,n=,r=abc')).message).toBe('SCRAM channel binding is not supported');
   });
 
   it('throws ProtocolError on malformed client-final messages', () => {

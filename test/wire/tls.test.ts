@@ -36,7 +36,14 @@ describe('TLS', () => {
     const ok = new pg.Client({ host: '127.0.0.1', port: plain.port, user: 'u', password: plain.password, database: 'plain' });
     await ok.connect();
     await ok.end();
-    const c = new pg.Client({ host: '127.0.0.1', port: plain.port, user: 'u', password: plain.password, database: 'plain', ssl: { rejectUnauthorized: false } });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: plain.port,
+      user: 'u',
+      password: plain.password,
+      database: 'plain',
+      ssl: { rejectUnauthorized: false },
+    });
     const err = await pgError(c.connect());
     expect(String(err.message)).toMatch(/does not support SSL/);
   });

@@ -58,7 +58,9 @@ function refuseOverlapping(batch: Batch, o: Outage, now: Ms, what: string): void
   const inTheWay = matchingEntries(batch.store, o, range.start, range.end, now);
   if (inTheWay.length > 0) {
     const named = inTheWay.map(entryConflict);
-    throw new AllotError(SqlState.exclusionViolation, `${what} overlaps ${describeConflicts(named)}: move or cancel them first`, { detail: conflictDetail(named) });
+    throw new AllotError(SqlState.exclusionViolation, `${what} overlaps ${describeConflicts(named)}: move or cancel them first`, {
+      detail: conflictDetail(named),
+    });
   }
 }
 

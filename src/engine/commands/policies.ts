@@ -36,7 +36,8 @@ export function deletePolicy(batch: Batch, id: string, now: Ms): CommandResult {
     if (isLive(h, now)) naming.push(entryConflict(h));
     else expired.push(h);
   }
-  for (const r of batch.store.rules.values()) if (r.policyId === id) naming.push({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end });
+  for (const r of batch.store.rules.values())
+    if (r.policyId === id) naming.push({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end });
   if (naming.length > 0) {
     throw new AllotError(SqlState.foreignKeyViolation, `policy "${id}" is still named by ${describeConflicts(naming)}`, { detail: conflictDetail(naming) });
   }

@@ -27,7 +27,8 @@ export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms): CommandRe
   if (!batch.store.resources.has(req.poolId)) throw unknown('resource', req.poolId, 'pool_id');
   const given = new Set<string>();
   for (const id of req.ids) {
-    if (batch.store.bookings.has(id) || given.has(id)) throw new AllotError(SqlState.uniqueViolation, `booking "${id}" already exists`, { detail: `Key (id)=(${id}) already exists.` });
+    if (batch.store.bookings.has(id) || given.has(id))
+      throw new AllotError(SqlState.uniqueViolation, `booking "${id}" already exists`, { detail: `Key (id)=(${id}) already exists.` });
     given.add(id);
   }
   // Limits of the policy hold for every candidate alike: refuse for them, not for the pool.

@@ -77,7 +77,9 @@ export function updateResource(batch: Batch, id: string, patch: ResourcePatch, n
     // A planned outage refuses matching entries over it, whether they are booked there or brought there.
     const covered = underPlannedOutagesAbove(batch.store, id, now).map(entryConflict);
     if (covered.length > 0) {
-      throw new AllotError(SqlState.exclusionViolation, `${what} would put ${describeConflicts(covered)} under a planned outage`, { detail: conflictDetail(covered) });
+      throw new AllotError(SqlState.exclusionViolation, `${what} would put ${describeConflicts(covered)} under a planned outage`, {
+        detail: conflictDetail(covered),
+      });
     }
   }
   return { type: 'resources', rows: [next] };
@@ -91,7 +93,10 @@ function checkNewParent(batch: Batch, id: string, parentId: string): void {
   }
   const depth = chain.length + subtreeHeight(batch, id);
   if (depth > Limits.maxTreeDepth) {
-    throw new AllotError(SqlState.programLimitExceeded, `moving resource "${id}" under "${parentId}" would make the tree ${depth} levels deep; the limit is ${Limits.maxTreeDepth}`);
+    throw new AllotError(
+      SqlState.programLimitExceeded,
+      `moving resource "${id}" under "${parentId}" would make the tree ${depth} levels deep; the limit is ${Limits.maxTreeDepth}`,
+    );
   }
 }
 

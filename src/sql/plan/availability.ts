@@ -108,7 +108,8 @@ function availabilityRows(keys: AvailabilityKeys, read: ReadContext, env: EvalEn
   const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
   const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
   const capsValue = capabilities === null ? null : capabilities.eval([], env);
-  const caps = capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
+  const caps =
+    capsValue === null ? undefined : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter((x): x is string => x !== null);
   const rids = availabilityResources(keys, caps, read, env);
   if (rids.length === 0) return [];
   if (ma !== undefined && ma > rids.length) return [];
@@ -149,7 +150,10 @@ function availabilityResources(keys: AvailabilityKeys, caps: readonly string[] |
     const pid = keys.pool!.eval([], env);
     rids = isText(pid) ? read.engine.poolMembers(pid, caps ?? []).map((r) => r.id) : [];
     if (rids.length > Limits.maxIdsPerInList) {
-      throw new AllotError(SqlState.programLimitExceeded, `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`);
+      throw new AllotError(
+        SqlState.programLimitExceeded,
+        `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`,
+      );
     }
   }
   return rids;
@@ -173,7 +177,12 @@ function availabilityRow(picks: readonly number[] | null): SpanMaker<Value[]> {
     case 3:
       return (rid, start, end, free) => [pick(c0!, rid, start, end, free), pick(c1!, rid, start, end, free), pick(c2!, rid, start, end, free)];
     case 4:
-      return (rid, start, end, free) => [pick(c0!, rid, start, end, free), pick(c1!, rid, start, end, free), pick(c2!, rid, start, end, free), pick(c3!, rid, start, end, free)];
+      return (rid, start, end, free) => [
+        pick(c0!, rid, start, end, free),
+        pick(c1!, rid, start, end, free),
+        pick(c2!, rid, start, end, free),
+        pick(c3!, rid, start, end, free),
+      ];
   }
   return (rid, start, end, free) => picks.map((c) => pick(c, rid, start, end, free));
 }

@@ -13,7 +13,14 @@ export interface Order {
   compare(x: Value, y: Value): number;
 }
 
-export function compileOrder(by: Expr, dir: 'ASC' | 'DESC' | undefined, nulls: 'FIRST' | 'LAST' | undefined, p: Projection, scope: Scope, params: ParamSlots): Order {
+export function compileOrder(
+  by: Expr,
+  dir: 'ASC' | 'DESC' | undefined,
+  nulls: 'FIRST' | 'LAST' | undefined,
+  p: Projection,
+  scope: Scope,
+  params: ParamSlots,
+): Order {
   const desc = dir === 'DESC';
   // PostgreSQL puts NULLs last ascending and first descending.
   const nullsFirst = nulls === 'FIRST' || (nulls === undefined && desc);

@@ -33,7 +33,9 @@ export function tooMany(rows: Value[][]): Value[][] {
 
 export function tooManyRows(n: number): void {
   if (n > Limits.maxResultRows) {
-    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${Limits.maxResultRows}`, { hint: 'Narrow it with WHERE or LIMIT.' });
+    throw new AllotError(SqlState.programLimitExceeded, `the query matched ${n} rows; the limit is ${Limits.maxResultRows}`, {
+      hint: 'Narrow it with WHERE or LIMIT.',
+    });
   }
 }
 

@@ -83,7 +83,8 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
 function selectSource(ast: SelectFromStatement, times: TimeOutput): { source: Source; alias: string | undefined } {
   if (ast.distinct != null) throw unsupported('SELECT DISTINCT is not supported by allot');
   if (ast.groupBy != null || ast.having != null) throw unsupported('GROUP BY and HAVING are not supported by allot');
-  if (ast.for != null) throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
+  if (ast.for != null)
+    throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
   const from = ast.from ?? [];
   if (from.length > 1 || (from[0] !== undefined && (from[0].type !== 'table' || from[0].join !== undefined))) {
     throw unsupported('joins and subqueries are not supported by allot: select from one table at a time');

@@ -22,9 +22,12 @@ import { resolveTable, scopeOf } from './resolve.js';
 function writableTable(name: { name: string; schema?: string }, verb: string): { table: StoredTableModule; def: TableDef } {
   const src = resolveTable(name);
   if (src.kind === 'allot') return { table: StoredTables[src.table], def: src.def };
-  if (src.kind === 'availability') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
-  if (src.kind === 'allot_export') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} allot_export: it is the state as a whole, read-only; load an export with allot import`);
-  if (src.kind === 'policy_usage') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} policy_usage: it is computed from bookings, holds and policies`);
+  if (src.kind === 'availability')
+    throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
+  if (src.kind === 'allot_export')
+    throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} allot_export: it is the state as a whole, read-only; load an export with allot import`);
+  if (src.kind === 'policy_usage')
+    throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} policy_usage: it is computed from bookings, holds and policies`);
   throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} the system catalog`);
 }
 
@@ -108,7 +111,10 @@ export function rowsOf(cmd: Command): number {
 }
 
 function overBatch(rows: number): AllotError {
-  return new AllotError(SqlState.programLimitExceeded, `INSERT of ${rows} or more rows (counting each booking a pool row makes); the limit is ${Limits.maxBatchCommands} per statement`);
+  return new AllotError(
+    SqlState.programLimitExceeded,
+    `INSERT of ${rows} or more rows (counting each booking a pool row makes); the limit is ${Limits.maxBatchCommands} per statement`,
+  );
 }
 
 /** `WHERE id = v`, `WHERE id IN (…)` or, for a table with group writes (bookings), `WHERE group_id = v`. */
@@ -137,9 +143,13 @@ export function planUpdate(ast: UpdateStatement, params: ParamSlots, times: Time
     const seen = new AggregateSlots();
     const value = compileExpr(s.value, { ...scopeOf(def), aggregates: seen }, params, col.domain);
     const agg = seen.list[0];
-    if (agg !== undefined) throw new AllotError(SqlState.groupingError, `aggregate functions such as ${agg.fn}() are only allowed in the select list and ORDER BY of a SELECT`);
+    if (agg !== undefined)
+      throw new AllotError(SqlState.groupingError, `aggregate functions such as ${agg.fn}() are only allowed in the select list and ORDER BY of a SELECT`);
     if (seen.bareColumns > 0) {
-      throw unsupported(`SET ${col.name} = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns`, 'Read the row, then UPDATE with the new value as a parameter.');
+      throw unsupported(
+        `SET ${col.name} = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns`,
+        'Read the row, then UPDATE with the new value as a parameter.',
+      );
     }
     return { col, value };
   });

@@ -41,7 +41,10 @@ const MAX_SET_ROWS = 1_000_000;
  * `args` are compiled by the caller.
  */
 export function setFunctionCall(name: string, args: readonly Compiled[], slots: SetFunctionSlots): Compiled & { fields?: readonly RecordField[] } {
-  const { type, fields, rows } = setFunctionOf(name, args.map((a) => a.type));
+  const { type, fields, rows } = setFunctionOf(
+    name,
+    args.map((a) => a.type),
+  );
   const slot = slots.list.push({ args, rows }) - 1;
   return { type, eval: (_row, env) => env.srf?.[slot] ?? null, ...(fields !== undefined ? { fields } : {}) };
 }
@@ -51,7 +54,10 @@ export function setFunctionCall(name: string, args: readonly Compiled[], slots: 
  * for several columns, with their fields), and its rows for given argument values. In a select
  * list and in FROM alike.
  */
-export function setFunctionOf(name: string, types: readonly SqlType[]): { type: SqlType; fields: readonly RecordField[] | undefined; rows: SetFunction['rows'] } {
+export function setFunctionOf(
+  name: string,
+  types: readonly SqlType[],
+): { type: SqlType; fields: readonly RecordField[] | undefined; rows: SetFunction['rows'] } {
   let type: SqlType;
   let fields: readonly RecordField[] | undefined;
   let rows: SetFunction['rows'];
@@ -59,7 +65,8 @@ export function setFunctionOf(name: string, types: readonly SqlType[]): { type: 
     case 'unnest': {
       const element = elementType(types[0] ?? 'text[]') ?? 'text';
       type = element;
-      rows = ([a]) => (a === null || a === undefined ? [] : asList(a).map((x) => (x === null ? null : element === 'text' || element === 'name' ? x : Number(x))));
+      rows = ([a]) =>
+        a === null || a === undefined ? [] : asList(a).map((x) => (x === null ? null : element === 'text' || element === 'name' ? x : Number(x)));
       break;
     }
     case 'generate_series':
@@ -103,12 +110,15 @@ export function recordField(record: Compiled & { fields?: readonly RecordField[]
   if (fields === undefined || i < 0) throw new AllotError(SqlState.undefinedColumn, `column "${field}" not found in data type ${record.type}`);
   const type = fields[i]!.type;
   const numeric = type === 'int2' || type === 'int4' || type === 'int8' || type === 'oid';
-  return { type, eval: (row, env) => {
-    const v = record.eval(row, env);
-    if (v === null || !Array.isArray(v)) return null;
-    const x = v[i] ?? null;
-    return x === null ? null : numeric ? Number(x) : x;
-  } };
+  return {
+    type,
+    eval: (row, env) => {
+      const v = record.eval(row, env);
+      if (v === null || !Array.isArray(v)) return null;
+      const x = v[i] ?? null;
+      return x === null ? null : numeric ? Number(x) : x;
+    },
+  };
 }
 
 /**
@@ -117,7 +127,12 @@ export function recordField(record: Compiled & { fields?: readonly RecordField[]
  */
 export function expandSetFunctions(slots: SetFunctionSlots, row: readonly Value[], env: EvalEnv): EvalEnv[] {
   if (slots.list.length === 0) return [env];
-  const lists = slots.list.map((f) => f.rows(f.args.map((a) => a.eval(row, env)), env));
+  const lists = slots.list.map((f) =>
+    f.rows(
+      f.args.map((a) => a.eval(row, env)),
+      env,
+    ),
+  );
   const n = Math.max(...lists.map((l) => l.length));
   const out: EvalEnv[] = [];
   for (let i = 0; i < n; i++) out.push({ ...env, srf: lists.map((l) => l[i] ?? null) });
@@ -146,7 +161,8 @@ export class WindowSlots {
 const WINDOW_FUNCTIONS: ReadonlySet<string> = new Set(['row_number', 'rank', 'dense_rank', 'count', 'sum', 'min', 'max']);
 
 export function windowCall(call: WindowCall, slots: WindowSlots): Compiled {
-  if (!WINDOW_FUNCTIONS.has(call.fn)) throw new AllotError(SqlState.featureNotSupported, `${call.fn}() OVER … is not supported by allot; it has ${[...WINDOW_FUNCTIONS].join(', ')}`);
+  if (!WINDOW_FUNCTIONS.has(call.fn))
+    throw new AllotError(SqlState.featureNotSupported, `${call.fn}() OVER … is not supported by allot; it has ${[...WINDOW_FUNCTIONS].join(', ')}`);
   const slot = slots.list.push(call) - 1;
   const type: SqlType = call.fn === 'min' || call.fn === 'max' ? (call.arg?.type ?? 'int8') : 'int8';
   return { type, eval: (_row, env) => env.window?.[slot] ?? null };
@@ -172,7 +188,15 @@ export function computeWindows(slots: WindowSlots, rows: readonly (readonly Valu
     for (const idx of parts.values()) {
       const keys = idx.map((i) => w.orderBy.map((o) => o.expr.eval(rows[i]!, env)));
       const order = idx.map((_, j) => j).sort((a, b) => orderCompare(keys[a]!, keys[b]!, w.orderBy, compare) || a - b);
-      fill(w, order.map((j) => idx[j]!), order.map((j) => keys[j]!), rows, env, compare, (i, v) => (values[i]![k] = v));
+      fill(
+        w,
+        order.map((j) => idx[j]!),
+        order.map((j) => keys[j]!),
+        rows,
+        env,
+        compare,
+        (i, v) => (values[i]![k] = v),
+      );
     }
   });
   return values;
@@ -192,7 +216,15 @@ function orderCompare(a: readonly Value[], b: readonly Value[], keys: readonly W
   return 0;
 }
 
-function fill(w: WindowCall, order: readonly number[], keys: readonly (readonly Value[])[], rows: readonly (readonly Value[])[], env: EvalEnv, compare: Cmp, set: (row: number, v: Value) => void): void {
+function fill(
+  w: WindowCall,
+  order: readonly number[],
+  keys: readonly (readonly Value[])[],
+  rows: readonly (readonly Value[])[],
+  env: EvalEnv,
+  compare: Cmp,
+  set: (row: number, v: Value) => void,
+): void {
   const peers = (a: number, b: number): boolean => orderCompare(keys[a]!, keys[b]!, w.orderBy, compare) === 0;
   let rank = 0;
   let dense = 0;
@@ -212,7 +244,15 @@ function fill(w: WindowCall, order: readonly number[], keys: readonly (readonly 
         end = j + 1;
         while (end < order.length && peers(j, end)) end++;
       }
-      set(order[j]!, aggregate(w, order.slice(0, end).map((i) => rows[i]!), env, compare));
+      set(
+        order[j]!,
+        aggregate(
+          w,
+          order.slice(0, end).map((i) => rows[i]!),
+          env,
+          compare,
+        ),
+      );
     }
   }
 }
@@ -232,7 +272,10 @@ function aggregate(w: WindowCall, frame: readonly (readonly Value[])[], env: Eva
 }
 
 /** The ORDER BY items of an OVER clause, as window keys. */
-export function windowKeys(orderBy: readonly { by: Expr; order?: 'ASC' | 'DESC' | null; nulls?: 'FIRST' | 'LAST' | null }[] | null | undefined, compile: (e: Expr) => Compiled): WindowKey[] {
+export function windowKeys(
+  orderBy: readonly { by: Expr; order?: 'ASC' | 'DESC' | null; nulls?: 'FIRST' | 'LAST' | null }[] | null | undefined,
+  compile: (e: Expr) => Compiled,
+): WindowKey[] {
   return (orderBy ?? []).map((o) => {
     const desc = o.order === 'DESC';
     return { expr: compile(o.by), desc, nullsFirst: o.nulls === 'FIRST' || (o.nulls == null && desc) };

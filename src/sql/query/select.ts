@@ -116,7 +116,14 @@ export function planGeneralQuery(stmt: Statement, params: ParamSlots, times: Tim
 }
 
 function outColumnOf(c: RelColumn): OutColumn {
-  return { name: c.name, type: c.type, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) };
+  return {
+    name: c.name,
+    type: c.type,
+    tableOid: c.tableOid,
+    columnAttr: c.columnAttr,
+    ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}),
+    ...(c.typmod !== undefined ? { typmod: c.typmod } : {}),
+  };
 }
 
 // ---- statements -------------------------------------------------------------------------
@@ -191,14 +198,22 @@ function planUnion(stmt: Extract<Statement, { type: 'union' | 'union all' }>, ct
 /** ORDER BY and LIMIT over a relation's own columns (after a UNION). */
 function orderAndLimit(rel: Rel, tail: Pick<SelectFromStatement, 'orderBy' | 'limit'>, ctx: PlanCtx): Rel {
   const scope = scopeOf(rel.columns, ctx);
-  const projection: Projection = { columns: rel.columns.map(outColumnOf), exprs: rel.columns.map((c, i) => ({ type: c.type, eval: (row: readonly Value[]) => row[i] ?? null, column: i })), picks: rel.columns.map((_, i) => i) };
+  const projection: Projection = {
+    columns: rel.columns.map(outColumnOf),
+    exprs: rel.columns.map((c, i) => ({ type: c.type, eval: (row: readonly Value[]) => row[i] ?? null, column: i })),
+    picks: rel.columns.map((_, i) => i),
+  };
   const order = (tail.orderBy ?? []).map((o) => compileOrder(o.by, o.order ?? undefined, o.nulls ?? undefined, projection, scope, ctx.params));
   const cut = limitOf(tail, ctx);
   return {
     columns: rel.columns,
     run(env) {
       let rows = rel.run(env);
-      if (order.length > 0) rows = sortByKeys(rows.map((r) => ({ item: r, keys: order.map((o) => o.key(r, r, env)) })), order).map((k) => k.item);
+      if (order.length > 0)
+        rows = sortByKeys(
+          rows.map((r) => ({ item: r, keys: order.map((o) => o.key(r, r, env)) })),
+          order,
+        ).map((k) => k.item);
       return cut(rows, env);
     },
   };
@@ -211,14 +226,22 @@ function planValues(values: readonly Expr[][], ctx: PlanCtx): Rel {
     if (row.length !== width) throw new AllotError(SqlState.syntaxError, 'VALUES lists must all be the same length');
     return row.map((e) => compileExpr(e, scope, ctx.params));
   });
-  const columns: RelColumn[] = (rows[0] ?? []).map((c, i) => ({ name: `column${i + 1}`, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: 0, columnAttr: 0 }));
+  const columns: RelColumn[] = (rows[0] ?? []).map((c, i) => ({
+    name: `column${i + 1}`,
+    type: c.type,
+    domain: domainOf(c.type),
+    qualifier: null,
+    tableOid: 0,
+    columnAttr: 0,
+  }));
   return { columns, run: (env) => rows.map((r) => r.map((c) => c.eval([], env))) };
 }
 
 // ---- SELECT -----------------------------------------------------------------------------
 
 function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
-  if (ast.for != null) throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
+  if (ast.for != null)
+    throw unsupported('SELECT … FOR UPDATE/SHARE is not supported by allot', 'Write statements in allot are checked atomically; no row locks are needed.');
   const simple = simpleSelect(ast, ctx);
   if (simple !== null) return simple;
   const from = planFrom(ast.from ?? [], ast.where ?? null, ctx);
@@ -245,7 +268,17 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
   }
   const columns: RelColumn[] = projection.columns.map((c, i) => {
     const fields = projection.exprs[i]!.fields;
-    return { name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr, ...(fields !== undefined ? { fields } : {}), ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) };
+    return {
+      name: c.name,
+      type: c.type,
+      domain: domainOf(c.type),
+      qualifier: null,
+      tableOid: c.tableOid,
+      columnAttr: c.columnAttr,
+      ...(fields !== undefined ? { fields } : {}),
+      ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}),
+      ...(c.typmod !== undefined ? { typmod: c.typmod } : {}),
+    };
   });
   return {
     columns,
@@ -277,12 +310,14 @@ function planSelectRel(ast: SelectFromStatement, ctx: PlanCtx): Rel {
       let result = out.map((o) => o.item);
       if (distinctOn !== null) {
         const seen = new Set<string>();
-        result = out.filter((o) => {
-          const k = keyOf(distinctOn.map((d) => d.eval(o.src, o.env)));
-          if (seen.has(k)) return false;
-          seen.add(k);
-          return true;
-        }).map((o) => o.item);
+        result = out
+          .filter((o) => {
+            const k = keyOf(distinctOn.map((d) => d.eval(o.src, o.env)));
+            if (seen.has(k)) return false;
+            seen.add(k);
+            return true;
+          })
+          .map((o) => o.item);
       } else if (distinct) result = dedupe(result);
       return cut(result, env);
     },
@@ -301,7 +336,14 @@ function simpleSelect(ast: SelectFromStatement, ctx: PlanCtx): Rel | null {
   if (ctx.outer !== undefined && !virtual) return null;
   const plan = planSelect(ast, ctx.params, ctx.times);
   return {
-    columns: plan.columns.map((c) => ({ name: c.name, type: c.type, domain: domainOf(c.type), qualifier: null, tableOid: c.tableOid, columnAttr: c.columnAttr })),
+    columns: plan.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      domain: domainOf(c.type),
+      qualifier: null,
+      tableOid: c.tableOid,
+      columnAttr: c.columnAttr,
+    })),
     run(env) {
       const read = env.read;
       if (read === undefined) throw new Error('a general query ran without its read context');
@@ -399,7 +441,14 @@ function compileSelectList(list: readonly SelectedColumn[], scope: Scope, column
     exprs.push(c);
     const src = c.column !== undefined ? columns[c.column] : undefined;
     const same = src !== undefined && src.type === c.type;
-    out.push({ name: item.alias?.name ?? defaultName(e), type: c.type, tableOid: src?.tableOid ?? 0, columnAttr: src?.columnAttr ?? 0, ...(same && src.typeOid !== undefined ? { typeOid: src.typeOid } : {}), ...(same && src.typmod !== undefined ? { typmod: src.typmod } : {}) });
+    out.push({
+      name: item.alias?.name ?? defaultName(e),
+      type: c.type,
+      tableOid: src?.tableOid ?? 0,
+      columnAttr: src?.columnAttr ?? 0,
+      ...(same && src.typeOid !== undefined ? { typeOid: src.typeOid } : {}),
+      ...(same && src.typmod !== undefined ? { typmod: src.typmod } : {}),
+    });
   }
   const picks: number[] = [];
   for (const x of exprs) if (x.column !== undefined) picks.push(x.column);
@@ -431,7 +480,10 @@ function scopeOf(columns: readonly RelColumn[], ctx: PlanCtx): Scope {
 /** A relation's columns under a new qualifier (an alias), optionally renamed (`AS t(a, b)`). */
 function renamed(rel: Rel, qualifier: string | null, names: readonly string[] | null): Rel {
   if (names !== null && names.length > rel.columns.length) {
-    throw new AllotError(SqlState.invalidColumnReference, `table "${qualifier ?? ''}" has ${rel.columns.length} columns available but ${names.length} columns specified`);
+    throw new AllotError(
+      SqlState.invalidColumnReference,
+      `table "${qualifier ?? ''}" has ${rel.columns.length} columns available but ${names.length} columns specified`,
+    );
   }
   return { columns: rel.columns.map((c, i) => ({ ...c, name: names?.[i] ?? c.name, qualifier })), run: rel.run };
 }
@@ -472,7 +524,12 @@ function planFromItem(item: From, where: Expr | null, ctx: PlanCtx): Rel {
       return renamed(rel, item.alias, item.columnNames?.map((n) => n.name) ?? null);
     }
     case 'call': {
-      const rel = tableFunction(item, ctx.params, { columns: [], qualifiers: new Set(), ...(ctx.outer !== undefined ? { outer: ctx.outer } : {}), subqueries: subqueryPlanner(ctx) });
+      const rel = tableFunction(item, ctx.params, {
+        columns: [],
+        qualifiers: new Set(),
+        ...(ctx.outer !== undefined ? { outer: ctx.outer } : {}),
+        subqueries: subqueryPlanner(ctx),
+      });
       const withOrdinality = item.withOrdinality === true ? ordinality(rel) : rel;
       const alias = item.alias?.name;
       // `f(…) AS g` of a function with one column names the column g too, as in PostgreSQL.
@@ -504,7 +561,10 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
   }
   if ((name.schema === undefined || name.schema === 'public') && name.name in Tables) {
     if (!isStoredTable(name.name)) {
-      throw unsupported(`${name.name} can be joined only as a subquery with its own WHERE`, `For example: SELECT … FROM (SELECT * FROM ${name.name} WHERE …) AS a JOIN resources r ON r.id = a.resource_id`);
+      throw unsupported(
+        `${name.name} can be joined only as a subquery with its own WHERE`,
+        `For example: SELECT … FROM (SELECT * FROM ${name.name} WHERE …) AS a JOIN resources r ON r.id = a.resource_id`,
+      );
     }
     return renamed(storedTableRel(name.name, qualifier, where, ctx), qualifier, names);
   }
@@ -516,7 +576,16 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
   }
   return renamed(
     {
-      columns: system.columns.map((c, i) => ({ name: c.name, type: c.type, domain: domainOf(c.type), qualifier, tableOid: system.oid, columnAttr: i + 1, ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}), ...(c.typmod !== undefined ? { typmod: c.typmod } : {}) })),
+      columns: system.columns.map((c, i) => ({
+        name: c.name,
+        type: c.type,
+        domain: domainOf(c.type),
+        qualifier,
+        tableOid: system.oid,
+        columnAttr: i + 1,
+        ...(c.typeOid !== undefined ? { typeOid: c.typeOid } : {}),
+        ...(c.typmod !== undefined ? { typmod: c.typmod } : {}),
+      })),
       run: (env) => systemTableRows(system, env, ctx.times),
     },
     qualifier,
@@ -603,13 +672,16 @@ function join(l: Rel, r: Rel, clause: JoinClause, ctx: PlanCtx): Rel {
     const pairs = clause.using.map((u) => {
       const li = l.columns.findIndex((c) => c.name === u.name && c.hidden !== true);
       const ri = r.columns.findIndex((c) => c.name === u.name && c.hidden !== true);
-      if (li < 0 || ri < 0) throw new AllotError(SqlState.undefinedColumn, `column "${u.name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`);
+      if (li < 0 || ri < 0)
+        throw new AllotError(SqlState.undefinedColumn, `column "${u.name}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`);
       columns[lw + ri] = { ...columns[lw + ri]!, hidden: true };
       return [li, lw + ri] as const;
     });
     cond = { type: 'bool', eval: (row) => pairs.every(([a, b]) => row[a] !== null && row[b] !== null && compare(row[a]!, row[b]!) === 0) };
     const [li, ri] = pairs[0]!;
-    keys = sameKind(columns[li]!.type, columns[ri]!.type) ? { left: { type: columns[li]!.type, eval: (row) => row[li] ?? null }, right: { type: columns[ri]!.type, eval: (row) => row[ri - lw] ?? null } } : null;
+    keys = sameKind(columns[li]!.type, columns[ri]!.type)
+      ? { left: { type: columns[li]!.type, eval: (row) => row[li] ?? null }, right: { type: columns[ri]!.type, eval: (row) => row[ri - lw] ?? null } }
+      : null;
   } else {
     const on = clause.on ?? null;
     cond = on === null ? null : compileExpr(on, scope, ctx.params, 'bool');
@@ -641,9 +713,10 @@ function join(l: Rel, r: Rel, clause: JoinClause, ctx: PlanCtx): Rel {
         if (!matched && (kind === 'LEFT JOIN' || kind === 'FULL JOIN')) out.push([...a, ...nullRight]);
         tooManyRows(out.length);
       }
-      if (rightMatched !== null) right.forEach((b, j) => {
-        if (rightMatched[j] === 0) out.push([...nullLeft, ...b]);
-      });
+      if (rightMatched !== null)
+        right.forEach((b, j) => {
+          if (rightMatched[j] === 0) out.push([...nullLeft, ...b]);
+        });
       return out;
     },
   };

@@ -45,18 +45,37 @@ export function tableFunction(call: FromCall, params: ParamSlots, scope: Scope):
     case 'generate_subscripts': {
       // The same functions as in a select list, one column of their values.
       if (name === 'unnest' && args.length !== 1) throw new AllotError(SqlState.featureNotSupported, `${name} of several arrays is not supported by allot`);
-      if (name === 'generate_series' && (args.length < 2 || args.length > 3)) throw new AllotError(SqlState.undefinedFunction, `function generate_series does not take ${args.length} arguments`);
-      const f = setFunctionOf(name, args.map((a) => a.type));
-      return { columns: [column(name, f.type)], run: (env) => f.rows(args.map((a) => a.eval([], env)), env).map((v) => [v]) };
+      if (name === 'generate_series' && (args.length < 2 || args.length > 3))
+        throw new AllotError(SqlState.undefinedFunction, `function generate_series does not take ${args.length} arguments`);
+      const f = setFunctionOf(
+        name,
+        args.map((a) => a.type),
+      );
+      return {
+        columns: [column(name, f.type)],
+        run: (env) =>
+          f
+            .rows(
+              args.map((a) => a.eval([], env)),
+              env,
+            )
+            .map((v) => [v]),
+      };
     }
     default: {
       const system = SYSTEM_TABLE_FUNCTIONS.get(name);
       if (system !== undefined) {
-        if (args.length < system.args[0] || args.length > system.args[1]) throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
+        if (args.length < system.args[0] || args.length > system.args[1])
+          throw new AllotError(SqlState.undefinedFunction, `function ${name} does not take ${args.length} arguments`);
         const types = args.map((a) => a.type);
         return {
           columns: system.columns(types).map((c) => column(c.name, c.type)),
-          run: (env) => system.rows(args.map((a) => a.eval([], env)), systemContext(env.session), types),
+          run: (env) =>
+            system.rows(
+              args.map((a) => a.eval([], env)),
+              systemContext(env.session),
+              types,
+            ),
         };
       }
       // Any other function: one row of its value, in a column named after it.

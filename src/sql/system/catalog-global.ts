@@ -13,7 +13,22 @@ const LOCALE = 'C.UTF-8';
 
 export function pgDatabaseRows(ctx: SystemContext): Value[][] {
   return ctx.databases.map((name) => [
-    databaseOid(name), name, BOOTSTRAP_ROLE, UTF8_ENCODING, 'c', false, true, -1, FROZEN_XID, 1, DEFAULT_TABLESPACE, LOCALE, LOCALE, null, null, null,
+    databaseOid(name),
+    name,
+    BOOTSTRAP_ROLE,
+    UTF8_ENCODING,
+    'c',
+    false,
+    true,
+    -1,
+    FROZEN_XID,
+    1,
+    DEFAULT_TABLESPACE,
+    LOCALE,
+    LOCALE,
+    null,
+    null,
+    null,
   ]);
 }
 
@@ -38,8 +53,19 @@ export function roleOid(ctx: SystemContext, name: string): number | undefined {
 /** pg_roles: pg_authid with the password hidden (its view's column order). */
 export function pgRolesRows(ctx: SystemContext): Value[][] {
   return pgAuthidRows(ctx).map(([oid, name, sup, inherit, createrole, createdb, login, repl, bypass, connlimit, , validUntil]) => [
-    name ?? null, sup ?? null, inherit ?? null, createrole ?? null, createdb ?? null, login ?? null, repl ?? null, connlimit ?? null,
-    '********', validUntil ?? null, bypass ?? null, null, oid ?? null,
+    name ?? null,
+    sup ?? null,
+    inherit ?? null,
+    createrole ?? null,
+    createdb ?? null,
+    login ?? null,
+    repl ?? null,
+    connlimit ?? null,
+    '********',
+    validUntil ?? null,
+    bypass ?? null,
+    null,
+    oid ?? null,
   ]);
 }
 
@@ -48,7 +74,15 @@ export function pgUserRows(ctx: SystemContext): Value[][] {
   return pgAuthidRows(ctx)
     .filter((r) => r[6] === true)
     .map(([oid, name, sup, , , createdb, , repl, bypass, , , validUntil]) => [
-      name ?? null, oid ?? null, createdb ?? null, sup ?? null, repl ?? null, bypass ?? null, '********', validUntil ?? null, null,
+      name ?? null,
+      oid ?? null,
+      createdb ?? null,
+      sup ?? null,
+      repl ?? null,
+      bypass ?? null,
+      '********',
+      validUntil ?? null,
+      null,
     ]);
 }
 
@@ -66,14 +100,54 @@ export function pgSettingsRows(ctx: SystemContext): Value[][] {
     const boot = DEFAULT_SETTINGS.get(key) ?? null;
     const value = ctx.setting(key) ?? boot;
     const source = value === boot ? 'default' : 'session';
-    return [name, value, unit, category, shortDesc, extraDesc, context, vartype, source, min, max, enumvals === null ? null : [...enumvals], boot, boot, null, null, false];
+    return [
+      name,
+      value,
+      unit,
+      category,
+      shortDesc,
+      extraDesc,
+      context,
+      vartype,
+      source,
+      min,
+      max,
+      enumvals === null ? null : [...enumvals],
+      boot,
+      boot,
+      null,
+      null,
+      false,
+    ];
   });
 }
 
 /** pg_stat_activity: the session's own backend (allot shows no other session's queries). */
 export function pgStatActivityRows(ctx: SystemContext): Value[][] {
-  return [[
-    databaseOid(ctx.database), ctx.database, ctx.backendPid ?? null, null, BOOTSTRAP_ROLE, ctx.user, ctx.setting('application_name') ?? '',
-    null, null, null, ctx.sessionStartedAtMs ?? null, null, null, null, null, null, 'active', null, null, null, '', 'client backend',
-  ]];
+  return [
+    [
+      databaseOid(ctx.database),
+      ctx.database,
+      ctx.backendPid ?? null,
+      null,
+      BOOTSTRAP_ROLE,
+      ctx.user,
+      ctx.setting('application_name') ?? '',
+      null,
+      null,
+      null,
+      ctx.sessionStartedAtMs ?? null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      'active',
+      null,
+      null,
+      null,
+      '',
+      'client backend',
+    ],
+  ];
 }

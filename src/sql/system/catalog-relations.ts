@@ -10,9 +10,7 @@ import { PG_OTHER_COMMENTS } from './data/pg-misc.js';
 import { PG_PROC_COMMENTS } from './data/pg-proc.js';
 import { PG_TYPE_COMMENTS } from './data/pg-type.js';
 import { withOwner } from './names.js';
-import {
-  BOOTSTRAP_ROLE, BTREE_AM, CatalogOid, DEFAULT_TABLESPACE, FROZEN_XID, HEAP_AM, Namespace, TEXT_BTREE_OPCLASS, derivedOid,
-} from './oids.js';
+import { BOOTSTRAP_ROLE, BTREE_AM, CatalogOid, DEFAULT_TABLESPACE, FROZEN_XID, HEAP_AM, Namespace, TEXT_BTREE_OPCLASS, derivedOid } from './oids.js';
 import { isAllot, relationByOid, relations, type CatalogColumn, type CatalogRelation } from './relations.js';
 import { T, typeByOid } from './type-catalog.js';
 
@@ -29,12 +27,39 @@ function pgClassRow(r: CatalogRelation, user: string): Value[] {
   const stored = r.kind !== 'v';
   const relfilenode = !stored || r.shared || MAPPED.has(r.oid) ? 0 : r.oid;
   return [
-    r.oid, r.name, r.namespace, r.rowType, 0, BOOTSTRAP_ROLE, table ? HEAP_AM : r.kind === 'i' ? BTREE_AM : 0, relfilenode,
+    r.oid,
+    r.name,
+    r.namespace,
+    r.rowType,
+    0,
+    BOOTSTRAP_ROLE,
+    table ? HEAP_AM : r.kind === 'i' ? BTREE_AM : 0,
+    relfilenode,
     r.shared ? PG_GLOBAL_TABLESPACE : 0,
     0, // relpages: allot keeps no pages
     r.kind === 'i' ? 0 : -1, // reltuples: never analyzed
-    0, 0, table, r.shared, 'p', r.kind, r.columns.length, 0, r.hasRules, false, false, false, false, true,
-    table && !r.system ? 'd' : 'n', false, 0, table ? FROZEN_XID : 0, table ? 1 : 0, withOwner(r.acl, user), null, null,
+    0,
+    0,
+    table,
+    r.shared,
+    'p',
+    r.kind,
+    r.columns.length,
+    0,
+    r.hasRules,
+    false,
+    false,
+    false,
+    false,
+    true,
+    table && !r.system ? 'd' : 'n',
+    false,
+    0,
+    table ? FROZEN_XID : 0,
+    table ? 1 : 0,
+    withOwner(r.acl, user),
+    null,
+    null,
   ];
 }
 
@@ -52,7 +77,8 @@ export function pgAttributeRows(ctx: SystemContext): Value[][] {
   const out: Value[][] = [];
   for (const r of relations(ctx.times)) {
     if (r.kind === 'r') {
-      for (const [name, attnum, type] of SYSTEM_COLUMNS) out.push(attributeRow(r.oid, { name, typeOid: type, notNull: true, ndims: 0, collation: 0 }, attnum, 0));
+      for (const [name, attnum, type] of SYSTEM_COLUMNS)
+        out.push(attributeRow(r.oid, { name, typeOid: type, notNull: true, ndims: 0, collation: 0 }, attnum, 0));
     }
     r.columns.forEach((c, i) => {
       out.push(attributeRow(r.oid, c, i + 1, -1));
@@ -64,16 +90,37 @@ export function pgAttributeRows(ctx: SystemContext): Value[][] {
 function attributeRow(rel: number, c: CatalogColumn, attnum: number, statTarget: number): Value[] {
   const t = typeByOid(c.typeOid);
   return [
-    rel, c.name, c.typeOid, statTarget, t?.[T.typlen] ?? -1, attnum, c.ndims, -1, -1, t?.[T.typbyval] ?? false,
-    t?.[T.typalign] ?? 'i', t?.[T.typstorage] ?? 'x', '', c.notNull, c.default !== undefined, false, '', '', false, true, 0,
-    c.collation, null, null, null, null,
+    rel,
+    c.name,
+    c.typeOid,
+    statTarget,
+    t?.[T.typlen] ?? -1,
+    attnum,
+    c.ndims,
+    -1,
+    -1,
+    t?.[T.typbyval] ?? false,
+    t?.[T.typalign] ?? 'i',
+    t?.[T.typstorage] ?? 'x',
+    '',
+    c.notNull,
+    c.default !== undefined,
+    false,
+    '',
+    '',
+    false,
+    true,
+    0,
+    c.collation,
+    null,
+    null,
+    null,
+    null,
   ];
 }
 
 export function pgAttrdefRows(ctx: SystemContext): Value[][] {
-  return relations(ctx.times).flatMap((r) =>
-    r.columns.flatMap((c, i) => (c.default === undefined ? [] : [[c.default.oid, r.oid, i + 1, c.default.bin]])),
-  );
+  return relations(ctx.times).flatMap((r) => r.columns.flatMap((c, i) => (c.default === undefined ? [] : [[c.default.oid, r.oid, i + 1, c.default.bin]])));
 }
 
 export function pgIndexRows(ctx: SystemContext): Value[][] {
@@ -81,10 +128,31 @@ export function pgIndexRows(ctx: SystemContext): Value[][] {
     if (r.kind !== 'i' || r.indexOf === undefined) return [];
     const key = relationByOid(ctx.times, r.indexOf)?.primaryKey;
     const collation = String(r.columns[0]?.collation ?? 0);
-    return [[
-      r.oid, r.indexOf, 1, 1, true, false, true, false, true, false, true, false, true, true, false,
-      [String(key?.attnum ?? 1)], [collation], [String(TEXT_BTREE_OPCLASS)], ['0'], null, null,
-    ]];
+    return [
+      [
+        r.oid,
+        r.indexOf,
+        1,
+        1,
+        true,
+        false,
+        true,
+        false,
+        true,
+        false,
+        true,
+        false,
+        true,
+        true,
+        false,
+        [String(key?.attnum ?? 1)],
+        [collation],
+        [String(TEXT_BTREE_OPCLASS)],
+        ['0'],
+        null,
+        null,
+      ],
+    ];
   });
 }
 
@@ -92,10 +160,36 @@ export function pgConstraintRows(ctx: SystemContext): Value[][] {
   return relations(ctx.times).flatMap((r) => {
     const pk = r.primaryKey;
     if (pk === undefined) return [];
-    return [[
-      pk.constraint, pk.name, r.namespace, 'p', false, false, true, r.oid, 0, pk.index, 0, 0, ' ', ' ', ' ', true, 0, true,
-      [String(pk.attnum)], null, null, null, null, null, null, null,
-    ]];
+    return [
+      [
+        pk.constraint,
+        pk.name,
+        r.namespace,
+        'p',
+        false,
+        false,
+        true,
+        r.oid,
+        0,
+        pk.index,
+        0,
+        0,
+        ' ',
+        ' ',
+        ' ',
+        true,
+        0,
+        true,
+        [String(pk.attnum)],
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ],
+    ];
   });
 }
 
@@ -105,7 +199,20 @@ export function pgConstraintRows(ctx: SystemContext): Value[][] {
  */
 export function pgRewriteRows(ctx: SystemContext): Value[][] {
   return relations(ctx.times).flatMap((r) =>
-    r.kind === 'v' && isAllot(r) ? [[derivedOid.viewRule(r.oid), '_RETURN', r.oid, '1', 'O', true, '<>', `({QUERY :commandType 1 :querySource 0 :canSetTag true :resultRelation 0 :view ${r.name}})`]] : [],
+    r.kind === 'v' && isAllot(r)
+      ? [
+          [
+            derivedOid.viewRule(r.oid),
+            '_RETURN',
+            r.oid,
+            '1',
+            'O',
+            true,
+            '<>',
+            `({QUERY :commandType 1 :querySource 0 :canSetTag true :resultRelation 0 :view ${r.name}})`,
+          ],
+        ]
+      : [],
   );
 }
 
@@ -153,7 +260,15 @@ export function pgDescriptionRows(ctx: SystemContext): Value[][] {
 let staticComments: ReadonlyMap<string, string> | undefined;
 
 /** The classes built-in comments are on, for obj_description(oid) without a catalog. */
-const COMMENTED_CLASSES = [CatalogOid.pgClass, CatalogOid.pgType, CatalogOid.pgProc, CatalogOid.pgNamespace, CatalogOid.pgAm, CatalogOid.pgLanguage, CatalogOid.pgCollation];
+const COMMENTED_CLASSES = [
+  CatalogOid.pgClass,
+  CatalogOid.pgType,
+  CatalogOid.pgProc,
+  CatalogOid.pgNamespace,
+  CatalogOid.pgAm,
+  CatalogOid.pgLanguage,
+  CatalogOid.pgCollation,
+];
 
 /** A comment by object, class (null: any) and sub-id: obj_description, col_description. */
 export function findComment(ctx: SystemContext, objoid: number, classoid: number | null, objsubid: number): string | null {
@@ -163,7 +278,11 @@ export function findComment(ctx: SystemContext, objoid: number, classoid: number
     if (c !== undefined) return c;
   }
   if (objsubid !== 0) return null;
-  staticComments ??= new Map(pgDescriptionRows(ctx).filter((row) => row[1] !== CatalogOid.pgClass).map((row) => [`${String(row[1])}/${String(row[0])}`, row[3] as string]));
+  staticComments ??= new Map(
+    pgDescriptionRows(ctx)
+      .filter((row) => row[1] !== CatalogOid.pgClass)
+      .map((row) => [`${String(row[1])}/${String(row[0])}`, row[3] as string]),
+  );
   for (const cls of classoid === null ? COMMENTED_CLASSES : [classoid]) {
     const c = staticComments.get(`${cls}/${objoid}`);
     if (c !== undefined) return c;

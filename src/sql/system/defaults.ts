@@ -40,7 +40,8 @@ const FALSE: ColumnDefault = {
   text: 'false',
 };
 
-const NOW_NODE = '{FUNCEXPR :funcid 1299 :funcresulttype 1184 :funcretset false :funcvariadic false :funcformat 0 :funccollid 0 :inputcollid 0 :args <> :location -1}';
+const NOW_NODE =
+  '{FUNCEXPR :funcid 1299 :funcresulttype 1184 :funcretset false :funcvariadic false :funcformat 0 :funccollid 0 :inputcollid 0 :args <> :location -1}';
 
 const NOW: ColumnDefault = { bin: NOW_NODE, text: 'now()' };
 
@@ -75,9 +76,7 @@ export function columnDefault(table: string, column: string, times: TimeOutput):
 }
 
 /** pg_get_expr of the node trees the catalog holds, beyond the defaults: the time_stamp domain's. */
-const OTHER_EXPRESSIONS: ReadonlyMap<string, string> = new Map([
-  ['{SQLVALUEFUNCTION :op 4 :type 1184 :typmod 2 :location 105}', 'CURRENT_TIMESTAMP(2)'],
-]);
+const OTHER_EXPRESSIONS: ReadonlyMap<string, string> = new Map([['{SQLVALUEFUNCTION :op 4 :type 1184 :typmod 2 :location 105}', 'CURRENT_TIMESTAMP(2)']]);
 
 /** What pg_get_expr shows for a node tree of the catalog, or undefined for one it does not hold. */
 export function expressionText(bin: string): string | undefined {

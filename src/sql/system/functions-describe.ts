@@ -93,10 +93,16 @@ function serialSequence(args: readonly Value[], ctx: SystemContext): Value {
 }
 
 export const DESCRIBE_FUNCTIONS: readonly SystemFunction[] = [
-  fn('format_type', [2, 2], 'text', (args, ctx) => {
-    if (args[0] === null || args[0] === undefined) return null;
-    return formatType(ctx, num(args[0], 'type'), args[1] === null || args[1] === undefined ? null : num(args[1], 'typmod'));
-  }, false),
+  fn(
+    'format_type',
+    [2, 2],
+    'text',
+    (args, ctx) => {
+      if (args[0] === null || args[0] === undefined) return null;
+      return formatType(ctx, num(args[0], 'type'), args[1] === null || args[1] === undefined ? null : num(args[1], 'typmod'));
+    },
+    false,
+  ),
   fn('pg_get_expr', [2, 3], 'text', getExpr),
   fn('pg_get_indexdef', [1, 3], 'text', (args, ctx) => indexDef(ctx, num(args[0], 'index'), args.length > 1 ? num(args[1], 'column') : 0, flag(args[2]))),
   fn('pg_get_constraintdef', [1, 2], 'text', (args, ctx) => constraintDef(ctx, num(args[0], 'constraint'))),
@@ -118,8 +124,23 @@ export const DESCRIBE_FUNCTIONS: readonly SystemFunction[] = [
   fn('obj_description', [1, 2], 'text', objDescription),
   fn('col_description', [2, 2], 'text', (args, ctx) => findComment(ctx, num(args[0], 'table'), CatalogOid.pgClass, num(args[1], 'column'))),
   fn('shobj_description', [2, 2], 'text', () => null),
-  fn('pg_get_function_identity_arguments', [1, 1], 'text', withProc((p, ctx) => functionArguments(ctx, p, false).join(', '))),
-  fn('pg_get_function_arguments', [1, 1], 'text', withProc((p, ctx) => PG_PROC_ARGUMENTS.find(([o]) => o === p[P.oid])?.[1] ?? functionArguments(ctx, p, false).join(', '))),
-  fn('pg_get_function_result', [1, 1], 'text', withProc((p, ctx) => functionResult(ctx, p))),
+  fn(
+    'pg_get_function_identity_arguments',
+    [1, 1],
+    'text',
+    withProc((p, ctx) => functionArguments(ctx, p, false).join(', ')),
+  ),
+  fn(
+    'pg_get_function_arguments',
+    [1, 1],
+    'text',
+    withProc((p, ctx) => PG_PROC_ARGUMENTS.find(([o]) => o === p[P.oid])?.[1] ?? functionArguments(ctx, p, false).join(', ')),
+  ),
+  fn(
+    'pg_get_function_result',
+    [1, 1],
+    'text',
+    withProc((p, ctx) => functionResult(ctx, p)),
+  ),
   fn('pg_tablespace_location', [1, 1], 'text', () => ''),
 ];

@@ -9,19 +9,85 @@ import { regInOrNull, type RegType } from './reg.js';
 
 /** PostgreSQL's encodings by number (pg_wchar.h's pg_enc). */
 const ENCODINGS = [
-  'SQL_ASCII', 'EUC_JP', 'EUC_CN', 'EUC_KR', 'EUC_TW', 'EUC_JIS_2004', 'UTF8', 'MULE_INTERNAL', 'LATIN1', 'LATIN2', 'LATIN3',
-  'LATIN4', 'LATIN5', 'LATIN6', 'LATIN7', 'LATIN8', 'LATIN9', 'LATIN10', 'WIN1256', 'WIN1258', 'WIN866', 'WIN874', 'KOI8R',
-  'WIN1251', 'WIN1252', 'ISO_8859_5', 'ISO_8859_6', 'ISO_8859_7', 'ISO_8859_8', 'WIN1250', 'WIN1253', 'WIN1254', 'WIN1255',
-  'WIN1257', 'KOI8U', 'SJIS', 'BIG5', 'GBK', 'UHC', 'GB18030', 'JOHAB', 'SHIFT_JIS_2004',
+  'SQL_ASCII',
+  'EUC_JP',
+  'EUC_CN',
+  'EUC_KR',
+  'EUC_TW',
+  'EUC_JIS_2004',
+  'UTF8',
+  'MULE_INTERNAL',
+  'LATIN1',
+  'LATIN2',
+  'LATIN3',
+  'LATIN4',
+  'LATIN5',
+  'LATIN6',
+  'LATIN7',
+  'LATIN8',
+  'LATIN9',
+  'LATIN10',
+  'WIN1256',
+  'WIN1258',
+  'WIN866',
+  'WIN874',
+  'KOI8R',
+  'WIN1251',
+  'WIN1252',
+  'ISO_8859_5',
+  'ISO_8859_6',
+  'ISO_8859_7',
+  'ISO_8859_8',
+  'WIN1250',
+  'WIN1253',
+  'WIN1254',
+  'WIN1255',
+  'WIN1257',
+  'KOI8U',
+  'SJIS',
+  'BIG5',
+  'GBK',
+  'UHC',
+  'GB18030',
+  'JOHAB',
+  'SHIFT_JIS_2004',
 ];
 
 /** Other names pg_char_to_encoding accepts (encnames.c), after clean_encoding_name. */
 const ENCODING_ALIASES: ReadonlyMap<string, number> = new Map([
-  ['unicode', 6], ['iso88591', 8], ['iso88592', 9], ['iso88593', 10], ['iso88594', 11], ['iso88599', 12], ['iso885910', 13],
-  ['iso885913', 14], ['iso885914', 15], ['iso885915', 16], ['iso885916', 17], ['shiftjis', 35], ['mskanji', 35], ['koi8', 22],
-  ['tcvn', 19], ['tcvn5712', 19], ['vscii', 19], ['abc', 19], ['alt', 20], ['win', 23], ['windows1250', 29], ['windows1251', 23],
-  ['windows1252', 24], ['windows1253', 30], ['windows1254', 31], ['windows1255', 32], ['windows1256', 18], ['windows1257', 33],
-  ['windows1258', 19], ['windows866', 20], ['windows874', 21], ['shiftjis2004', 41], ['eucjis2004', 5],
+  ['unicode', 6],
+  ['iso88591', 8],
+  ['iso88592', 9],
+  ['iso88593', 10],
+  ['iso88594', 11],
+  ['iso88599', 12],
+  ['iso885910', 13],
+  ['iso885913', 14],
+  ['iso885914', 15],
+  ['iso885915', 16],
+  ['iso885916', 17],
+  ['shiftjis', 35],
+  ['mskanji', 35],
+  ['koi8', 22],
+  ['tcvn', 19],
+  ['tcvn5712', 19],
+  ['vscii', 19],
+  ['abc', 19],
+  ['alt', 20],
+  ['win', 23],
+  ['windows1250', 29],
+  ['windows1251', 23],
+  ['windows1252', 24],
+  ['windows1253', 30],
+  ['windows1254', 31],
+  ['windows1255', 32],
+  ['windows1256', 18],
+  ['windows1257', 33],
+  ['windows1258', 19],
+  ['windows866', 20],
+  ['windows874', 21],
+  ['shiftjis2004', 41],
+  ['eucjis2004', 5],
 ]);
 
 const clean = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -68,8 +134,12 @@ function toReg(name: string, type: RegType, returns: SqlType): SystemFunction {
 /** pg_size_pretty(bigint): bytes up to 10 kB, then kB, MB, GB, TB, PB, halves rounded away from 0. */
 function sizePretty(size: number): string {
   const units: [string, number, boolean, number][] = [
-    ['bytes', 10 * 1024, false, 0], ['kB', 20 * 1024 - 1, true, 10], ['MB', 20 * 1024 - 1, true, 20],
-    ['GB', 20 * 1024 - 1, true, 30], ['TB', 20 * 1024 - 1, true, 40], ['PB', 20 * 1024 - 1, true, 50],
+    ['bytes', 10 * 1024, false, 0],
+    ['kB', 20 * 1024 - 1, true, 10],
+    ['MB', 20 * 1024 - 1, true, 20],
+    ['GB', 20 * 1024 - 1, true, 30],
+    ['TB', 20 * 1024 - 1, true, 40],
+    ['PB', 20 * 1024 - 1, true, 50],
   ];
   let n = size;
   for (let i = 0; i < units.length; i++) {
@@ -96,17 +166,25 @@ export const MISC_FUNCTIONS: readonly SystemFunction[] = [
   toReg('to_regproc', 'regproc', 'regproc'),
   toReg('to_regnamespace', 'regnamespace', 'regnamespace'),
   toReg('to_regrole', 'regrole', 'regrole'),
-  fn('current_schemas', [1, 1], 'name[]', (args, ctx) => (flag(args[0]) ? searchPath(ctx) : explicitSearchPath(ctx)).map((oid) => namespaceName(oid) ?? String(oid))),
+  fn('current_schemas', [1, 1], 'name[]', (args, ctx) =>
+    (flag(args[0]) ? searchPath(ctx) : explicitSearchPath(ctx)).map((oid) => namespaceName(oid) ?? String(oid)),
+  ),
   fn('current_schema', [0, 0], 'name', (_args, ctx) => {
     const ns = creationNamespace(ctx);
     return ns === undefined ? null : (namespaceName(ns) ?? null);
   }),
-  fn('array_to_string', [2, 3], 'text', (args) => {
-    if (args[0] === null || args[1] === null) return null;
-    const nullText = args[2] === undefined || args[2] === null ? null : text(args[2], 'null string');
-    const parts = array(args[0], 'array').flatMap((x) => (x === null ? (nullText === null ? [] : [nullText]) : [x]));
-    return parts.join(text(args[1], 'delimiter'));
-  }, false),
+  fn(
+    'array_to_string',
+    [2, 3],
+    'text',
+    (args) => {
+      if (args[0] === null || args[1] === null) return null;
+      const nullText = args[2] === undefined || args[2] === null ? null : text(args[2], 'null string');
+      const parts = array(args[0], 'array').flatMap((x) => (x === null ? (nullText === null ? [] : [nullText]) : [x]));
+      return parts.join(text(args[1], 'delimiter'));
+    },
+    false,
+  ),
   fn('array_lower', [2, 2], 'int4', bound('lower')),
   fn('array_upper', [2, 2], 'int4', bound('upper')),
   fn('array_ndims', [1, 1], 'int4', (args) => (array(args[0], 'array').length === 0 ? null : 1)),

@@ -31,7 +31,10 @@ interface Kind {
 /** The privileges asked for, upper-case without WITH GRANT OPTION; unknown ones raise 22023. */
 function privileges(spec: string, allowed: readonly string[]): string[] {
   return spec.split(',').map((p) => {
-    const name = p.trim().toUpperCase().replace(/\s+WITH\s+(GRANT|ADMIN)\s+OPTION$/, '');
+    const name = p
+      .trim()
+      .toUpperCase()
+      .replace(/\s+WITH\s+(GRANT|ADMIN)\s+OPTION$/, '');
     if (!allowed.includes(name)) throw new AllotError(SqlState.invalidParameterValue, `unrecognized privilege type: "${p.trim()}"`);
     return name;
   });
@@ -66,7 +69,11 @@ function exists(v: Value, byOid: (oid: number) => unknown, resolve: (name: Value
 }
 
 const relationExists = (v: Value, ctx: SystemContext): boolean =>
-  exists(v, (oid) => relationByOid(ctx.times, oid), (name) => regIn('regclass', text(name, 'table'), ctx));
+  exists(
+    v,
+    (oid) => relationByOid(ctx.times, oid),
+    (name) => regIn('regclass', text(name, 'table'), ctx),
+  );
 
 /** PUBLIC may read the catalogs (their relacl grants =r). */
 const catalogSelect = (p: string, v: Value, ctx: SystemContext): boolean => {
@@ -74,7 +81,11 @@ const catalogSelect = (p: string, v: Value, ctx: SystemContext): boolean => {
   return p === 'SELECT' && relationByOid(ctx.times, oid)?.system === true;
 };
 
-const TABLE: Kind = { privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'], exists: relationExists, publicHas: catalogSelect };
+const TABLE: Kind = {
+  privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
+  exists: relationExists,
+  publicHas: catalogSelect,
+};
 const ANY_COLUMN: Kind = { privileges: ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'], exists: relationExists, publicHas: catalogSelect };
 
 const SCHEMA: Kind = {
@@ -183,4 +194,3 @@ export const PRIVILEGE_FUNCTIONS: readonly SystemFunction[] = [
   fn('has_column_privilege', [3, 4], 'bool', columnPrivilege),
   fn('pg_has_role', [2, 3], 'bool', pgHasRole),
 ];
-

@@ -47,7 +47,10 @@ const TABLE_FUNCTIONS: readonly SystemTableFunction[] = [
     // information_schema._pg_expandarray: each element x with its 1-based position n.
     name: '_pg_expandarray',
     args: [1, 1],
-    columns: (argTypes) => [{ name: 'x', type: elementOf(argTypes[0]) }, { name: 'n', type: 'int4' }],
+    columns: (argTypes) => [
+      { name: 'x', type: elementOf(argTypes[0]) },
+      { name: 'n', type: 'int4' },
+    ],
     rows: (args, _ctx, argTypes) => {
       if (args[0] === null) return [];
       const t = elementOf(argTypes?.[0]);

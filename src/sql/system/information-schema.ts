@@ -28,8 +28,18 @@ export function schemataRows(ctx: SystemContext): Value[][] {
 
 export function tablesRows(ctx: SystemContext): Value[][] {
   return tablesAndViews(ctx).map((r) => [
-    ctx.database, namespaceName(r.namespace) ?? null, r.name, r.kind === 'v' ? 'VIEW' : 'BASE TABLE', null, null, null, null, null,
-    yesNo(r.kind === 'r'), 'NO', null,
+    ctx.database,
+    namespaceName(r.namespace) ?? null,
+    r.name,
+    r.kind === 'v' ? 'VIEW' : 'BASE TABLE',
+    null,
+    null,
+    null,
+    null,
+    null,
+    yesNo(r.kind === 'r'),
+    'NO',
+    null,
   ]);
 }
 
@@ -53,15 +63,46 @@ function columnRow(ctx: SystemContext, r: CatalogRelation, c: CatalogColumn, att
   const collation = collationOf(ctx, c.collation);
   const dflt = c.default === undefined ? null : (expressionText(c.default.bin) ?? null);
   return [
-    ctx.database, namespaceName(r.namespace) ?? null, r.name, c.name, attnum, dflt,
-    yesNo(!(c.notNull || (domain && t[T.typnotnull]))), dataType(ctx, base, trueType),
-    charMaxLength(trueType, trueTypmod), charOctetLength(trueType, trueTypmod),
-    numericPrecision(trueType, trueTypmod), numericRadix(trueType), numericScale(trueType, trueTypmod),
-    datetimePrecision(trueType, trueTypmod), intervalType(ctx, trueType, trueTypmod), null,
-    null, null, null, ...collation,
+    ctx.database,
+    namespaceName(r.namespace) ?? null,
+    r.name,
+    c.name,
+    attnum,
+    dflt,
+    yesNo(!(c.notNull || (domain && t[T.typnotnull]))),
+    dataType(ctx, base, trueType),
+    charMaxLength(trueType, trueTypmod),
+    charOctetLength(trueType, trueTypmod),
+    numericPrecision(trueType, trueTypmod),
+    numericRadix(trueType),
+    numericScale(trueType, trueTypmod),
+    datetimePrecision(trueType, trueTypmod),
+    intervalType(ctx, trueType, trueTypmod),
+    null,
+    null,
+    null,
+    null,
+    ...collation,
     ...(domain ? [ctx.database, namespaceName(t[T.typnamespace]) ?? null, t[T.typname]] : [null, null, null]),
-    ctx.database, base === undefined ? null : (namespaceName(base[T.typnamespace]) ?? null), base?.[T.typname] ?? null,
-    null, null, null, null, String(attnum), 'NO', 'NO', null, null, null, null, null, 'NO', 'NEVER', null, yesNo(r.kind === 'r'),
+    ctx.database,
+    base === undefined ? null : (namespaceName(base[T.typnamespace]) ?? null),
+    base?.[T.typname] ?? null,
+    null,
+    null,
+    null,
+    null,
+    String(attnum),
+    'NO',
+    'NO',
+    null,
+    null,
+    null,
+    null,
+    null,
+    'NO',
+    'NEVER',
+    null,
+    yesNo(r.kind === 'r'),
   ];
 }
 
@@ -192,12 +233,37 @@ export function elementTypesRows(ctx: SystemContext): Value[][] {
       const elem = t !== undefined && t[T.typelem] !== 0 && t[T.typlen] === -1 ? typeByOid(t[T.typelem]) : undefined;
       if (elem === undefined) return [];
       const inCatalog = elem[T.typnamespace] === Namespace.pgCatalog;
-      return [[
-        ctx.database, namespaceName(r.namespace) ?? null, r.name, 'TABLE', String(i + 1),
-        inCatalog ? formatType(ctx, elem[T.oid], null) : 'USER-DEFINED', null, null, null, null, null, ...collationOf(ctx, c.collation),
-        null, null, null, null, null, null, null, ctx.database, namespaceName(elem[T.typnamespace]) ?? null, elem[T.typname],
-        null, null, null, null, `a${i + 1}`,
-      ]];
+      return [
+        [
+          ctx.database,
+          namespaceName(r.namespace) ?? null,
+          r.name,
+          'TABLE',
+          String(i + 1),
+          inCatalog ? formatType(ctx, elem[T.oid], null) : 'USER-DEFINED',
+          null,
+          null,
+          null,
+          null,
+          null,
+          ...collationOf(ctx, c.collation),
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          ctx.database,
+          namespaceName(elem[T.typnamespace]) ?? null,
+          elem[T.typname],
+          null,
+          null,
+          null,
+          null,
+          `a${i + 1}`,
+        ],
+      ];
     }),
   );
 }

@@ -77,7 +77,9 @@ function classLookup(text: string, ctx: SystemContext): Lookup {
 
 function typeLookup(text: string, ctx: SystemContext): Lookup {
   const parsed = parseTypeName(text);
-  const spaces = parsed.builtin ? [Namespace.pgCatalog] : namespacesFor(parsed.names, ctx, `improper qualified name (too many dotted names): ${parsed.names.join('.')}`);
+  const spaces = parsed.builtin
+    ? [Namespace.pgCatalog]
+    : namespacesFor(parsed.names, ctx, `improper qualified name (too many dotted names): ${parsed.names.join('.')}`);
   if (!Array.isArray(spaces)) return spaces;
   const name = parsed.names[parsed.names.length - 1] ?? '';
   for (const ns of spaces) {

@@ -23,4 +23,3 @@ export function sqlTypeOf(oid: number): SqlType {
   if (t === undefined) throw new Error(`no SqlType for type oid ${oid}`);
   return t;
 }
-

@@ -5,19 +5,30 @@
  */
 import { typeOid, type SqlType, type Value } from '../types.js';
 import {
-  pgAttrdefRows, pgAttributeRows, pgClassRows, pgConstraintRows, pgDependRows, pgDescriptionRows, pgIndexRows, pgRewriteRows,
+  pgAttrdefRows,
+  pgAttributeRows,
+  pgClassRows,
+  pgConstraintRows,
+  pgDependRows,
+  pgDescriptionRows,
+  pgIndexRows,
+  pgRewriteRows,
 } from './catalog-relations.js';
-import {
-  pgAuthidRows, pgDatabaseRows, pgRolesRows, pgSettingsRows, pgStatActivityRows, pgTablespaceRows, pgUserRows,
-} from './catalog-global.js';
-import {
-  noRows, pgAmRows, pgCollationRows, pgLanguageRows, pgNamespaceRows, pgProcRows, pgRangeRows, pgTypeRows,
-} from './catalog-static.js';
+import { pgAuthidRows, pgDatabaseRows, pgRolesRows, pgSettingsRows, pgStatActivityRows, pgTablespaceRows, pgUserRows } from './catalog-global.js';
+import { noRows, pgAmRows, pgCollationRows, pgLanguageRows, pgNamespaceRows, pgProcRows, pgRangeRows, pgTypeRows } from './catalog-static.js';
 import { pgIndexesRows, pgTablesRows, pgViewsRows } from './catalog-views.js';
 import type { SystemContext } from './context.js';
 import {
-  characterSetsRows, checkConstraintsRows, columnsRows, constraintColumnUsageRows, elementTypesRows, keyColumnUsageRows,
-  schemataRows, tableConstraintsRows, tablesRows, viewsRows,
+  characterSetsRows,
+  checkConstraintsRows,
+  columnsRows,
+  constraintColumnUsageRows,
+  elementTypesRows,
+  keyColumnUsageRows,
+  schemataRows,
+  tableConstraintsRows,
+  tablesRows,
+  viewsRows,
 } from './information-schema.js';
 import { Namespace } from './oids.js';
 import { systemRelations } from './relations.js';

@@ -79,12 +79,23 @@ export function parseTypeName(text: string): ParsedTypeName {
   };
   const first = peek();
   if (first?.word === 'setof') throw invalid(text);
-  const builtin = sqlName(tokens, () => i, (n) => (i = n), accept, typmods);
+  const builtin = sqlName(
+    tokens,
+    () => i,
+    (n) => (i = n),
+    accept,
+    typmods,
+  );
   let names: string[];
   if (builtin !== undefined) {
     names = [builtin];
   } else {
-    names = qualifiedName(tokens, () => i, (n) => (i = n), punct);
+    names = qualifiedName(
+      tokens,
+      () => i,
+      (n) => (i = n),
+      punct,
+    );
     typmods();
   }
   let array = false;
@@ -119,9 +130,7 @@ function qualifiedName(tokens: Token[], at: () => number, to: (n: number) => voi
 }
 
 /** SQL's own type names (gram.y's Numeric, Character, ConstDatetime, …), as pg_catalog typnames. */
-function sqlName(
-  tokens: Token[], at: () => number, to: (n: number) => void, accept: (w: string) => boolean, typmods: () => number[],
-): string | undefined {
+function sqlName(tokens: Token[], at: () => number, to: (n: number) => void, accept: (w: string) => boolean, typmods: () => number[]): string | undefined {
   const start = at();
   const w = tokens[start]?.word;
   if (w === undefined) return undefined;

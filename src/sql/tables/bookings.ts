@@ -11,7 +11,17 @@ const bookingsDef: TableDef = {
   name: 'bookings',
   schema: 'public',
   oid: 16_403,
-  columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), column.text('label'), column.caps, column.text('user_id'), column.text('policy_id'), column.text('group_id')],
+  columns: [
+    column.text('id', true),
+    column.text('resource_id', true),
+    column.time('start'),
+    column.time('end'),
+    column.text('label'),
+    column.caps,
+    column.text('user_id'),
+    column.text('policy_id'),
+    column.text('group_id'),
+  ],
   writeOnly: [column.text('hold_id'), column.text('pool_id'), { name: 'quantity', type: 'int8', domain: 'int' }],
   comment: 'Booked spans of a resource; allot refuses any that would not fit.',
   columnComments: { ...ENTRY_COMMENTS, group_id: 'Ties bookings made together: they move or cancel as one.' },
@@ -78,7 +88,10 @@ function poolCommand(f: Fields, newId: () => string, skip: boolean): Command {
   }
   const given = text(f, 'id');
   if (given !== undefined && given !== null && quantity > 1) {
-    throw new AllotError(SqlState.invalidParameterValue, `a pool booking of quantity ${quantity} makes ${quantity} bookings: leave out id, and read the ids back with RETURNING id, resource_id`);
+    throw new AllotError(
+      SqlState.invalidParameterValue,
+      `a pool booking of quantity ${quantity} makes ${quantity} bookings: leave out id, and read the ids back with RETURNING id, resource_id`,
+    );
   }
   const ids = quantity === 1 ? [idOf(f, newId)] : Array.from({ length: quantity }, () => newId());
   return {

@@ -71,4 +71,3 @@ export const ENTRY_COMMENTS: Readonly<Record<string, string>> = {
   user_id: 'Who made it (policy quotas count per user).',
   policy_id: 'The policy it is made under.',
 };
-

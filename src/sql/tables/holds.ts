@@ -10,7 +10,17 @@ const holdsDef: TableDef = {
   name: 'holds',
   schema: 'public',
   oid: 16_404,
-  columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), column.time('expires_at'), column.text('label'), column.caps, column.text('user_id'), column.text('policy_id')],
+  columns: [
+    column.text('id', true),
+    column.text('resource_id', true),
+    column.time('start'),
+    column.time('end'),
+    column.time('expires_at'),
+    column.text('label'),
+    column.caps,
+    column.text('user_id'),
+    column.text('policy_id'),
+  ],
   writeOnly: [column.text('booking_id')],
   comment: 'Tentative bookings that lapse at expires_at unless turned into bookings.',
   columnComments: { ...ENTRY_COMMENTS, expires_at: 'When the hold lapses.' },
@@ -28,7 +38,17 @@ interface HoldCommit {
 
 /** A hold that became a booking, shown as the hold's row: it no longer expires. */
 function bookingAsHoldRow(b: Booking, def: TableDef): Value[] {
-  const byName: Record<string, Value> = { id: b.id, resource_id: b.resourceId, start: b.start, end: b.end, expires_at: null, label: b.label, capabilities: b.capabilities, user_id: b.userId, policy_id: b.policyId };
+  const byName: Record<string, Value> = {
+    id: b.id,
+    resource_id: b.resourceId,
+    start: b.start,
+    end: b.end,
+    expires_at: null,
+    label: b.label,
+    capabilities: b.capabilities,
+    user_id: b.userId,
+    policy_id: b.policyId,
+  };
   return def.columns.map((c) => byName[c.name] ?? null);
 }
 
@@ -42,7 +62,10 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
   },
   checkInsert(names) {
     if (names.includes('booking_id')) {
-      throw unsupported('INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking', "Place the hold, then UPDATE holds SET booking_id = '…' WHERE id = '…'.");
+      throw unsupported(
+        'INSERT INTO holds (booking_id): booking_id turns an existing hold into a booking',
+        "Place the hold, then UPDATE holds SET booking_id = '…' WHERE id = '…'.",
+      );
     }
   },
   insert(f, newId, skip, restore) {
@@ -62,7 +85,10 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
   checkUpdate(names, target) {
     const allowed = new Set(['booking_id', 'label']);
     if (!names.has('booking_id') || [...names].some((n) => !allowed.has(n)) || target.kind !== 'ids' || target.values.length !== 1) {
-      throw unsupported('holds change only by becoming a booking: UPDATE holds SET booking_id = … [, label = …] WHERE id = …', "Or INSERT INTO bookings (id, hold_id) VALUES (…), or DELETE the hold and place a new one.");
+      throw unsupported(
+        'holds change only by becoming a booking: UPDATE holds SET booking_id = … [, label = …] WHERE id = …',
+        'Or INSERT INTO bookings (id, hold_id) VALUES (…), or DELETE the hold and place a new one.',
+      );
     }
   },
   patch: (f) => ({ bookingId: required(text(f, 'booking_id'), 'booking_id'), label: text(f, 'label') }),

@@ -61,7 +61,8 @@ export const outages: StoredTableModule<Outage, OutagePatch> = {
     return byResource((rid) => engine.outagesOn(rid)) ?? engine.allOutages();
   },
   insert(f, newId, skip, restore) {
-    if (f.has('declared_at') && !restore) throw unsupported('declared_at is set by allot when an outage is declared', 'It can be given only when restoring an export (SET allot.restore = on).');
+    if (f.has('declared_at') && !restore)
+      throw unsupported('declared_at is set by allot when an outage is declared', 'It can be given only when restoring an export (SET allot.restore = on).');
     const end = num(f, 'end') ?? null;
     const kind = text(f, 'kind') ?? (end === null ? 'unplanned' : 'planned');
     const outage: Outage = {

@@ -9,7 +9,15 @@ const resourcesDef: TableDef = {
   name: 'resources',
   schema: 'public',
   oid: 16_401,
-  columns: [column.text('id', true), column.text('parent_id'), column.text('name'), column.int8('capacity'), column.duration('buffer_before'), column.duration('buffer_after'), column.caps],
+  columns: [
+    column.text('id', true),
+    column.text('parent_id'),
+    column.text('name'),
+    column.int8('capacity'),
+    column.duration('buffer_before'),
+    column.duration('buffer_after'),
+    column.caps,
+  ],
   comment: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',
   columnComments: {
     id: ID_COMMENT,

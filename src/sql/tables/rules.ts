@@ -9,8 +9,15 @@ const rulesDef: TableDef = {
   name: 'rules',
   schema: 'public',
   oid: 16_402,
-  columns: [column.text('id', true), column.text('resource_id', true), column.time('start'), column.time('end'), { name: 'blocking', type: 'bool', domain: 'bool', notNull: true }, column.text('policy_id')],
-  comment: 'Windows that open (or, blocking, close) a resource\'s time.',
+  columns: [
+    column.text('id', true),
+    column.text('resource_id', true),
+    column.time('start'),
+    column.time('end'),
+    { name: 'blocking', type: 'bool', domain: 'bool', notNull: true },
+    column.text('policy_id'),
+  ],
+  comment: "Windows that open (or, blocking, close) a resource's time.",
   columnComments: {
     id: ID_COMMENT,
     resource_id: 'The resource whose time the rule opens or closes.',

@@ -33,9 +33,16 @@ export const policyUsageDef: TableDef = {
   name: 'policy_usage',
   schema: 'public',
   oid: 16_408,
-  columns: [column.text('user_id', true), column.text('policy_id', true), column.int8('bookings'), column.int8('usage_ms'), column.optionalInt8('remaining_bookings'), column.optionalInt8('remaining_usage_ms')],
+  columns: [
+    column.text('user_id', true),
+    column.text('policy_id', true),
+    column.int8('bookings'),
+    column.int8('usage_ms'),
+    column.optionalInt8('remaining_bookings'),
+    column.optionalInt8('remaining_usage_ms'),
+  ],
   virtual: true,
-  comment: 'Computed on read: each user\'s bookings and usage under each policy, and what remains.',
+  comment: "Computed on read: each user's bookings and usage under each policy, and what remains.",
   columnComments: {
     user_id: 'The user.',
     policy_id: 'The policy.',

@@ -46,7 +46,7 @@ describe.each(['timestamptz', 'ms'] as const)('allot tables in pg_catalog (times
     });
   });
 
-  it('pg_type: each relation\'s row type and array type', () => {
+  it("pg_type: each relation's row type and array type", () => {
     compare(times, 'pg_type', 'pg_type', { filter: (r) => r[2] === PUBLIC });
   });
 
@@ -58,7 +58,11 @@ describe.each(['timestamptz', 'ms'] as const)('allot tables in pg_catalog (times
     // adbin's node trees are PostgreSQL's with -1 for the locations in the CREATE TABLE text.
     compare(times, 'pg_attrdef', 'pg_attrdef', { skip: ['adbin', 'expr'] });
     const ctx = session(times);
-    const shown = rowsOf(ctx, 'pg_attrdef').map((r) => [relName(ctx, r[1] ?? null), String(r[2]), SYSTEM_FUNCTIONS.get('pg_get_expr')?.call([r[3] ?? null, r[1] ?? null], ctx)]);
+    const shown = rowsOf(ctx, 'pg_attrdef').map((r) => [
+      relName(ctx, r[1] ?? null),
+      String(r[2]),
+      SYSTEM_FUNCTIONS.get('pg_get_expr')?.call([r[3] ?? null, r[1] ?? null], ctx),
+    ]);
     const pg = fixture(times).pg_attrdef?.rows.map((r) => [r[0], r[3], r[5]]);
     expect(sorted(shown)).toEqual(sorted(pg ?? []));
   });
@@ -68,7 +72,7 @@ describe.each(['timestamptz', 'ms'] as const)('allot tables in pg_catalog (times
     compare(times, 'pg_constraint', 'pg_constraint', { filter: (r) => isAllotOid(r[7] ?? null) });
   });
 
-  it('pg_rewrite: the views\' ON SELECT rules', () => {
+  it("pg_rewrite: the views' ON SELECT rules", () => {
     compare(times, 'pg_rewrite', 'pg_rewrite', { skip: ['ev_action'] });
   });
 
@@ -85,7 +89,10 @@ describe.each(['timestamptz', 'ms'] as const)('allot tables in pg_catalog (times
 });
 
 describe.each(['timestamptz', 'ms'] as const)('allot tables in information_schema (times as %s)', (times) => {
-  const inPublic = (at: number) => (r: Value[]): boolean => r[at] === 'public';
+  const inPublic =
+    (at: number) =>
+    (r: Value[]): boolean =>
+      r[at] === 'public';
   const is = (key: string, table: string, at: number): void => compare(times, key, table, { schema: 'information_schema', filter: inPublic(at) });
 
   it('tables and views', () => {
@@ -126,14 +133,17 @@ describe('built-in rows against PostgreSQL', () => {
 
   it('information_schema.element_types of catalog columns (aclitem[], int2vector, oidvector, text[])', () => {
     const pick = new Set(['pg_class', 'pg_index', 'pg_attribute', 'pg_proc']);
-    compare('timestamptz', 'is_system_element_types', 'element_types', { schema: 'information_schema', filter: (r) => r[1] === 'pg_catalog' && pick.has(String(r[2])) });
+    compare('timestamptz', 'is_system_element_types', 'element_types', {
+      schema: 'information_schema',
+      filter: (r) => r[1] === 'pg_catalog' && pick.has(String(r[2])),
+    });
   });
 
-  it('pg_namespace, with the owner\'s name in the acls', () => {
+  it("pg_namespace, with the owner's name in the acls", () => {
     compare('timestamptz', 'pg_namespace', 'pg_namespace');
   });
 
-  it('pg_database: every column of the session\'s databases', () => {
+  it("pg_database: every column of the session's databases", () => {
     // The oids of databases are allot's (from the name); datfrozenxid as relfrozenxid.
     compare('timestamptz', 'pg_database', 'pg_database', { skip: ['oid', 'datfrozenxid'] });
   });

@@ -103,7 +103,7 @@ describe('format_type', () => {
     expect(formatType(ctx, oid, typmod)).toBe(expected);
   });
 
-  it('names every built-in type as PostgreSQL does, and allot\'s row types', () => {
+  it("names every built-in type as PostgreSQL does, and allot's row types", () => {
     const rows = fixture('timestamptz').regtype?.rows ?? [];
     expect(rows.length).toBe(629);
     const byName = new Map(rows.map(([oid, , shown]) => [Number(oid), shown]));

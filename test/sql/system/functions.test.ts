@@ -62,7 +62,8 @@ describe('definitions', () => {
   });
 
   it('pg_get_viewdef and pg_get_ruledef', () => {
-    const availability = ' SELECT NULL::text AS resource_id,\n    NULL::timestamp with time zone AS start,\n    NULL::timestamp with time zone AS "end",\n    NULL::bigint AS free\n  WHERE false;';
+    const availability =
+      ' SELECT NULL::text AS resource_id,\n    NULL::timestamp with time zone AS start,\n    NULL::timestamp with time zone AS "end",\n    NULL::bigint AS free\n  WHERE false;';
     // SELECT pg_get_viewdef('availability'::regclass, true), pg_get_viewdef('availability'), (…, 20), pg_get_viewdef('bookings'::regclass)
     expect(call('pg_get_viewdef', oid('availability'), true)).toBe(availability);
     expect(call('pg_get_viewdef', 'availability')).toBe(availability);
@@ -137,7 +138,7 @@ describe('names and descriptions', () => {
     expect(call('pg_table_is_visible', 13_295)).toBe(false);
   });
 
-  it('obj_description and col_description: PostgreSQL\'s comments, and allot\'s on its tables', () => {
+  it("obj_description and col_description: PostgreSQL's comments, and allot's on its tables", () => {
     // SELECT obj_description(11, 'pg_namespace'), obj_description(11), obj_description(23, 'pg_type'), obj_description(11, 'nosuch')
     expect(call('obj_description', 11, 'pg_namespace')).toBe('system catalog schema');
     expect(call('obj_description', 11)).toBe('system catalog schema');
@@ -154,7 +155,9 @@ describe('names and descriptions', () => {
   it('every allot table and column has a comment', () => {
     for (const r of rowsOf(ctx, 'pg_class').filter((c) => c[2] === 2200 && c[16] !== 'i')) {
       expect(call('obj_description', r[0] ?? null, 'pg_class'), String(r[1])).toEqual(expect.any(String));
-      const attnums = rowsOf(ctx, 'pg_attribute').filter((a) => a[0] === r[0] && (a[5] as number) > 0).map((a) => a[5] ?? null);
+      const attnums = rowsOf(ctx, 'pg_attribute')
+        .filter((a) => a[0] === r[0] && (a[5] as number) > 0)
+        .map((a) => a[5] ?? null);
       for (const n of attnums) expect(call('col_description', r[0] ?? null, n), `${String(r[1])}.${String(n)}`).toEqual(expect.any(String));
     }
   });
@@ -162,7 +165,21 @@ describe('names and descriptions', () => {
   it('quote_ident, quote_literal, quote_nullable', () => {
     // SELECT quote_ident('bookings'), ('Bookings'), ('end'), ('user'), ('a b'), ('a"b'), ('abort'), ('char'), ('_x1$'), ('1x'), ('between'), ('authorization'), ('')
     const idents = ['bookings', 'Bookings', 'end', 'user', 'a b', 'a"b', 'abort', 'char', '_x1$', '1x', 'between', 'authorization', ''];
-    expect(idents.map((i) => call('quote_ident', i))).toEqual(['bookings', '"Bookings"', '"end"', '"user"', '"a b"', '"a""b"', 'abort', '"char"', '"_x1$"', '"1x"', '"between"', '"authorization"', '""']);
+    expect(idents.map((i) => call('quote_ident', i))).toEqual([
+      'bookings',
+      '"Bookings"',
+      '"end"',
+      '"user"',
+      '"a b"',
+      '"a""b"',
+      'abort',
+      '"char"',
+      '"_x1$"',
+      '"1x"',
+      '"between"',
+      '"authorization"',
+      '""',
+    ]);
     // SELECT quote_literal('O''Reilly'), quote_literal('a\b'), quote_literal(42), quote_literal(true), quote_literal(array['a','b c']), quote_nullable(null::text), quote_nullable('x'), quote_literal('')
     expect(call('quote_literal', "O'Reilly")).toBe("'O''Reilly'");
     expect(call('quote_literal', 'a\\b')).toBe("E'a\\\\b'");
@@ -177,7 +194,30 @@ describe('names and descriptions', () => {
   it('encodings', () => {
     // SELECT pg_encoding_to_char(6), (0), (999), (-1); pg_char_to_encoding('UTF8'), ('utf-8'), ('latin1'), ('nosuch'), …
     expect([6, 0, 999, -1, 41].map((e) => call('pg_encoding_to_char', e))).toEqual(['UTF8', 'SQL_ASCII', '', '', 'SHIFT_JIS_2004']);
-    const names = ['UTF8', 'utf-8', 'UTF_8', 'unicode', 'latin1', 'iso-8859-1', 'win1252', 'windows1252', 'cp1252', 'sjis', 'mskanji', 'koi8', 'euc_jp', 'ascii', 'sql_ascii', 'tcvn', 'alt', 'win', 'latin9', 'iso885915', 'nosuch', 'utf 8'];
+    const names = [
+      'UTF8',
+      'utf-8',
+      'UTF_8',
+      'unicode',
+      'latin1',
+      'iso-8859-1',
+      'win1252',
+      'windows1252',
+      'cp1252',
+      'sjis',
+      'mskanji',
+      'koi8',
+      'euc_jp',
+      'ascii',
+      'sql_ascii',
+      'tcvn',
+      'alt',
+      'win',
+      'latin9',
+      'iso885915',
+      'nosuch',
+      'utf 8',
+    ];
     expect(names.map((n) => call('pg_char_to_encoding', n))).toEqual([6, 6, 6, 6, 8, 8, 24, 24, -1, 35, 35, 22, 1, -1, 0, 19, 20, 23, 16, 16, -1, 6]);
   });
 
@@ -262,7 +302,10 @@ describe('privileges', () => {
     expect(error(() => call('has_table_privilege', 'nosuch', 'select'))).toEqual(['42P01', 'relation "nosuch" does not exist']);
     expect(error(() => call('has_table_privilege', 'nosuchrole', 'bookings', 'select'))).toEqual(['42704', 'role "nosuchrole" does not exist']);
     expect(error(() => call('has_schema_privilege', 'nosuch', 'usage'))).toEqual(['3F000', 'schema "nosuch" does not exist']);
-    expect(error(() => call('has_column_privilege', 'bookings', 'nosuch', 'select'))).toEqual(['42703', 'column "nosuch" of relation "bookings" does not exist']);
+    expect(error(() => call('has_column_privilege', 'bookings', 'nosuch', 'select'))).toEqual([
+      '42703',
+      'column "nosuch" of relation "bookings" does not exist',
+    ]);
     expect(error(() => call('has_function_privilege', 'nosuch(int)', 'execute'))).toEqual(['42883', 'function "nosuch(int)" does not exist']);
     expect(error(() => call('has_tablespace_privilege', 'nosuch', 'create'))).toEqual(['42704', 'tablespace "nosuch" does not exist']);
     expect(error(() => call('has_database_privilege', 'nosuch', 'connect'))).toEqual(['3D000', 'database "nosuch" does not exist']);
@@ -315,9 +358,18 @@ describe('arrays', () => {
     expect(table('generate_subscripts', ['text[]', 'int4'], ['a', 'b', 'c'], 1)).toEqual([[1], [2], [3]]);
     expect(table('generate_subscripts', ['text[]', 'int4', 'bool'], ['a', 'b', 'c'], 1, true)).toEqual([[3], [2], [1]]);
     // SELECT (information_schema._pg_expandarray('1 3'::int2vector)).* → 1|1, 3|2; ('{a,b}'::text[]) → a|1, b|2
-    expect(table('_pg_expandarray', ['int2vector'], ['1', '3'])).toEqual([[1, 1], [3, 2]]);
-    expect(table('_pg_expandarray', ['text[]'], ['a', 'b'])).toEqual([['a', 1], ['b', 2]]);
-    expect(SYSTEM_TABLE_FUNCTIONS.get('_pg_expandarray')?.columns(['int2vector'])).toEqual([{ name: 'x', type: 'int2' }, { name: 'n', type: 'int4' }]);
+    expect(table('_pg_expandarray', ['int2vector'], ['1', '3'])).toEqual([
+      [1, 1],
+      [3, 2],
+    ]);
+    expect(table('_pg_expandarray', ['text[]'], ['a', 'b'])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(SYSTEM_TABLE_FUNCTIONS.get('_pg_expandarray')?.columns(['int2vector'])).toEqual([
+      { name: 'x', type: 'int2' },
+      { name: 'n', type: 'int4' },
+    ]);
   });
 });
 
@@ -326,7 +378,20 @@ describe('sizes and the server', () => {
     // SELECT pg_size_pretty(0::bigint), (10239), (10240), (20971519), (20971520), (1073741824), (-12345678),
     //        (1125899906842624), (9007199254740991), (1536), (10752), (-10752)
     const sizes = [0, 10_239, 10_240, 20_971_519, 20_971_520, 1_073_741_824, -12_345_678, 1_125_899_906_842_624, 9_007_199_254_740_991, 1536, 10_752, -10_752];
-    expect(sizes.map((s) => call('pg_size_pretty', s))).toEqual(['0 bytes', '10239 bytes', '10 kB', '20 MB', '20 MB', '1024 MB', '-12 MB', '1024 TB', '8192 TB', '1536 bytes', '11 kB', '-11 kB']);
+    expect(sizes.map((s) => call('pg_size_pretty', s))).toEqual([
+      '0 bytes',
+      '10239 bytes',
+      '10 kB',
+      '20 MB',
+      '20 MB',
+      '1024 MB',
+      '-12 MB',
+      '1024 TB',
+      '8192 TB',
+      '1536 bytes',
+      '11 kB',
+      '-11 kB',
+    ]);
   });
 
   it('relation sizes are 0: allot keeps rows in memory, not in relation files', () => {
@@ -349,7 +414,7 @@ describe('sizes and the server', () => {
 });
 
 describe('pg_get_keywords', () => {
-  it('is PostgreSQL 15\'s keyword list', () => {
+  it("is PostgreSQL 15's keyword list", () => {
     // SELECT count(*), count(*) FILTER (WHERE catcode = 'R'), count(*) FILTER (WHERE NOT barelabel) FROM pg_get_keywords() → 460 77 39
     const rows = table('pg_get_keywords', []);
     expect(rows.length).toBe(460);

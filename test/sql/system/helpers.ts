@@ -70,7 +70,14 @@ export function pgText(v: Value, type: string, ctx: SystemContext): string | nul
 /** Oids PostgreSQL gave allot's objects, to allot's, by the objects' names. */
 export function oidMap(fx: Fixture, ctx: SystemContext): ReadonlyMap<string, string> {
   const map = new Map<string, string>();
-  const link = (pg: FixtureTable, key: (r: readonly (string | null)[]) => string, oidCol: string, mine: Value[][], mineKey: (r: Value[]) => string, mineOid: number): void => {
+  const link = (
+    pg: FixtureTable,
+    key: (r: readonly (string | null)[]) => string,
+    oidCol: string,
+    mine: Value[][],
+    mineKey: (r: Value[]) => string,
+    mineOid: number,
+  ): void => {
     const ours = new Map(mine.map((r) => [mineKey(r), String(r[mineOid])]));
     const at = pg.names.indexOf(oidCol);
     for (const r of pg.rows) {
@@ -84,12 +91,47 @@ export function oidMap(fx: Fixture, ctx: SystemContext): ReadonlyMap<string, str
     if (t === undefined) throw new Error(`no fixture ${name}`);
     return t;
   };
-  link(fxOf('pg_class'), (r) => r[1] ?? '', 'oid', classes, (r) => String(r[1]), 0);
-  link(fxOf('pg_type'), (r) => r[1] ?? '', 'oid', rowsOf(ctx, 'pg_type'), (r) => String(r[1]), 0);
-  link(fxOf('pg_constraint'), (r) => r[1] ?? '', 'oid', rowsOf(ctx, 'pg_constraint'), (r) => String(r[1]), 0);
+  link(
+    fxOf('pg_class'),
+    (r) => r[1] ?? '',
+    'oid',
+    classes,
+    (r) => String(r[1]),
+    0,
+  );
+  link(
+    fxOf('pg_type'),
+    (r) => r[1] ?? '',
+    'oid',
+    rowsOf(ctx, 'pg_type'),
+    (r) => String(r[1]),
+    0,
+  );
+  link(
+    fxOf('pg_constraint'),
+    (r) => r[1] ?? '',
+    'oid',
+    rowsOf(ctx, 'pg_constraint'),
+    (r) => String(r[1]),
+    0,
+  );
   const relName = (oid: Value): string => String(classes.find((c) => c[0] === oid)?.[1]);
-  link(fxOf('pg_attrdef'), (r) => `${r[0]}/${r[3]}`, 'oid', rowsOf(ctx, 'pg_attrdef'), (r) => `${relName(r[1] ?? null)}/${String(r[2])}`, 0);
-  link(fxOf('pg_rewrite'), (r) => r[0] ?? '', 'oid', rowsOf(ctx, 'pg_rewrite'), (r) => relName(r[2] ?? null), 0);
+  link(
+    fxOf('pg_attrdef'),
+    (r) => `${r[0]}/${r[3]}`,
+    'oid',
+    rowsOf(ctx, 'pg_attrdef'),
+    (r) => `${relName(r[1] ?? null)}/${String(r[2])}`,
+    0,
+  );
+  link(
+    fxOf('pg_rewrite'),
+    (r) => r[0] ?? '',
+    'oid',
+    rowsOf(ctx, 'pg_rewrite'),
+    (r) => relName(r[2] ?? null),
+    0,
+  );
   return map;
 }
 
@@ -100,8 +142,18 @@ export function mapped(cell: string | null, type: string, oids: ReadonlyMap<stri
   const notNull = /^(\d+)_(\d+)_(\d+)_not_null$/.exec(cell);
   if (notNull !== null) return `${notNull[1]}_${oids.get(notNull[2] ?? '') ?? notNull[2]}_${notNull[3]}_not_null`;
   if (!OID_TYPES.has(type)) return cell;
-  if (type === 'oidvector') return cell.split(' ').map((o) => oids.get(o) ?? o).join(' ');
-  if (type === '_oid') return formatTextArray(cell.slice(1, -1).split(',').map((o) => oids.get(o) ?? o));
+  if (type === 'oidvector')
+    return cell
+      .split(' ')
+      .map((o) => oids.get(o) ?? o)
+      .join(' ');
+  if (type === '_oid')
+    return formatTextArray(
+      cell
+        .slice(1, -1)
+        .split(',')
+        .map((o) => oids.get(o) ?? o),
+    );
   return oids.get(cell) ?? cell;
 }
 
@@ -117,7 +169,13 @@ export function expectedRows(t: FixtureTable, oids: ReadonlyMap<string, string>,
 }
 
 /** Rows of ours as records by the fixture's column names, in PostgreSQL's text form. */
-export function actualRows(t: FixtureTable, rows: Value[][], columnNames: readonly string[], ctx: SystemContext, skip: readonly string[] = []): Record<string, string | null>[] {
+export function actualRows(
+  t: FixtureTable,
+  rows: Value[][],
+  columnNames: readonly string[],
+  ctx: SystemContext,
+  skip: readonly string[] = [],
+): Record<string, string | null>[] {
   return rows.map((r) => {
     const out: Record<string, string | null> = {};
     t.names.forEach((n, i) => {

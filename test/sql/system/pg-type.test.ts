@@ -11,7 +11,7 @@ const ctx = session();
 const types = rowsOf(ctx, 'pg_type');
 
 describe('pg_type', () => {
-  it('has every built-in row and allot\'s 18', () => {
+  it("has every built-in row and allot's 18", () => {
     // SELECT count(*) FROM pg_type → 629 after allot-schema.sql (611 built in: initdb's); typtype counts
     expect(types.length).toBe(629);
     expect(types.filter((t) => (t[0] as number) < 16_384).length).toBe(611);
@@ -20,13 +20,114 @@ describe('pg_type', () => {
     expect([byKind('b'), byKind('c'), byKind('d'), byKind('m'), byKind('p'), byKind('r')]).toEqual([369, 217, 5, 6, 26, 6]);
   });
 
-  it('rows are PostgreSQL\'s, all 32 columns', () => {
+  it("rows are PostgreSQL's, all 32 columns", () => {
     // SELECT * FROM pg_type WHERE oid IN (23, 1009, 13234) (regprocs shown by name)
     const show = (oid: number): (string | number | boolean | null)[] | undefined =>
-      types.find((t) => t[0] === oid)?.map((v, i) => ([12, 15, 16, 17, 18, 19, 20, 21].includes(i) ? regOut('regproc', v as number, ctx) : (v as string | number | boolean | null)));
-    expect(show(23)).toEqual([23, 'int4', 11, 10, 4, true, 'b', 'N', false, true, ',', 0, '-', 0, 1007, 'int4in', 'int4out', 'int4recv', 'int4send', '-', '-', '-', 'i', 'p', false, 0, -1, 0, 0, null, null, null]);
-    expect(show(1009)).toEqual([1009, '_text', 11, 10, -1, false, 'b', 'A', false, true, ',', 0, 'array_subscript_handler', 25, 0, 'array_in', 'array_out', 'array_recv', 'array_send', '-', '-', 'array_typanalyze', 'i', 'x', false, 0, -1, 0, 100, null, null, null]);
-    expect(show(13_234)).toEqual([13_234, 'yes_or_no', 13_207, 10, -1, false, 'd', 'S', false, true, ',', 0, '-', 0, 13_233, 'domain_in', 'varcharout', 'domain_recv', 'varcharsend', '-', '-', '-', 'i', 'x', false, 1043, 7, 0, 950, null, null, null]);
+      types
+        .find((t) => t[0] === oid)
+        ?.map((v, i) => ([12, 15, 16, 17, 18, 19, 20, 21].includes(i) ? regOut('regproc', v as number, ctx) : (v as string | number | boolean | null)));
+    expect(show(23)).toEqual([
+      23,
+      'int4',
+      11,
+      10,
+      4,
+      true,
+      'b',
+      'N',
+      false,
+      true,
+      ',',
+      0,
+      '-',
+      0,
+      1007,
+      'int4in',
+      'int4out',
+      'int4recv',
+      'int4send',
+      '-',
+      '-',
+      '-',
+      'i',
+      'p',
+      false,
+      0,
+      -1,
+      0,
+      0,
+      null,
+      null,
+      null,
+    ]);
+    expect(show(1009)).toEqual([
+      1009,
+      '_text',
+      11,
+      10,
+      -1,
+      false,
+      'b',
+      'A',
+      false,
+      true,
+      ',',
+      0,
+      'array_subscript_handler',
+      25,
+      0,
+      'array_in',
+      'array_out',
+      'array_recv',
+      'array_send',
+      '-',
+      '-',
+      'array_typanalyze',
+      'i',
+      'x',
+      false,
+      0,
+      -1,
+      0,
+      100,
+      null,
+      null,
+      null,
+    ]);
+    expect(show(13_234)).toEqual([
+      13_234,
+      'yes_or_no',
+      13_207,
+      10,
+      -1,
+      false,
+      'd',
+      'S',
+      false,
+      true,
+      ',',
+      0,
+      '-',
+      0,
+      13_233,
+      'domain_in',
+      'varcharout',
+      'domain_recv',
+      'varcharsend',
+      '-',
+      '-',
+      '-',
+      'i',
+      'x',
+      false,
+      1043,
+      7,
+      0,
+      950,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('every row names functions that pg_proc has, and types that pg_type has', () => {

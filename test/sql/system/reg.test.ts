@@ -57,7 +57,10 @@ describe('regclass', () => {
     expect(error(() => regIn('regclass', 'nosch.x', ctx))).toEqual(['3F000', 'schema "nosch" does not exist']);
     expect(error(() => regIn('regclass', '"PUBLIC".bookings', ctx))).toEqual(['3F000', 'schema "PUBLIC" does not exist']);
     expect(error(() => regIn('regclass', 'a.b.c.d', ctx))).toEqual(['42601', 'improper relation name (too many dotted names): a.b.c.d']);
-    expect(error(() => regIn('regclass', 'other.public.bookings', ctx))).toEqual(['0A000', 'cross-database references are not implemented: "other.public.bookings"']);
+    expect(error(() => regIn('regclass', 'other.public.bookings', ctx))).toEqual([
+      '0A000',
+      'cross-database references are not implemented: "other.public.bookings"',
+    ]);
     expect(error(() => regIn('regclass', 'public.', ctx))).toEqual(['42602', 'invalid name syntax']);
     expect(error(() => regIn('regclass', '', ctx))).toEqual(['42602', 'invalid name syntax']);
     expect(regInOrNull('regclass', 'nosuch', ctx)).toBeNull();
@@ -91,23 +94,59 @@ describe('regtype', () => {
     }
   });
 
-  it('reads SQL\'s type names', () => {
+  it("reads SQL's type names", () => {
     // SELECT 'character varying'::regtype, 'char'::regtype, '"char"'::regtype, … (psql)
     const cases: [string, string][] = [
-      ['character varying', 'character varying'], ['char', 'character'], ['"char"', '"char"'], ['float(3)', 'real'],
-      ['float(30)', 'double precision'], ['double precision', 'double precision'], ['timestamptz', 'timestamp with time zone'],
-      ['timestamp(3) with time zone', 'timestamp with time zone'], ['interval day to second', 'interval'], ['dec', 'numeric'],
-      ['bit varying', 'bit varying'], ['national character', 'character'], ['int4[][]', 'integer[]'], ['pg_catalog.int4', 'integer'],
-      ['_int4', 'integer[]'], ['bookings', 'bookings'], ['int4[3]', 'integer[]'], ['time', 'time without time zone'],
-      ['timestamp', 'timestamp without time zone'], ['bool', 'boolean'], ['boolean', 'boolean'], ['real', 'real'],
-      ['numeric(10,2)', 'numeric'], ['char varying', 'character varying'], ['nchar', 'character'], ['bit', 'bit'],
-      ['varbit', 'bit varying'], ['text array', 'text[]'], ['int4 array[2]', 'integer[]'], ['varchar', 'character varying'],
-      ['information_schema.sql_identifier[]', 'information_schema.sql_identifier[]'], ['interval(3)', 'interval'],
-      ['smallint', 'smallint'], ['json', 'json'], ['public.bookings', 'bookings'], ['time with time zone', 'time with time zone'],
-      ['int', 'integer'], ['integer', 'integer'], ['float', 'double precision'], ['decimal', 'numeric'], ['character', 'character'],
-      ['bit(3)', 'bit'], ['"timestamp"', 'timestamp without time zone'], ['varchar(20)[]', 'character varying[]'],
-      ['PG_CATALOG.INT4', 'integer'], ['Int8[]', 'bigint[]'], ['timestamp without time zone', 'timestamp without time zone'],
-      ['interval year', 'interval'], ['interval minute to second(3)', 'interval'], ['national char varying', 'character varying'],
+      ['character varying', 'character varying'],
+      ['char', 'character'],
+      ['"char"', '"char"'],
+      ['float(3)', 'real'],
+      ['float(30)', 'double precision'],
+      ['double precision', 'double precision'],
+      ['timestamptz', 'timestamp with time zone'],
+      ['timestamp(3) with time zone', 'timestamp with time zone'],
+      ['interval day to second', 'interval'],
+      ['dec', 'numeric'],
+      ['bit varying', 'bit varying'],
+      ['national character', 'character'],
+      ['int4[][]', 'integer[]'],
+      ['pg_catalog.int4', 'integer'],
+      ['_int4', 'integer[]'],
+      ['bookings', 'bookings'],
+      ['int4[3]', 'integer[]'],
+      ['time', 'time without time zone'],
+      ['timestamp', 'timestamp without time zone'],
+      ['bool', 'boolean'],
+      ['boolean', 'boolean'],
+      ['real', 'real'],
+      ['numeric(10,2)', 'numeric'],
+      ['char varying', 'character varying'],
+      ['nchar', 'character'],
+      ['bit', 'bit'],
+      ['varbit', 'bit varying'],
+      ['text array', 'text[]'],
+      ['int4 array[2]', 'integer[]'],
+      ['varchar', 'character varying'],
+      ['information_schema.sql_identifier[]', 'information_schema.sql_identifier[]'],
+      ['interval(3)', 'interval'],
+      ['smallint', 'smallint'],
+      ['json', 'json'],
+      ['public.bookings', 'bookings'],
+      ['time with time zone', 'time with time zone'],
+      ['int', 'integer'],
+      ['integer', 'integer'],
+      ['float', 'double precision'],
+      ['decimal', 'numeric'],
+      ['character', 'character'],
+      ['bit(3)', 'bit'],
+      ['"timestamp"', 'timestamp without time zone'],
+      ['varchar(20)[]', 'character varying[]'],
+      ['PG_CATALOG.INT4', 'integer'],
+      ['Int8[]', 'bigint[]'],
+      ['timestamp without time zone', 'timestamp without time zone'],
+      ['interval year', 'interval'],
+      ['interval minute to second(3)', 'interval'],
+      ['national char varying', 'character varying'],
     ];
     for (const [input, shown] of cases) expect(regOut('regtype', regIn('regtype', input, ctx), ctx), input).toBe(shown);
   });

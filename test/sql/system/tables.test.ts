@@ -12,10 +12,30 @@ import { fixture, session } from './helpers.js';
 
 /** The SqlType each udt_name (a column's type, or a domain's base type) is sent as. */
 const SENT_AS: Readonly<Record<string, SqlType>> = {
-  bool: 'bool', bytea: 'bytea', char: 'char', name: 'name', int8: 'int8', int2: 'int2', int2vector: 'int2vector', int4: 'int4',
-  regproc: 'regproc', text: 'text', oid: 'oid', xid: 'xid', oidvector: 'oidvector', pg_node_tree: 'pg_node_tree', float4: 'float4',
-  _char: 'char[]', _int2: 'int2[]', _text: 'text[]', _oid: 'oid[]', _aclitem: 'aclitem[]', varchar: 'varchar',
-  timestamptz: 'timestamptz', regtype: 'regtype', anyarray: 'anyarray',
+  bool: 'bool',
+  bytea: 'bytea',
+  char: 'char',
+  name: 'name',
+  int8: 'int8',
+  int2: 'int2',
+  int2vector: 'int2vector',
+  int4: 'int4',
+  regproc: 'regproc',
+  text: 'text',
+  oid: 'oid',
+  xid: 'xid',
+  oidvector: 'oidvector',
+  pg_node_tree: 'pg_node_tree',
+  float4: 'float4',
+  _char: 'char[]',
+  _int2: 'int2[]',
+  _text: 'text[]',
+  _oid: 'oid[]',
+  _aclitem: 'aclitem[]',
+  varchar: 'varchar',
+  timestamptz: 'timestamptz',
+  regtype: 'regtype',
+  anyarray: 'anyarray',
   // SqlType has no inet: pg_stat_activity.client_addr is sent as text.
   inet: 'text',
 };
@@ -33,7 +53,7 @@ describe('system tables', () => {
     expect(SYSTEM_TABLES.length).toBe(60);
   });
 
-  it.each(SYSTEM_TABLES.map((t) => [`${t.schema}.${t.name}`, t] as const))('%s has PostgreSQL\'s columns', (key, t) => {
+  it.each(SYSTEM_TABLES.map((t) => [`${t.schema}.${t.name}`, t] as const))("%s has PostgreSQL's columns", (key, t) => {
     const expected = (byTable.get(key) ?? []).map((c) => ({ name: c.name, type: SENT_AS[c.udt] }));
     expect(t.columns.map((c) => ({ name: c.name, type: c.type }))).toEqual(expected);
   });
@@ -64,13 +84,17 @@ describe('system tables', () => {
     expect(findSystemTable('public', 'pg_type')).toBeUndefined();
   });
 
-  it('have no rows where allot has none, and still PostgreSQL\'s columns', () => {
+  it("have no rows where allot has none, and still PostgreSQL's columns", () => {
     const ctx = session();
     for (const name of ['pg_enum', 'pg_inherits', 'pg_trigger', 'pg_policy', 'pg_sequence', 'pg_extension', 'pg_locks', 'pg_matviews']) {
       const t = findSystemTable('pg_catalog', name);
       expect(t?.rows(ctx), name).toEqual([]);
       expect(t?.columns.length, name).toBeGreaterThan(2);
     }
-    expect(findSystemTable('pg_catalog', 'pg_trigger')?.columns.map((c) => c.name).slice(0, 4)).toEqual(['oid', 'tgrelid', 'tgparentid', 'tgname']);
+    expect(
+      findSystemTable('pg_catalog', 'pg_trigger')
+        ?.columns.map((c) => c.name)
+        .slice(0, 4),
+    ).toEqual(['oid', 'tgrelid', 'tgparentid', 'tgname']);
   });
 });
