@@ -332,6 +332,17 @@ describe('resources, bookings and availability through pg', () => {
     for (const run of [(t: string) => c.query(t), (t: string) => c.query(t, [])]) expect((await run('SELECT 1e3 AS n')).rows).toEqual([{ n: '1000' }]);
     const quoted = await pgError(c.query('SELECT id FROM "Resources"'));
     expect([quoted.code, quoted.message]).toEqual(['42P01', 'relation "Resources" does not exist']);
+    // Names of JavaScript's object machinery are no tables either, in either time mode.
+    for (const name of ['constructor', '"hasOwnProperty"', '__proto__']) {
+      for (const times of ['ms', 'timestamptz']) {
+        await c.query(`SET allot.times = ${times}`);
+        for (const sql of [`SELECT 1 FROM ${name}`, `SELECT * FROM ${name}`, `INSERT INTO ${name} (id) VALUES ('x')`, `DELETE FROM ${name}`]) {
+          const err = await pgError(c.query(sql));
+          expect([sql, err.code, err.message]).toEqual([sql, '42P01', `relation "${name.replaceAll('"', '')}" does not exist`]);
+        }
+      }
+    }
+    await c.query('RESET allot.times');
     const twice = await pgError(c.query(`UPDATE resources SET name = 'q', name = 'r' WHERE id = 'a'`));
     expect([twice.code, twice.message]).toEqual(['42601', 'multiple assignments to same column "name"']);
     const year = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('a', '10000-01-01', '10000-01-02')`));

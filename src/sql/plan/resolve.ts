@@ -19,7 +19,7 @@ export function resolveTable(name: { name: string; schema?: string }): Source {
   const schema = name.schema;
   const table = name.name;
   if (schema === undefined || schema === 'public') {
-    if (table in Tables) {
+    if (Object.hasOwn(Tables, table)) {
       const t = table as AllotTable;
       if (t === 'availability') return { kind: 'availability', def: Tables.availability };
       if (t === 'policy_usage') return { kind: 'policy_usage', def: Tables.policy_usage };

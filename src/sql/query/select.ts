@@ -93,7 +93,7 @@ export function needsGeneralPlan(ast: SelectFromStatement): boolean {
   if (f !== undefined) {
     if (f.type !== 'table' || f.join != null) return true;
     const schema = f.name.schema;
-    const inAllot = (schema === undefined || schema === 'public') && f.name.name in Tables;
+    const inAllot = (schema === undefined || schema === 'public') && Object.hasOwn(Tables, f.name.name);
     if (!inAllot) return true;
   }
   if (ast.groupBy != null || ast.having != null || (ast.distinct != null && ast.distinct !== 'all')) return true;
@@ -559,7 +559,7 @@ function tableRel(name: { name: string; schema?: string; alias?: string; columnN
     };
     return renamed({ columns: cte.rel.columns, run: rows }, qualifier, names);
   }
-  if ((name.schema === undefined || name.schema === 'public') && name.name in Tables) {
+  if ((name.schema === undefined || name.schema === 'public') && Object.hasOwn(Tables, name.name)) {
     if (!isStoredTable(name.name)) {
       throw unsupported(
         `${name.name} can be joined only as a subquery with its own WHERE`,
