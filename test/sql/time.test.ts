@@ -5,11 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../../src/engine/calendar.js';
 import { AllotError } from '../../src/errors.js';
 import {
   MAX_DURATION_MS,
-  MAX_INSTANT_MS,
-  MIN_INSTANT_MS,
   dateTrunc,
   decodeDateBinary,
   decodeIntervalBinary,
