@@ -36,6 +36,12 @@ export const Limits = {
   maxWindowMs: 2 * 366 * 86_400_000,
   /** Entries or rules named in one conflict's DETAIL; the rest are counted. */
   maxConflictsNamed: 100,
+  /** Characters in a recurrence rule (RRULE) text. */
+  maxRRuleLength: 1_024,
+  /** A recurrence rule's INTERVAL. */
+  maxRRuleInterval: 1_000,
+  /** Occurrences a series with COUNT may have. */
+  maxSeriesOccurrences: 10_000,
   /** Earliest and latest instants: 0001-01-01 and 9999-12-31T23:59:59.999Z. */
   minTimeMs: -62_135_596_800_000,
   maxTimeMs: 253_402_300_799_999,
