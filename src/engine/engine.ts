@@ -588,6 +588,8 @@ export class Engine extends Queries {
       node.entries.assertValid();
       node.openRules.assertValid();
       node.closeRules.assertValid();
+      node.openSeries.assertValid();
+      node.closeSeries.assertValid();
       node.outages.assertValid();
       entries += node.entries.size;
       const over = overCapacity(node, node.resource, now);

@@ -4,7 +4,8 @@
  * next will.
  */
 import { Limits } from './limits.js';
-import { FOREVER, isHold, type Entry, type ResourceNode, type Store } from './state.js';
+import { FOREVER } from './spans.js';
+import { isHold, type Entry, type ResourceNode, type Store } from './state.js';
 import type { Conflict, Ms, Outage } from './types.js';
 
 /** An outage applies to an entry that requires one of its capabilities, or to all when it lists none. */

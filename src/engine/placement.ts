@@ -3,6 +3,7 @@
  * capabilities. Pure reads of the store.
  */
 import { Limits } from './limits.js';
+import { ruleWindows } from './rule-series.js';
 import { coverageSteps, mergeSpans, subtractSpans, type MutableSpan } from './spans.js';
 import { entryKey, isHold, type Entry, type ResourceNode, type Store } from './state.js';
 import type { Conflict, Ms, Resource, Rule } from './types.js';
@@ -38,9 +39,12 @@ export function openingLevel(chain: readonly ResourceNode[], policyId: string | 
   return null;
 }
 
-function applicableRules(tree: ResourceNode['openRules'], a: Ms, b: Ms, policyId: string | null): Rule[] {
-  if (tree.size === 0) return [];
-  const out = tree.collectOverlapping(a, b, []);
+/** The rules of one kind on a resource that apply to the policy, over [a, b): recurring ones as their occurrences there. */
+function applicableRules(node: ResourceNode, blocking: boolean, a: Ms, b: Ms, policyId: string | null): Rule[] {
+  const tree = blocking ? node.closeRules : node.openRules;
+  const series = blocking ? node.closeSeries : node.openSeries;
+  const out = tree.size === 0 ? [] : tree.collectOverlapping(a, b, []);
+  if (series.size > 0) series.overlapping(a, b, (s) => ruleWindows(s.rule, a, b, out));
   let k = 0;
   for (const r of out) if (ruleApplies(r, policyId)) out[k++] = r;
   out.length = k;
@@ -52,7 +56,7 @@ function anyRules(store: Store, resourceId: string): boolean {
   let id: string | null = resourceId;
   for (let depth = 0; id !== null && depth <= Limits.maxTreeDepth; depth++) {
     const n = store.mustNode(id);
-    if (n.openRules.size > 0 || n.closeRules.size > 0) return true;
+    if (n.ruleCount > 0) return true;
     id = n.resource.parentId;
   }
   return false;
@@ -64,9 +68,9 @@ const NO_CONFLICTS: readonly Conflict[] = Object.freeze([]);
 export function openSpans(store: Store, resourceId: string, policyId: string | null, a: Ms, b: Ms): MutableSpan[] {
   const chain = chainOf(store, resourceId);
   const level = openingLevel(chain, policyId);
-  let open: MutableSpan[] = level === null ? [{ start: a, end: b }] : clip(mergeSpans(applicableRules(level.openRules, a, b, policyId)), a, b);
+  let open: MutableSpan[] = level === null ? [{ start: a, end: b }] : clip(mergeSpans(applicableRules(level, false, a, b, policyId)), a, b);
   const closed: Rule[] = [];
-  for (const n of chain) closed.push(...applicableRules(n.closeRules, a, b, policyId));
+  for (const n of chain) closed.push(...applicableRules(n, true, a, b, policyId));
   if (closed.length > 0) open = subtractSpans(open, mergeSpans(closed));
   return open;
 }
@@ -88,13 +92,13 @@ export function closedConflicts(store: Store, resourceId: string, policyId: stri
   const out: Conflict[] = [];
   const level = openingLevel(chain, policyId);
   if (level !== null) {
-    const opened = mergeSpans(applicableRules(level.openRules, start, end, policyId));
+    const opened = mergeSpans(applicableRules(level, false, start, end, policyId));
     for (const gap of subtractSpans([{ start, end }], opened)) {
       out.push({ kind: 'closed', resource_id: level.resource.id, start: gap.start, end: gap.end });
     }
   }
   for (const n of chain) {
-    for (const r of applicableRules(n.closeRules, start, end, policyId)) {
+    for (const r of applicableRules(n, true, start, end, policyId)) {
       out.push({ kind: 'rule', id: r.id, resource_id: r.resourceId, start: r.start, end: r.end });
     }
   }

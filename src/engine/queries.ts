@@ -96,6 +96,8 @@ export class Queries {
     };
     node.openRules.overlapping(a, b, take);
     node.closeRules.overlapping(a, b, take);
+    node.openSeries.overlapping(a, b, (s) => take(s.rule));
+    node.closeSeries.overlapping(a, b, (s) => take(s.rule));
     return out.sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1));
   }
 

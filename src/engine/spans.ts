@@ -4,6 +4,9 @@
  */
 import type { Span } from './interval-tree.js';
 
+/** The end of what has none (an outage of unknown end, a rule recurring forever): finite, as spans need. */
+export const FOREVER = Number.MAX_SAFE_INTEGER;
+
 export interface MutableSpan {
   start: number;
   end: number;

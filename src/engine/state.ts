@@ -3,6 +3,8 @@
  * while a batch is open, so a failed batch (or a dry run) is undone exactly.
  */
 import { IntervalTree } from './interval-tree.js';
+import { ruleExtent } from './rule-series.js';
+import { FOREVER } from './spans.js';
 import type { Booking, Effect, Hold, Outage, Policy, Resource, Rule } from './types.js';
 
 /** An entry in a resource's allocation index: a booking or a hold, by its own span. */
@@ -28,14 +30,25 @@ function compareEntries(a: Entry, b: Entry): number {
 
 const byId = (a: { readonly id: string }, b: { readonly id: string }): number => compareIds(a.id, b.id);
 
+/** A recurring rule in a resource's index: the span its series covers. */
+export interface SeriesSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly rule: Rule;
+}
+
+const bySeriesRule = (a: SeriesSpan, b: SeriesSpan): number => compareIds(a.rule.id, b.rule.id);
+
+function seriesSpan(rule: Rule): SeriesSpan {
+  return { ...ruleExtent(rule), rule };
+}
+
 /** An outage in a resource's index: an unknown end counts as forever. */
 export interface OutageSpan {
   readonly start: number;
   readonly end: number;
   readonly outage: Outage;
 }
-
-export const FOREVER = Number.MAX_SAFE_INTEGER;
 
 function outageSpan(o: Outage): OutageSpan {
   return { start: o.start, end: o.end ?? FOREVER, outage: o };
@@ -49,12 +62,28 @@ export class ResourceNode {
   /** Outages declared on this resource, by [start, end or forever). */
   readonly outages = new IntervalTree<OutageSpan>((a, b) => compareIds(a.outage.id, b.outage.id));
   readonly closeRules = new IntervalTree<Rule>(byId);
+  /** Recurring rules, by the span from their first occurrence to their last (or FOREVER). */
+  readonly openSeries = new IntervalTree<SeriesSpan>(bySeriesRule);
+  readonly closeSeries = new IntervalTree<SeriesSpan>(bySeriesRule);
   /** Non-blocking rules without a policy, and per policy: decides which level's rules apply. */
   openRulesNoPolicy = 0;
   readonly openRulesByPolicy = new Map<string, number>();
   /** LSN of the last record that changed this resource, its entries or its rules. */
   changedAt = 0;
   constructor(public resource: Resource) {}
+
+  /** Rules on this resource, one-off and recurring. */
+  get ruleCount(): number {
+    return this.openRules.size + this.closeRules.size + this.openSeries.size + this.closeSeries.size;
+  }
+
+  /** Every rule on this resource: opening, closing, then recurring ones. */
+  allRules(): Rule[] {
+    const out = [...this.openRules, ...this.closeRules];
+    for (const s of this.openSeries) out.push(s.rule);
+    for (const s of this.closeSeries) out.push(s.rule);
+    return out;
+  }
 }
 
 interface ExpiryItem {
@@ -246,7 +275,7 @@ export class Store {
 
   removeResource(id: string): void {
     const n = this.mustNode(id);
-    if (n.children.size > 0 || n.entries.size > 0 || n.openRules.size > 0 || n.closeRules.size > 0 || n.outages.size > 0) {
+    if (n.children.size > 0 || n.entries.size > 0 || n.ruleCount > 0 || n.outages.size > 0) {
       throw new Error(`store: resource ${id} is not empty`);
     }
     this.lastNodeId = null;
@@ -279,9 +308,10 @@ export class Store {
     if (this.rules.has(rule.id)) throw new Error(`store: rule ${rule.id} exists`);
     const n = this.mustNode(rule.resourceId);
     this.rules.set(rule.id, rule);
-    if (rule.blocking) n.closeRules.insert(rule);
-    else {
-      n.openRules.insert(rule);
+    if (rule.recurrence !== undefined) (rule.blocking ? n.closeSeries : n.openSeries).insert(seriesSpan(rule));
+    else if (rule.blocking) n.closeRules.insert(rule);
+    else n.openRules.insert(rule);
+    if (!rule.blocking) {
       if (rule.policyId === null) n.openRulesNoPolicy++;
       else n.openRulesByPolicy.set(rule.policyId, (n.openRulesByPolicy.get(rule.policyId) ?? 0) + 1);
     }
@@ -293,9 +323,10 @@ export class Store {
     if (rule === undefined) throw new Error(`store: no rule ${id}`);
     const n = this.mustNode(rule.resourceId);
     this.rules.delete(id);
-    if (rule.blocking) n.closeRules.delete(rule);
-    else {
-      n.openRules.delete(rule);
+    if (rule.recurrence !== undefined) (rule.blocking ? n.closeSeries : n.openSeries).delete(seriesSpan(rule));
+    else if (rule.blocking) n.closeRules.delete(rule);
+    else n.openRules.delete(rule);
+    if (!rule.blocking) {
       if (rule.policyId === null) n.openRulesNoPolicy--;
       else {
         const c = n.openRulesByPolicy.get(rule.policyId)! - 1;

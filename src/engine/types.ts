@@ -26,6 +26,16 @@ export interface Rule {
   readonly blocking: boolean;
   /** When set, the rule applies only to entries made under this policy. */
   readonly policyId: string | null;
+  /** When set, [start, end) is the first occurrence of a series (src/engine/recurrence.ts). */
+  readonly recurrence?: RuleRecurrence;
+}
+
+/** How a rule recurs: an RFC 5545 RRULE in an IANA zone, less the occurrences skipped. */
+export interface RuleRecurrence {
+  readonly rrule: string;
+  readonly tz: string;
+  /** Starts of the occurrences skipped. */
+  readonly exdates: readonly Ms[];
 }
 
 interface AllocationFields {
@@ -118,6 +128,8 @@ export interface RulePatch {
   readonly end?: Ms;
   readonly blocking?: boolean;
   readonly policyId?: string | null;
+  /** null: the rule stops recurring. */
+  readonly recurrence?: RuleRecurrence | null;
 }
 
 export interface BookingPatch {

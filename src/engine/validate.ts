@@ -1,7 +1,8 @@
 /** Checks of single values, shared by every command. Each failure is a clear AllotError. */
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
-import type { Booking, Hold, Ms, Outage, Policy, Resource, Rule } from './types.js';
+import { parseRRule, zoneOf } from './recurrence.js';
+import type { Booking, Hold, Ms, Outage, Policy, Resource, Rule, RuleRecurrence } from './types.js';
 
 export function checkId(what: string, id: string): void {
   if (id.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what} must not be empty`);
@@ -89,6 +90,17 @@ export function checkRuleFields(r: Rule): void {
   checkId('resource_id', r.resourceId);
   checkSpan('rule', r.start, r.end, r.id);
   checkOptionalId('policy_id', r.policyId);
+  if (r.recurrence !== undefined) checkRecurrence(r.recurrence);
+}
+
+/** A recurrence's zone, RRULE and skipped starts (22023 on anything it cannot expand). */
+function checkRecurrence(rec: RuleRecurrence): void {
+  zoneOf(rec.tz);
+  parseRRule(rec.rrule, rec.tz);
+  if (rec.exdates.length > Limits.maxExdates) {
+    throw new AllotError(SqlState.programLimitExceeded, `a rule skips ${rec.exdates.length} occurrences (exdates); the limit is ${Limits.maxExdates}`);
+  }
+  for (const t of rec.exdates) checkTime('exdate', t);
 }
 
 export function checkPolicyFields(p: Policy): void {

@@ -126,7 +126,7 @@ export function deleteResource(batch: Batch, id: string, now: Ms): CommandResult
     throw new AllotError(SqlState.foreignKeyViolation, `resource "${id}" still has ${describeConflicts(live)}`, { detail: conflictDetail(live) });
   }
   for (const h of expired) batch.emit({ type: 'HoldReleased', hold: h, reason: 'expired' });
-  for (const r of [...node.openRules, ...node.closeRules]) batch.emit({ type: 'RuleRemoved', rule: r });
+  for (const r of node.allRules()) batch.emit({ type: 'RuleRemoved', rule: r });
   for (const sp of [...node.outages]) batch.emit({ type: 'OutageEnded', outage: sp.outage, reason: 'lifted' });
   batch.emit({ type: 'ResourceDeleted', resource: node.resource });
   return { type: 'resources', rows: [node.resource] };

@@ -4,19 +4,32 @@ import type { Batch } from '../batch.js';
 import { conflictDetail, describeConflicts } from '../conflicts.js';
 import { Limits } from '../limits.js';
 import { closedConflicts, entryConflict, isLive } from '../placement.js';
+import { formatRRule, parseRRule, zoneOf } from '../recurrence.js';
+import { ruleExtent } from '../rule-series.js';
 import type { Entry, ResourceNode } from '../state.js';
-import type { CommandResult, Conflict, Ms, Rule, RulePatch } from '../types.js';
+import type { CommandResult, Conflict, Ms, Rule, RulePatch, RuleRecurrence } from '../types.js';
 import { checkRuleFields, unknown } from '../validate.js';
 
-export function createRule(batch: Batch, rule: Rule, now: Ms): CommandResult {
-  checkRuleFields(rule);
+/** A recurrence as stored: the RRULE in its canonical text, the zone as the tz database names it, skipped starts in order. */
+function normalised(r: RuleRecurrence): RuleRecurrence {
+  return { rrule: formatRRule(parseRRule(r.rrule, r.tz)), tz: zoneOf(r.tz).name, exdates: [...new Set(r.exdates)].sort((a, b) => a - b) };
+}
+
+function withRecurrence(rule: Rule, recurrence: RuleRecurrence | null | undefined): Rule {
+  const { recurrence: _, ...oneOff } = rule;
+  return recurrence === null || recurrence === undefined ? oneOff : { ...oneOff, recurrence: normalised(recurrence) };
+}
+
+export function createRule(batch: Batch, input: Rule, now: Ms): CommandResult {
+  checkRuleFields(input);
+  const rule = withRecurrence(input, input.recurrence);
   if (batch.store.rules.has(rule.id)) {
     throw new AllotError(SqlState.uniqueViolation, `rule "${rule.id}" already exists`, { detail: `Key (id)=(${rule.id}) already exists.` });
   }
   const node = batch.store.node(rule.resourceId);
   if (node === undefined) throw unknown('resource', rule.resourceId, 'resource_id');
   if (rule.policyId !== null && !batch.store.policies.has(rule.policyId)) throw unknown('policy', rule.policyId, 'policy_id');
-  if (node.openRules.size + node.closeRules.size >= Limits.maxRulesPerResource) {
+  if (node.ruleCount >= Limits.maxRulesPerResource) {
     throw new AllotError(SqlState.programLimitExceeded, `resource "${rule.resourceId}" already has ${Limits.maxRulesPerResource} rules, the limit`);
   }
   batch.emit({ type: 'RuleAdded', rule });
@@ -27,7 +40,7 @@ export function createRule(batch: Batch, rule: Rule, now: Ms): CommandResult {
 export function updateRule(batch: Batch, id: string, patch: RulePatch, now: Ms): CommandResult {
   const old = batch.store.rules.get(id);
   if (old === undefined) return { type: 'rules', rows: [] };
-  const next: Rule = {
+  const fields: Rule = {
     id,
     resourceId: patch.resourceId ?? old.resourceId,
     start: patch.start ?? old.start,
@@ -35,7 +48,10 @@ export function updateRule(batch: Batch, id: string, patch: RulePatch, now: Ms):
     blocking: patch.blocking ?? old.blocking,
     policyId: patch.policyId !== undefined ? patch.policyId : old.policyId,
   };
-  checkRuleFields(next);
+  const recurrence = patch.recurrence !== undefined ? patch.recurrence : old.recurrence;
+  const unchecked = recurrence === null || recurrence === undefined ? fields : { ...fields, recurrence };
+  checkRuleFields(unchecked);
+  const next = withRecurrence(unchecked, recurrence);
   if (!batch.store.resources.has(next.resourceId)) throw unknown('resource', next.resourceId, 'resource_id');
   if (next.policyId !== null && !batch.store.policies.has(next.policyId)) throw unknown('policy', next.policyId, 'policy_id');
   batch.emit({ type: 'RuleUpdated', rule: next });
@@ -59,7 +75,7 @@ export function deleteRule(batch: Batch, id: string, now: Ms): CommandResult {
  * change which level's rules apply, so every entry below it under its policy is checked.
  */
 function checkRuleChange(batch: Batch, rule: Rule, now: Ms, what: string): void {
-  const scope = rule.blocking ? { start: rule.start, end: rule.end } : 'all';
+  const scope = rule.blocking ? ruleExtent(rule) : 'all';
   checkStranded(batch, rule.resourceId, rule.policyId, scope, now, what);
 }
 
