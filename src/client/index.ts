@@ -60,6 +60,10 @@ export interface RuleInput {
   readonly end: Instant;
   readonly blocking?: boolean;
   readonly policyId?: string | null;
+  /** An RFC 5545 RRULE: the window is the first occurrence of a series. */
+  readonly rrule?: string | null;
+  /** The IANA zone whose local time occurrences keep (UTC when omitted). */
+  readonly tz?: string | null;
 }
 
 interface EntryInput {
@@ -171,6 +175,7 @@ const toRule = (r: Row): Rule => ({
   end: n(r.end),
   blocking: r.blocking as boolean,
   policyId: sOrNull(r.policy_id),
+  ...(r.rrule === null || r.rrule === undefined ? {} : { recurrence: { rrule: s(r.rrule), tz: s(r.tz), exdates: [] } }),
 });
 const toBooking = (r: Row): Booking => ({
   id: s(r.id),
@@ -310,6 +315,8 @@ export class AllotApi {
         ['end', instant(r.end)],
         ['blocking', r.blocking],
         ['policy_id', r.policyId],
+        ['rrule', r.rrule],
+        ['tz', r.tz],
       ]);
       return toRule((await this.query(q.text, q.values))[0]!);
     },
@@ -323,6 +330,8 @@ export class AllotApi {
         ['end', patch.end === undefined ? undefined : instant(patch.end)],
         ['blocking', patch.blocking],
         ['policy_id', patch.policyId],
+        ['rrule', patch.rrule],
+        ['tz', patch.tz],
       ]);
       return q === null ? this.rules.get(id) : this.one(q.text, q.values, toRule);
     },

@@ -128,8 +128,11 @@ export interface RulePatch {
   readonly end?: Ms;
   readonly blocking?: boolean;
   readonly policyId?: string | null;
-  /** null: the rule stops recurring. */
-  readonly recurrence?: RuleRecurrence | null;
+  /** The recurrence's RRULE; null: the rule stops recurring. */
+  readonly rrule?: string | null;
+  /** The recurrence's zone and skipped starts (a recurring rule's only). */
+  readonly tz?: string;
+  readonly exdates?: readonly Ms[];
 }
 
 export interface BookingPatch {

@@ -24,7 +24,16 @@ function resourceFields(r: Resource): Record<string, unknown> {
 }
 
 function ruleFields(r: Rule): Record<string, unknown> {
-  return { id: r.id, resource_id: r.resourceId, start: r.start, end: r.end, blocking: r.blocking, policy_id: r.policyId };
+  return {
+    id: r.id,
+    resource_id: r.resourceId,
+    start: r.start,
+    end: r.end,
+    blocking: r.blocking,
+    policy_id: r.policyId,
+    rrule: r.recurrence?.rrule ?? null,
+    tz: r.recurrence?.tz ?? null,
+  };
 }
 
 function holdFields(h: Hold): Record<string, unknown> {

@@ -9,7 +9,6 @@ import type { Engine } from '../../src/engine/engine.js';
 import type { Rule } from '../../src/engine/types.js';
 import { book, conflictIds, newEngine, refusal, resource, rule } from './helpers.js';
 
-const H = 3_600_000;
 const NOW = Date.parse('2026-03-01T00:00:00Z');
 const utc = (s: string): number => Date.parse(`${s}Z`);
 /** Open weekdays 09:00–17:00 in Berlin, forever, from Monday 2 March 2026 (CET: 08:00Z–16:00Z). */
@@ -82,9 +81,7 @@ describe('recurring rules', () => {
   it('refuses a change that would strand a booking, naming it, and a rule it cannot expand with 22023', () => {
     const e = newEngine();
     e.execute([resource('room'), weekdays(), book('b', 'room', utc('2026-06-03T08:00'), utc('2026-06-03T09:00'))], NOW);
-    const err = refusal(e, [
-      { type: 'UpdateRule', id: 'hours', patch: { recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO,TU', tz: 'Europe/Berlin', exdates: [] } } },
-    ]);
+    const err = refusal(e, [{ type: 'UpdateRule', id: 'hours', patch: { rrule: 'FREQ=WEEKLY;BYDAY=MO,TU' } }]);
     expect([err.sqlstate, conflictIds(err)]).toEqual(['23P01', ['b']]);
     const blocking = refusal(e, [
       rule('shut', 'room', utc('2026-03-04T00:00'), utc('2026-03-04T12:00'), { blocking: true, recurrence: { rrule: 'FREQ=WEEKLY', tz: 'UTC', exdates: [] } }),
@@ -114,7 +111,12 @@ describe('recurring rules', () => {
     // UNTIL ends the series: no hours after 1 April.
     expect(spansOf(e, utc('2026-04-03T00:00'), utc('2026-04-04T00:00'))).toEqual([]);
     // A rule that stops recurring is a one-off window again.
-    e.execute([{ type: 'UpdateRule', id: 'r', patch: { recurrence: null } }], NOW);
+    expect(refusal(e, [{ type: 'UpdateRule', id: 'r', patch: { rrule: null, tz: 'UTC' } }]).message).toBe(
+      'rule "r" does not recur: tz and exdates apply only to a rule with an rrule',
+    );
+    e.execute([{ type: 'UpdateRule', id: 'r', patch: { tz: 'America/New_York' } }], NOW);
+    expect(e.rule('r')?.recurrence?.tz).toBe('America/New_York');
+    e.execute([{ type: 'UpdateRule', id: 'r', patch: { rrule: null } }], NOW);
     expect(e.rule('r')?.recurrence).toBeUndefined();
   });
 });

@@ -138,7 +138,14 @@ describe('a torn tail', () => {
     const full = readFileSync(seg);
     // The file is preallocated: cut within the records, not the zeros after them.
     const used = endOfData(full, 0);
-    const randomCuts = Array.from({ length: 4 }, () => Math.floor(used * (0.2 + 0.75 * Math.random())));
+    // A cut exactly between two records tears nothing: the cuts here all fall inside one.
+    const boundaries = new Set<number>();
+    for (let at = 0, r = decodeRecord(full, 0); r.kind === 'record'; r = decodeRecord(full, at)) boundaries.add((at = r.next));
+    const randomCuts: number[] = [];
+    while (randomCuts.length < 4) {
+      const cut = Math.floor(used * (0.2 + 0.75 * Math.random()));
+      if (!boundaries.has(cut)) randomCuts.push(cut);
+    }
     for (const cut of [used - 1, used - 17, ...randomCuts]) {
       writeFileSync(seg, full.subarray(0, cut));
       const b = await serve(dir);

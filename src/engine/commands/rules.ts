@@ -20,6 +20,18 @@ function withRecurrence(rule: Rule, recurrence: RuleRecurrence | null | undefine
   return recurrence === null || recurrence === undefined ? oneOff : { ...oneOff, recurrence: normalised(recurrence) };
 }
 
+/** The recurrence a patch leaves: its RRULE (or the old one) with its zone and exdates (or the old ones). */
+function patchedRecurrence(old: Rule, patch: RulePatch): RuleRecurrence | null {
+  const rrule = patch.rrule !== undefined ? patch.rrule : (old.recurrence?.rrule ?? null);
+  if (rrule === null) {
+    if (patch.tz !== undefined || patch.exdates !== undefined) {
+      throw new AllotError(SqlState.invalidParameterValue, `rule "${old.id}" does not recur: tz and exdates apply only to a rule with an rrule`);
+    }
+    return null;
+  }
+  return { rrule, tz: patch.tz ?? old.recurrence?.tz ?? 'UTC', exdates: patch.exdates ?? old.recurrence?.exdates ?? [] };
+}
+
 export function createRule(batch: Batch, input: Rule, now: Ms): CommandResult {
   checkRuleFields(input);
   const rule = withRecurrence(input, input.recurrence);
@@ -48,7 +60,7 @@ export function updateRule(batch: Batch, id: string, patch: RulePatch, now: Ms):
     blocking: patch.blocking ?? old.blocking,
     policyId: patch.policyId !== undefined ? patch.policyId : old.policyId,
   };
-  const recurrence = patch.recurrence !== undefined ? patch.recurrence : old.recurrence;
+  const recurrence = patchedRecurrence(old, patch);
   const unchecked = recurrence === null || recurrence === undefined ? fields : { ...fields, recurrence };
   checkRuleFields(unchecked);
   const next = withRecurrence(unchecked, recurrence);

@@ -1,5 +1,6 @@
 /** allot's rules table: windows that open (or, blocking, close) a resource's time. */
-import type { Rule, RulePatch } from '../../engine/types.js';
+import type { Rule, RulePatch, RuleRecurrence } from '../../engine/types.js';
+import { AllotError, SqlState } from '../../errors.js';
 import type { Value } from '../types.js';
 import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { idOf, num, required, text, type Fields } from './fields.js';
@@ -16,6 +17,8 @@ const rulesDef: TableDef = {
     column.time('end'),
     { name: 'blocking', type: 'bool', domain: 'bool', notNull: true },
     column.text('policy_id'),
+    column.text('rrule'),
+    column.text('tz'),
   ],
   comment: "Windows that open (or, blocking, close) a resource's time.",
   columnComments: {
@@ -25,11 +28,13 @@ const rulesDef: TableDef = {
     end: 'End of the window (exclusive).',
     blocking: 'false opens the window, true closes it.',
     policy_id: 'Applies only to entries made under this policy.',
+    rrule: 'RFC 5545 RRULE: the window is the first occurrence of a series; null: one window.',
+    tz: 'IANA zone whose local time each occurrence keeps (UTC when omitted); null on a one-off rule.',
   },
 };
 
 export function ruleRow(r: Rule): Value[] {
-  return [r.id, r.resourceId, r.start, r.end, r.blocking, r.policyId];
+  return [r.id, r.resourceId, r.start, r.end, r.blocking, r.policyId, r.recurrence?.rrule ?? null, r.recurrence?.tz ?? null];
 }
 
 function patch(f: Fields): RulePatch {
@@ -39,7 +44,28 @@ function patch(f: Fields): RulePatch {
     ...(f.has('end') ? { end: required(num(f, 'end'), 'end') } : {}),
     ...(f.has('blocking') ? { blocking: required(f.get('blocking') as boolean | null, 'blocking') } : {}),
     ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
+    ...(f.has('rrule') ? { rrule: text(f, 'rrule') ?? null } : {}),
+    ...tzPatch(f),
   };
+}
+
+/** SET tz: a zone, or NULL for UTC; with SET rrule = NULL (no recurrence left), a NULL tz changes nothing. */
+function tzPatch(f: Fields): Pick<RulePatch, 'tz'> {
+  if (!f.has('tz')) return {};
+  const tz = text(f, 'tz') ?? null;
+  if (tz !== null) return { tz };
+  return f.has('rrule') && (text(f, 'rrule') ?? null) === null ? {} : { tz: 'UTC' };
+}
+
+/** A new rule's recurrence: its rrule in its zone (UTC when none is given), or none with neither. */
+function recurrenceOf(f: Fields): RuleRecurrence | undefined {
+  const rrule = text(f, 'rrule') ?? null;
+  const tz = text(f, 'tz') ?? null;
+  if (rrule === null) {
+    if (tz !== null) throw new AllotError(SqlState.invalidParameterValue, 'tz applies only to a recurring rule: set rrule too');
+    return undefined;
+  }
+  return { rrule, tz: tz ?? 'UTC', exdates: [] };
 }
 
 export const rules: StoredTableModule<Rule, RulePatch> = {
@@ -59,7 +85,8 @@ export const rules: StoredTableModule<Rule, RulePatch> = {
       blocking: blocking === undefined ? false : required(blocking as boolean | null, 'blocking'),
       policyId: text(f, 'policy_id') ?? null,
     };
-    return { type: 'CreateRule', rule, onConflictSkip: skip };
+    const recurrence = recurrenceOf(f);
+    return { type: 'CreateRule', rule: recurrence === undefined ? rule : { ...rule, recurrence }, onConflictSkip: skip };
   },
   patch,
   update: (id, p) => ({ type: 'UpdateRule', id, patch: p }),
