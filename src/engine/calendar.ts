@@ -194,3 +194,22 @@ export function offsetAt(rule: ZoneRule, ms: number): number {
   rule.offsets.set(hour, first === last ? first : Number.NaN);
   return first === last ? first : intlOffsetMs(rule.format, ms);
 }
+
+/**
+ * The instant whose wall clock in the zone reads `local` (ms since 1970 "local"). In a
+ * spring-forward gap the offset from before the jump applies, so a nonexistent 02:30 in Berlin
+ * is 03:30 CEST; in a fall-back overlap `overlap` picks the earlier instant (CEST) or the later
+ * one (CET). Assumes at most one offset change within a day of `local`, as every zone has.
+ */
+export function localToInstant(local: number, zone: ZoneRule, overlap: 'earlier' | 'later'): number {
+  const before = offsetAt(zone, local - MS_PER_DAY);
+  const after = offsetAt(zone, local + MS_PER_DAY);
+  if (before === after) return local - before;
+  const early = local - before;
+  const late = local - after;
+  const earlyHolds = offsetAt(zone, early) === before;
+  const lateHolds = offsetAt(zone, late) === after;
+  if (earlyHolds !== lateHolds) return earlyHolds ? early : late;
+  if (earlyHolds) return overlap === 'earlier' ? Math.min(early, late) : Math.max(early, late);
+  return early; // a gap: the offset from before it
+}

@@ -16,7 +16,7 @@
  * month's end; a day a month lacks is skipped, not clamped), BYMONTH and WKST.
  */
 import { AllotError, SqlState } from '../errors.js';
-import { civilFromDays, daysFromCivil, daysInMonth, MS_PER_DAY, mod, offsetAt, zoneRule, type ZoneRule } from './calendar.js';
+import { civilFromDays, daysFromCivil, daysInMonth, localToInstant as instantOfLocal, MS_PER_DAY, mod, offsetAt, zoneRule, type ZoneRule } from './calendar.js';
 import { Limits } from './limits.js';
 import type { Ms } from './types.js';
 
@@ -182,22 +182,9 @@ export function zoneOf(name: string): ZoneRule {
   return rule;
 }
 
-/**
- * The instant whose wall clock in the zone reads `local` (ms since 1970 "local"). In a gap (spring
- * forward) the offset from before it applies, which moves the time forward by the gap; in an
- * overlap (fall back) the earlier instant is taken.
- */
+/** A local time as an instant, as occurrences take it: forward out of a gap, the earlier of an overlap. */
 export function localToInstant(local: number, zone: ZoneRule): Ms {
-  const before = offsetAt(zone, local - MS_PER_DAY);
-  const after = offsetAt(zone, local + MS_PER_DAY);
-  if (before === after) return local - before;
-  const early = local - before;
-  const late = local - after;
-  const earlyHolds = offsetAt(zone, early) === before;
-  const lateHolds = offsetAt(zone, late) === after;
-  if (earlyHolds && lateHolds) return Math.min(early, late);
-  if (earlyHolds !== lateHolds) return earlyHolds ? early : late;
-  return early; // a gap: the offset from before it
+  return instantOfLocal(local, zone, 'earlier');
 }
 
 // ---- expansion -----------------------------------------------------------------------------

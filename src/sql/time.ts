@@ -22,6 +22,7 @@ import {
   daysInMonth,
   MAX_INSTANT_MS,
   MIN_INSTANT_MS,
+  localToInstant as instantOfLocal,
   mod,
   MS_PER_DAY,
   MS_PER_HOUR,
@@ -237,15 +238,9 @@ export function zoneOffsetMs(ms: number, zone: string): number {
  * jump applies, so an ambiguous 02:30 is the later one (CET).
  */
 function localToInstant(localMs: number, zone: string): number {
-  const before = zoneOffsetMs(localMs - MS_PER_DAY, zone);
-  const after = zoneOffsetMs(localMs + MS_PER_DAY, zone);
-  if (before === after) return localMs - before;
-  const early = localMs - before;
-  const late = localMs - after;
-  const earlyHolds = zoneOffsetMs(early, zone) === before;
-  const lateHolds = zoneOffsetMs(late, zone) === after;
-  if (earlyHolds !== lateHolds) return earlyHolds ? early : late;
-  return before < after ? early : late; // neither: a gap; both: an overlap
+  if (!Number.isFinite(localMs)) throw notFinite();
+  if (zone === 'UTC') return localMs;
+  return instantOfLocal(localMs, sessionZone(zone), 'later');
 }
 
 // ---------------------------------------------------------------------------------------------
