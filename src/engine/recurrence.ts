@@ -202,6 +202,8 @@ interface Prepared {
   readonly exdates: ReadonlySet<Ms>;
   /** A COUNT series, expanded whole. */
   all: Occurrence[] | null;
+  /** When the last occurrence ends, once asked. */
+  last: Ms | null;
 }
 
 const prepared = new WeakMap<Series, Prepared>();
@@ -224,6 +226,7 @@ function prepare(s: Series): Prepared {
     dom0: civil.day,
     exdates: new Set(s.exdates),
     all: null,
+    last: null,
   };
   prepared.set(s, p);
   return p;
@@ -418,10 +421,13 @@ export function occurrencesOverlapping(s: Series, a: Ms, b: Ms): Occurrence[] {
 export function seriesEnd(s: Series): Ms {
   const p = prepare(s);
   if (s.rule.count === null && s.rule.until === null) return Number.POSITIVE_INFINITY;
-  let end = s.end;
-  walk(s, p, 0, (o) => {
-    end = Math.max(end, o.end);
-    return true;
-  });
-  return end;
+  if (p.last === null) {
+    let end = s.end;
+    walk(s, p, 0, (o) => {
+      end = Math.max(end, o.end);
+      return true;
+    });
+    p.last = end;
+  }
+  return p.last;
 }
