@@ -64,6 +64,8 @@ export interface RuleInput {
   readonly rrule?: string | null;
   /** The IANA zone whose local time occurrences keep (UTC when omitted). */
   readonly tz?: string | null;
+  /** Starts of the occurrences the series skips. */
+  readonly exdates?: readonly Instant[] | null;
 }
 
 interface EntryInput {
@@ -175,7 +177,9 @@ const toRule = (r: Row): Rule => ({
   end: n(r.end),
   blocking: r.blocking as boolean,
   policyId: sOrNull(r.policy_id),
-  ...(r.rrule === null || r.rrule === undefined ? {} : { recurrence: { rrule: s(r.rrule), tz: s(r.tz), exdates: [] } }),
+  ...(r.rrule === null || r.rrule === undefined
+    ? {}
+    : { recurrence: { rrule: s(r.rrule), tz: s(r.tz), exdates: ((r.exdates as unknown[] | null) ?? []).map(Number) } }),
 });
 const toBooking = (r: Row): Booking => ({
   id: s(r.id),
@@ -225,6 +229,10 @@ const toPolicy = (r: Row): Policy => ({
 /** Instants go to the server as ms (a Date) or as given (ms or ISO text, which allot reads). */
 function instant(v: Instant): number | string {
   return v instanceof Date ? v.getTime() : v;
+}
+
+function instants(v: readonly Instant[] | null | undefined): (number | string)[] | null | undefined {
+  return v === undefined || v === null ? v : v.map(instant);
 }
 
 function optionalInstant(v: Instant | null | undefined): number | string | null {
@@ -317,6 +325,7 @@ export class AllotApi {
         ['policy_id', r.policyId],
         ['rrule', r.rrule],
         ['tz', r.tz],
+        ['exdates', instants(r.exdates)],
       ]);
       return toRule((await this.query(q.text, q.values))[0]!);
     },
@@ -332,6 +341,7 @@ export class AllotApi {
         ['policy_id', patch.policyId],
         ['rrule', patch.rrule],
         ['tz', patch.tz],
+        ['exdates', instants(patch.exdates)],
       ]);
       return q === null ? this.rules.get(id) : this.one(q.text, q.values, toRule);
     },

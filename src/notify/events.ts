@@ -33,6 +33,7 @@ function ruleFields(r: Rule): Record<string, unknown> {
     policy_id: r.policyId,
     rrule: r.recurrence?.rrule ?? null,
     tz: r.recurrence?.tz ?? null,
+    exdates: r.recurrence?.exdates ?? null,
   };
 }
 

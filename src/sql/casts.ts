@@ -19,7 +19,7 @@ import {
   parseTimestamp,
   parseDate,
 } from './time.js';
-import { clip, formatValue, parseBool, parseInt8, parseTextArray, type SqlType, type Value } from './types.js';
+import { clip, formatTextArray, formatValue, parseBool, parseInt8, parseTextArray, type SqlType, type Value } from './types.js';
 
 /** Type names a cast may use, lower case, to the type they are. */
 const TYPE_NAMES: ReadonlyMap<string, SqlType> = new Map<string, SqlType>([
@@ -77,6 +77,7 @@ const ARRAY_OF: ReadonlyMap<SqlType, SqlType> = new Map<SqlType, SqlType>([
   ['int8', 'int8[]'],
   ['oid', 'oid[]'],
   ['char', 'char[]'],
+  ['timestamptz', 'timestamptz[]'],
 ]);
 
 /** The type a cast's target names (`"char"` is the one-byte type, `char` a string). */
@@ -147,6 +148,10 @@ export function textOut(v: Value, type: SqlType, session: SessionView): string |
     }
   }
   if (Array.isArray(v)) {
+    if (type === 'timestamptz[]') {
+      const zone = timeZoneOf(session);
+      return formatTextArray(v.map((x) => (x === null ? null : formatTimestamptz(Number(x), zone))));
+    }
     if (type === 'record') return `(${v.map(recordFieldText).join(',')})`;
     if (type === 'int2vector' || type === 'oidvector') return v.join(' ');
   }
@@ -238,6 +243,7 @@ export function needsTextOut(type: SqlType): boolean {
     type === 'float8' ||
     type === 'record' ||
     type === 'int2vector' ||
+    type === 'timestamptz[]' ||
     type === 'oidvector'
   );
 }
@@ -329,6 +335,13 @@ export function castValue(v: Value, from: SqlType, to: SqlType, session: Session
     case 'interval':
       if (typeof v === 'number') return v;
       return parseInterval(String(formatValue(v)));
+    case 'timestamptz[]': {
+      if (from === 'timestamptz[]' && Array.isArray(v)) return v;
+      const items = Array.isArray(v) ? v : typeof v === 'string' ? parseTextArray(v) : null;
+      if (items === null) throw cannotCast(v, to);
+      const zone = timeZoneOf(session);
+      return items.map((x) => (x === null ? null : String(/^\s*[+-]?\d+\s*$/.test(x) && from === 'int8[]' ? Number(x) : parseTimestamptz(x, zone, now))));
+    }
     default:
       if (to.endsWith('[]') || to === 'int2vector' || to === 'oidvector') {
         if (Array.isArray(v)) return v;

@@ -134,6 +134,7 @@ export class ParamSlots {
     }
     if (this.times === 'timestamptz' && d === 'time') return 'timestamptz';
     if (this.times === 'timestamptz' && d === 'duration') return 'interval';
+    if (this.times === 'timestamptz' && d === 'time[]') return 'timestamptz[]';
     return domainType(d);
   }
 
@@ -152,6 +153,8 @@ function domainType(d: Domain): SqlType {
       return 'bool';
     case 'text[]':
       return 'text[]';
+    case 'time[]':
+      return 'int8[]';
     case 'text':
       return 'text';
   }
@@ -166,6 +169,8 @@ export function typeDomain(t: SqlType): Domain | undefined {
     case 'timestamp':
     case 'date':
       return 'time';
+    case 'timestamptz[]':
+      return 'time[]';
     case 'interval':
       return 'duration';
     case 'int8':
@@ -282,10 +287,16 @@ export function coerce(v: Value, domain: Domain | null, what: string, zone = 'UT
       if (Array.isArray(v)) return v;
       if (typeof v === 'string') return parseTextArray(v);
       break;
+    case 'time[]':
+      if (Array.isArray(v) || typeof v === 'string') {
+        const items = typeof v === 'string' ? parseTextArray(v) : (v as readonly (string | null)[]);
+        return items.map((x) => (x === null ? null : String(/^\s*[+-]?\d+\s*$/.test(x) ? parseInt8(x) : parseTime(x, zone))));
+      }
+      break;
   }
   throw new AllotError(
     SqlState.datatypeMismatch,
-    `${what} must be of type ${domain === 'time' ? 'bigint (or ISO-8601 text)' : domainType(domain)}, got ${clip(String(formatValue(v)))}`,
+    `${what} must be of type ${domain === 'time' ? 'bigint (or ISO-8601 text)' : domain === 'time[]' ? 'timestamptz[]' : domainType(domain)}, got ${clip(String(formatValue(v)))}`,
   );
 }
 
@@ -380,6 +391,11 @@ function compileString(ast: Extract<Expr, { type: 'string' }>, hint: Domain | un
         return ms;
       },
     };
+  }
+  if (hint === 'time[]') {
+    // Checked now, read where it is written, in the TimeZone of the session that runs the plan.
+    coerce(v, 'time[]', 'value');
+    return { type: 'text', eval: () => v, constant: true };
   }
   if (hint !== undefined) {
     const c = coerce(v, hint, 'value');

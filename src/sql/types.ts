@@ -39,6 +39,7 @@ export const Oid = {
   date: 1082,
   timestamp: 1114,
   timestamptz: 1184,
+  timestamptzArray: 1185,
   interval: 1186,
   numeric: 1700,
   regclass: 2205,
@@ -53,7 +54,8 @@ export const Oid = {
 
 /**
  * Type of a value in a row or expression, by how it is sent to clients. Values of array types
- * are arrays of their elements' text; reg* types are oids (numbers) shown by name.
+ * are arrays of their elements' text (a timestamptz[] of milliseconds' text, shown in the session's
+ * TimeZone); reg* types are oids (numbers) shown by name.
  */
 export type SqlType =
   | 'int8'
@@ -95,6 +97,7 @@ export type SqlType =
   | 'int2[]'
   | 'int4[]'
   | 'int8[]'
+  | 'timestamptz[]'
   | 'oid[]'
   | 'aclitem[]';
 
@@ -138,6 +141,7 @@ export const typeOid: Record<SqlType, number> = {
   'int2[]': Oid.int2Array,
   'int4[]': Oid.int4Array,
   'int8[]': Oid.int8Array,
+  'timestamptz[]': Oid.timestamptzArray,
   'oid[]': Oid.oidArray,
   'aclitem[]': Oid.aclitemArray,
 };
@@ -183,6 +187,7 @@ export const typeSize: Record<SqlType, number> = {
   'int2[]': -1,
   'int4[]': -1,
   'int8[]': -1,
+  'timestamptz[]': -1,
   'oid[]': -1,
   'aclitem[]': -1,
 };
@@ -204,6 +209,8 @@ export function elementType(t: SqlType): SqlType | undefined {
       return 'int4';
     case 'int8[]':
       return 'int8';
+    case 'timestamptz[]':
+      return 'timestamptz';
     case 'oid[]':
       return 'oid';
     case 'aclitem[]':

@@ -21,6 +21,7 @@ const ELEMENT_OF: ReadonlyMap<number, number> = new Map([
   [Oid.textArray, Oid.text],
   [Oid.varcharArray, Oid.varchar],
   [Oid.int8Array, Oid.int8],
+  [Oid.timestamptzArray, Oid.timestamptz],
   [Oid.int4Array, Oid.int4],
   [Oid.int2Array, Oid.int2],
   [Oid.oidArray, Oid.oid],

@@ -114,10 +114,44 @@ describe('recurring rules in SQL', () => {
     ]);
   });
 
+  it('skips the occurrences exdates names, as timestamptz[] in and out, and refuses what they would strand', async () => {
+    const c = await room('exdates');
+    // Good Friday and Easter Monday 2026, given as a parameter (an array of Dates, sent as text).
+    await c.query(`UPDATE rules SET exdates = $1 WHERE id = 'hours'`, [[new Date('2026-04-03T07:00:00Z'), new Date('2026-04-06T07:00:00Z')]]);
+    const row = (await c.query(`SELECT exdates FROM rules WHERE id = 'hours'`)).rows[0] as { exdates: Date[] };
+    expect(row.exdates.map((d) => d.toISOString())).toEqual(['2026-04-03T07:00:00.000Z', '2026-04-06T07:00:00.000Z']);
+    const days = await c.query(`SELECT start FROM availability WHERE resource_id = 'room' AND start >= '2026-04-02 00:00Z' AND "end" <= '2026-04-08 00:00Z'`);
+    expect(days.rows.map((r) => iso(r.start))).toEqual(['2026-04-02T07:00:00.000Z', '2026-04-07T07:00:00.000Z']);
+    const skipped = await pgError(
+      c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('room', '2026-04-03 10:00 Europe/Berlin', '2026-04-03 11:00 Europe/Berlin')`),
+    );
+    expect(skipped.code).toBe('23P01');
+    // In the session's zone as text, and as an ARRAY of timestamptz.
+    await c.query(`SET TIME ZONE 'Europe/Berlin'`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('tue', 'room', '2026-04-07 10:00', '2026-04-07 11:00')`);
+    const strand = await pgError(c.query(`UPDATE rules SET exdates = '{"2026-04-07 09:00"}' WHERE id = 'hours'`));
+    expect(strand.code).toBe('23P01');
+    expect(strand.message).toContain('"tue"');
+    await c.query(`UPDATE rules SET exdates = ARRAY['2026-04-08 09:00'::timestamptz] WHERE id = 'hours'`);
+    expect((await c.query(`SELECT exdates::text AS t FROM rules WHERE id = 'hours'`)).rows).toEqual([{ t: '{"2026-04-08 09:00:00+02"}' }]);
+    await c.query(`SET allot.times = 'ms'`);
+    expect((await c.query(`SELECT exdates FROM rules WHERE id = 'hours'`)).rows).toEqual([{ exdates: [String(Date.parse('2026-04-08T07:00:00Z'))] }]);
+    await c.query(`RESET allot.times`);
+    expect((await pgError(c.query(`UPDATE rules SET exdates = '{NULL}' WHERE id = 'hours'`))).code).toBe('22004');
+    expect((await pgError(c.query(`UPDATE rules SET exdates = '{someday}' WHERE id = 'hours'`))).code).toBe('22007');
+    const oneOff = await pgError(
+      c.query(`INSERT INTO rules (resource_id, start, "end", exdates) VALUES ('room', '2026-05-01 09:00', '2026-05-01 17:00', '{2026-05-01 09:00}')`),
+    );
+    expect(oneOff.code).toBe('22023');
+    expect(oneOff.message).toContain('exdates applies only to a recurring rule');
+    await c.query(`UPDATE rules SET exdates = NULL WHERE id = 'hours'`);
+    expect((await c.query(`SELECT exdates FROM rules WHERE id = 'hours'`)).rows).toEqual([{ exdates: [] }]);
+  });
+
   it('gives back the same recurring rules after a restart, from the log and from a snapshot', async () => {
     const c = await room('durable');
     await c.query(
-      `INSERT INTO rules (id, resource_id, start, "end", blocking, rrule, tz) VALUES ('shut', 'room', '2026-03-07 00:00Z', '2026-03-08 00:00Z', true, 'FREQ=MONTHLY;BYDAY=1SA;COUNT=12', 'UTC')`,
+      `INSERT INTO rules (id, resource_id, start, "end", blocking, rrule, tz, exdates) VALUES ('shut', 'room', '2026-03-07 00:00Z', '2026-03-08 00:00Z', true, 'FREQ=MONTHLY;BYDAY=1SA;COUNT=12', 'UTC', '{2026-05-02 00:00Z}')`,
     );
     const before = (await c.query(`SELECT * FROM rules ORDER BY id`)).rows;
     await srv.close();
@@ -131,5 +165,6 @@ describe('recurring rules in SQL', () => {
     expect((await third.query(`SELECT * FROM rules ORDER BY id`)).rows).toEqual(before);
     const err = await pgError(third.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('room', '2026-04-04 10:00Z', '2026-04-04 11:00Z')`));
     expect(err.code).toBe('23P01');
+    expect((before.find((r) => r.id === 'shut') as { exdates: Date[] }).exdates.map((d) => d.toISOString())).toEqual(['2026-05-02T00:00:00.000Z']);
   });
 });

@@ -6,9 +6,9 @@ import type { SqlType } from '../types.js';
 
 /**
  * How a column's input is read: times accept ISO-8601 text as well as milliseconds, durations
- * interval text as well as milliseconds.
+ * interval text as well as milliseconds; a list of times (`time[]`) either in each element.
  */
-export type Domain = 'text' | 'time' | 'duration' | 'int' | 'bool' | 'text[]';
+export type Domain = 'text' | 'time' | 'duration' | 'int' | 'bool' | 'text[]' | 'time[]';
 
 /** How instants and durations come out: timestamptz and interval, or bigint milliseconds. */
 export type TimeOutput = 'timestamptz' | 'ms';
@@ -18,6 +18,7 @@ export function columnType(col: ColumnDef, times: TimeOutput): SqlType {
   if (times === 'ms') return col.type;
   if (col.domain === 'time') return 'timestamptz';
   if (col.domain === 'duration') return 'interval';
+  if (col.domain === 'time[]') return 'timestamptz[]';
   return col.type;
 }
 
@@ -52,10 +53,11 @@ const optionalTime = (name: string): ColumnDef => ({ name, type: 'int8', domain:
 const optionalInt8 = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'int' });
 const duration = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'duration', notNull: true });
 const optionalDuration = (name: string): ColumnDef => ({ name, type: 'int8', domain: 'duration' });
+const times = (name: string): ColumnDef => ({ name, type: 'int8[]', domain: 'time[]' });
 const caps: ColumnDef = { name: 'capabilities', type: 'text[]', domain: 'text[]', notNull: true };
 
 /** The kinds of column allot's tables have: `column.text('label')`, `column.time('start')`. */
-export const column = { text, time, int8, optionalTime, optionalInt8, duration, optionalDuration, caps };
+export const column = { text, time, int8, optionalTime, optionalInt8, duration, optionalDuration, times, caps };
 
 /** The comment of every table's id column. */
 export const ID_COMMENT = 'Unique id; a new ULID when omitted.';

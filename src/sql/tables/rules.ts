@@ -19,6 +19,7 @@ const rulesDef: TableDef = {
     column.text('policy_id'),
     column.text('rrule'),
     column.text('tz'),
+    column.times('exdates'),
   ],
   comment: "Windows that open (or, blocking, close) a resource's time.",
   columnComments: {
@@ -30,11 +31,22 @@ const rulesDef: TableDef = {
     policy_id: 'Applies only to entries made under this policy.',
     rrule: 'RFC 5545 RRULE: the window is the first occurrence of a series; null: one window.',
     tz: 'IANA zone whose local time each occurrence keeps (UTC when omitted); null on a one-off rule.',
+    exdates: 'Starts of the occurrences the series skips; null on a one-off rule.',
   },
 };
 
 export function ruleRow(r: Rule): Value[] {
-  return [r.id, r.resourceId, r.start, r.end, r.blocking, r.policyId, r.recurrence?.rrule ?? null, r.recurrence?.tz ?? null];
+  return [
+    r.id,
+    r.resourceId,
+    r.start,
+    r.end,
+    r.blocking,
+    r.policyId,
+    r.recurrence?.rrule ?? null,
+    r.recurrence?.tz ?? null,
+    r.recurrence === undefined ? null : r.recurrence.exdates.map(String),
+  ];
 }
 
 function patch(f: Fields): RulePatch {
@@ -46,6 +58,7 @@ function patch(f: Fields): RulePatch {
     ...(f.has('policy_id') ? { policyId: text(f, 'policy_id') ?? null } : {}),
     ...(f.has('rrule') ? { rrule: text(f, 'rrule') ?? null } : {}),
     ...tzPatch(f),
+    ...(f.has('exdates') ? { exdates: exdatesOf(f) ?? [] } : {}),
   };
 }
 
@@ -57,15 +70,28 @@ function tzPatch(f: Fields): Pick<RulePatch, 'tz'> {
   return f.has('rrule') && (text(f, 'rrule') ?? null) === null ? {} : { tz: 'UTC' };
 }
 
+/** The exdates column's instants (NULL elements are refused), or undefined when it is NULL. */
+function exdatesOf(f: Fields): number[] | undefined {
+  const v = f.get('exdates') as readonly (string | null)[] | null | undefined;
+  if (v === null || v === undefined) return undefined;
+  return v.map((x) => {
+    if (x === null) throw new AllotError(SqlState.nullValueNotAllowed, 'exdates may not hold NULL');
+    return Number(x);
+  });
+}
+
 /** A new rule's recurrence: its rrule in its zone (UTC when none is given), or none with neither. */
 function recurrenceOf(f: Fields): RuleRecurrence | undefined {
   const rrule = text(f, 'rrule') ?? null;
   const tz = text(f, 'tz') ?? null;
+  const exdates = exdatesOf(f);
   if (rrule === null) {
-    if (tz !== null) throw new AllotError(SqlState.invalidParameterValue, 'tz applies only to a recurring rule: set rrule too');
+    if (tz !== null || exdates !== undefined) {
+      throw new AllotError(SqlState.invalidParameterValue, `${tz !== null ? 'tz' : 'exdates'} applies only to a recurring rule: set rrule too`);
+    }
     return undefined;
   }
-  return { rrule, tz: tz ?? 'UTC', exdates: [] };
+  return { rrule, tz: tz ?? 'UTC', exdates: exdates ?? [] };
 }
 
 export const rules: StoredTableModule<Rule, RulePatch> = {
