@@ -42,6 +42,8 @@ export const Limits = {
   maxRRuleInterval: 1_000,
   /** Occurrences a series with COUNT may have. */
   maxSeriesOccurrences: 10_000,
+  /** Bookings (or holds) one recurring INSERT row makes. */
+  maxSeriesEntries: 1_000,
   /** Occurrences one recurring rule skips (exdates). */
   maxExdates: 1_000,
   /** Earliest and latest instants: 0001-01-01 and 9999-12-31T23:59:59.999Z. */

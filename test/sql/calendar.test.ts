@@ -168,3 +168,118 @@ describe('recurring rules in SQL', () => {
     expect((before.find((r) => r.id === 'shut') as { exdates: Date[] }).exdates.map((d) => d.toISOString())).toEqual(['2026-05-02T00:00:00.000Z']);
   });
 });
+
+describe('recurring bookings and holds', () => {
+  const SERIES = `INSERT INTO bookings (resource_id, start, "end", label, user_id, policy_id, rrule, tz)
+    VALUES ('room', '2026-03-17 10:00 Europe/Berlin', '2026-03-17 11:00 Europe/Berlin', 'team', $1, $2, $3, 'Europe/Berlin')`;
+
+  it('books every occurrence in its zone with one group_id, RETURNING each, and moves or cancels them as one', async () => {
+    const c = await room('series');
+    const made = await c.query(`${SERIES} RETURNING id, start, "end", group_id`, [null, null, 'FREQ=WEEKLY;BYDAY=TU;COUNT=4']);
+    expect(made.rowCount).toBe(4);
+    // 10:00 Berlin: 09:00Z before the change on 29 March, 08:00Z after.
+    expect(made.rows.map((r) => [iso(r.start), iso(r.end)])).toEqual([
+      ['2026-03-17T09:00:00.000Z', '2026-03-17T10:00:00.000Z'],
+      ['2026-03-24T09:00:00.000Z', '2026-03-24T10:00:00.000Z'],
+      ['2026-03-31T08:00:00.000Z', '2026-03-31T09:00:00.000Z'],
+      ['2026-04-07T08:00:00.000Z', '2026-04-07T09:00:00.000Z'],
+    ]);
+    const group = made.rows[0].group_id as string;
+    expect(new Set(made.rows.map((r) => r.group_id))).toEqual(new Set([group]));
+    expect(new Set(made.rows.map((r) => r.id)).size).toBe(4);
+    await c.query(`INSERT INTO resources (id) VALUES ('room-2')`);
+    await c.query(`INSERT INTO rules (resource_id, start, "end") VALUES ('room-2', '2026-01-01 00:00Z', '2027-01-01 00:00Z')`);
+    const moved = await c.query(`UPDATE bookings SET resource_id = 'room-2' WHERE group_id = $1`, [group]);
+    expect(moved.rowCount).toBe(4);
+    expect((await c.query(`SELECT count(*)::int AS n FROM bookings WHERE resource_id = 'room-2'`)).rows).toEqual([{ n: 4 }]);
+    expect((await c.query(`DELETE FROM bookings WHERE group_id = $1`, [group])).rowCount).toBe(4);
+    expect((await c.query(`SELECT count(*)::int AS n FROM bookings`)).rows).toEqual([{ n: 0 }]);
+    // A group_id given is the series'.
+    const named = await c.query(
+      `INSERT INTO bookings (resource_id, start, "end", group_id, rrule) VALUES ('room', '2026-05-04 09:00Z', '2026-05-04 10:00Z', 'may', 'FREQ=DAILY;UNTIL=20260506T090000Z') RETURNING group_id`,
+    );
+    expect(named.rows).toEqual([{ group_id: 'may' }, { group_id: 'may' }, { group_id: 'may' }]);
+  });
+
+  it('is all or nothing, and with ON CONFLICT DO NOTHING books the occurrences that fit', async () => {
+    const c = await room('fit');
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('taken', 'room', '2026-03-31 08:30Z', '2026-03-31 09:30Z')`);
+    const refused = await pgError(c.query(SERIES, [null, null, 'FREQ=WEEKLY;BYDAY=TU;COUNT=4']));
+    expect(refused.code).toBe('23P01');
+    expect(refused.message).toContain('"taken"');
+    expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'taken' }]);
+    // Closed time refuses an occurrence as well: the Saturday of a daily series.
+    const weekend = await pgError(
+      c.query(
+        `INSERT INTO bookings (resource_id, start, "end", rrule, tz) VALUES ('room', '2026-03-26 12:00Z', '2026-03-26 13:00Z', 'FREQ=DAILY;COUNT=3', 'UTC')`,
+      ),
+    );
+    expect(weekend.code).toBe('23P01');
+    const some = await c.query(`${SERIES} ON CONFLICT DO NOTHING RETURNING start`, [null, null, 'FREQ=WEEKLY;BYDAY=TU;COUNT=4']);
+    expect(some.rows.map((r) => iso(r.start))).toEqual(['2026-03-17T09:00:00.000Z', '2026-03-24T09:00:00.000Z', '2026-04-07T08:00:00.000Z']);
+    expect(some.command).toBe('INSERT');
+    expect(some.rowCount).toBe(3);
+  });
+
+  it('counts every occurrence against a policy quota', async () => {
+    const c = await room('quota');
+    await c.query(`INSERT INTO policies (id, name, max_bookings) VALUES ('three', 'three at a time', 3)`);
+    const over = await pgError(c.query(SERIES, ['ann', 'three', 'FREQ=WEEKLY;BYDAY=TU;COUNT=4']));
+    expect(over.code).toBe('23P01');
+    expect((await c.query(`SELECT count(*)::int AS n FROM bookings`)).rows).toEqual([{ n: 0 }]);
+    expect((await c.query(SERIES, ['ann', 'three', 'FREQ=WEEKLY;BYDAY=TU;COUNT=3'])).rowCount).toBe(3);
+    expect((await c.query(`SELECT bookings::int AS n FROM policy_usage WHERE user_id = 'ann' AND policy_id = 'three'`)).rows).toEqual([{ n: 3 }]);
+  });
+
+  it('needs COUNT or UNTIL, at most 1,000 occurrences, and no id or hold_id', async () => {
+    const c = await room('limits');
+    const forever = await pgError(c.query(SERIES, [null, null, 'FREQ=WEEKLY']));
+    expect(forever.code).toBe('22023');
+    expect(forever.message).toContain('COUNT or UNTIL');
+    const many = await pgError(c.query(SERIES, [null, null, 'FREQ=DAILY;COUNT=1001']));
+    expect(many.code).toBe('54000');
+    const far = await pgError(c.query(SERIES, [null, null, 'FREQ=DAILY;UNTIL=99991231T000000Z']));
+    expect(far.code).toBe('54000');
+    const id = await pgError(
+      c.query(
+        `INSERT INTO bookings (id, resource_id, start, "end", rrule) VALUES ('one', 'room', '2026-03-17 09:00Z', '2026-03-17 10:00Z', 'FREQ=DAILY;COUNT=2')`,
+      ),
+    );
+    expect(id.code).toBe('22023');
+    const bad = await pgError(c.query(SERIES, [null, null, 'FREQ=HOURLY;COUNT=2']));
+    expect(bad.code).toBe('22023');
+    const tzOnly = await pgError(
+      c.query(`INSERT INTO bookings (resource_id, start, "end", tz) VALUES ('room', '2026-03-17 09:00Z', '2026-03-17 10:00Z', 'UTC')`),
+    );
+    expect(tzOnly.code).toBe('22023');
+    expect((await c.query(`SELECT count(*)::int AS n FROM bookings`)).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('places a series of holds the same way, each of which becomes a booking or lapses', async () => {
+    const c = await room('holds');
+    const held = await c.query(
+      `INSERT INTO holds (resource_id, start, "end", expires_at, rrule, tz) VALUES ('room', '2026-03-02 09:00 Europe/Berlin', '2026-03-02 10:00 Europe/Berlin', '2026-03-01 01:00Z', 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=3', 'Europe/Berlin') RETURNING id, start`,
+    );
+    expect(held.rows.map((r) => iso(r.start))).toEqual(['2026-03-02T08:00:00.000Z', '2026-03-04T08:00:00.000Z', '2026-03-09T08:00:00.000Z']);
+    await c.query(`INSERT INTO bookings (id, hold_id) VALUES ('kept', $1)`, [held.rows[0].id]);
+    clock.advance(2 * 3_600_000);
+    expect((await c.query(`SELECT count(*)::int AS n FROM holds`)).rows).toEqual([{ n: 0 }]);
+    expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'kept' }]);
+    const clash = await pgError(
+      c.query(
+        `INSERT INTO holds (resource_id, start, "end", expires_at, rrule) VALUES ('room', '2026-03-02 08:00Z', '2026-03-02 09:00Z', '2026-03-01 05:00Z', 'FREQ=WEEKLY;COUNT=2')`,
+      ),
+    );
+    expect(clash.code).toBe('23P01');
+  });
+
+  it('gives back the same series after a restart: the log holds the bookings, not the rule', async () => {
+    const c = await room('kept');
+    await c.query(SERIES, [null, null, 'FREQ=WEEKLY;BYDAY=TU;COUNT=4']);
+    const before = (await c.query(`SELECT * FROM bookings ORDER BY start`)).rows;
+    await srv.close();
+    srv = await startServer({ dataDir: dir, times: 'timestamptz' }, { clock });
+    const again = await srv.client('kept');
+    expect((await again.query(`SELECT * FROM bookings ORDER BY start`)).rows).toEqual(before);
+  });
+});

@@ -135,7 +135,19 @@ describe('the log format, version 1', () => {
           allow_start_in_past: '300000',
         },
       ],
-      rules: [{ id: 'closed', resource_id: 'room', start: String(at(20)), end: String(at(23)), blocking: true, policy_id: null, rrule: null, tz: null, exdates: null }],
+      rules: [
+        {
+          id: 'closed',
+          resource_id: 'room',
+          start: String(at(20)),
+          end: String(at(23)),
+          blocking: true,
+          policy_id: null,
+          rrule: null,
+          tz: null,
+          exdates: null,
+        },
+      ],
       bookings: [
         {
           id: 'b3',

@@ -11,6 +11,7 @@ import { AggregateSlots, coerce, type Compiled, compileExpr, EMPTY_SCOPE, type E
 import { settingIsOn } from '../settings.js';
 import type { ColumnDef, TableDef, TimeOutput } from '../tables/columns.js';
 import type { Fields } from '../tables/fields.js';
+import { expandSeries } from '../tables/series.js';
 import { StoredTables } from '../tables/index.js';
 import type { Entity, StoredTableModule, WriteTarget } from '../tables/stored.js';
 import type { Value } from '../types.js';
@@ -88,18 +89,23 @@ export function planInsert(ast: InsertStatement, params: ParamSlots, times: Time
     build(env, newId) {
       let made = 0;
       const restore = settingIsOn(env.session.setting('allot.restore'));
-      return rows.map((row) => {
+      const commands: Command[] = [];
+      for (const row of rows) {
         const f: Fields = new Map();
         row.forEach((cell, i) => {
           if (cell === null) return;
           const col = cols[i]!;
           f.set(col.name, coerce(cell.eval([], env), col.domain, `column "${col.name}"`, timeZoneOf(env.session)));
         });
-        const cmd = table.insert(f, newId, skip, restore);
-        made += rowsOf(cmd);
-        if (made > Limits.maxBatchCommands) throw overBatch(made);
-        return cmd;
-      });
+        // A recurring row is a row per occurrence, all in this statement's one batch.
+        for (const one of table.series === undefined ? [f] : expandSeries(f, newId, table.series)) {
+          const cmd = table.insert(one, newId, skip, restore);
+          made += rowsOf(cmd);
+          if (made > Limits.maxBatchCommands) throw overBatch(made);
+          commands.push(cmd);
+        }
+      }
+      return commands;
     },
     finish: writeFinisher(table.row, returning, (n) => `INSERT 0 ${n}`),
   };

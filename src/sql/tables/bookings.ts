@@ -5,6 +5,7 @@ import { AllotError, SqlState, unsupported } from '../../errors.js';
 import type { Value } from '../types.js';
 import { column, ENTRY_COMMENTS, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
+import { SERIES_COLUMNS } from './series.js';
 import type { Lookup, StoredTableModule } from './stored.js';
 
 const bookingsDef: TableDef = {
@@ -22,7 +23,7 @@ const bookingsDef: TableDef = {
     column.text('policy_id'),
     column.text('group_id'),
   ],
-  writeOnly: [column.text('hold_id'), column.text('pool_id'), { name: 'quantity', type: 'int8', domain: 'int' }],
+  writeOnly: [column.text('hold_id'), column.text('pool_id'), { name: 'quantity', type: 'int8', domain: 'int' }, ...SERIES_COLUMNS],
   comment: 'Booked spans of a resource; allot refuses any that would not fit.',
   columnComments: { ...ENTRY_COMMENTS, group_id: 'Ties bookings made together: they move or cancel as one.' },
 };
@@ -133,6 +134,7 @@ export const bookings: StoredTableModule<Booking, BookingPatch> = {
   def: bookingsDef,
   row: bookingRow,
   candidates,
+  series: 'bookings',
   insert,
   patch,
   update: (id, p) => ({ type: 'UpdateBookings', target: { id }, patch: p }),

@@ -4,6 +4,7 @@ import { unsupported } from '../../errors.js';
 import type { Value } from '../types.js';
 import { column, ENTRY_COMMENTS, type TableDef } from './columns.js';
 import { capsOf, idOf, num, required, text } from './fields.js';
+import { SERIES_COLUMNS } from './series.js';
 import type { StoredTableModule } from './stored.js';
 
 const holdsDef: TableDef = {
@@ -21,7 +22,7 @@ const holdsDef: TableDef = {
     column.text('user_id'),
     column.text('policy_id'),
   ],
-  writeOnly: [column.text('booking_id')],
+  writeOnly: [column.text('booking_id'), ...SERIES_COLUMNS],
   comment: 'Tentative bookings that lapse at expires_at unless turned into bookings.',
   columnComments: { ...ENTRY_COMMENTS, expires_at: 'When the hold lapses.' },
 };
@@ -68,6 +69,7 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
       );
     }
   },
+  series: 'holds',
   insert(f, newId, skip, restore) {
     const hold: Hold = {
       id: idOf(f, newId),

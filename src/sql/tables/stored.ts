@@ -47,6 +47,8 @@ export interface StoredTableModule<E extends Entity = Entity, P = unknown> {
   candidates(q: Lookup): readonly E[];
   /** Refuses, at plan time, an INSERT column list the table does not take. */
   checkInsert?(names: readonly string[]): void;
+  /** Takes `INSERT … (rrule, tz)`: a row per occurrence of a finite series (tables/series.ts). */
+  readonly series?: 'bookings' | 'holds';
   /** One INSERT row as a command. `skip`: ON CONFLICT DO NOTHING; `restore`: allot.restore is on. */
   insert(f: Fields, newId: () => string, skip: boolean, restore: boolean): Command;
   /** Refuses, at plan time, an UPDATE the table does not take (by the columns it sets, or its target). */
