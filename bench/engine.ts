@@ -2,8 +2,11 @@
  * Engine micro-benchmarks: the engine alone, no SQL, wire or disk.
  *  - booking-with-check on a resource already holding 100,000 entries;
  *  - a 7-day availability query over 10,000 bookings;
+ *  - a 7-day availability query under a forever weekly rule, and under the same hours as one-off
+ *    rules (issue 24: within 2x);
  *  - the memory one booking takes (heap and typed arrays), ids made as an INSERT without one makes them.
  */
+import { daysFromCivil, localToInstant, zoneRule } from '../src/engine/calendar.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Command } from '../src/engine/types.js';
 import { newId } from '../src/tenant/ids.js';
@@ -110,7 +113,71 @@ export function runEngineBench(opts: { quick?: boolean } = {}): EngineBenchResul
       sparse.availability({ resourceIds: ['r'], start, end: start + 7 * DAY }, T0);
     }),
   );
+  results.push(...openingHours(ms));
   return results;
+}
+
+/**
+ * Weekdays 09:00-17:00 Berlin time as one forever RRULE, and as the same windows one-off (two
+ * years of them), each resource with a booking every weekday: 7-day availability, the window
+ * moving through the year. The answers are compared before anything is timed.
+ */
+function openingHours(ms: number): EngineBenchResult[] {
+  const berlin = zoneRule('Europe/Berlin')!;
+  const resource = (e: Engine): void => {
+    e.execute(
+      [{ type: 'CreateResource', resource: { id: 'r', parentId: null, name: null, capacity: 1, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] } }],
+      T0,
+    );
+  };
+  const day0 = daysFromCivil(2026, 1, 5); // a Monday
+  const at = (day: number, hour: number): number => localToInstant((day0 + day) * DAY + hour * 3_600_000, berlin, 'earlier');
+  const weekly = new Engine();
+  resource(weekly);
+  weekly.execute(
+    [
+      {
+        type: 'CreateRule',
+        rule: {
+          id: 'hours',
+          resourceId: 'r',
+          start: at(0, 9),
+          end: at(0, 17),
+          blocking: false,
+          policyId: null,
+          recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', tz: 'Europe/Berlin', exdates: [] },
+        },
+      },
+    ],
+    T0,
+  );
+  const oneOff = new Engine();
+  resource(oneOff);
+  const rules: Command[] = [];
+  const bookings: Command[] = [];
+  for (let d = 0; d < 730; d++) {
+    if (d % 7 >= 5) continue;
+    rules.push({ type: 'CreateRule', rule: { id: `h${d}`, resourceId: 'r', start: at(d, 9), end: at(d, 17), blocking: false, policyId: null } });
+    if (d < 365) bookings.push(book(`b${d}`, 'r', at(d, 11), at(d, 12)));
+  }
+  oneOff.execute(rules, T0);
+  for (const e of [weekly, oneOff]) e.execute(bookings, T0);
+  const window = (i: number): { resourceIds: string[]; start: number; end: number } => {
+    const start = at(i % 350, 0);
+    return { resourceIds: ['r'], start, end: start + 7 * DAY };
+  };
+  for (let i = 0; i < 350; i++) {
+    const a = JSON.stringify(weekly.availability(window(i), T0));
+    if (a !== JSON.stringify(oneOff.availability(window(i), T0))) throw new Error(`bench: the weekly rule and its one-off copies differ on day ${i}`);
+  }
+  return [
+    measure('availability, 7 days, under one forever weekly rule (weekdays 9-17 Berlin)', ms, (i) => {
+      weekly.availability(window(i), T0);
+    }),
+    measure('availability, 7 days, under the same hours as 520 one-off rules', ms, (i) => {
+      oneOff.availability(window(i), T0);
+    }),
+  ];
 }
 
 export interface EngineMemoryResult {

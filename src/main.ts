@@ -11,7 +11,7 @@ import { nodeFileSystem } from './storage/files.js';
 import { CorruptionError } from './storage/recovery.js';
 import { verifyDir } from './storage/verify.js';
 import { handleSignals } from './cli/signals.js';
-import { detectFormat, exportDatabase, importDatabase, TransferError, type ExportFormat } from './cli/transfer.js';
+import { detectFormat, exportCalendars, exportDatabase, importDatabase, TransferError, type ExportFormat } from './cli/transfer.js';
 import { ExportFormatError } from './sql/export.js';
 
 const MAIN_HELP = `usage: allot [COMMAND] [options]
@@ -19,7 +19,7 @@ const MAIN_HELP = `usage: allot [COMMAND] [options]
 commands:
   serve          run the server (the default when no command is given)
   wal verify     check a data directory's logs and snapshots, changing nothing
-  export         write a database's state as a SQL script or JSON lines
+  export         write a database's state as a SQL script or JSON lines, or calendars as iCalendar
   import         load an export into an empty database
 
 allot COMMAND --help tells more about each.`;
@@ -30,15 +30,20 @@ Reads the snapshots and log files of one database directory (DIR/<name>), or of 
 database under a data directory, changes nothing, and prints the records, LSN ranges and
 any damage. Exits 0 when all is well, 1 when damage was found.`;
 
-const EXPORT_HELP = `usage: allot export --url URL [--format sql|jsonl] [--output FILE]
+const EXPORT_HELP = `usage: allot export --url URL [--format sql|jsonl|ics] [--output FILE]
+       allot export --url URL --format ics [--resource ID] [--from T] [--to T] [--output FILE]
 
 Writes the whole state of one database of a running server, captured at one instant: a SQL
 script that recreates it through psql (the default), or JSON lines. Holds already expired
-are left out.
+are left out. With --format ics, each resource's time over a window as an iCalendar
+VCALENDAR (bookings, holds, outages, rules), as SELECT ics FROM calendar gives it.
 
   --url URL        postgres://user:password@host:port/database (or ALLOT_URL)
-  --format F       sql (default) or jsonl
+  --format F       sql (default), jsonl or ics
   --output FILE    write to FILE instead of standard output
+  --resource ID    ics: this resource only (default: every resource, one calendar each)
+  --from T         ics: window start, a timestamptz or Unix ms (default: now)
+  --to T           ics: window end (default: 366 days after --from; at most 732 days)
 
 Load it with \`allot import\` or \`psql -v ON_ERROR_STOP=1 -f FILE URL\`, into an empty database.`;
 
@@ -80,7 +85,7 @@ function parseArgs(args: readonly string[], flags: readonly string[], switches: 
 
 function formatOf(v: string | undefined): ExportFormat | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'sql' && v !== 'jsonl') throw new ConfigError(`--format must be sql or jsonl, got "${v}"`);
+  if (v !== 'sql' && v !== 'jsonl') throw new ConfigError(`--format must be sql or jsonl${v === 'ics' ? ' here (ics is for allot export)' : ''}, got "${v}"`);
   return v;
 }
 
@@ -109,16 +114,27 @@ async function exportCommand(args: string[]): Promise<number> {
     console.log(EXPORT_HELP);
     return 0;
   }
-  const { values, positional } = parseArgs(args, ['--url', '--format', '--output']);
+  const { values, positional } = parseArgs(args, ['--url', '--format', '--output', '--resource', '--from', '--to']);
   if (positional.length > 0) throw new ConfigError(`unexpected argument "${positional[0]}" (see --help)`);
   const url = urlOf(values);
-  const format = formatOf(values.get('--format')) ?? 'sql';
+  const f = values.get('--format');
+  if (f !== undefined && f !== 'sql' && f !== 'jsonl' && f !== 'ics') throw new ConfigError(`--format must be sql, jsonl or ics, got "${f}"`);
+  const ics = f === 'ics';
+  const format = ics ? 'sql' : (formatOf(values.get('--format')) ?? 'sql');
+  for (const flag of ['--resource', '--from', '--to']) {
+    if (!ics && values.has(flag)) throw new ConfigError(`${flag} is for --format ics`);
+  }
   const output = values.get('--output');
   const out = output === undefined ? process.stdout : createWriteStream(output);
-  const rows = await exportDatabase(url, format, (line) => out.write(`${line}\n`));
+  const resource = values.get('--resource');
+  const n = ics
+    ? await exportCalendars(url, { resources: resource === undefined ? [] : [resource], from: values.get('--from'), to: values.get('--to') }, (text) =>
+        out.write(text),
+      )
+    : await exportDatabase(url, format, (line) => out.write(`${line}\n`));
   if (output !== undefined) {
     await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
-    console.error(`allot: exported ${rows} rows to ${output}`);
+    console.error(`allot: exported ${n} ${ics ? 'calendars' : 'rows'} to ${output}`);
   }
   return 0;
 }
@@ -131,9 +147,10 @@ async function importCommand(args: string[]): Promise<number> {
   const { values, positional } = parseArgs(args, ['--url', '--format']);
   if (positional.length > 1) throw new ConfigError(`one file at most, got ${positional.length} (see --help)`);
   const url = urlOf(values);
+  const format = formatOf(values.get('--format'));
   const file = positional[0] ?? '-';
   const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  const report = await importDatabase(url, text, formatOf(values.get('--format')) ?? detectFormat(text));
+  const report = await importDatabase(url, text, format ?? detectFormat(text));
   const counts = Object.entries(report.rows).map(([t, n]) => `${n} ${t}`);
   console.error(`allot: imported ${counts.length > 0 ? counts.join(', ') : 'nothing'} (${report.format}, ${report.statements} statements)`);
   return 0;

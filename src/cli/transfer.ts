@@ -10,6 +10,15 @@ export class TransferError extends Error {}
 
 export type ExportFormat = 'sql' | 'jsonl';
 
+/** What `allot export --format ics` writes: each resource's calendar over a window. */
+export interface CalendarExport {
+  /** The resources, or every one when empty. */
+  readonly resources: readonly string[];
+  /** The window, as timestamptz text or milliseconds; from now for a year when absent. */
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+}
+
 async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: 'allot export/import' });
   client.on('error', () => undefined);
@@ -42,6 +51,40 @@ export async function exportDatabase(url: string, format: ExportFormat, write: (
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Each resource's VCALENDAR over the window, one after another (an iCalendar stream), in order
+ * of id. Returns the number of calendars; a resource that does not exist is an error.
+ */
+export async function exportCalendars(url: string, q: CalendarExport, write: (text: string) => void): Promise<number> {
+  const client = await connect(url);
+  try {
+    await client.query(`SET allot.times = 'ms'`);
+    const ids = q.resources.length > 0 ? q.resources : (await client.query<{ id: string }>('SELECT id FROM resources ORDER BY id')).rows.map((r) => r.id);
+    // The window in milliseconds, as the server reads the text; without --to, 366 days on.
+    const bounds = await client.query<{ from: string; to: string }>(
+      `SELECT $1::timestamptz AS from, coalesce($2::timestamptz, $1::timestamptz + interval '8784 hours') AS to`,
+      [instantText(q.from ?? String(Date.now())), q.to === undefined ? null : instantText(q.to)],
+    );
+    const { from, to } = bounds.rows[0]!;
+    let n = 0;
+    for (const id of ids) {
+      const r = await client.query<{ ics: string }>(`SELECT ics FROM calendar WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, [id, from, to]);
+      const row = r.rows[0];
+      if (row === undefined) throw new TransferError(`resource "${id}" does not exist`);
+      write(row.ics);
+      n++;
+    }
+    return n;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Milliseconds as an ISO instant; any other text as it is, for the server to read. */
+function instantText(v: string): string {
+  return /^\s*-?\d+\s*$/.test(v) ? new Date(Number(v)).toISOString() : v;
 }
 
 export interface ImportReport {

@@ -28,6 +28,32 @@ export function ruleExtent(rule: Rule): { start: Ms; end: Ms } {
   return { start: rule.start, end: Math.min(FOREVER, seriesEnd(s)) };
 }
 
+/**
+ * Occurrences are expanded a block of time at a time and kept, per rule: a week's query
+ * reads one or two blocks' lists instead of walking the calendar again.
+ */
+const BLOCK_MS = 28 * 86_400_000;
+/** Blocks kept per rule; past this its cache starts over (queries rarely roam that widely). */
+const MAX_BLOCKS = 64;
+
+const blocks = new WeakMap<Rule, Map<number, readonly Rule[]>>();
+
+/** The rule's occurrences overlapping block `k`, as the rule over each span. */
+function blockWindows(rule: Rule, s: Series, k: number): readonly Rule[] {
+  let m = blocks.get(rule);
+  if (m === undefined) {
+    m = new Map();
+    blocks.set(rule, m);
+  }
+  let list = m.get(k);
+  if (list === undefined) {
+    list = occurrencesOverlapping(s, k * BLOCK_MS, (k + 1) * BLOCK_MS).map((o) => (o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end }));
+    if (m.size >= MAX_BLOCKS) m.clear();
+    m.set(k, list);
+  }
+  return list;
+}
+
 /** The rule's windows overlapping [a, b): itself, or each occurrence as the rule over its span. */
 export function ruleWindows(rule: Rule, a: Ms, b: Ms, out: Rule[]): void {
   const s = seriesOf(rule);
@@ -35,5 +61,19 @@ export function ruleWindows(rule: Rule, a: Ms, b: Ms, out: Rule[]): void {
     if (rule.start < b && rule.end > a) out.push(rule);
     return;
   }
-  for (const o of occurrencesOverlapping(s, a, b)) out.push(o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end });
+  const first = Math.floor(a / BLOCK_MS);
+  const last = Math.floor((b - 1) / BLOCK_MS);
+  if (last - first > 2) {
+    // A wide window: walked once rather than cached block by block.
+    for (const o of occurrencesOverlapping(s, a, b)) out.push(o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end });
+    return;
+  }
+  for (let k = first; k <= last; k++) {
+    const from = k * BLOCK_MS;
+    for (const w of blockWindows(rule, s, k)) {
+      // One that also overlaps the block before was taken there.
+      if (k > first && w.start < from) continue;
+      if (w.start < b && w.end > a) out.push(w);
+    }
+  }
 }

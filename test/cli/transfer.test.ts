@@ -155,7 +155,8 @@ describe('the allot command', () => {
     for (const [args, text] of [
       [['frobnicate'], 'unknown command "frobnicate"'],
       [['export'], '--url (or ALLOT_URL) is required'],
-      [['export', '--url', 'x', '--format', 'xml'], '--format must be sql or jsonl'],
+      [['export', '--url', 'x', '--format', 'xml'], '--format must be sql, jsonl or ics'],
+      [['import', '--url', 'x', '--format', 'ics'], 'ics is for allot export'],
       [['serve', '--port', 'x'], 'ALLOT_PORT must be an integer'],
       [['import', '--bogus', '1'], 'unknown option --bogus'],
     ] as const) {

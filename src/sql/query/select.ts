@@ -332,7 +332,10 @@ function simpleSelect(ast: SelectFromStatement, ctx: PlanCtx): Rel | null {
   if (needsGeneralPlan(ast)) return null;
   const f = ast.from?.[0];
   if (f !== undefined && f.type === 'table' && f.name.schema === undefined && ctx.ctes.has(f.name.name)) return null;
-  const virtual = f !== undefined && f.type === 'table' && (f.name.name === 'availability' || f.name.name === 'policy_usage' || f.name.name === 'allot_export');
+  const virtual =
+    f !== undefined &&
+    f.type === 'table' &&
+    (f.name.name === 'availability' || f.name.name === 'policy_usage' || f.name.name === 'allot_export' || f.name.name === 'calendar');
   if (ctx.outer !== undefined && !virtual) return null;
   const plan = planSelect(ast, ctx.params, ctx.times);
   return {

@@ -1,6 +1,7 @@
 /**
  * allot's computed tables, read-only and made on every read: availability and policy_usage
- * (planned in plan/availability.ts) and allot_export (the whole state as JSON lines).
+ * (planned in plan/availability.ts), calendar (plan/calendar.ts) and allot_export (the whole
+ * state as JSON lines).
  */
 import { column, type TableDef } from './columns.js';
 
@@ -27,6 +28,21 @@ export const allotExportDef: TableDef = {
   virtual: true,
   comment: 'Computed on read: the whole database as JSON lines, as allot export writes it.',
   columnComments: { line: 'One JSON line of the export.' },
+};
+
+export const calendarDef: TableDef = {
+  name: 'calendar',
+  schema: 'public',
+  oid: 16_410,
+  columns: [column.text('resource_id', true), column.time('start'), column.time('end'), column.text('ics', true)],
+  virtual: true,
+  comment: "Computed on read: a resource's time over a window given in WHERE, as an iCalendar (RFC 5545) VCALENDAR.",
+  columnComments: {
+    resource_id: 'The resource.',
+    start: 'Start of the window asked for.',
+    end: 'End of the window asked for.',
+    ics: 'The VCALENDAR: bookings, holds, outages and rules (a recurring one with its RRULE) as events.',
+  },
 };
 
 export const policyUsageDef: TableDef = {

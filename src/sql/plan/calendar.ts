@@ -1,0 +1,73 @@
+/**
+ * The computed table calendar: `SELECT ics FROM calendar WHERE resource_id = … (or IN (…)) AND
+ * start >= … AND "end" <= …` gives a row per resource, its time over the window as a VCALENDAR
+ * (sql/ics.ts). Conjuncts on other columns filter the rows.
+ */
+import type { Expr } from 'pgsql-ast-parser';
+import { Limits } from '../../engine/limits.js';
+import type { Booking, Hold } from '../../engine/types.js';
+import { AllotError, SqlState } from '../../errors.js';
+import { coerce, type Compiled, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
+import { icsCalendar } from '../ics.js';
+import type { Value } from '../types.js';
+import { andAll, asPredicate, conjuncts, evalAll, isText } from './hints.js';
+import type { ReadContext } from './index.js';
+
+const EXAMPLE = `SELECT ics FROM calendar WHERE resource_id = 'room-1' AND start >= '2026-03-01' AND "end" <= '2026-04-01'`;
+
+export function planCalendar(
+  where: Expr | null | undefined,
+  scope: Scope,
+  params: ParamSlots,
+): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
+  const resourceIdSets: Compiled[][] = [];
+  const starts: { e: Compiled; adjust: number }[] = [];
+  const ends: { e: Compiled; adjust: number }[] = [];
+  const rest: Expr[] = [];
+  for (const c of conjuncts(where)) {
+    const p = asPredicate(c, scope, params);
+    const one = p?.values[0];
+    if (p === null || one === undefined) rest.push(c);
+    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
+    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
+    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
+    else rest.push(c);
+  }
+  if (resourceIdSets.length === 0) {
+    throw new AllotError(SqlState.featureNotSupported, 'calendar needs resource_id = … or resource_id IN (…)', { hint: EXAMPLE });
+  }
+  if (starts.length === 0 || ends.length === 0) {
+    throw new AllotError(SqlState.featureNotSupported, 'calendar needs a window: start >= … AND "end" <= …', { hint: EXAMPLE });
+  }
+  const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
+    const num = (x: Compiled): number | null => {
+      const v = x.eval([], env);
+      return v === null ? null : (coerce(v, 'int', 'calendar bound') as number);
+    };
+    let start = Number.NEGATIVE_INFINITY;
+    for (const s of starts) start = Math.max(start, (num(s.e) ?? Number.NEGATIVE_INFINITY) + s.adjust);
+    let end = Number.POSITIVE_INFINITY;
+    for (const e of ends) end = Math.min(end, (num(e.e) ?? Number.POSITIVE_INFINITY) + e.adjust);
+    if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
+    if (end - start > Limits.maxWindowMs) {
+      throw new AllotError(SqlState.programLimitExceeded, `calendar window of ${end - start} ms; the limit is ${Limits.maxWindowMs} ms (732 days)`);
+    }
+    let rids = evalAll(resourceIdSets[0]!, env).filter(isText);
+    for (const more of resourceIdSets.slice(1)) {
+      const also = new Set(evalAll(more, env).filter(isText));
+      rids = rids.filter((id) => also.has(id));
+    }
+    const { engine, now } = read;
+    const out: Value[][] = [];
+    for (const rid of [...new Set(rids)].sort()) {
+      const resource = engine.resource(rid);
+      if (resource === undefined) continue;
+      const entries = engine.entriesOn(rid, start, end, now) as (Booking | Hold)[];
+      const outages = engine.outagesOn(rid).filter((o) => o.start < end && (o.end === null || o.end > start));
+      const rules = engine.rulesOn(rid, start, end);
+      out.push([rid, start, end, icsCalendar({ resource, entries, outages, rules, start, end, now })]);
+    }
+    return out;
+  };
+  return { rows, rest: andAll(rest) };
+}
