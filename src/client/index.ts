@@ -202,6 +202,7 @@ const toHold = (r: Row): Hold => ({
   capabilities: caps(r.capabilities),
   userId: sOrNull(r.user_id),
   policyId: sOrNull(r.policy_id),
+  groupId: sOrNull(r.group_id),
 });
 const toOutage = (r: Row): Outage => ({
   id: s(r.id),

@@ -7,7 +7,7 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import type { Batch } from './batch.js';
-import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, updateBookings } from './commands/entries.js';
+import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, releaseHoldGroup, updateBookings } from './commands/entries.js';
 import { applyOutages, createOutage, deleteOutage, updateOutage } from './commands/outages.js';
 import { createPolicy, deletePolicy, updatePolicy } from './commands/policies.js';
 import { bookFromPool } from './commands/pools.js';
@@ -449,6 +449,8 @@ export class Engine extends Queries {
         return placeHold(this.batch, cmd.hold, now, cmd.restore === true);
       case 'ReleaseHold':
         return releaseHold(this.batch, cmd.id, now);
+      case 'ReleaseHoldGroup':
+        return releaseHoldGroup(this.batch, cmd.groupId, now);
       case 'CreateBooking':
         return createBooking(this.batch, cmd.booking, now, cmd.restore === true);
       case 'UpdateBookings':

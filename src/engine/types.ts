@@ -57,6 +57,11 @@ export interface Booking extends AllocationFields {
 export interface Hold extends AllocationFields {
   /** The hold is gone for every read and check from this instant on. */
   readonly expiresAt: Ms;
+  /**
+   * Ties holds placed together (a series): released as one, and the booking each becomes
+   * keeps it. Absent on holds logged before holds had groups: none.
+   */
+  readonly groupId?: string | null;
 }
 
 /**
@@ -167,6 +172,7 @@ export type Command =
   | { readonly type: 'DeleteRule'; readonly id: string }
   | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean; readonly restore?: boolean }
   | { readonly type: 'ReleaseHold'; readonly id: string }
+  | { readonly type: 'ReleaseHoldGroup'; readonly groupId: string }
   | {
       readonly type: 'CreateBooking';
       readonly booking: BookingInput;

@@ -48,6 +48,7 @@ function holdFields(h: Hold): Record<string, unknown> {
     capabilities: h.capabilities,
     user_id: h.userId,
     policy_id: h.policyId,
+    group_id: h.groupId ?? null,
   };
 }
 

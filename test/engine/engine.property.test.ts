@@ -73,23 +73,26 @@ const createRule = fc
 const updateRule = fc
   .record({ id: ruleId, span: fc.option(span, { nil: undefined }), blocking: fc.option(fc.boolean(), { nil: undefined }) })
   .map((r): Command => ({ type: 'UpdateRule', id: r.id, patch: { ...(r.span ?? {}), ...(r.blocking !== undefined ? { blocking: r.blocking } : {}) } }));
-const placeHold = fc.record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, userId, policyId, skip: fc.boolean() }).map(
-  (r) =>
-    (now: number): Command => ({
-      type: 'PlaceHold',
-      hold: {
-        id: r.id,
-        resourceId: r.resourceId,
-        ...r.span,
-        expiresAt: now + r.ttl,
-        label: null,
-        capabilities: r.caps,
-        userId: r.userId,
-        policyId: r.policyId,
-      },
-      ...(r.skip ? { onConflictSkip: true } : {}),
-    }),
-);
+const placeHold = fc
+  .record({ id: holdId, resourceId: rid, span, ttl: fc.integer({ min: 0, max: 6 }), caps: needs, userId, policyId, groupId, skip: fc.boolean() })
+  .map(
+    (r) =>
+      (now: number): Command => ({
+        type: 'PlaceHold',
+        hold: {
+          id: r.id,
+          resourceId: r.resourceId,
+          ...r.span,
+          expiresAt: now + r.ttl,
+          label: null,
+          capabilities: r.caps,
+          userId: r.userId,
+          policyId: r.policyId,
+          groupId: r.groupId,
+        },
+        ...(r.skip ? { onConflictSkip: true } : {}),
+      }),
+  );
 const createBooking = fc.record({ id: bookingId, resourceId: rid, span, caps: needs, userId, policyId, groupId, skip: fc.boolean() }).map(
   (r): Command => ({
     type: 'CreateBooking',
@@ -235,6 +238,7 @@ const command: fc.Arbitrary<MakeCommand> = fc.oneof(
   { weight: 1, arbitrary: constant(ruleId.map((id): Command => ({ type: 'DeleteRule', id }))) },
   { weight: 3, arbitrary: placeHold },
   { weight: 1, arbitrary: constant(holdId.map((id): Command => ({ type: 'ReleaseHold', id }))) },
+  { weight: 1, arbitrary: constant(fc.constantFrom('g0', 'g1').map((g): Command => ({ type: 'ReleaseHoldGroup', groupId: g }))) },
   { weight: 8, arbitrary: constant(createBooking) },
   { weight: 2, arbitrary: constant(convertHold) },
   { weight: 2, arbitrary: constant(updateBookings) },

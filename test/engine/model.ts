@@ -542,6 +542,11 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       s.holds.delete(c.id);
       return { type: 'rows', ids: [c.id] };
     }
+    case 'ReleaseHoldGroup': {
+      const ids = [...s.holds.values()].filter((h) => h.expiresAt > now && h.groupId === c.groupId).map((h) => h.id);
+      for (const x of ids) s.holds.delete(x);
+      return { type: 'rows', ids: ids.sort() };
+    }
     case 'CreateBooking': {
       const i = c.booking;
       id(i.id);
@@ -563,7 +568,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         capabilities: dedupe(i.capabilities ?? hold?.capabilities ?? []),
         userId: i.userId !== undefined ? i.userId : (hold?.userId ?? null),
         policyId: i.policyId !== undefined ? i.policyId : (hold?.policyId ?? null),
-        groupId: i.groupId ?? null,
+        groupId: i.groupId ?? hold?.groupId ?? null,
       };
       entryFields(b);
       optId(b.groupId);

@@ -255,13 +255,26 @@ describe('recurring bookings and holds', () => {
     expect((await c.query(`SELECT count(*)::int AS n FROM bookings`)).rows).toEqual([{ n: 0 }]);
   });
 
-  it('places a series of holds the same way, each of which becomes a booking or lapses', async () => {
+  it('places a series of holds the same way, with one group_id: each becomes a booking or lapses, or the group is released', async () => {
     const c = await room('holds');
     const held = await c.query(
-      `INSERT INTO holds (resource_id, start, "end", expires_at, rrule, tz) VALUES ('room', '2026-03-02 09:00 Europe/Berlin', '2026-03-02 10:00 Europe/Berlin', '2026-03-01 01:00Z', 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=3', 'Europe/Berlin') RETURNING id, start`,
+      `INSERT INTO holds (resource_id, start, "end", expires_at, rrule, tz) VALUES ('room', '2026-03-02 09:00 Europe/Berlin', '2026-03-02 10:00 Europe/Berlin', '2026-03-01 01:00Z', 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=3', 'Europe/Berlin') RETURNING id, start, group_id`,
     );
     expect(held.rows.map((r) => iso(r.start))).toEqual(['2026-03-02T08:00:00.000Z', '2026-03-04T08:00:00.000Z', '2026-03-09T08:00:00.000Z']);
-    await c.query(`INSERT INTO bookings (id, hold_id) VALUES ('kept', $1)`, [held.rows[0].id]);
+    const group = held.rows[0].group_id as string;
+    expect(held.rows.every((r) => r.group_id === group)).toBe(true);
+    expect((await c.query(`SELECT count(*)::int AS n FROM holds WHERE group_id = $1`, [group])).rows).toEqual([{ n: 3 }]);
+    // The booking a hold becomes keeps the group.
+    const kept = await c.query(`INSERT INTO bookings (id, hold_id) VALUES ('kept', $1) RETURNING group_id`, [held.rows[0].id]);
+    expect(kept.rows).toEqual([{ group_id: group }]);
+    expect((await pgError(c.query(`UPDATE holds SET label = 'x' WHERE group_id = $1`, [group]))).code).toBe('0A000');
+    const second = await c.query(
+      `INSERT INTO holds (resource_id, start, "end", expires_at, group_id, rrule) VALUES ('room', '2026-03-03 12:00Z', '2026-03-03 13:00Z', '2026-03-01 01:00Z', 'tue', 'FREQ=WEEKLY;COUNT=2')`,
+    );
+    expect(second.rowCount).toBe(2);
+    const released = await c.query(`DELETE FROM holds WHERE group_id = 'tue' RETURNING start`);
+    expect(released.rows.map((r) => iso(r.start))).toEqual(['2026-03-03T12:00:00.000Z', '2026-03-10T12:00:00.000Z']);
+    expect((await c.query(`SELECT count(*)::int AS n FROM holds`)).rows).toEqual([{ n: 2 }]);
     clock.advance(2 * 3_600_000);
     expect((await c.query(`SELECT count(*)::int AS n FROM holds`)).rows).toEqual([{ n: 0 }]);
     expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'kept' }]);

@@ -183,6 +183,8 @@ describe('the log format, version 1', () => {
           capabilities: ['night'],
           user_id: null,
           policy_id: null,
+          // Logged before holds had groups: none.
+          group_id: null,
         },
       ],
       outages: [

@@ -12,6 +12,7 @@ import { checkEntryFields, checkId, checkInteger, checkOptionalId, checkTime, no
 export function placeHold(batch: Batch, input: Hold, now: Ms, restore: boolean): CommandResult {
   const hold: Hold = { ...input, resourceId: sharedResourceId(batch, input.resourceId), capabilities: normaliseCapabilities(input.capabilities) };
   checkEntryFields('hold', hold);
+  checkOptionalId('group_id', hold.groupId ?? null);
   checkTime('expires_at', hold.expiresAt);
   // Restored after its expiry, a hold would be gone at once: there is nothing to restore.
   if (restore && hold.expiresAt <= now) return { type: 'skipped' };
@@ -35,6 +36,16 @@ export function releaseHold(batch: Batch, id: string, now: Ms): CommandResult {
   if (h === undefined) return { type: 'holds', rows: [] };
   batch.emit({ type: 'HoldReleased', hold: h, reason: 'released' });
   return { type: 'holds', rows: [h] };
+}
+
+/** Releases every live hold of a group, in order of id. */
+export function releaseHoldGroup(batch: Batch, groupId: string, now: Ms): CommandResult {
+  const members = batch.read
+    .liveHolds(now)
+    .filter((h) => h.groupId === groupId)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const h of members) batch.emit({ type: 'HoldReleased', hold: h, reason: 'released' });
+  return { type: 'holds', rows: members };
 }
 
 export function expireHolds(batch: Batch, limit: number, now: Ms): CommandResult {
@@ -69,7 +80,7 @@ export function createBooking(batch: Batch, input: BookingInput, now: Ms, restor
     capabilities: normaliseCapabilities(input.capabilities ?? hold?.capabilities ?? []),
     userId: input.userId !== undefined ? input.userId : (hold?.userId ?? null),
     policyId: input.policyId !== undefined ? input.policyId : (hold?.policyId ?? null),
-    groupId: input.groupId ?? null,
+    groupId: input.groupId ?? hold?.groupId ?? null,
   };
   checkEntryFields('booking', booking);
   checkOptionalId('group_id', booking.groupId);

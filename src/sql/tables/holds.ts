@@ -21,14 +21,19 @@ const holdsDef: TableDef = {
     column.caps,
     column.text('user_id'),
     column.text('policy_id'),
+    column.text('group_id'),
   ],
   writeOnly: [column.text('booking_id'), ...SERIES_COLUMNS],
   comment: 'Tentative bookings that lapse at expires_at unless turned into bookings.',
-  columnComments: { ...ENTRY_COMMENTS, expires_at: 'When the hold lapses.' },
+  columnComments: {
+    ...ENTRY_COMMENTS,
+    expires_at: 'When the hold lapses.',
+    group_id: 'Ties holds placed together: DELETE releases them as one; each booking made from one keeps it.',
+  },
 };
 
 export function holdRow(h: Hold): Value[] {
-  return [h.id, h.resourceId, h.start, h.end, h.expiresAt, h.label, h.capabilities, h.userId, h.policyId];
+  return [h.id, h.resourceId, h.start, h.end, h.expiresAt, h.label, h.capabilities, h.userId, h.policyId, h.groupId ?? null];
 }
 
 /** deltat's hold commit, the one UPDATE of a hold: `SET booking_id = … [, label = …]`. */
@@ -49,6 +54,7 @@ function bookingAsHoldRow(b: Booking, def: TableDef): Value[] {
     capabilities: b.capabilities,
     user_id: b.userId,
     policy_id: b.policyId,
+    group_id: b.groupId,
   };
   return def.columns.map((c) => byName[c.name] ?? null);
 }
@@ -56,8 +62,12 @@ function bookingAsHoldRow(b: Booking, def: TableDef): Value[] {
 export const holds: StoredTableModule<Hold, HoldCommit> = {
   def: holdsDef,
   row: holdRow,
-  candidates({ engine, now, ids, lo, hi, byId, byResource }) {
+  candidates({ engine, now, hints, env, ids, lo, hi, byId, byResource }) {
     if (ids !== null) return byId((id) => engine.hold(id, now));
+    if (hints.groupId !== null) {
+      const g = hints.groupId.eval([], env);
+      return typeof g === 'string' ? engine.liveHolds(now).filter((h) => h.groupId === g) : [];
+    }
     const per = byResource((rid) => engine.entriesOn(rid, lo, hi, now).filter((e): e is Hold => 'expiresAt' in e));
     return per ?? engine.liveHolds(now);
   },
@@ -81,6 +91,7 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
       capabilities: capsOf(f) ?? [],
       userId: text(f, 'user_id') ?? null,
       policyId: text(f, 'policy_id') ?? null,
+      groupId: text(f, 'group_id') ?? null,
     };
     return { type: 'PlaceHold', hold, onConflictSkip: skip, restore };
   },
@@ -97,4 +108,10 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
   update: (holdId, { bookingId, label }) => ({ type: 'CreateBooking', booking: { id: bookingId, holdId, ...(label !== undefined ? { label } : {}) } }),
   updatedRow: (b) => bookingAsHoldRow(b as Booking, holdsDef),
   delete: (id) => ({ type: 'ReleaseHold', id }),
+  byGroup: {
+    update: () => {
+      throw unsupported('holds change only by becoming a booking, one at a time: UPDATE holds SET booking_id = … WHERE id = …');
+    },
+    delete: (groupId) => ({ type: 'ReleaseHoldGroup', groupId }),
+  },
 };

@@ -20,7 +20,7 @@ const STRETCH_MS = 400 * DAY_MS;
 
 /**
  * The rows `f` stands for: itself without an rrule, else one per occurrence (its own id, the
- * occurrence's start and end, and, where the table has groups, one group_id for all).
+ * occurrence's start and end, and one group_id for all: the one given, or a new ULID).
  */
 export function expandSeries(f: Fields, newId: () => string, table: 'bookings' | 'holds'): Fields[] {
   const rrule = text(f, 'rrule') ?? null;
@@ -45,14 +45,14 @@ export function expandSeries(f: Fields, newId: () => string, table: 'bookings' |
   const end = required(num(f, 'end'), 'end');
   checkSpan(what, start, end);
   const occurrences = finiteOccurrences({ start, end, zone, rule, exdates: [] }, what);
-  const groupId = table === 'bookings' ? (text(f, 'group_id') ?? newId()) : null;
+  const groupId = text(f, 'group_id') ?? newId();
   return occurrences.map((o) => {
     const row: Fields = new Map(f);
     row.delete('rrule');
     row.delete('tz');
     row.set('start', o.start);
     row.set('end', o.end);
-    if (groupId !== null) row.set('group_id', groupId);
+    row.set('group_id', groupId);
     return row;
   });
 }
