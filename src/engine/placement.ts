@@ -142,8 +142,9 @@ export function capacityConflicts(node: ResourceNode, start: Ms, end: Ms, now: M
   return out;
 }
 
+/** An entry in the way, with its label and group so a refusal reads without a lookup. */
 export function entryConflict(e: Entry): Conflict {
-  return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end };
+  return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end, label: e.label, group_id: e.groupId ?? null };
 }
 
 /**

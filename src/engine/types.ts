@@ -268,6 +268,8 @@ export type Conflict =
       readonly resource_id: string;
       readonly start: Ms;
       readonly end: Ms;
+      readonly label: string | null;
+      readonly group_id: string | null;
     }
   | { readonly kind: 'rule'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'closed'; readonly resource_id: string; readonly start: Ms; readonly end: Ms }

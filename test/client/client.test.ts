@@ -82,7 +82,7 @@ describe('AllotClient', () => {
     });
     const err = await refusal(allot.bookings.create({ resourceId: 'room', start: at(9) + H / 2, end: at(11) }));
     expect(err.code).toBe('23P01');
-    expect(err.conflicts).toEqual([{ kind: 'booking', id: 'b1', resource_id: 'room', start: at(9), end: at(10) }]);
+    expect(err.conflicts).toEqual([{ kind: 'booking', id: 'b1', resource_id: 'room', start: at(9), end: at(10), label: 'standup', group_id: null }]);
     expect(err.message).toContain('capacity 1 is taken by booking "b1"');
 
     const many = await allot.bookings.createMany(

@@ -91,7 +91,7 @@ function countAt(s: ModelState, r: Resource, u: number, now: number): number {
 }
 
 function entryConflict(e: Entry): Conflict {
-  return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end };
+  return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end, label: e.label, group_id: e.groupId ?? null };
 }
 
 /** Closed time in [start, end): runs not opened at the deciding level, then blocking rules. */

@@ -187,6 +187,19 @@ describe('recurring bookings and holds', () => {
     const group = made.rows[0].group_id as string;
     expect(new Set(made.rows.map((r) => r.group_id))).toEqual(new Set([group]));
     expect(new Set(made.rows.map((r) => r.id)).size).toBe(4);
+    // A refusal names the occurrence in the way with its label and group.
+    const clash = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('room', '2026-03-17 09:30Z', '2026-03-17 09:45Z')`));
+    expect(JSON.parse(clash.detail!).conflicts).toEqual([
+      {
+        kind: 'booking',
+        id: made.rows[0].id,
+        resource_id: 'room',
+        start: Date.parse('2026-03-17T09:00:00Z'),
+        end: Date.parse('2026-03-17T10:00:00Z'),
+        label: 'team',
+        group_id: group,
+      },
+    ]);
     await c.query(`INSERT INTO resources (id) VALUES ('room-2')`);
     await c.query(`INSERT INTO rules (resource_id, start, "end") VALUES ('room-2', '2026-01-01 00:00Z', '2027-01-01 00:00Z')`);
     const moved = await c.query(`UPDATE bookings SET resource_id = 'room-2' WHERE group_id = $1`, [group]);

@@ -57,9 +57,9 @@ describe('planned outages', () => {
     );
     expect(err.code).toBe('23P01');
     expect(JSON.parse(err.detail!).conflicts).toEqual([
-      { kind: 'booking', id: 'b2', resource_id: 'studio', start: at(12), end: at(13) },
-      { kind: 'booking', id: 'b1', resource_id: 'cam', start: at(10), end: at(11) },
-      { kind: 'hold', id: 'h1', resource_id: 'cam', start: at(14), end: at(15) },
+      { kind: 'booking', id: 'b2', resource_id: 'studio', start: at(12), end: at(13), label: null, group_id: null },
+      { kind: 'booking', id: 'b1', resource_id: 'cam', start: at(10), end: at(11), label: null, group_id: null },
+      { kind: 'hold', id: 'h1', resource_id: 'cam', start: at(14), end: at(15), label: null, group_id: null },
     ]);
     await c.query(`DELETE FROM bookings WHERE id IN ('b1', 'b2')`);
     await c.query(`DELETE FROM holds WHERE id = 'h1'`);
@@ -101,7 +101,9 @@ describe('planned outages', () => {
     expect(err.message).toBe(
       `moving resource "van" under "studio" would put booking "b" [${new Date(at(10)).toISOString()}, ${new Date(at(11)).toISOString()}) under a planned outage`,
     );
-    expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'booking', id: 'b', resource_id: 'van', start: at(10), end: at(11) }]);
+    expect(JSON.parse(err.detail!).conflicts).toEqual([
+      { kind: 'booking', id: 'b', resource_id: 'van', start: at(10), end: at(11), label: null, group_id: null },
+    ]);
     expect((await c.query(`SELECT parent_id FROM resources WHERE id = 'van'`)).rows).toEqual([{ parent_id: null }]);
     await c.query(`UPDATE resources SET parent_id = 'studio' WHERE id = 'truck'`);
     expect((await c.query(`SELECT parent_id FROM resources WHERE id = 'truck'`)).rows).toEqual([{ parent_id: 'studio' }]);

@@ -51,7 +51,17 @@ describe('resources, bookings and availability through pg', () => {
     );
     expect(err.code).toBe('23P01');
     expect(JSON.parse(err.detail!)).toEqual({
-      conflicts: [{ kind: 'booking', id: 'b1', resource_id: 'room-1', start: T('2026-03-01T09:00:00Z'), end: T('2026-03-01T10:00:00Z') }],
+      conflicts: [
+        {
+          kind: 'booking',
+          id: 'b1',
+          resource_id: 'room-1',
+          start: T('2026-03-01T09:00:00Z'),
+          end: T('2026-03-01T10:00:00Z'),
+          label: 'standup',
+          group_id: null,
+        },
+      ],
     });
     const free = await c.query(`SELECT start, "end", free FROM availability WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, [
       'room-1',

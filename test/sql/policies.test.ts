@@ -185,7 +185,7 @@ describe('two classes sharing rigs', () => {
     await book(c, 'ann', 'physics', 'rig-1', at(9, 30), 10);
     const taken = await pgError(book(c, 'carol', 'chem', 'rig-1', at(9, 30), 30));
     expect(JSON.parse(taken.detail!).conflicts).toEqual([
-      { kind: 'booking', id: `b-ann-${at(9, 30)}`, resource_id: 'rig-1', start: at(9, 30), end: at(9, 40) },
+      { kind: 'booking', id: `b-ann-${at(9, 30)}`, resource_id: 'rig-1', start: at(9, 30), end: at(9, 40), label: null, group_id: null },
     ]);
     expect((await pgError(book(c, 'carol', 'chem', 'rig-2', at(12), 61))).message).toContain(
       'policy "chem": longer than max_duration: 1 h 1 min long, at most 1 h allowed (1 min over)',

@@ -110,7 +110,9 @@ describe('crew calls', () => {
     const err = await pgError(c.query(`UPDATE rules SET "end" = '2026-03-20T00:00:00Z' WHERE id = 'dan-employed'`));
     expect(err.code).toBe('23P01');
     expect(err.message).toContain('"dan-late"');
-    expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'booking', id: 'dan-late', resource_id: 'dan', start: ms(day(25, 9)), end: ms(day(25, 17)) }]);
+    expect(JSON.parse(err.detail!).conflicts).toEqual([
+      { kind: 'booking', id: 'dan-late', resource_id: 'dan', start: ms(day(25, 9)), end: ms(day(25, 17)), label: null, group_id: null },
+    ]);
     expect((await c.query(`SELECT "end" FROM rules WHERE id = 'dan-employed'`)).rows[0].end).toBe(String(ms('2100-01-01T00:00:00Z')));
     // Moved to before the last day, the booking no longer stands in the way.
     await c.query(`UPDATE bookings SET start = $1, "end" = $2 WHERE id = 'dan-late'`, [day(19, 9), day(19, 17)]);
@@ -128,7 +130,9 @@ describe('crew calls', () => {
     await c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('ben-dentist', 'ben', $1, $2)`, [day(5, 18), day(5, 19)]);
     const err = await pgError(c.query(`UPDATE bookings SET "end" = $1 WHERE group_id = 'pilot'`, [day(5, 19)]));
     expect(err.code).toBe('23P01');
-    expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'booking', id: 'ben-dentist', resource_id: 'ben', start: ms(day(5, 18)), end: ms(day(5, 19)) }]);
+    expect(JSON.parse(err.detail!).conflicts).toEqual([
+      { kind: 'booking', id: 'ben-dentist', resource_id: 'ben', start: ms(day(5, 18)), end: ms(day(5, 19)), label: null, group_id: null },
+    ]);
     const ends = async (): Promise<string[]> => (await c.query(`SELECT "end" FROM bookings WHERE group_id = 'pilot'`)).rows.map((r) => r.end as string);
     expect(await ends()).toEqual([String(ms(day(5, 17))), String(ms(day(5, 17))), String(ms(day(5, 17)))]);
     const moved = await c.query(`UPDATE bookings SET "end" = $1 WHERE group_id = 'pilot' RETURNING resource_id`, [day(5, 18)]);
