@@ -120,7 +120,7 @@ async function exportCommand(args: string[]): Promise<number> {
   const f = values.get('--format');
   if (f !== undefined && f !== 'sql' && f !== 'jsonl' && f !== 'ics') throw new ConfigError(`--format must be sql, jsonl or ics, got "${f}"`);
   const ics = f === 'ics';
-  const format = ics ? 'sql' : (formatOf(values.get('--format')) ?? 'sql');
+  const format: ExportFormat = f === 'jsonl' ? 'jsonl' : 'sql';
   for (const flag of ['--resource', '--from', '--to']) {
     if (!ics && values.has(flag)) throw new ConfigError(`${flag} is for --format ics`);
   }
