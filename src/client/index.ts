@@ -169,6 +169,8 @@ const toResource = (r: Row): Resource => ({
   bufferBeforeMs: n(r.buffer_before),
   bufferAfterMs: n(r.buffer_after),
   capabilities: caps(r.capabilities),
+  status: r.status === 'offline' ? 'offline' : 'online',
+  statusReason: sOrNull(r.status_reason),
 });
 const toRule = (r: Row): Rule => ({
   id: s(r.id),

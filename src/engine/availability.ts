@@ -6,7 +6,7 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
-import { entriesTouching, footprint, missingCapabilities, openSpans } from './placement.js';
+import { entriesTouching, footprint, missingCapabilities, offlineConflicts, openSpans } from './placement.js';
 import { outageMatches } from './outages.js';
 import { coverageSteps, mergeSpans, slidingMax, subtractSpans, type MutableSpan } from './spans.js';
 import { isHold, type Entry, type ResourceNode, type Store } from './state.js';
@@ -96,6 +96,8 @@ function freeSpans<R>(store: Store, resourceId: string, q: AvailabilityQuery, no
   const r = node.resource;
   if (r.capacity === 0) return [];
   if (missingCapabilities(r, q.capabilities ?? []).length > 0) return [];
+  // Offline, it or an ancestor: no time is open to new entries.
+  if (offlineConflicts(store, resourceId).length > 0) return [];
   let open = openSpans(store, resourceId, q.policyId ?? null, q.start, q.end);
   if (store.outages.size > 0) {
     const closed = outageSpans(store, resourceId, q.capabilities ?? [], q.start, q.end);

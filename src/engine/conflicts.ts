@@ -45,6 +45,8 @@ function describeOne(c: Conflict): string {
       return `policy "${c.policy_id}": ${describeBreach(c)}`;
     case 'pool':
       return `pool "${c.pool_id}": ${c.free} of ${c.wanted} free`;
+    case 'offline':
+      return `resource "${c.resource_id}" is offline${c.reason === null ? '' : ` (${c.reason})`}`;
     default: {
       const never: never = c;
       return JSON.stringify(never);
@@ -75,6 +77,8 @@ export function placementError(
   const closed = conflicts.filter((c) => c.kind === 'closed' || c.kind === 'rule');
   const out = conflicts.filter((c) => c.kind === 'outage');
   const reasons: string[] = [];
+  const offline = conflicts.filter((c) => c.kind === 'offline');
+  if (offline.length > 0) reasons.push(describeConflicts(offline));
   if (conflicts.some((c) => c.kind === 'capacity')) reasons.push(`it has capacity ${resource.capacity}`);
   if (closed.length > 0) reasons.push(`the time is not open (${describeConflicts(closed)})`);
   if (out.length > 0) reasons.push(`it is out of service (${describeConflicts(out)})`);

@@ -142,6 +142,14 @@ export function capacityConflicts(node: ResourceNode, start: Ms, end: Ms, now: M
   return out;
 }
 
+/** The resource up `resourceId`'s chain that is offline (itself first), or none. */
+export function offlineConflicts(store: Store, resourceId: string): readonly Conflict[] {
+  for (const n of chainOf(store, resourceId)) {
+    if (n.resource.status === 'offline') return [{ kind: 'offline', resource_id: n.resource.id, reason: n.resource.statusReason ?? null }];
+  }
+  return [];
+}
+
 /** An entry in the way, with its label and group so a refusal reads without a lookup. */
 export function entryConflict(e: Entry): Conflict {
   return { kind: isHold(e) ? 'hold' : 'booking', id: e.id, resource_id: e.resourceId, start: e.start, end: e.end, label: e.label, group_id: e.groupId ?? null };

@@ -15,7 +15,15 @@ export interface Resource {
   readonly bufferAfterMs: Ms;
   /** What the resource supports; an entry may require only these. */
   readonly capabilities: readonly string[];
+  /**
+   * Offline: no new entry may be placed on it or anything under it, and it shows no free time;
+   * what it holds stays. Absent (resources logged before there was a status): online.
+   */
+  readonly status?: ResourceStatus;
+  readonly statusReason?: string | null;
 }
+
+export type ResourceStatus = 'online' | 'offline';
 
 export interface Rule {
   readonly id: string;
@@ -125,6 +133,8 @@ export interface ResourcePatch {
   readonly bufferBeforeMs?: Ms;
   readonly bufferAfterMs?: Ms;
   readonly capabilities?: readonly string[];
+  readonly status?: ResourceStatus;
+  readonly statusReason?: string | null;
 }
 
 export interface RulePatch {
@@ -274,6 +284,7 @@ export type Conflict =
   | { readonly kind: 'rule'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'closed'; readonly resource_id: string; readonly start: Ms; readonly end: Ms }
   | { readonly kind: 'capacity'; readonly resource_id: string; readonly capacity: number }
+  | { readonly kind: 'offline'; readonly resource_id: string; readonly reason: string | null }
   | { readonly kind: 'outage'; readonly id: string; readonly resource_id: string; readonly start: Ms; readonly end: Ms | null }
   | {
       readonly kind: 'policy';

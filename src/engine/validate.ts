@@ -83,6 +83,10 @@ export function checkResourceFields(r: Resource): void {
   checkInteger('buffer_before', r.bufferBeforeMs, 0, Limits.maxBufferMs);
   checkInteger('buffer_after', r.bufferAfterMs, 0, Limits.maxBufferMs);
   checkCapabilities('resource', r.capabilities, r.id);
+  if (r.status !== undefined && r.status !== 'online' && r.status !== 'offline') {
+    throw new AllotError(SqlState.invalidParameterValue, `status must be 'online' or 'offline', not ${JSON.stringify(r.status)}`);
+  }
+  checkLabel('status_reason', r.statusReason ?? null);
 }
 
 export function checkRuleFields(r: Rule): void {

@@ -20,6 +20,8 @@ function resourceFields(r: Resource): Record<string, unknown> {
     buffer_before: r.bufferBeforeMs,
     buffer_after: r.bufferAfterMs,
     capabilities: r.capabilities,
+    status: r.status ?? 'online',
+    status_reason: r.statusReason ?? null,
   };
 }
 

@@ -45,7 +45,17 @@ describe('AllotClient', () => {
   it('creates, reads, updates and deletes resources and rules, with times as ms', async () => {
     const allot = client('crud');
     const site = await allot.resources.create({ id: 'site', capacity: 0 });
-    expect(site).toEqual({ id: 'site', parentId: null, name: null, capacity: 0, bufferBeforeMs: 0, bufferAfterMs: 0, capabilities: [] });
+    expect(site).toEqual({
+      id: 'site',
+      parentId: null,
+      name: null,
+      capacity: 0,
+      bufferBeforeMs: 0,
+      bufferAfterMs: 0,
+      capabilities: [],
+      status: 'online',
+      statusReason: null,
+    });
     const room = await allot.resources.create({ parentId: 'site', name: 'Room', bufferAfterMs: 900_000, capabilities: ['video'] });
     expect(room.id).toMatch(/^[0-9A-Z]{26}$/);
     expect(await allot.resources.list({ parentId: 'site' })).toEqual([room]);

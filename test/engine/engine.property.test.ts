@@ -53,6 +53,8 @@ const updateResource = fc
     before: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
     after: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
     caps: fc.option(caps, { nil: undefined }),
+    // Offline now and then, back online more often.
+    status: fc.option(fc.constantFrom<'online' | 'offline'>('online', 'online', 'offline'), { nil: undefined, freq: 2 }),
   })
   .map(
     (r): Command => ({
@@ -64,6 +66,7 @@ const updateResource = fc
         ...(r.before !== undefined ? { bufferBeforeMs: r.before } : {}),
         ...(r.after !== undefined ? { bufferAfterMs: r.after } : {}),
         ...(r.caps !== undefined ? { capabilities: r.caps } : {}),
+        ...(r.status !== undefined ? { status: r.status, statusReason: r.status === 'offline' ? 'service' : null } : {}),
       },
     }),
   );

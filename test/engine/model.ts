@@ -342,6 +342,14 @@ function resourceFields(r: Resource): void {
   int(r.bufferBeforeMs, 0, MAX_BUFFER);
   int(r.bufferAfterMs, 0, MAX_BUFFER);
   caps(r.capabilities);
+  if (r.status !== undefined && r.status !== 'online' && r.status !== 'offline') throw new ModelError('22023');
+  label(r.statusReason ?? null);
+}
+
+/** Offline, the resource or an ancestor (the nearest first): new entries may not go there. */
+function offlineOf(s: ModelState, id: string): Conflict[] {
+  const r = chain(s, id).find((x) => x.status === 'offline');
+  return r === undefined ? [] : [{ kind: 'offline', resource_id: r.id, reason: r.statusReason ?? null }];
 }
 
 function entryFields(e: Entry): void {
@@ -363,7 +371,9 @@ function place(s: ModelState, e: Entry, now: number, before?: Entry): void {
   if (e.capabilities.some((c) => !r.capabilities.includes(c))) throw new ModelError('23514');
   const p = e.policyId === null ? undefined : s.policies.get(e.policyId);
   if (e.policyId !== null && p === undefined) throw new ModelError('23503');
+  const stays = before !== undefined && before.resourceId === e.resourceId && before.start === e.start && before.end === e.end;
   const conflicts = [
+    ...(stays ? [] : offlineOf(s, r.id)),
     ...closedConflicts(s, r.id, e.policyId, e.start, e.end),
     ...outageConflictsOf(s, e, now, moving),
     ...(p === undefined ? [] : policyBreaches(s, p, e, now, 1, before)),
@@ -435,6 +445,8 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         bufferBeforeMs: p.bufferBeforeMs ?? old.bufferBeforeMs,
         bufferAfterMs: p.bufferAfterMs ?? old.bufferAfterMs,
         capabilities: dedupe(p.capabilities ?? old.capabilities),
+        status: p.status ?? old.status ?? 'online',
+        statusReason: p.statusReason !== undefined ? p.statusReason : (old.statusReason ?? null),
       };
       resourceFields(next);
       if (next.parentId !== old.parentId && next.parentId !== null) {
@@ -812,6 +824,7 @@ function freeAt(s: ModelState, rid: string, t: number, now: number, policy: stri
   const r = s.resources.get(rid);
   if (r === undefined || r.capacity === 0) return 0;
   if (required.some((c) => !r.capabilities.includes(c))) return 0;
+  if (offlineOf(s, rid).length > 0) return 0;
   if (!openByRules(s, rid, policy, t) || blockedAt(s, rid, policy, t)) return 0;
   if (outagesAbove(s, rid).some((o) => concerns(o, required) && t >= o.start && t < (o.end ?? FOREVER))) return 0;
   let worst = 0;

@@ -153,9 +153,11 @@ describe('COPY FROM STDIN', () => {
 
   it('takes every column of the table without a column list, and refuses tables that are not written to', async () => {
     const c = await raw('copy-all-columns');
-    const got = await copyIn(c, 'COPY resources FROM STDIN', Buffer.from('room\t\\N\tRoom\t2\t0\t900000\t{projector}\n'));
+    const got = await copyIn(c, 'COPY resources FROM STDIN', Buffer.from('room\t\\N\tRoom\t2\t0\t900000\t{projector}\toffline\tpainting\n'));
     expect(got.tag).toBe('COPY 1');
-    expect(await c.query('SELECT id, parent_id, name, capacity, capabilities FROM resources')).toEqual([['room', null, 'Room', '2', '{projector}']]);
+    expect(await c.query('SELECT id, parent_id, name, capacity, capabilities, status, status_reason FROM resources')).toEqual([
+      ['room', null, 'Room', '2', '{projector}', 'offline', 'painting'],
+    ]);
     const view = await copyIn(c, 'COPY availability FROM STDIN', Buffer.from(''));
     expect(view.error?.code).toBe('0A000');
     c.destroy();

@@ -119,8 +119,28 @@ describe('the log format, version 1', () => {
     const held = await dump(c);
     expect(held).toEqual({
       resources: [
-        { id: 'room', parent_id: 'site', name: 'Room 1', capacity: '1', buffer_before: '300000', buffer_after: '600000', capabilities: ['4k'] },
-        { id: 'site', parent_id: null, name: 'Main site', capacity: '2', buffer_before: '0', buffer_after: '0', capabilities: ['4k', 'night'] },
+        {
+          id: 'room',
+          parent_id: 'site',
+          name: 'Room 1',
+          capacity: '1',
+          buffer_before: '300000',
+          buffer_after: '600000',
+          capabilities: ['4k'],
+          status: 'online',
+          status_reason: null,
+        },
+        {
+          id: 'site',
+          parent_id: null,
+          name: 'Main site',
+          capacity: '2',
+          buffer_before: '0',
+          buffer_after: '0',
+          capabilities: ['4k', 'night'],
+          status: 'online',
+          status_reason: null,
+        },
       ],
       policies: [
         {

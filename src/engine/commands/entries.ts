@@ -4,7 +4,7 @@ import type { Batch } from '../batch.js';
 import { iso, placementError, quoteList } from '../conflicts.js';
 import { Limits } from '../limits.js';
 import { outageConflicts } from '../outages.js';
-import { capacityConflicts, closedConflicts, isLive, missingCapabilities } from '../placement.js';
+import { capacityConflicts, closedConflicts, isLive, missingCapabilities, offlineConflicts } from '../placement.js';
 import { policyConflicts, quotaConflicts } from '../policies.js';
 import type { Booking, BookingInput, BookingPatch, BookingTarget, CommandResult, Hold, Ms, Policy } from '../types.js';
 import { checkEntryFields, checkId, checkInteger, checkOptionalId, checkTime, normaliseCapabilities, notNull, unknown } from '../validate.js';
@@ -192,7 +192,11 @@ export function checkPlacement(batch: Batch, kind: 'booking' | 'hold', e: Bookin
     policy = batch.store.policies.get(e.policyId);
     if (policy === undefined) throw unknown('policy', e.policyId, 'policy_id');
   }
-  const closed = closedConflicts(batch.store, e.resourceId, e.policyId, e.start, e.end);
+  // Offline refuses what would newly take its time; an entry staying where it is (an edit, a
+  // hold becoming its booking) and a restore are let be.
+  const stays = before !== undefined && before.resourceId === e.resourceId && before.start === e.start && before.end === e.end;
+  const offline = stays || restore ? [] : offlineConflicts(batch.store, e.resourceId);
+  const closed = [...offline, ...closedConflicts(batch.store, e.resourceId, e.policyId, e.start, e.end)];
   const out = batch.store.outages.size === 0 ? [] : outageConflicts(batch.store, e, now, moving);
   const limits = policy === undefined || restore ? [] : policyConflicts(batch.store, policy, e, now, 1, before);
   const taken = capacityConflicts(node, e.start, e.end, now, null);

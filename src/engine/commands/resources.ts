@@ -41,6 +41,8 @@ export function updateResource(batch: Batch, id: string, patch: ResourcePatch, n
     bufferBeforeMs: patch.bufferBeforeMs ?? old.bufferBeforeMs,
     bufferAfterMs: patch.bufferAfterMs ?? old.bufferAfterMs,
     capabilities: normaliseCapabilities(patch.capabilities ?? old.capabilities),
+    status: patch.status ?? old.status ?? 'online',
+    statusReason: patch.statusReason !== undefined ? patch.statusReason : (old.statusReason ?? null),
   };
   checkResourceFields(next);
   const reparented = next.parentId !== old.parentId;

@@ -35,6 +35,11 @@ const EMPTY_TEXT_ARRAY: ColumnDefault = {
   text: "'{}'::text[]",
 };
 
+const ONLINE: ColumnDefault = {
+  bin: '{CONST :consttype 25 :consttypmod -1 :constcollid 100 :constlen -1 :constbyval false :constisnull false :location -1 :constvalue 10 [ 40 0 0 0 111 110 108 105 110 101 ]}',
+  text: "'online'::text",
+};
+
 const FALSE: ColumnDefault = {
   bin: '{CONST :consttype 16 :consttypmod -1 :constcollid 0 :constlen 1 :constbyval true :constisnull false :location -1 :constvalue 1 [ 0 0 0 0 0 0 0 0 ]}',
   text: 'false',
@@ -66,6 +71,8 @@ export function columnDefault(table: string, column: string, times: TimeOutput):
     case 'resources.buffer_before':
     case 'resources.buffer_after':
       return times === 'ms' ? INT8_ZERO : INTERVAL_ZERO;
+    case 'resources.status':
+      return ONLINE;
     case 'rules.blocking':
       return FALSE;
     case 'outages.declared_at':
@@ -80,6 +87,6 @@ const OTHER_EXPRESSIONS: ReadonlyMap<string, string> = new Map([['{SQLVALUEFUNCT
 
 /** What pg_get_expr shows for a node tree of the catalog, or undefined for one it does not hold. */
 export function expressionText(bin: string): string | undefined {
-  for (const d of [INT8_ONE, INT8_ZERO, INTERVAL_ZERO, EMPTY_TEXT_ARRAY, FALSE, NOW, NOW_MS]) if (d.bin === bin) return d.text;
+  for (const d of [INT8_ONE, INT8_ZERO, INTERVAL_ZERO, EMPTY_TEXT_ARRAY, ONLINE, FALSE, NOW, NOW_MS]) if (d.bin === bin) return d.text;
   return OTHER_EXPRESSIONS.get(bin);
 }

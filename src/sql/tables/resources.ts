@@ -1,5 +1,5 @@
 /** allot's resources table: things that can be booked, in a tree. */
-import type { Resource, ResourcePatch } from '../../engine/types.js';
+import type { Resource, ResourcePatch, ResourceStatus } from '../../engine/types.js';
 import type { Value } from '../types.js';
 import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
@@ -17,6 +17,8 @@ const resourcesDef: TableDef = {
     column.duration('buffer_before'),
     column.duration('buffer_after'),
     column.caps,
+    column.text('status', true),
+    column.text('status_reason'),
   ],
   comment: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',
   columnComments: {
@@ -27,11 +29,13 @@ const resourcesDef: TableDef = {
     buffer_before: 'Padding kept free before every entry.',
     buffer_after: 'Padding kept free after every entry.',
     capabilities: 'What the resource supports.',
+    status: 'online, or offline: no new entries on it or under it, and no free time; what it holds stays.',
+    status_reason: 'Why it is offline (free text).',
   },
 };
 
 export function resourceRow(r: Resource): Value[] {
-  return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities];
+  return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities, r.status ?? 'online', r.statusReason ?? null];
 }
 
 function candidates({ engine, hints, env, ids, byId }: Lookup): readonly Resource[] {
@@ -52,6 +56,8 @@ function patch(f: Fields): ResourcePatch {
     ...(f.has('buffer_before') ? { bufferBeforeMs: num(f, 'buffer_before') ?? 0 } : {}),
     ...(f.has('buffer_after') ? { bufferAfterMs: num(f, 'buffer_after') ?? 0 } : {}),
     ...(caps !== undefined ? { capabilities: caps } : {}),
+    ...(f.has('status') ? { status: required(text(f, 'status'), 'status') as ResourceStatus } : {}),
+    ...(f.has('status_reason') ? { statusReason: text(f, 'status_reason') ?? null } : {}),
   };
 }
 
@@ -69,6 +75,8 @@ export const resources: StoredTableModule<Resource, ResourcePatch> = {
       bufferBeforeMs: num(f, 'buffer_before') ?? 0,
       bufferAfterMs: num(f, 'buffer_after') ?? 0,
       capabilities: capsOf(f) ?? [],
+      status: (notNullIfGiven(text(f, 'status'), 'status') ?? 'online') as ResourceStatus,
+      statusReason: text(f, 'status_reason') ?? null,
     };
     return { type: 'CreateResource', resource, onConflictSkip: skip };
   },
