@@ -7,7 +7,7 @@ import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker
 import { outageDeadline } from './outages.js';
 import { isLive, missingCapabilities } from './placement.js';
 import { usage } from './policies.js';
-import type { Entry, Store } from './state.js';
+import { type Entry, isHold, type Store } from './state.js';
 import type { AvailabilityQuery, Booking, Hold, Ms, Outage, Policy, Resource, Rule } from './types.js';
 import { normaliseCapabilities } from './validate.js';
 
@@ -99,6 +99,15 @@ export class Queries {
     node.openSeries.overlapping(a, b, (s) => take(s.rule));
     node.closeSeries.overlapping(a, b, (s) => take(s.rule));
     return out.sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1));
+  }
+
+  /** Every booking on a resource (not below it), in no set order. */
+  bookingsOn(resourceId: string): Booking[] {
+    const node = this.store.node(resourceId);
+    if (node === undefined) return [];
+    const out: Booking[] = [];
+    for (const e of node.entries) if (!isHold(e)) out.push(e);
+    return out;
   }
 
   /** Live bookings and holds on a resource whose spans overlap [a, b), in start order. */

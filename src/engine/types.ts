@@ -161,7 +161,16 @@ export interface BookingPatch {
   readonly groupId?: string | null;
 }
 
-export type BookingTarget = { readonly id: string } | { readonly groupId: string };
+export type BookingTarget = { readonly id: string } | { readonly groupId: string } | { readonly filter: BookingFilter };
+
+/** Bookings by what they are: every condition given holds (start at or after, end at or before). */
+export interface BookingFilter {
+  readonly resourceId?: string;
+  readonly userId?: string;
+  readonly policyId?: string;
+  readonly startFrom?: Ms;
+  readonly endTo?: Ms;
+}
 
 /**
  * A request for a change. Ids are chosen before the engine sees the command (the SQL layer

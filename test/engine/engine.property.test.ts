@@ -104,11 +104,25 @@ const createBooking = fc.record({ id: bookingId, resourceId: rid, span, caps: ne
   }),
 );
 const convertHold = fc.record({ id: bookingId, hold: holdId }).map((r): Command => ({ type: 'CreateBooking', booking: { id: r.id, holdId: r.hold } }));
+/** Bookings by what they are: a resource, a user, a policy, a span, or several of these. */
+const bookingFilter = fc
+  .record(
+    {
+      resourceId: rid,
+      userId: fc.constantFrom('ann', 'bob'),
+      policyId: fc.constantFrom('p0', 'p1'),
+      startFrom: fc.integer({ min: 0, max: 40 }),
+      endTo: fc.integer({ min: 0, max: 46 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((filter) => ({ filter }));
 const updateBookings = fc
   .record({
     target: fc.oneof(
       bookingId.map((id) => ({ id })),
       fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })),
+      bookingFilter,
     ),
     span: fc.option(
       fc.oneof(
@@ -131,6 +145,7 @@ const cancelBookings = fc
   .oneof(
     bookingId.map((id) => ({ id })),
     fc.constantFrom('g0', 'g1').map((g) => ({ groupId: g })),
+    bookingFilter,
   )
   .map((target): Command => ({ type: 'CancelBookings', target }));
 

@@ -3,7 +3,7 @@
  * time is a small integer line and every question is answered unit by unit. It is slow and
  * obviously right; the property tests require the engine to agree with it.
  */
-import type { Booking, Command, Conflict, FreeSpan, Hold, Outage, Policy, Resource, Rule } from '../../src/engine/types.js';
+import type { Booking, BookingTarget, Command, Conflict, FreeSpan, Hold, Outage, Policy, Resource, Rule } from '../../src/engine/types.js';
 
 export interface ModelState {
   resources: Map<string, Resource>;
@@ -770,12 +770,21 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
   }
 }
 
-function targets(s: ModelState, t: { id: string } | { groupId: string }): Booking[] {
+function targets(s: ModelState, t: BookingTarget): Booking[] {
   if ('id' in t) {
     const b = s.bookings.get(t.id);
     return b === undefined ? [] : [b];
   }
-  return [...s.bookings.values()].filter((b) => b.groupId === t.groupId).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const f = 'filter' in t ? t.filter : null;
+  const keep = (b: Booking): boolean =>
+    f === null
+      ? b.groupId === (t as { groupId: string }).groupId
+      : (f.resourceId === undefined || b.resourceId === f.resourceId) &&
+        (f.userId === undefined || b.userId === f.userId) &&
+        (f.policyId === undefined || b.policyId === f.policyId) &&
+        (f.startFrom === undefined || b.start >= f.startFrom) &&
+        (f.endTo === undefined || b.end <= f.endTo);
+  return [...s.bookings.values()].filter(keep).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** Runs a batch: all or nothing. Returns the new state and results, or the first error. */

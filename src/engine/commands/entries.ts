@@ -106,7 +106,28 @@ function targetBookings(batch: Batch, target: BookingTarget): Booking[] {
     const b = batch.store.bookings.get(target.id);
     return b === undefined ? [] : [b];
   }
-  return batch.read.groupMembers(target.groupId);
+  if ('groupId' in target) return batch.read.groupMembers(target.groupId);
+  const f = target.filter;
+  const pool = f.resourceId === undefined ? batch.read.allBookings() : batch.read.bookingsOn(f.resourceId);
+  const found = pool
+    .filter(
+      (b) =>
+        (f.userId === undefined || b.userId === f.userId) &&
+        (f.policyId === undefined || b.policyId === f.policyId) &&
+        (f.startFrom === undefined || b.start >= f.startFrom) &&
+        (f.endTo === undefined || b.end <= f.endTo),
+    )
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  if (found.length > Limits.maxBatchCommands) {
+    throw new AllotError(
+      SqlState.programLimitExceeded,
+      `the statement would change ${found.length} bookings; the limit is ${Limits.maxBatchCommands} per statement`,
+      {
+        hint: 'Narrow the WHERE (a resource, a user, a span), and change the rest in another statement.',
+      },
+    );
+  }
+  return found;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { DeleteStatement, Expr, InsertStatement, UpdateStatement } from 'pgsql-ast-parser';
 import { Limits } from '../../engine/limits.js';
-import type { Command, CommandResult } from '../../engine/types.js';
+import type { BookingFilter, Command, CommandResult } from '../../engine/types.js';
 import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { timeZoneOf } from '../casts.js';
 import { AggregateSlots, coerce, type Compiled, compileExpr, EMPTY_SCOPE, type EvalEnv, type ParamSlots } from '../expr.js';
@@ -13,7 +13,7 @@ import type { ColumnDef, TableDef, TimeOutput } from '../tables/columns.js';
 import type { Fields } from '../tables/fields.js';
 import { expandSeries } from '../tables/series.js';
 import { StoredTables } from '../tables/index.js';
-import type { Entity, StoredTableModule, WriteTarget } from '../tables/stored.js';
+import type { Entity, FilterPart, StoredTableModule, WriteTarget } from '../tables/stored.js';
 import type { Value } from '../types.js';
 import { asPredicate, conjuncts, evalAll, isText } from './hints.js';
 import type { WritePlan } from './index.js';
@@ -133,8 +133,65 @@ function writeTarget(where: Expr | null | undefined, table: StoredTableModule, d
   const groups = table.byGroup !== undefined;
   if (p !== null && p.column === 'id' && (p.op === '=' || p.op === 'IN')) return { kind: 'ids', values: p.values };
   if (p !== null && groups && p.column === 'group_id' && p.op === '=') return { kind: 'group', value: p.values[0]! };
-  const forms = groups ? 'WHERE id = …, WHERE id IN (…) or WHERE group_id = …' : 'WHERE id = … or WHERE id IN (…)';
+  if (table.byFilter !== undefined) {
+    const filter = filterTarget(parts, scope, params);
+    if (filter !== null) return filter;
+  }
+  const forms =
+    table.byFilter !== undefined
+      ? 'WHERE id = …, id IN (…), group_id = …, or conditions on resource_id, user_id, policy_id (=), start (>=) and "end" (<=) joined by AND'
+      : groups
+        ? 'WHERE id = …, WHERE id IN (…) or WHERE group_id = …'
+        : 'WHERE id = … or WHERE id IN (…)';
   throw unsupported(`${verb} on ${def.name} needs ${forms}`, 'allot changes rows by their id, so every change is checked and logged as one command.');
+}
+
+/** A WHERE of `resource_id = …`, `user_id = …`, `policy_id = …`, `start >= …` and `"end" <= …` conjuncts, or null. */
+function filterTarget(parts: readonly Expr[], scope: ReturnType<typeof scopeOf>, params: ParamSlots): WriteTarget | null {
+  if (parts.length === 0) return null;
+  const out: FilterPart[] = [];
+  for (const c of parts) {
+    const p = asPredicate(c, scope, params);
+    const v = p?.values[0];
+    if (p === null || v === undefined) return null;
+    if ((p.column === 'resource_id' || p.column === 'user_id' || p.column === 'policy_id') && p.op === '=') out.push({ column: p.column, value: v, adjust: 0 });
+    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) out.push({ column: 'start', value: v, adjust: p.op === '>' ? 1 : 0 });
+    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) out.push({ column: 'end', value: v, adjust: p.op === '<' ? -1 : 0 });
+    else return null;
+  }
+  return { kind: 'filter', parts: out };
+}
+
+/** A filter target's conditions for one execution, or null where one is NULL (it matches nothing); later ones narrow. */
+function filterOf(parts: readonly FilterPart[], env: EvalEnv): BookingFilter | null {
+  const f: { -readonly [K in keyof BookingFilter]: BookingFilter[K] } = {};
+  const text = (v: Value): string | null => (typeof v === 'string' ? v : null);
+  for (const part of parts) {
+    const v = part.value.eval([], env);
+    if (v === null) return null;
+    switch (part.column) {
+      case 'resource_id':
+      case 'user_id':
+      case 'policy_id': {
+        const s = text(v);
+        const key = part.column === 'resource_id' ? 'resourceId' : part.column === 'user_id' ? 'userId' : 'policyId';
+        if (s === null || (f[key] !== undefined && f[key] !== s)) return null;
+        f[key] = s;
+        break;
+      }
+      case 'start': {
+        const n = (coerce(v, 'time', 'start', timeZoneOf(env.session)) as number) + part.adjust;
+        f.startFrom = Math.max(f.startFrom ?? Number.NEGATIVE_INFINITY, n);
+        break;
+      }
+      case 'end': {
+        const n = (coerce(v, 'time', 'end', timeZoneOf(env.session)) as number) + part.adjust;
+        f.endTo = Math.min(f.endTo ?? Number.POSITIVE_INFINITY, n);
+        break;
+      }
+    }
+  }
+  return f;
 }
 
 export function planUpdate(ast: UpdateStatement, params: ParamSlots, times: TimeOutput): WritePlan {
@@ -178,6 +235,10 @@ export function planUpdate(ast: UpdateStatement, params: ParamSlots, times: Time
         const g = target.value.eval([], env);
         return isText(g) ? [group.update(g, patch)] : [];
       }
+      if (target.kind === 'filter' && table.byFilter !== undefined) {
+        const filter = filterOf(target.parts, env);
+        return filter === null ? [] : [table.byFilter.update(filter, patch)];
+      }
       return ids.filter(isText).map((id) => table.update(id, patch));
     },
     finish: writeFinisher(table.updatedRow ?? table.row, returning, (n) => `UPDATE ${n}`),
@@ -205,6 +266,10 @@ export function planDelete(ast: DeleteStatement, params: ParamSlots, times: Time
       if (target.kind === 'group' && group !== undefined) {
         const g = target.value.eval([], env);
         return isText(g) ? [group.delete(g)] : [];
+      }
+      if (target.kind === 'filter' && table.byFilter !== undefined) {
+        const filter = filterOf(target.parts, env);
+        return filter === null ? [] : [table.byFilter.delete(filter)];
       }
       const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))].filter(isText) : [];
       return ids.map((id) => table.delete(id));

@@ -143,4 +143,8 @@ export const bookings: StoredTableModule<Booking, BookingPatch> = {
     update: (groupId, p) => ({ type: 'UpdateBookings', target: { groupId }, patch: p }),
     delete: (groupId) => ({ type: 'CancelBookings', target: { groupId } }),
   },
+  byFilter: {
+    update: (filter, p) => ({ type: 'UpdateBookings', target: { filter }, patch: p }),
+    delete: (filter) => ({ type: 'CancelBookings', target: { filter } }),
+  },
 };

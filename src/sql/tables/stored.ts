@@ -4,7 +4,7 @@
  * Each stored table is one such module (resources.ts, bookings.ts, …); index.ts lists them.
  */
 import type { Engine } from '../../engine/engine.js';
-import type { Booking, Command, Hold, Outage, Policy, Resource, Rule } from '../../engine/types.js';
+import type { Booking, BookingFilter, Command, Hold, Outage, Policy, Resource, Rule } from '../../engine/types.js';
 import type { Compiled, EvalEnv } from '../expr.js';
 import type { Hints } from '../plan/hints.js';
 import type { Value } from '../types.js';
@@ -13,8 +13,22 @@ import type { Fields } from './fields.js';
 
 export type Entity = Resource | Rule | Booking | Hold | Outage | Policy;
 
-/** The rows an UPDATE or DELETE names: by id, or (a table with group writes) by group. */
-export type WriteTarget = { kind: 'ids'; values: Compiled[] } | { kind: 'group'; value: Compiled };
+/** The rows an UPDATE or DELETE names: by id, or (a table with group or filter writes) by group or by filter. */
+export type WriteTarget = { kind: 'ids'; values: Compiled[] } | { kind: 'group'; value: Compiled } | { kind: 'filter'; parts: readonly FilterPart[] };
+
+/** One condition of a filter write: `column op value` on a column the table filters writes by. */
+export interface FilterPart {
+  readonly column: 'resource_id' | 'user_id' | 'policy_id' | 'start' | 'end';
+  /** For start: at or after value + adjust; for end: at or before value + adjust. */
+  readonly value: Compiled;
+  readonly adjust: number;
+}
+
+/** UPDATE and DELETE of the rows a filter names, chosen in the engine's step. */
+export interface FilterWrites<P> {
+  update(filter: BookingFilter, patch: P): Command;
+  delete(filter: BookingFilter): Command;
+}
 
 /** A WHERE's index-friendly conjuncts, evaluated for one execution, and ways to look entities up by them. */
 export interface Lookup {
@@ -61,4 +75,5 @@ export interface StoredTableModule<E extends Entity = Entity, P = unknown> {
   updatedRow?(e: Entity): Value[];
   delete(id: string): Command;
   readonly byGroup?: GroupWrites<P>;
+  readonly byFilter?: FilterWrites<P>;
 }

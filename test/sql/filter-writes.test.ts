@@ -1,0 +1,61 @@
+/**
+ * UPDATE and DELETE of bookings by what they are (resource, user, policy, span) through pg: the
+ * engine picks the rows in its step, all or nothing, and refuses a WHERE it cannot index.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgError, startServer, type TestServer } from '../helpers/server.js';
+
+const H = 3_600_000;
+const at = (hour: number): number => Date.parse('2026-03-02T00:00:00Z') + hour * H;
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+describe('writes by filter', () => {
+  it("cleans out a user's bookings in one statement, narrowed by resource and span", async () => {
+    const c = await srv.client('spam');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('a', 5), ('b', 5)`);
+    await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end", user_id) VALUES
+        ('s1', 'a', $1, $2, 'spammer'), ('s2', 'a', $3, $4, 'spammer'), ('s3', 'b', $1, $2, 'spammer'), ('k1', 'a', $1, $2, 'kim')`,
+      [at(9), at(10), at(12), at(13)],
+    );
+    const late = await c.query(`DELETE FROM bookings WHERE user_id = 'spammer' AND resource_id = 'a' AND start >= $1 RETURNING id`, [at(11)]);
+    expect(late.rows).toEqual([{ id: 's2' }]);
+    const relabelled = await c.query(`UPDATE bookings SET label = 'flagged' WHERE user_id = $1 AND "end" <= $2 RETURNING id, label`, ['spammer', at(10)]);
+    expect(relabelled.rows).toEqual([
+      { id: 's1', label: 'flagged' },
+      { id: 's3', label: 'flagged' },
+    ]);
+    const gone = await c.query(`DELETE FROM bookings WHERE user_id = 'spammer'`);
+    expect(gone.rowCount).toBe(2);
+    expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'k1' }]);
+    // NULL matches nothing; a WHERE that is not a conjunction of these conditions is refused.
+    expect((await c.query(`DELETE FROM bookings WHERE user_id = $1`, [null])).rowCount).toBe(0);
+    const or = await pgError(c.query(`DELETE FROM bookings WHERE user_id = 'kim' OR resource_id = 'b'`));
+    expect(or.code).toBe('0A000');
+    expect(or.message).toContain('user_id');
+    expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'k1' }]);
+  });
+
+  it('moves all the bookings a filter names or none', async () => {
+    const c = await srv.client('move');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('a', 5), ('small', 1)`);
+    await c.query(`INSERT INTO bookings (id, resource_id, start, "end", policy_id) VALUES ('m1', 'a', $1, $2, NULL), ('m2', 'a', $1, $2, NULL)`, [
+      at(9),
+      at(10),
+    ]);
+    const refused = await pgError(c.query(`UPDATE bookings SET resource_id = 'small' WHERE resource_id = 'a'`));
+    expect(refused.code).toBe('23P01');
+    expect((await c.query(`SELECT resource_id FROM bookings ORDER BY id`)).rows).toEqual([{ resource_id: 'a' }, { resource_id: 'a' }]);
+    await c.query(`UPDATE resources SET capacity = 2 WHERE id = 'small'`);
+    expect((await c.query(`UPDATE bookings SET resource_id = 'small' WHERE resource_id = 'a' AND start >= $1 AND "end" <= $2`, [at(9), at(10)])).rowCount).toBe(
+      2,
+    );
+  });
+});
