@@ -7,7 +7,7 @@
  */
 import { AllotError, SqlState } from '../errors.js';
 import type { Batch } from './batch.js';
-import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, releaseHoldGroup, updateBookings } from './commands/entries.js';
+import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, releaseHoldGroup, releaseHolds, updateBookings } from './commands/entries.js';
 import { applyOutages, createOutage, deleteOutage, updateOutage } from './commands/outages.js';
 import { createPolicy, deletePolicy, updatePolicy } from './commands/policies.js';
 import { bookFromPool } from './commands/pools.js';
@@ -451,6 +451,8 @@ export class Engine extends Queries {
         return releaseHold(this.batch, cmd.id, now);
       case 'ReleaseHoldGroup':
         return releaseHoldGroup(this.batch, cmd.groupId, now);
+      case 'ReleaseHolds':
+        return releaseHolds(this.batch, cmd.filter, now);
       case 'CreateBooking':
         return createBooking(this.batch, cmd.booking, now, cmd.restore === true);
       case 'UpdateBookings':

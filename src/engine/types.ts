@@ -163,7 +163,7 @@ export interface BookingPatch {
 
 export type BookingTarget = { readonly id: string } | { readonly groupId: string } | { readonly filter: BookingFilter };
 
-/** Bookings by what they are: every condition given holds (start at or after, end at or before). */
+/** Bookings (or holds) by what they are: every condition given holds (start at or after, end at or before). */
 export interface BookingFilter {
   readonly resourceId?: string;
   readonly userId?: string;
@@ -192,6 +192,7 @@ export type Command =
   | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean; readonly restore?: boolean }
   | { readonly type: 'ReleaseHold'; readonly id: string }
   | { readonly type: 'ReleaseHoldGroup'; readonly groupId: string }
+  | { readonly type: 'ReleaseHolds'; readonly filter: BookingFilter }
   | {
       readonly type: 'CreateBooking';
       readonly booking: BookingInput;

@@ -257,6 +257,7 @@ const command: fc.Arbitrary<MakeCommand> = fc.oneof(
   { weight: 3, arbitrary: placeHold },
   { weight: 1, arbitrary: constant(holdId.map((id): Command => ({ type: 'ReleaseHold', id }))) },
   { weight: 1, arbitrary: constant(fc.constantFrom('g0', 'g1').map((g): Command => ({ type: 'ReleaseHoldGroup', groupId: g }))) },
+  { weight: 1, arbitrary: constant(bookingFilter.map(({ filter }): Command => ({ type: 'ReleaseHolds', filter }))) },
   { weight: 8, arbitrary: constant(createBooking) },
   { weight: 2, arbitrary: constant(convertHold) },
   { weight: 2, arbitrary: constant(updateBookings) },

@@ -559,6 +559,22 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       for (const x of ids) s.holds.delete(x);
       return { type: 'rows', ids: ids.sort() };
     }
+    case 'ReleaseHolds': {
+      const f = c.filter;
+      const ids = [...s.holds.values()]
+        .filter(
+          (h) =>
+            h.expiresAt > now &&
+            (f.resourceId === undefined || h.resourceId === f.resourceId) &&
+            (f.userId === undefined || h.userId === f.userId) &&
+            (f.policyId === undefined || h.policyId === f.policyId) &&
+            (f.startFrom === undefined || h.start >= f.startFrom) &&
+            (f.endTo === undefined || h.end <= f.endTo),
+        )
+        .map((h) => h.id);
+      for (const x of ids) s.holds.delete(x);
+      return { type: 'rows', ids: ids.sort() };
+    }
     case 'CreateBooking': {
       const i = c.booking;
       id(i.id);

@@ -43,6 +43,21 @@ describe('writes by filter', () => {
     expect((await c.query(`SELECT id FROM bookings`)).rows).toEqual([{ id: 'k1' }]);
   });
 
+  it("releases a user's live holds on a resource by filter", async () => {
+    const c = await srv.client('holds');
+    await c.query(`INSERT INTO resources (id, capacity) VALUES ('a', 5), ('b', 5)`);
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await c.query(
+      `INSERT INTO holds (id, resource_id, start, "end", expires_at, user_id) VALUES
+        ('h1', 'a', $1, $2, $3, 'ann'), ('h2', 'b', $1, $2, $3, 'ann'), ('h3', 'a', $1, $2, $3, 'bob')`,
+      [at(9), at(10), until],
+    );
+    const released = await c.query(`DELETE FROM holds WHERE user_id = 'ann' AND resource_id = 'a' RETURNING id`);
+    expect(released.rows).toEqual([{ id: 'h1' }]);
+    expect((await c.query(`SELECT id FROM holds ORDER BY id`)).rows).toEqual([{ id: 'h2' }, { id: 'h3' }]);
+    expect((await pgError(c.query(`UPDATE holds SET label = 'x' WHERE user_id = 'ann'`))).code).toBe('0A000');
+  });
+
   it('moves all the bookings a filter names or none', async () => {
     const c = await srv.client('move');
     await c.query(`INSERT INTO resources (id, capacity) VALUES ('a', 5), ('small', 1)`);

@@ -6,7 +6,7 @@ import { Limits } from '../limits.js';
 import { outageConflicts } from '../outages.js';
 import { capacityConflicts, closedConflicts, isLive, missingCapabilities, offlineConflicts } from '../placement.js';
 import { policyConflicts, quotaConflicts } from '../policies.js';
-import type { Booking, BookingInput, BookingPatch, BookingTarget, CommandResult, Hold, Ms, Policy } from '../types.js';
+import type { Booking, BookingFilter, BookingInput, BookingPatch, BookingTarget, CommandResult, Hold, Ms, Policy } from '../types.js';
 import { checkEntryFields, checkId, checkInteger, checkOptionalId, checkTime, normaliseCapabilities, notNull, unknown } from '../validate.js';
 
 export function placeHold(batch: Batch, input: Hold, now: Ms, restore: boolean): CommandResult {
@@ -108,26 +108,38 @@ function targetBookings(batch: Batch, target: BookingTarget): Booking[] {
   }
   if ('groupId' in target) return batch.read.groupMembers(target.groupId);
   const f = target.filter;
-  const pool = f.resourceId === undefined ? batch.read.allBookings() : batch.read.bookingsOn(f.resourceId);
+  return filtered(f.resourceId === undefined ? batch.read.allBookings() : batch.read.bookingsOn(f.resourceId), f, 'bookings');
+}
+
+/** The entries of `pool` a filter names, in order of id; 54000 past the statement's row limit. */
+function filtered<E extends Booking | Hold>(pool: readonly E[], f: BookingFilter, what: string): E[] {
   const found = pool
     .filter(
-      (b) =>
-        (f.userId === undefined || b.userId === f.userId) &&
-        (f.policyId === undefined || b.policyId === f.policyId) &&
-        (f.startFrom === undefined || b.start >= f.startFrom) &&
-        (f.endTo === undefined || b.end <= f.endTo),
+      (e) =>
+        (f.resourceId === undefined || e.resourceId === f.resourceId) &&
+        (f.userId === undefined || e.userId === f.userId) &&
+        (f.policyId === undefined || e.policyId === f.policyId) &&
+        (f.startFrom === undefined || e.start >= f.startFrom) &&
+        (f.endTo === undefined || e.end <= f.endTo),
     )
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   if (found.length > Limits.maxBatchCommands) {
     throw new AllotError(
       SqlState.programLimitExceeded,
-      `the statement would change ${found.length} bookings; the limit is ${Limits.maxBatchCommands} per statement`,
+      `the statement would change ${found.length} ${what}; the limit is ${Limits.maxBatchCommands} per statement`,
       {
         hint: 'Narrow the WHERE (a resource, a user, a span), and change the rest in another statement.',
       },
     );
   }
   return found;
+}
+
+/** Releases every live hold a filter names, in order of id. */
+export function releaseHolds(batch: Batch, filter: BookingFilter, now: Ms): CommandResult {
+  const members = filtered(batch.read.liveHolds(now), filter, 'holds');
+  for (const h of members) batch.emit({ type: 'HoldReleased', hold: h, reason: 'released' });
+  return { type: 'holds', rows: members };
 }
 
 /**

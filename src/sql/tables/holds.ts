@@ -114,4 +114,10 @@ export const holds: StoredTableModule<Hold, HoldCommit> = {
     },
     delete: (groupId) => ({ type: 'ReleaseHoldGroup', groupId }),
   },
+  byFilter: {
+    update: () => {
+      throw unsupported('holds change only by becoming a booking, one at a time: UPDATE holds SET booking_id = … WHERE id = …');
+    },
+    delete: (filter) => ({ type: 'ReleaseHolds', filter }),
+  },
 };
