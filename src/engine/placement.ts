@@ -144,11 +144,16 @@ export function capacityConflicts(node: ResourceNode, start: Ms, end: Ms, now: M
 
 /** The resource up `resourceId`'s chain that is offline (itself first), or none. */
 export function offlineConflicts(store: Store, resourceId: string): readonly Conflict[] {
-  for (const n of chainOf(store, resourceId)) {
-    if (n.resource.status === 'offline') return [{ kind: 'offline', resource_id: n.resource.id, reason: n.resource.statusReason ?? null }];
+  // Walked without building the chain: this runs for every placement and availability query.
+  for (let id: string | null = resourceId, depth = 0; id !== null && depth <= Limits.maxTreeDepth; depth++) {
+    const r: Resource = store.mustNode(id).resource;
+    if (r.status === 'offline') return [{ kind: 'offline', resource_id: r.id, reason: r.statusReason ?? null }];
+    id = r.parentId;
   }
-  return [];
+  return NONE;
 }
+
+const NONE: readonly Conflict[] = [];
 
 /** An entry in the way, with its label and group so a refusal reads without a lookup. */
 export function entryConflict(e: Entry): Conflict {

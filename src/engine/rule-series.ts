@@ -3,7 +3,7 @@
  * object, which is immutable), the span it covers from its first occurrence to its last, and its
  * occurrences within a window, each shown as the rule over that occurrence's span.
  */
-import { occurrencesOverlapping, parseRRule, seriesEnd, type Series } from './recurrence.js';
+import { type Occurrence, occurrencesOverlapping, parseRRule, seriesEnd, type Series } from './recurrence.js';
 import { FOREVER } from './spans.js';
 import type { Ms, Rule } from './types.js';
 
@@ -38,6 +38,11 @@ const MAX_BLOCKS = 64;
 
 const blocks = new WeakMap<Rule, Map<number, readonly Rule[]>>();
 
+/** An occurrence as the rule over its span (the first is the rule itself). */
+function windowOf(rule: Rule, o: Occurrence): Rule {
+  return o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end };
+}
+
 /** The rule's occurrences overlapping block `k`, as the rule over each span. */
 function blockWindows(rule: Rule, s: Series, k: number): readonly Rule[] {
   let m = blocks.get(rule);
@@ -47,7 +52,7 @@ function blockWindows(rule: Rule, s: Series, k: number): readonly Rule[] {
   }
   let list = m.get(k);
   if (list === undefined) {
-    list = occurrencesOverlapping(s, k * BLOCK_MS, (k + 1) * BLOCK_MS).map((o) => (o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end }));
+    list = occurrencesOverlapping(s, k * BLOCK_MS, (k + 1) * BLOCK_MS).map((o) => windowOf(rule, o));
     if (m.size >= MAX_BLOCKS) m.clear();
     m.set(k, list);
   }
@@ -65,7 +70,7 @@ export function ruleWindows(rule: Rule, a: Ms, b: Ms, out: Rule[]): void {
   const last = Math.floor((b - 1) / BLOCK_MS);
   if (last - first > 2) {
     // A wide window: walked once rather than cached block by block.
-    for (const o of occurrencesOverlapping(s, a, b)) out.push(o.start === rule.start ? rule : { ...rule, start: o.start, end: o.end });
+    for (const o of occurrencesOverlapping(s, a, b)) out.push(windowOf(rule, o));
     return;
   }
   for (let k = first; k <= last; k++) {

@@ -15,8 +15,8 @@ import type { ReadContext } from './index.js';
 interface AvailabilityKeys {
   /** Each resource_id condition is a set of ids; several must all hold, so they intersect. */
   readonly resourceIdSets: Compiled[][];
-  readonly starts: { e: Compiled; adjust: number }[];
-  readonly ends: { e: Compiled; adjust: number }[];
+  readonly starts: Bound[];
+  readonly ends: Bound[];
   readonly minDuration: Compiled | null;
   readonly minAvailable: Compiled | null;
   readonly capabilities: Compiled | null;
@@ -55,8 +55,8 @@ function availabilityKeys(where: Expr | null | undefined, scope: Scope, params: 
     qualifiers: scope.qualifiers,
   };
   const resourceIdSets: Compiled[][] = [];
-  const starts: { e: Compiled; adjust: number }[] = [];
-  const ends: { e: Compiled; adjust: number }[] = [];
+  const starts: Bound[] = [];
+  const ends: Bound[] = [];
   let minDuration: Compiled | null = null;
   let minAvailable: Compiled | null = null;
   let capabilities: Compiled | null = null;
@@ -95,16 +95,14 @@ function availabilityKeys(where: Expr | null | undefined, scope: Scope, params: 
 
 /** One execution's availability rows: the window and options evaluated, then the engine's answer. */
 function availabilityRows(keys: AvailabilityKeys, read: ReadContext, env: EvalEnv, picks: readonly number[] | null): Value[][] {
-  const { starts, ends, minDuration, minAvailable, capabilities, policy } = keys;
+  const { minDuration, minAvailable, capabilities, policy } = keys;
   const num = (x: Compiled): number | null => {
     const v = x.eval([], env);
     return v === null ? null : (coerce(v, 'int', 'availability bound') as number);
   };
-  let start = -Infinity;
-  for (const s of starts) start = Math.max(start, (num(s.e) ?? -Infinity) + s.adjust);
-  let end = Infinity;
-  for (const e of ends) end = Math.min(end, (num(e.e) ?? Infinity) + e.adjust);
-  if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
+  const window = windowOf(keys.starts, keys.ends, env, 'availability bound');
+  if (window === null) return [];
+  const { start, end } = window;
   const md = minDuration === null ? undefined : (num(minDuration) ?? undefined);
   const ma = minAvailable === null ? undefined : (num(minAvailable) ?? undefined);
   const capsValue = capabilities === null ? null : capabilities.eval([], env);
@@ -140,11 +138,7 @@ function availabilityResources(keys: AvailabilityKeys, caps: readonly string[] |
   const { resourceIdSets } = keys;
   let rids: string[];
   if (resourceIdSets.length > 0) {
-    rids = evalAll(resourceIdSets[0]!, env).filter(isText);
-    for (const more of resourceIdSets.slice(1)) {
-      const also = new Set(evalAll(more, env).filter(isText));
-      rids = rids.filter((id) => also.has(id));
-    }
+    rids = resourceIdsOf(resourceIdSets, env);
   } else {
     // A pool stands for its members that have the capabilities, as a pool booking picks them.
     const pid = keys.pool!.eval([], env);
@@ -155,6 +149,35 @@ function availabilityResources(keys: AvailabilityKeys, caps: readonly string[] |
         `pool "${String(pid)}" has ${rids.length} members; availability takes at most ${Limits.maxIdsPerInList} at once`,
       );
     }
+  }
+  return rids;
+}
+
+/** A bound of a computed table's window: `start >= e` (or `"end" <= e`), moved by `adjust` for `>` and `<`. */
+export interface Bound {
+  readonly e: Compiled;
+  readonly adjust: number;
+}
+
+/** The window the bounds give for one execution: the latest start and earliest end, or null when empty or open. */
+export function windowOf(starts: readonly Bound[], ends: readonly Bound[], env: EvalEnv, what: string): { start: number; end: number } | null {
+  const num = (x: Compiled): number | null => {
+    const v = x.eval([], env);
+    return v === null ? null : (coerce(v, 'int', what) as number);
+  };
+  let start = Number.NEGATIVE_INFINITY;
+  for (const s of starts) start = Math.max(start, (num(s.e) ?? Number.NEGATIVE_INFINITY) + s.adjust);
+  let end = Number.POSITIVE_INFINITY;
+  for (const e of ends) end = Math.min(end, (num(e.e) ?? Number.POSITIVE_INFINITY) + e.adjust);
+  return start < end && Number.isFinite(start) && Number.isFinite(end) ? { start, end } : null;
+}
+
+/** The resource ids every `resource_id = …` / `IN (…)` condition allows (several intersect). */
+export function resourceIdsOf(sets: readonly Compiled[][], env: EvalEnv): string[] {
+  let rids = evalAll(sets[0] ?? [], env).filter(isText);
+  for (const more of sets.slice(1)) {
+    const also = new Set(evalAll(more, env).filter(isText));
+    rids = rids.filter((id) => also.has(id));
   }
   return rids;
 }

@@ -7,10 +7,11 @@ import type { Expr } from 'pgsql-ast-parser';
 import { Limits } from '../../engine/limits.js';
 import type { Booking, Hold } from '../../engine/types.js';
 import { AllotError, SqlState } from '../../errors.js';
-import { coerce, type Compiled, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
+import type { Compiled, EvalEnv, ParamSlots, Scope } from '../expr.js';
 import { icsCalendar } from '../ics.js';
 import type { Value } from '../types.js';
-import { andAll, asPredicate, conjuncts, evalAll, isText } from './hints.js';
+import { type Bound, resourceIdsOf, windowOf } from './availability.js';
+import { andAll, asPredicate, conjuncts } from './hints.js';
 import type { ReadContext } from './index.js';
 
 const EXAMPLE = `SELECT ics FROM calendar WHERE resource_id = 'room-1' AND start >= '2026-03-01' AND "end" <= '2026-04-01'`;
@@ -21,8 +22,8 @@ export function planCalendar(
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
   const resourceIdSets: Compiled[][] = [];
-  const starts: { e: Compiled; adjust: number }[] = [];
-  const ends: { e: Compiled; adjust: number }[] = [];
+  const starts: Bound[] = [];
+  const ends: Bound[] = [];
   const rest: Expr[] = [];
   for (const c of conjuncts(where)) {
     const p = asPredicate(c, scope, params);
@@ -40,26 +41,15 @@ export function planCalendar(
     throw new AllotError(SqlState.featureNotSupported, 'calendar needs a window: start >= … AND "end" <= …', { hint: EXAMPLE });
   }
   const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
-    const num = (x: Compiled): number | null => {
-      const v = x.eval([], env);
-      return v === null ? null : (coerce(v, 'int', 'calendar bound') as number);
-    };
-    let start = Number.NEGATIVE_INFINITY;
-    for (const s of starts) start = Math.max(start, (num(s.e) ?? Number.NEGATIVE_INFINITY) + s.adjust);
-    let end = Number.POSITIVE_INFINITY;
-    for (const e of ends) end = Math.min(end, (num(e.e) ?? Number.POSITIVE_INFINITY) + e.adjust);
-    if (!(start < end) || !Number.isFinite(start) || !Number.isFinite(end)) return [];
+    const window = windowOf(starts, ends, env, 'calendar bound');
+    if (window === null) return [];
+    const { start, end } = window;
     if (end - start > Limits.maxWindowMs) {
       throw new AllotError(SqlState.programLimitExceeded, `calendar window of ${end - start} ms; the limit is ${Limits.maxWindowMs} ms (732 days)`);
     }
-    let rids = evalAll(resourceIdSets[0]!, env).filter(isText);
-    for (const more of resourceIdSets.slice(1)) {
-      const also = new Set(evalAll(more, env).filter(isText));
-      rids = rids.filter((id) => also.has(id));
-    }
     const { engine, now } = read;
     const out: Value[][] = [];
-    for (const rid of [...new Set(rids)].sort()) {
+    for (const rid of [...new Set(resourceIdsOf(resourceIdSets, env))].sort()) {
       const resource = engine.resource(rid);
       if (resource === undefined) continue;
       const entries = engine.entriesOn(rid, start, end, now) as (Booking | Hold)[];
