@@ -171,6 +171,8 @@ const toResource = (r: Row): Resource => ({
   capabilities: caps(r.capabilities),
   status: r.status === 'offline' ? 'offline' : 'online',
   statusReason: sOrNull(r.status_reason),
+  poolStrategy: r.pool_strategy === 'fewest_bookings' || r.pool_strategy === 'round_robin' ? r.pool_strategy : 'id_order',
+  poolCursor: sOrNull(r.pool_cursor),
 });
 const toRule = (r: Row): Rule => ({
   id: s(r.id),

@@ -10,7 +10,7 @@ import type { Batch } from './batch.js';
 import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, releaseHoldGroup, releaseHolds, updateBookings } from './commands/entries.js';
 import { applyOutages, createOutage, deleteOutage, updateOutage } from './commands/outages.js';
 import { createPolicy, deletePolicy, updatePolicy } from './commands/policies.js';
-import { bookFromPool } from './commands/pools.js';
+import { bookFromPool, bookFromPools } from './commands/pools.js';
 import { createResource, deleteResource, updateResource } from './commands/resources.js';
 import { createRule, deleteRule, updateRule } from './commands/rules.js';
 import { Limits } from './limits.js';
@@ -62,6 +62,8 @@ export interface Draft {
 
 class DraftState implements Draft {
   readonly commands: Command[] = [];
+  /** Where each statement's commands end in `commands`: a statement is decided as one. */
+  readonly ends: number[] = [];
   readonly effects: Effect[] = [];
   inverse: Effect[] = [];
   rows = 0;
@@ -156,8 +158,12 @@ export class Engine extends Queries {
 
   // ---- batches ------------------------------------------------------------------------
 
-  /** Decides and applies the commands atomically: all succeed, or none does and it throws. */
-  execute(commands: readonly Command[], now: Ms): ExecOutcome {
+  /**
+   * Decides and applies the commands atomically: all succeed, or none does and it throws. They
+   * are one statement, or the statements ending at each of `ends` (indexes into `commands`),
+   * decided in turn: a statement's pool rows are matched together (`runStatement`).
+   */
+  execute(commands: readonly Command[], now: Ms, ends?: readonly number[]): ExecOutcome {
     const rows = rowsOf(commands);
     if (rows > Limits.maxBatchCommands) {
       throw new AllotError(SqlState.programLimitExceeded, `a batch of ${rows} rows is over the limit of ${Limits.maxBatchCommands}`);
@@ -168,7 +174,7 @@ export class Engine extends Queries {
     this.inverse = [];
     let keep = false;
     try {
-      const results = commands.map((c) => this.runOne(c, now));
+      const results = this.runStatements(commands, now, ends);
       if (this.checkInvariants) this.assertInvariants(Math.max(now, this.latestNow));
       const outcome = { effects: this.effects, results, inverse: this.inverse };
       keep = true;
@@ -221,10 +227,11 @@ export class Engine extends Queries {
     const before = d.effects.length;
     let ok = false;
     try {
-      const results = commands.map((c) => this.runOne(c, d.now));
+      const results = this.runStatement(commands, d.now);
       if (this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
       ok = true;
       for (const c of commands) d.commands.push(c);
+      d.ends.push(d.commands.length);
       d.rows = rows;
       return { results, effects: d.effects.slice(before) };
     } finally {
@@ -272,7 +279,7 @@ export class Engine extends Queries {
     this.inverse = inverse;
     let back = false;
     try {
-      for (const c of d.commands) this.runOne(c, d.now);
+      this.runStatements(d.commands, d.now, d.ends);
       if (!sameEffects(this.effects, d.effects)) return false;
       if (this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
       d.inverse = inverse;
@@ -311,6 +318,7 @@ export class Engine extends Queries {
       this.store.rollbackTo(m?.undo ?? 0);
     } else this.closeDraft(d);
     d.commands.length = commands;
+    while (d.ends.length > 0 && d.ends[d.ends.length - 1]! > commands) d.ends.pop();
     d.effects.length = effects;
     d.inverse.length = effects;
     d.rows = m?.rows ?? 0;
@@ -353,13 +361,13 @@ export class Engine extends Queries {
    * Decides the commands, hands the outcome to `read` while the state includes them, then
    * undoes everything: whether commands would be accepted, changing nothing.
    */
-  dryRun<T>(commands: readonly Command[], now: Ms, read: (outcome: ExecOutcome) => T): T {
+  dryRun<T>(commands: readonly Command[], now: Ms, read: (outcome: ExecOutcome) => T, ends?: readonly number[]): T {
     checkTime('now', now);
     this.store.begin();
     this.effects = [];
     this.inverse = [];
     try {
-      const results = commands.map((c) => this.runOne(c, now));
+      const results = this.runStatements(commands, now, ends);
       return read({ effects: this.effects, results, inverse: this.inverse });
     } finally {
       this.store.end(false);
@@ -411,6 +419,44 @@ export class Engine extends Queries {
     for (const b of state.bookings) this.store.addBooking(b);
     for (const h of state.holds) this.store.addHold(h);
     for (const o of state.outages) this.store.addOutage(o);
+  }
+
+  private runStatements(commands: readonly Command[], now: Ms, ends: readonly number[] | undefined): CommandResult[] {
+    if (ends === undefined) return this.runStatement(commands, now);
+    if (ends.length === 0 ? commands.length > 0 : ends[ends.length - 1] !== commands.length)
+      throw new Error('engine: statements do not end where the commands do');
+    const results: CommandResult[] = [];
+    let from = 0;
+    for (const end of ends) {
+      for (const r of this.runStatement(commands.slice(from, end), now)) results.push(r);
+      from = end;
+    }
+    return results;
+  }
+
+  /**
+   * Decides one statement's commands in order, except that two or more pool bookings that are
+   * not skippable are decided together, as one matching, after the rest (`bookFromPools`).
+   */
+  private runStatement(commands: readonly Command[], now: Ms): CommandResult[] {
+    let pools = 0;
+    for (const c of commands) if (c.type === 'BookFromPool' && c.onConflictSkip !== true) pools++;
+    if (pools < 2) return commands.map((c) => this.runOne(c, now));
+    const results: CommandResult[] = new Array<CommandResult>(commands.length);
+    const joint: number[] = [];
+    commands.forEach((c, i) => {
+      if (c.type === 'BookFromPool' && c.onConflictSkip !== true) joint.push(i);
+      else results[i] = this.runOne(c, now);
+    });
+    const decided = bookFromPools(
+      this.batch,
+      joint.map((i) => (commands[i] as Extract<Command, { type: 'BookFromPool' }>).request),
+      now,
+    );
+    joint.forEach((i, k) => {
+      results[i] = decided[k]!;
+    });
+    return results;
   }
 
   private runOne(cmd: Command, now: Ms): CommandResult {

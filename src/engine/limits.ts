@@ -13,6 +13,11 @@ export const Limits = {
   maxOutagesPerResource: 100_000,
   /** Commands (rows) in one statement or transaction; also the most members one pool booking asks for. */
   maxBatchCommands: 10_000,
+  /**
+   * Work (member checks and matching steps) one statement's pool rows may take when trying
+   * members in order leaves a row short and they are matched by search.
+   */
+  poolSearchSteps: 2_000_000,
   /** Rows one SELECT returns. */
   maxResultRows: 1_000_000,
   /** Ids in one IN list, and resources in one availability query. */

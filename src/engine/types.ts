@@ -21,9 +21,20 @@ export interface Resource {
    */
   readonly status?: ResourceStatus;
   readonly statusReason?: string | null;
+  /** The order a pool booking tries this resource's members in. Absent: `id_order`. */
+  readonly poolStrategy?: PoolStrategy;
+  /** `round_robin`: the member the pool booked last; the next booking tries those after it first. */
+  readonly poolCursor?: string | null;
 }
 
 export type ResourceStatus = 'online' | 'offline';
+
+/**
+ * - id_order: members by id.
+ * - fewest_bookings: by how many current and future bookings each has, fewest first, then id.
+ * - round_robin: by id, starting after the member booked last (the pool's cursor), and around.
+ */
+export type PoolStrategy = 'id_order' | 'fewest_bookings' | 'round_robin';
 
 export interface Rule {
   readonly id: string;
@@ -135,6 +146,8 @@ export interface ResourcePatch {
   readonly capabilities?: readonly string[];
   readonly status?: ResourceStatus;
   readonly statusReason?: string | null;
+  readonly poolStrategy?: PoolStrategy;
+  readonly poolCursor?: string | null;
 }
 
 export interface RulePatch {

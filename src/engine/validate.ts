@@ -2,7 +2,7 @@
 import { AllotError, SqlState } from '../errors.js';
 import { Limits } from './limits.js';
 import { parseRRule, zoneOf } from './recurrence.js';
-import type { Booking, Hold, Ms, Outage, Policy, Resource, Rule, RuleRecurrence } from './types.js';
+import type { Booking, Hold, Ms, Outage, Policy, PoolStrategy, Resource, Rule, RuleRecurrence } from './types.js';
 
 export function checkId(what: string, id: string): void {
   if (id.length === 0) throw new AllotError(SqlState.invalidParameterValue, `${what} must not be empty`);
@@ -87,7 +87,16 @@ export function checkResourceFields(r: Resource): void {
     throw new AllotError(SqlState.invalidParameterValue, `status must be 'online' or 'offline', not ${JSON.stringify(r.status)}`);
   }
   checkLabel('status_reason', r.statusReason ?? null);
+  if (r.poolStrategy !== undefined && !POOL_STRATEGIES.includes(r.poolStrategy)) {
+    throw new AllotError(
+      SqlState.invalidParameterValue,
+      `pool_strategy must be one of ${POOL_STRATEGIES.map((x) => `'${x}'`).join(', ')}, not ${JSON.stringify(r.poolStrategy)}`,
+    );
+  }
+  checkOptionalId('pool_cursor', r.poolCursor ?? null);
 }
+
+const POOL_STRATEGIES: readonly PoolStrategy[] = ['id_order', 'fewest_bookings', 'round_robin'];
 
 export function checkRuleFields(r: Rule): void {
   checkId('rule id', r.id);

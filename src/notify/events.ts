@@ -22,6 +22,8 @@ function resourceFields(r: Resource): Record<string, unknown> {
     capabilities: r.capabilities,
     status: r.status ?? 'online',
     status_reason: r.statusReason ?? null,
+    pool_strategy: r.poolStrategy ?? 'id_order',
+    pool_cursor: r.poolCursor ?? null,
   };
 }
 

@@ -55,6 +55,8 @@ describe('AllotClient', () => {
       capabilities: [],
       status: 'online',
       statusReason: null,
+      poolStrategy: 'id_order',
+      poolCursor: null,
     });
     const room = await allot.resources.create({ parentId: 'site', name: 'Room', bufferAfterMs: 900_000, capabilities: ['video'] });
     expect(room.id).toMatch(/^[0-9A-Z]{26}$/);

@@ -48,7 +48,7 @@ const READ_BACK = [
   'column policy_id TEXT() null',
   'column group_id TEXT() null',
   "pk bookings_pkey ['id']",
-  "reflected resources ['id', 'parent_id', 'name', 'capacity', 'buffer_before', 'buffer_after', 'capabilities', 'status', 'status_reason'] ['id']",
+  "reflected resources ['id', 'parent_id', 'name', 'capacity', 'buffer_before', 'buffer_after', 'capabilities', 'status', 'status_reason', 'pool_strategy', 'pool_cursor'] ['id']",
   "insert resource ('room',)",
   "resource room ['projector'] 1",
   'booking b1 2026-03-01 09:00:00+00:00 datetime 2026-03-01 10:00:00+00:00 datetime standup',

@@ -320,6 +320,8 @@ describe('drafts', () => {
         let clock = now;
         const d: Draft = engine.openDraft(now);
         const kept: Command[] = [];
+        /** Where each kept statement ends in `kept`. */
+        const ends: number[] = [];
         const shown: Effect[] = [];
         const results: ModelResult[] = [];
         let aborted = false;
@@ -356,6 +358,7 @@ describe('drafts', () => {
             continue;
           }
           kept.push(...cmds);
+          ends.push(kept.length);
           shown.push(...out.effects);
           results.push(...out.results.map(resultOf));
           expect(d.effects).toEqual(shown);
@@ -370,14 +373,14 @@ describe('drafts', () => {
         const committed = engine.keepDraft(d);
         expect(engine.drafted).toBeNull();
         expect(committed.effects).toEqual(shown);
-        // One execute of the kept commands at the block's instant, after everything others
+        // One execute of the kept statements at the block's instant, after everything others
         // committed, gives the same effects, results and state; so does the model.
         const beforeBlock = stateOf(twin);
         if (kept.length > 0) {
-          const once = twin.execute(kept, now);
+          const once = twin.execute(kept, now, ends);
           expect(once.effects).toEqual(shown);
           expect(once.results.map(resultOf)).toEqual(results);
-          const want = modelExecute(model, kept, now);
+          const want = modelExecute(model, kept, now, ends);
           expect(want.ok && want.results).toEqual(results);
           if (want.ok) expect(modelStateOf(want.state)).toEqual(stateOf(engine));
         }

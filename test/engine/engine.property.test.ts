@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, type CapturedState } from '../../src/engine/engine.js';
-import type { Command, CommandResult, Conflict } from '../../src/engine/types.js';
+import type { Command, CommandResult, Conflict, PoolStrategy } from '../../src/engine/types.js';
 import { AllotError } from '../../src/errors.js';
 import { emptyModel, modelAvailability, modelExecute, sameConflicts, type ModelResult, type ModelState } from './model.js';
 
@@ -38,11 +38,21 @@ const createResource = fc
     before: fc.integer({ min: 0, max: 2 }),
     after: fc.integer({ min: 0, max: 3 }),
     caps,
+    strategy: fc.option(fc.constantFrom<PoolStrategy>('id_order', 'fewest_bookings', 'round_robin'), { nil: undefined }),
   })
   .map(
     (r): Command => ({
       type: 'CreateResource',
-      resource: { id: r.id, parentId: r.parentId, name: null, capacity: r.capacity, bufferBeforeMs: r.before, bufferAfterMs: r.after, capabilities: r.caps },
+      resource: {
+        id: r.id,
+        parentId: r.parentId,
+        name: null,
+        capacity: r.capacity,
+        bufferBeforeMs: r.before,
+        bufferAfterMs: r.after,
+        capabilities: r.caps,
+        ...(r.strategy !== undefined ? { poolStrategy: r.strategy } : {}),
+      },
     }),
   );
 const updateResource = fc
@@ -55,6 +65,8 @@ const updateResource = fc
     caps: fc.option(caps, { nil: undefined }),
     // Offline now and then, back online more often.
     status: fc.option(fc.constantFrom<'online' | 'offline'>('online', 'online', 'offline'), { nil: undefined, freq: 2 }),
+    strategy: fc.option(fc.constantFrom<PoolStrategy>('id_order', 'fewest_bookings', 'round_robin'), { nil: undefined, freq: 3 }),
+    cursor: fc.option(fc.option(rid, { nil: null }), { nil: undefined, freq: 4 }),
   })
   .map(
     (r): Command => ({
@@ -67,6 +79,8 @@ const updateResource = fc
         ...(r.after !== undefined ? { bufferAfterMs: r.after } : {}),
         ...(r.caps !== undefined ? { capabilities: r.caps } : {}),
         ...(r.status !== undefined ? { status: r.status, statusReason: r.status === 'offline' ? 'service' : null } : {}),
+        ...(r.strategy !== undefined ? { poolStrategy: r.strategy } : {}),
+        ...(r.cursor !== undefined ? { poolCursor: r.cursor } : {}),
       },
     }),
   );
@@ -284,9 +298,21 @@ const query = fc.record({
   probe: fc.record({ resourceId: rid, start: fc.integer({ min: 0, max: 36 }), length: fc.integer({ min: 1, max: 6 }) }),
 });
 
+/** Pool rows of one statement, mostly of one span (one event's roles), matched together. */
+const poolStatement = fc
+  .record({ rows: fc.array(bookFromPool, { minLength: 2, maxLength: 3 }), span, same: fc.boolean() })
+  .map(({ rows, span: common, same }) =>
+    rows.map((c, i): MakeCommand => {
+      const req = (c as Extract<Command, { type: 'BookFromPool' }>).request;
+      // Ids per row, so rows do not collide on them by chance.
+      const ids = req.ids.map((_, k) => `b${(i * 2 + k) % 8}`);
+      return () => ({ type: 'BookFromPool', request: { ...req, ids, ...(same ? common : {}) } });
+    }),
+  );
 const batch = fc.oneof(
   { weight: 6, arbitrary: fc.array(command, { minLength: 1, maxLength: 1 }) },
   { weight: 2, arbitrary: fc.array(command, { minLength: 2, maxLength: 3 }) },
+  { weight: 1, arbitrary: poolStatement },
 );
 const step = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('batch' as const), advance: fc.integer({ min: 0, max: 3 }), commands: batch }) },

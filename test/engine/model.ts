@@ -3,7 +3,7 @@
  * time is a small integer line and every question is answered unit by unit. It is slow and
  * obviously right; the property tests require the engine to agree with it.
  */
-import type { Booking, BookingTarget, Command, Conflict, FreeSpan, Hold, Outage, Policy, Resource, Rule } from '../../src/engine/types.js';
+import type { Booking, BookingTarget, Command, Conflict, FreeSpan, Hold, Outage, Policy, PoolRequest, Resource, Rule } from '../../src/engine/types.js';
 
 export interface ModelState {
   resources: Map<string, Resource>;
@@ -344,6 +344,8 @@ function resourceFields(r: Resource): void {
   caps(r.capabilities);
   if (r.status !== undefined && r.status !== 'online' && r.status !== 'offline') throw new ModelError('22023');
   label(r.statusReason ?? null);
+  if (r.poolStrategy !== undefined && !['id_order', 'fewest_bookings', 'round_robin'].includes(r.poolStrategy)) throw new ModelError('22023');
+  optId(r.poolCursor ?? null);
 }
 
 /** Offline, the resource or an ancestor (the nearest first): new entries may not go there. */
@@ -447,6 +449,8 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
         capabilities: dedupe(p.capabilities ?? old.capabilities),
         status: p.status ?? old.status ?? 'online',
         statusReason: p.statusReason !== undefined ? p.statusReason : (old.statusReason ?? null),
+        poolStrategy: p.poolStrategy ?? old.poolStrategy ?? 'id_order',
+        poolCursor: p.poolCursor !== undefined ? p.poolCursor : (old.poolCursor ?? null),
       };
       resourceFields(next);
       if (next.parentId !== old.parentId && next.parentId !== null) {
@@ -711,69 +715,8 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       s.policies.delete(c.id);
       return { type: 'rows', ids: [c.id] };
     }
-    case 'BookFromPool': {
-      const q = c.request;
-      int(q.ids.length, 1, 10_000);
-      for (const i of q.ids) id(i);
-      id(q.poolId);
-      span(q.start, q.end);
-      label(q.label);
-      caps(q.capabilities);
-      optId(q.userId);
-      optId(q.policyId);
-      optId(q.groupId);
-      if (!s.resources.has(q.poolId)) throw new ModelError('23503');
-      if (q.ids.some((i, n) => s.bookings.has(i) || q.ids.indexOf(i) !== n)) throw new ModelError('23505');
-      if (q.policyId !== null) {
-        const p = s.policies.get(q.policyId);
-        if (p === undefined) throw new ModelError('23503');
-        const probe: Booking = {
-          id: q.ids[0]!,
-          resourceId: q.poolId,
-          start: q.start,
-          end: q.end,
-          label: null,
-          capabilities: [],
-          userId: q.userId,
-          policyId: q.policyId,
-          groupId: null,
-        };
-        const breaches = policyBreaches(s, p, probe, now, q.ids.length);
-        if (breaches.length > 0) throw new ModelError('23P01', breaches);
-      }
-      const candidates = [...below(s, q.poolId)].filter((r) => r !== q.poolId).sort();
-      const need = dedupe(q.capabilities);
-      const made: string[] = [];
-      let capable = 0;
-      for (const rid of candidates) {
-        if (made.length === q.ids.length) break;
-        const r = s.resources.get(rid)!;
-        if (r.capacity === 0 || need.some((x) => !r.capabilities.includes(x))) continue;
-        capable++;
-        const b: Booking = {
-          id: q.ids[made.length]!,
-          resourceId: rid,
-          start: q.start,
-          end: q.end,
-          label: q.label,
-          capabilities: need,
-          userId: q.userId,
-          policyId: q.policyId,
-          groupId: q.groupId,
-        };
-        try {
-          place(s, b, now);
-        } catch (e) {
-          if (e instanceof ModelError && (e.sqlstate === '23P01' || e.sqlstate === '23514')) continue;
-          throw e;
-        }
-        s.bookings.set(b.id, b);
-        made.push(b.id);
-      }
-      if (made.length < q.ids.length)
-        throw new ModelError('23P01', [{ kind: 'pool', pool_id: q.poolId, wanted: q.ids.length, free: made.length, candidates: capable }]);
-      return { type: 'rows', ids: made };
-    }
+    case 'BookFromPool':
+      return poolRows(s, [c.request], now)[0]!;
     case 'ExpireHolds': {
       int(c.limit, 1, 10_000);
       const due = [...s.holds.values()]
@@ -784,6 +727,154 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       return { type: 'count', count: due.length };
     }
   }
+}
+
+// ---- pools: every assignment, in order ---------------------------------------------------------
+
+interface PoolRow {
+  q: PoolRequest;
+  need: readonly string[];
+  members: string[];
+  fits: string[];
+}
+
+/** The members a pool tries, in its strategy's order. */
+function poolOrder(s: ModelState, poolId: string, need: readonly string[], now: number): string[] {
+  const pool = s.resources.get(poolId)!;
+  const members = [...below(s, poolId)]
+    .filter((r) => r !== poolId)
+    .filter((rid) => {
+      const r = s.resources.get(rid)!;
+      return r.capacity > 0 && need.every((x) => r.capabilities.includes(x));
+    })
+    .sort();
+  const strategy = pool.poolStrategy ?? 'id_order';
+  if (strategy === 'fewest_bookings') {
+    const n = (rid: string): number => [...s.bookings.values()].filter((b) => b.resourceId === rid && b.end > now).length;
+    return members.sort((a, b) => n(a) - n(b) || (a < b ? -1 : 1));
+  }
+  const cursor = pool.poolCursor ?? null;
+  if (strategy === 'round_robin' && cursor !== null) return [...members.filter((m) => m > cursor), ...members.filter((m) => m <= cursor)];
+  return members;
+}
+
+function poolBooking(q: PoolRequest, need: readonly string[], id: string, resourceId: string): Booking {
+  return { id, resourceId, start: q.start, end: q.end, label: q.label, capabilities: need, userId: q.userId, policyId: q.policyId, groupId: q.groupId };
+}
+
+function poolPolicy(s: ModelState, q: PoolRequest, now: number): void {
+  if (q.policyId === null) return;
+  const p = s.policies.get(q.policyId);
+  if (p === undefined) throw new ModelError('23503');
+  const probe = poolBooking(q, [], q.ids[0]!, q.poolId);
+  const breaches = policyBreaches(s, p, probe, now, q.ids.length);
+  if (breaches.length > 0) throw new ModelError('23P01', breaches);
+}
+
+/** Every choice of `k` of `xs` in order (lexicographic by position). */
+function* choose<T>(xs: readonly T[], k: number, from = 0): Generator<T[]> {
+  if (k === 0) {
+    yield [];
+    return;
+  }
+  for (let i = from; i <= xs.length - k; i++) for (const rest of choose(xs, k - 1, i + 1)) yield [xs[i]!, ...rest];
+}
+
+/** Every assignment of rows[0 .. upto) that capacity allows, in order: a list of members per row. */
+function* assignments(s: ModelState, rows: readonly PoolRow[], upto: number, now: number): Generator<string[][]> {
+  function* go(i: number, state: ModelState, acc: string[][]): Generator<string[][]> {
+    if (i === upto) {
+      yield acc;
+      return;
+    }
+    const row = rows[i]!;
+    for (const pick of choose(row.fits, row.q.ids.length)) {
+      const next = clone(state);
+      let ok = true;
+      pick.forEach((m, k) => {
+        if (!ok) return;
+        const b = poolBooking(row.q, row.need, `~${i}:${k}`, m);
+        if (capacityConflicts(next, next.resources.get(m)!, b, now).length > 0) ok = false;
+        else next.bookings.set(b.id, b);
+      });
+      if (ok) yield* go(i + 1, next, [...acc, pick]);
+    }
+  }
+  yield* go(0, s, []);
+}
+
+function first<T>(g: Generator<T>): T | undefined {
+  for (const x of g) return x;
+  return undefined;
+}
+
+/**
+ * A statement's pool rows, decided together: the first assignment in order of all of them. A
+ * refusal names the first row no assignment of the rows before it leaves room for, with the
+ * most members any of those leaves it.
+ */
+function poolRows(s: ModelState, reqs: readonly PoolRequest[], now: number): ModelResult[] {
+  const given = new Set<string>();
+  const rows: PoolRow[] = reqs.map((q) => {
+    int(q.ids.length, 1, 10_000);
+    for (const i of q.ids) id(i);
+    id(q.poolId);
+    span(q.start, q.end);
+    label(q.label);
+    caps(q.capabilities);
+    optId(q.userId);
+    optId(q.policyId);
+    optId(q.groupId);
+    if (!s.resources.has(q.poolId)) throw new ModelError('23503');
+    for (const i of q.ids) {
+      if (s.bookings.has(i) || given.has(i)) throw new ModelError('23505');
+      given.add(i);
+    }
+    poolPolicy(s, q, now);
+    const need = dedupe(q.capabilities);
+    const members = poolOrder(s, q.poolId, need, now);
+    const fits = members.filter((m) => {
+      try {
+        place(clone(s), poolBooking(q, need, q.ids[0]!, m), now);
+        return true;
+      } catch (e) {
+        if (e instanceof ModelError && (e.sqlstate === '23P01' || e.sqlstate === '23514')) return false;
+        throw e;
+      }
+    });
+    return { q, need, members, fits };
+  });
+  const found = first(assignments(s, rows, rows.length, now));
+  if (found === undefined) {
+    let k = 0;
+    while (first(assignments(s, rows, k + 1, now)) !== undefined) k++;
+    const row = rows[k]!;
+    let free = 0;
+    for (const a of assignments(s, rows, k, now)) {
+      const state = clone(s);
+      a.forEach((pick, i) => pick.forEach((m, j) => state.bookings.set(`~${i}:${j}`, poolBooking(rows[i]!.q, rows[i]!.need, `~${i}:${j}`, m))));
+      const n = row.fits.filter((m) => capacityConflicts(state, state.resources.get(m)!, poolBooking(row.q, row.need, '~', m), now).length === 0).length;
+      free = Math.max(free, Math.min(n, row.q.ids.length));
+    }
+    throw new ModelError('23P01', [{ kind: 'pool', pool_id: row.q.poolId, wanted: row.q.ids.length, free, candidates: row.members.length }]);
+  }
+  const cursors = new Map<string, string>();
+  const out = rows.map((row, i): ModelResult => {
+    if (i > 0) poolPolicy(s, row.q, now);
+    const pick = found[i]!;
+    pick.forEach((m, k) => {
+      const b = poolBooking(row.q, row.need, row.q.ids[k]!, m);
+      place(s, b, now);
+      s.bookings.set(b.id, b);
+    });
+    cursors.set(row.q.poolId, pick[pick.length - 1]!);
+    return { type: 'rows', ids: row.q.ids.slice() };
+  });
+  for (const [poolId, last] of cursors) {
+    const pool = s.resources.get(poolId)!;
+    if (pool.poolStrategy === 'round_robin') s.resources.set(poolId, { ...pool, poolCursor: last });
+  }
+  return out;
 }
 
 function targets(s: ModelState, t: BookingTarget): Booking[] {
@@ -803,16 +894,45 @@ function targets(s: ModelState, t: BookingTarget): Booking[] {
   return [...s.bookings.values()].filter(keep).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** Runs a batch: all or nothing. Returns the new state and results, or the first error. */
+/**
+ * Runs a batch: all or nothing. Returns the new state and results, or the first error. The
+ * commands are one statement, or the statements ending at each of `ends`.
+ */
 export function modelExecute(
+  s: ModelState,
+  cmds: readonly Command[],
+  now: number,
+  ends?: readonly number[],
+): { ok: true; state: ModelState; results: ModelResult[] } | { ok: false; error: ModelError } {
+  let state = s;
+  const all: ModelResult[] = [];
+  let from = 0;
+  for (const end of ends ?? [cmds.length]) {
+    const one = modelStatement(state, cmds.slice(from, end), now);
+    if (!one.ok) return one;
+    state = one.state;
+    all.push(...one.results);
+    from = end;
+  }
+  return { ok: true, state, results: all };
+}
+
+function modelStatement(
   s: ModelState,
   cmds: readonly Command[],
   now: number,
 ): { ok: true; state: ModelState; results: ModelResult[] } | { ok: false; error: ModelError } {
   const next = clone(s);
   const results: ModelResult[] = [];
+  // Two or more pool rows that are not skippable are decided together, after the rest.
+  const joint: number[] = [];
+  cmds.forEach((c, i) => {
+    if (c.type === 'BookFromPool' && c.onConflictSkip !== true) joint.push(i);
+  });
+  const together = joint.length >= 2;
   try {
-    for (const c of cmds) {
+    for (const [i, c] of cmds.entries()) {
+      if (together && joint.includes(i)) continue;
       const skippable = 'onConflictSkip' in c && c.onConflictSkip === true;
       const before = clone(next);
       try {
@@ -823,6 +943,19 @@ export function modelExecute(
           results.push({ type: 'skipped' });
         } else throw e;
       }
+    }
+    if (together) {
+      const decided = poolRows(
+        next,
+        joint.map((i) => (cmds[i] as Extract<Command, { type: 'BookFromPool' }>).request),
+        now,
+      );
+      const ordered: ModelResult[] = [];
+      let other = 0;
+      let pool = 0;
+      for (let i = 0; i < cmds.length; i++) ordered.push(joint.includes(i) ? decided[pool++]! : results[other++]!);
+      results.length = 0;
+      results.push(...ordered);
     }
   } catch (e) {
     if (e instanceof ModelError) return { ok: false, error: new ModelError(e.sqlstate, sameConflicts(e.conflicts)) };

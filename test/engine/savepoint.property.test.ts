@@ -165,12 +165,17 @@ describe('savepoints in a draft', () => {
           return refused(() => engine.reopenDraft(d)) === true;
         };
         const keptCommands = (): Command[] => kept.flat();
+        /** Where each kept statement ends in `keptCommands()`. */
+        const keptEnds = (): number[] => {
+          let n = 0;
+          return kept.map((st) => (n += st.length));
+        };
         /** In the engine, the draft holds what one execute of the kept statements gives on what others committed. */
         const checkDraft = (): void => {
           const all = keptCommands();
           expect(d.commands).toEqual(all);
           expect(engine.drafted).toBe(d);
-          const once = twin.dryRun(all, NOW, (o) => ({ effects: [...o.effects], state: stateOf(twin) }));
+          const once = twin.dryRun(all, NOW, (o) => ({ effects: [...o.effects], state: stateOf(twin) }), keptEnds());
           expect(d.effects).toEqual(once.effects);
           expect(stateOf(engine)).toEqual(once.state);
         };
@@ -221,7 +226,12 @@ describe('savepoints in a draft', () => {
                 aborted = true;
                 expect(
                   refused(() =>
-                    twin.dryRun(keptCommands(), NOW, (o) => o.effects.length === d.effects.length && JSON.stringify(o.effects) === JSON.stringify(d.effects)),
+                    twin.dryRun(
+                      keptCommands(),
+                      NOW,
+                      (o) => o.effects.length === d.effects.length && JSON.stringify(o.effects) === JSON.stringify(d.effects),
+                      keptEnds(),
+                    ),
                   ),
                 ).not.toBe(true);
               }
@@ -249,10 +259,10 @@ describe('savepoints in a draft', () => {
           expect(stateOf(engine)).toEqual(stateOf(twin));
           return;
         }
-        const once = twin.execute(all, NOW);
+        const once = twin.execute(all, NOW, keptEnds());
         expect(committed.effects).toEqual(once.effects);
         expect(stateOf(engine)).toEqual(stateOf(twin));
-        const want = modelExecute(model, all, NOW);
+        const want = modelExecute(model, all, NOW, keptEnds());
         expect(want.ok).toBe(true);
         if (want.ok) {
           expect(once.results.map(resultOf)).toEqual(want.results);

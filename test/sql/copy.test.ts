@@ -153,10 +153,10 @@ describe('COPY FROM STDIN', () => {
 
   it('takes every column of the table without a column list, and refuses tables that are not written to', async () => {
     const c = await raw('copy-all-columns');
-    const got = await copyIn(c, 'COPY resources FROM STDIN', Buffer.from('room\t\\N\tRoom\t2\t0\t900000\t{projector}\toffline\tpainting\n'));
+    const got = await copyIn(c, 'COPY resources FROM STDIN', Buffer.from('room\t\\N\tRoom\t2\t0\t900000\t{projector}\toffline\tpainting\tround_robin\t\\N\n'));
     expect(got.tag).toBe('COPY 1');
-    expect(await c.query('SELECT id, parent_id, name, capacity, capabilities, status, status_reason FROM resources')).toEqual([
-      ['room', null, 'Room', '2', '{projector}', 'offline', 'painting'],
+    expect(await c.query('SELECT id, parent_id, name, capacity, capabilities, status, status_reason, pool_strategy, pool_cursor FROM resources')).toEqual([
+      ['room', null, 'Room', '2', '{projector}', 'offline', 'painting', 'round_robin', null],
     ]);
     const view = await copyIn(c, 'COPY availability FROM STDIN', Buffer.from(''));
     expect(view.error?.code).toBe('0A000');

@@ -129,6 +129,8 @@ describe('the log format, version 1', () => {
           capabilities: ['4k'],
           status: 'online',
           status_reason: null,
+          pool_strategy: 'id_order',
+          pool_cursor: null,
         },
         {
           id: 'site',
@@ -140,6 +142,8 @@ describe('the log format, version 1', () => {
           capabilities: ['4k', 'night'],
           status: 'online',
           status_reason: null,
+          pool_strategy: 'id_order',
+          pool_cursor: null,
         },
       ],
       policies: [

@@ -43,6 +43,8 @@ export function updateResource(batch: Batch, id: string, patch: ResourcePatch, n
     capabilities: normaliseCapabilities(patch.capabilities ?? old.capabilities),
     status: patch.status ?? old.status ?? 'online',
     statusReason: patch.statusReason !== undefined ? patch.statusReason : (old.statusReason ?? null),
+    poolStrategy: patch.poolStrategy ?? old.poolStrategy ?? 'id_order',
+    poolCursor: patch.poolCursor !== undefined ? patch.poolCursor : (old.poolCursor ?? null),
   };
   checkResourceFields(next);
   const reparented = next.parentId !== old.parentId;

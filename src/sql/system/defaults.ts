@@ -40,6 +40,11 @@ const ONLINE: ColumnDefault = {
   text: "'online'::text",
 };
 
+const ID_ORDER: ColumnDefault = {
+  bin: '{CONST :consttype 25 :consttypmod -1 :constcollid 100 :constlen -1 :constbyval false :constisnull false :location -1 :constvalue 12 [ 48 0 0 0 105 100 95 111 114 100 101 114 ]}',
+  text: "'id_order'::text",
+};
+
 const FALSE: ColumnDefault = {
   bin: '{CONST :consttype 16 :consttypmod -1 :constcollid 0 :constlen 1 :constbyval true :constisnull false :location -1 :constvalue 1 [ 0 0 0 0 0 0 0 0 ]}',
   text: 'false',
@@ -73,6 +78,8 @@ export function columnDefault(table: string, column: string, times: TimeOutput):
       return times === 'ms' ? INT8_ZERO : INTERVAL_ZERO;
     case 'resources.status':
       return ONLINE;
+    case 'resources.pool_strategy':
+      return ID_ORDER;
     case 'rules.blocking':
       return FALSE;
     case 'outages.declared_at':
@@ -87,6 +94,6 @@ const OTHER_EXPRESSIONS: ReadonlyMap<string, string> = new Map([['{SQLVALUEFUNCT
 
 /** What pg_get_expr shows for a node tree of the catalog, or undefined for one it does not hold. */
 export function expressionText(bin: string): string | undefined {
-  for (const d of [INT8_ONE, INT8_ZERO, INTERVAL_ZERO, EMPTY_TEXT_ARRAY, ONLINE, FALSE, NOW, NOW_MS]) if (d.bin === bin) return d.text;
+  for (const d of [INT8_ONE, INT8_ZERO, INTERVAL_ZERO, EMPTY_TEXT_ARRAY, ONLINE, ID_ORDER, FALSE, NOW, NOW_MS]) if (d.bin === bin) return d.text;
   return OTHER_EXPRESSIONS.get(bin);
 }

@@ -1,5 +1,5 @@
 /** allot's resources table: things that can be booked, in a tree. */
-import type { Resource, ResourcePatch, ResourceStatus } from '../../engine/types.js';
+import type { PoolStrategy, Resource, ResourcePatch, ResourceStatus } from '../../engine/types.js';
 import type { Value } from '../types.js';
 import { column, ID_COMMENT, type TableDef } from './columns.js';
 import { capsOf, idOf, notNullIfGiven, num, required, text, type Fields } from './fields.js';
@@ -19,6 +19,8 @@ const resourcesDef: TableDef = {
     column.caps,
     column.text('status', true),
     column.text('status_reason'),
+    column.text('pool_strategy', true),
+    column.text('pool_cursor'),
   ],
   comment: 'Things that can be booked, in a tree: capacity, buffers and capabilities.',
   columnComments: {
@@ -31,11 +33,25 @@ const resourcesDef: TableDef = {
     capabilities: 'What the resource supports.',
     status: 'online, or offline: no new entries on it or under it, and no free time; what it holds stays.',
     status_reason: 'Why it is offline (free text).',
+    pool_strategy: 'The order a pool booking tries the members below: id_order, fewest_bookings or round_robin.',
+    pool_cursor: 'round_robin: the member booked last; the next pool booking tries those after it first.',
   },
 };
 
 export function resourceRow(r: Resource): Value[] {
-  return [r.id, r.parentId, r.name, r.capacity, r.bufferBeforeMs, r.bufferAfterMs, r.capabilities, r.status ?? 'online', r.statusReason ?? null];
+  return [
+    r.id,
+    r.parentId,
+    r.name,
+    r.capacity,
+    r.bufferBeforeMs,
+    r.bufferAfterMs,
+    r.capabilities,
+    r.status ?? 'online',
+    r.statusReason ?? null,
+    r.poolStrategy ?? 'id_order',
+    r.poolCursor ?? null,
+  ];
 }
 
 function candidates({ engine, hints, env, ids, byId }: Lookup): readonly Resource[] {
@@ -58,6 +74,8 @@ function patch(f: Fields): ResourcePatch {
     ...(caps !== undefined ? { capabilities: caps } : {}),
     ...(f.has('status') ? { status: required(text(f, 'status'), 'status') as ResourceStatus } : {}),
     ...(f.has('status_reason') ? { statusReason: text(f, 'status_reason') ?? null } : {}),
+    ...(f.has('pool_strategy') ? { poolStrategy: required(text(f, 'pool_strategy'), 'pool_strategy') as PoolStrategy } : {}),
+    ...(f.has('pool_cursor') ? { poolCursor: text(f, 'pool_cursor') ?? null } : {}),
   };
 }
 
@@ -77,6 +95,8 @@ export const resources: StoredTableModule<Resource, ResourcePatch> = {
       capabilities: capsOf(f) ?? [],
       status: (notNullIfGiven(text(f, 'status'), 'status') ?? 'online') as ResourceStatus,
       statusReason: text(f, 'status_reason') ?? null,
+      poolStrategy: (notNullIfGiven(text(f, 'pool_strategy'), 'pool_strategy') ?? 'id_order') as PoolStrategy,
+      poolCursor: text(f, 'pool_cursor') ?? null,
     };
     return { type: 'CreateResource', resource, onConflictSkip: skip };
   },
