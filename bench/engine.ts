@@ -70,9 +70,20 @@ export function runEngineBench(opts: { quick?: boolean } = {}): EngineBenchResul
       big.execute([{ type: 'CancelBookings', target: { id: `x${i}` } }], T0);
     }),
   );
+  // The same refusal without its offers (SET allot.offers = off): what offers cost.
+  results.push(
+    measure('book with check, 100k entries on the resource (refused, offers off)', ms, (i) => {
+      try {
+        big.execute([{ ...book('y', 'r', slot(i) - 20 * MIN, slot(i)), offers: false } as Command], T0);
+        throw new Error('bench: expected a conflict');
+      } catch (err) {
+        if (!(err instanceof Error) || !('sqlstate' in err)) throw err;
+      }
+    }),
+  );
   // Half of that op is the cancel; measure a conflicting attempt on its own too.
   results.push(
-    measure('book with check, 100k entries on the resource (refused, conflict named)', ms, (i) => {
+    measure('book with check, 100k entries on the resource (refused, conflict named, 3 offers)', ms, (i) => {
       try {
         big.execute([book('y', 'r', slot(i) - 20 * MIN, slot(i))], T0);
         throw new Error('bench: expected a conflict');

@@ -1,11 +1,27 @@
 /** Words for refusals: messages a person can act on, DETAIL a program can parse. */
 import { AllotError, SqlState } from '../errors.js';
+import { civilFromDays } from './calendar.js';
 import { Limits } from './limits.js';
 import { describeBreach } from './policies.js';
 import type { Conflict, Ms, Resource } from './types.js';
 
+/** The instant as ISO-8601 UTC with milliseconds, as Date's toISOString writes it, faster. */
 export function iso(t: Ms): string {
-  return new Date(t).toISOString();
+  if (!Number.isSafeInteger(t) || t < Limits.minTimeMs || t > Limits.maxTimeMs) return new Date(t).toISOString();
+  const days = Math.floor(t / 86_400_000);
+  let rest = t - days * 86_400_000;
+  const { year, month, day } = civilFromDays(days);
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const ms = rest - sec * 1000;
+  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(h)}:${two(m)}:${two(sec)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
 export function quoteList(ids: readonly string[]): string {

@@ -10,6 +10,7 @@ import type { Batch } from './batch.js';
 import { cancelBookings, createBooking, expireHolds, placeHold, releaseHold, releaseHoldGroup, releaseHolds, updateBookings } from './commands/entries.js';
 import { applyOutages, createOutage, deleteOutage, updateOutage } from './commands/outages.js';
 import { createPolicy, deletePolicy, updatePolicy } from './commands/policies.js';
+import { offersFor, refusedRequest, withOffers } from './offers.js';
 import { bookFromPool, bookFromPools } from './commands/pools.js';
 import { createResource, deleteResource, updateResource } from './commands/resources.js';
 import { createRule, deleteRule, updateRule } from './commands/rules.js';
@@ -421,7 +422,21 @@ export class Engine extends Queries {
     for (const o of state.outages) this.store.addOutage(o);
   }
 
+  /**
+   * The statements' results; a refusal of a new entry that fails the statement gets its offers,
+   * read from the state as the statement left it (its rows before the refused one included).
+   */
   private runStatements(commands: readonly Command[], now: Ms, ends: readonly number[] | undefined): CommandResult[] {
+    try {
+      return this.runStatementsAsIs(commands, now, ends);
+    } catch (err) {
+      const asked = refusedRequest(err);
+      if (asked !== undefined) throw withOffers(err as AllotError, offersFor(this.store, this, asked, now));
+      throw err;
+    }
+  }
+
+  private runStatementsAsIs(commands: readonly Command[], now: Ms, ends: readonly number[] | undefined): CommandResult[] {
     if (ends === undefined) return this.runStatement(commands, now);
     if (ends.length === 0 ? commands.length > 0 : ends[ends.length - 1] !== commands.length)
       throw new Error('engine: statements do not end where the commands do');
@@ -452,6 +467,7 @@ export class Engine extends Queries {
       this.batch,
       joint.map((i) => (commands[i] as Extract<Command, { type: 'BookFromPool' }>).request),
       now,
+      joint.every((i) => (commands[i] as Extract<Command, { type: 'BookFromPool' }>).offers !== false),
     );
     joint.forEach((i, k) => {
       results[i] = decided[k]!;
@@ -492,7 +508,7 @@ export class Engine extends Queries {
       case 'DeleteRule':
         return deleteRule(this.batch, cmd.id, now);
       case 'PlaceHold':
-        return placeHold(this.batch, cmd.hold, now, cmd.restore === true);
+        return placeHold(this.batch, cmd.hold, now, cmd.restore === true, cmd.offers !== false);
       case 'ReleaseHold':
         return releaseHold(this.batch, cmd.id, now);
       case 'ReleaseHoldGroup':
@@ -500,7 +516,7 @@ export class Engine extends Queries {
       case 'ReleaseHolds':
         return releaseHolds(this.batch, cmd.filter, now);
       case 'CreateBooking':
-        return createBooking(this.batch, cmd.booking, now, cmd.restore === true);
+        return createBooking(this.batch, cmd.booking, now, cmd.restore === true, cmd.offers !== false);
       case 'UpdateBookings':
         return updateBookings(this.batch, cmd.target, cmd.patch, now);
       case 'CancelBookings':
@@ -522,7 +538,7 @@ export class Engine extends Queries {
       case 'DeletePolicy':
         return deletePolicy(this.batch, cmd.id, now);
       case 'BookFromPool':
-        return bookFromPool(this.batch, cmd.request, now);
+        return bookFromPool(this.batch, cmd.request, now, cmd.offers !== false);
       default: {
         const never: never = cmd;
         throw new Error(`engine: unknown command ${JSON.stringify(never)}`);

@@ -18,6 +18,10 @@ export const Limits = {
    * members in order leaves a row short and they are matched by search.
    */
   poolSearchSteps: 2_000_000,
+  /** How far before and after a refused entry's start its offers may start. */
+  offerHorizonMs: 7 * 86_400_000,
+  /** How far ahead of `after` next_free looks. */
+  nextFreeHorizonMs: 366 * 86_400_000,
   /** Rows one SELECT returns. */
   maxResultRows: 1_000_000,
   /** Ids in one IN list, and resources in one availability query. */

@@ -202,7 +202,8 @@ export type Command =
   | { readonly type: 'CreateRule'; readonly rule: Rule; readonly onConflictSkip?: boolean }
   | { readonly type: 'UpdateRule'; readonly id: string; readonly patch: RulePatch }
   | { readonly type: 'DeleteRule'; readonly id: string }
-  | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean; readonly restore?: boolean }
+  /** `offers` false: a refusal carries no offers (`SET allot.offers = off`). */
+  | { readonly type: 'PlaceHold'; readonly hold: Hold; readonly onConflictSkip?: boolean; readonly restore?: boolean; readonly offers?: boolean }
   | { readonly type: 'ReleaseHold'; readonly id: string }
   | { readonly type: 'ReleaseHoldGroup'; readonly groupId: string }
   | { readonly type: 'ReleaseHolds'; readonly filter: BookingFilter }
@@ -211,6 +212,7 @@ export type Command =
       readonly booking: BookingInput;
       readonly onConflictSkip?: boolean;
       readonly restore?: boolean;
+      readonly offers?: boolean;
     }
   | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch }
   | { readonly type: 'CancelBookings'; readonly target: BookingTarget }
@@ -224,7 +226,7 @@ export type Command =
   | { readonly type: 'UpdatePolicy'; readonly id: string; readonly patch: PolicyPatch }
   | { readonly type: 'DeletePolicy'; readonly id: string }
   /** Books `ids.length` distinct descendants of a pool that have the capabilities and are free. */
-  | { readonly type: 'BookFromPool'; readonly request: PoolRequest; readonly onConflictSkip?: boolean };
+  | { readonly type: 'BookFromPool'; readonly request: PoolRequest; readonly onConflictSkip?: boolean; readonly offers?: boolean };
 
 export interface PoolRequest {
   /** One id per booking to make: their number is the quantity. */

@@ -41,6 +41,8 @@ export const DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['max_connections', '256'],
   // INSERTs re-create exported rows: see `restore` on engine commands.
   ['allot.restore', 'off'],
+  // A refused booking or hold names where it would fit instead (DETAIL "offers").
+  ['allot.offers', 'on'],
   // How instants and durations come out: timestamptz and interval, or bigint milliseconds.
   ['allot.times', 'timestamptz'],
   ['allot.tzdata', tzdataVersion()],
@@ -110,11 +112,12 @@ export function validateSetting(name: string, value: string): string {
         hint: 'Available values: timestamptz (instants as timestamptz, durations as interval), ms (both as bigint milliseconds).',
       });
     }
-    case 'allot.restore': {
+    case 'allot.restore':
+    case 'allot.offers': {
       const v = value.toLowerCase();
       if (['on', 'true', '1', 'yes', 't', 'y'].includes(v)) return 'on';
       if (['off', 'false', '0', 'no', 'f', 'n'].includes(v)) return 'off';
-      throw new AllotError(SqlState.invalidParameterValue, `parameter "allot.restore" requires a Boolean value, not "${value}"`);
+      throw new AllotError(SqlState.invalidParameterValue, `parameter "${name}" requires a Boolean value, not "${value}"`);
     }
     case 'standard_conforming_strings':
       if (!['on', 'true', '1', 'yes'].includes(value.toLowerCase()))

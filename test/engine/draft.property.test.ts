@@ -16,6 +16,8 @@ import { book, hold, newEngine, resource, rule } from './helpers.js';
 import { emptyModel, modelExecute, type ModelResult, type ModelState } from './model.js';
 
 const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000);
+// The model tries every start of an offer's horizon: keep it to the small time line.
+(Limits as { offerHorizonMs: number }).offerHorizonMs = 12;
 
 // ---- commands on a small world: r0 { r1, r2 }, r3; a 0..40 time line ---------------------
 

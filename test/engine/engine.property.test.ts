@@ -7,10 +7,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, type CapturedState } from '../../src/engine/engine.js';
 import type { Command, CommandResult, Conflict, PoolStrategy } from '../../src/engine/types.js';
+import { Limits } from '../../src/engine/limits.js';
 import { AllotError } from '../../src/errors.js';
 import { emptyModel, modelAvailability, modelExecute, sameConflicts, type ModelResult, type ModelState } from './model.js';
 
 const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000);
+// Offers on refusal look this far either side, so the model can try every start.
+(Limits as { offerHorizonMs: number }).offerHorizonMs = 12;
 
 const rid = fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4');
 const ruleId = fc.constantFrom('u0', 'u1', 'u2', 'u3', 'u4', 'u5');
@@ -363,6 +366,10 @@ function restoreCommands(s: CapturedState, now: number): Command[] {
   ];
 }
 
+function offersOf(err: AllotError): unknown {
+  return (JSON.parse(err.detail ?? '{}') as { offers?: unknown }).offers;
+}
+
 function conflictsOf(err: AllotError): Conflict[] {
   try {
     const d = JSON.parse(err.detail ?? '{}') as { conflicts?: Conflict[] };
@@ -420,7 +427,7 @@ describe('engine agrees with the brute-force model', () => {
           if (st.kind === 'batch') {
             const cmds = st.commands.map((make) => make(now));
             const want = modelExecute(model, cmds, now);
-            let got: { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[] };
+            let got: { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[]; offers: unknown };
             const before = stateOf(engine);
             try {
               const out = engine.execute(cmds, now);
@@ -434,13 +441,18 @@ describe('engine agrees with the brute-force model', () => {
               expect(stateOf(engine)).toEqual(after);
             } catch (err) {
               if (!(err instanceof AllotError)) throw err;
-              got = { ok: false, sqlstate: err.sqlstate, conflicts: conflictsOf(err) };
+              got = { ok: false, sqlstate: err.sqlstate, conflicts: conflictsOf(err), offers: err.sqlstate === '23P01' ? offersOf(err) : undefined };
             }
             if (want.ok) {
               expect(got, JSON.stringify(cmds)).toEqual({ ok: true, results: want.results });
               model = want.state;
             } else {
-              expect(got, JSON.stringify(cmds)).toEqual({ ok: false, sqlstate: want.error.sqlstate, conflicts: want.error.conflicts });
+              expect(got, JSON.stringify(cmds)).toEqual({
+                ok: false,
+                sqlstate: want.error.sqlstate,
+                conflicts: want.error.conflicts,
+                offers: want.error.offers,
+              });
             }
             expect(stateOf(engine)).toEqual(modelStateOf(model));
           } else {

@@ -3,6 +3,7 @@
  * time is a small integer line and every question is answered unit by unit. It is slow and
  * obviously right; the property tests require the engine to agree with it.
  */
+import { Limits } from '../../src/engine/limits.js';
 import type { Booking, BookingTarget, Command, Conflict, FreeSpan, Hold, Outage, Policy, PoolRequest, Resource, Rule } from '../../src/engine/types.js';
 
 export interface ModelState {
@@ -15,12 +16,61 @@ export interface ModelState {
 }
 
 export class ModelError extends Error {
+  /** A refused new entry: where it asked to go, and whether it fits at another start. */
+  offerFor?: OfferAsk;
+  /** Where it would fit instead, once the statement failed with it. */
+  offers?: ModelOffer[];
   constructor(
     readonly sqlstate: string,
     readonly conflicts: Conflict[] = [],
   ) {
     super(sqlstate);
   }
+}
+
+export interface ModelOffer {
+  resource_id?: string;
+  pool_id?: string;
+  start: number;
+  end: number;
+}
+
+interface OfferAsk {
+  where: { resource_id: string } | { pool_id: string };
+  start: number;
+  end: number;
+  offers: boolean;
+  fits: (s: ModelState, start: number) => boolean;
+}
+
+/** Marks a 23P01 from `f` as a refused new entry. */
+function asking<T>(ask: Omit<OfferAsk, 'fits'>, fits: OfferAsk['fits'], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ModelError && e.sqlstate === '23P01' && e.offerFor === undefined) e.offerFor = { ...ask, fits };
+    throw e;
+  }
+}
+
+/**
+ * Every start within the horizon, unit by unit: the nearest (the earlier of two as near) where
+ * the entry fits, then the nearest not overlapping the ones chosen, up to three.
+ */
+function modelOffers(s: ModelState, ask: OfferAsk): ModelOffer[] {
+  const len = ask.end - ask.start;
+  const h = Limits.offerHorizonMs;
+  if (h > 1_000) throw new Error('model: set Limits.offerHorizonMs to a small time line before asking the model for offers');
+  const fit: number[] = [];
+  for (let t = ask.start - h; t <= ask.start + h; t++) if (ask.fits(s, t)) fit.push(t);
+  const out: ModelOffer[] = [];
+  while (out.length < 3) {
+    const ok = fit.filter((t) => out.every((o) => t + len <= o.start || t >= o.end));
+    if (ok.length === 0) break;
+    ok.sort((a, b) => Math.abs(a - ask.start) - Math.abs(b - ask.start) || a - b);
+    out.push({ ...ask.where, start: ok[0]!, end: ok[0]! + len });
+  }
+  return out;
 }
 
 const MAX_ID = 255;
@@ -548,7 +598,11 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       const old = s.holds.get(h.id);
       if (old !== undefined && old.expiresAt > now) throw new ModelError('23505');
       s.holds.delete(h.id);
-      place(s, h, now);
+      asking(
+        { where: { resource_id: h.resourceId }, start: h.start, end: h.end, offers: c.offers !== false && c.restore !== true },
+        (st, t) => fits(() => place(clone(st), { ...h, start: t, end: t + h.end - h.start }, now)),
+        () => place(s, h, now),
+      );
       s.holds.set(h.id, h);
       return { type: 'rows', ids: [h.id] };
     }
@@ -606,7 +660,13 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       optId(b.groupId);
       if (s.bookings.has(b.id)) throw new ModelError('23505');
       if (hold !== undefined) s.holds.delete(hold.id);
-      place(s, b, now, hold);
+      if (hold === undefined)
+        asking(
+          { where: { resource_id: b.resourceId }, start: b.start, end: b.end, offers: c.offers !== false && c.restore !== true },
+          (st, t) => fits(() => place(clone(st), { ...b, start: t, end: t + b.end - b.start }, now)),
+          () => place(s, b, now),
+        );
+      else place(s, b, now, hold);
       s.bookings.set(b.id, b);
       return { type: 'rows', ids: [b.id] };
     }
@@ -716,7 +776,7 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
       return { type: 'rows', ids: [c.id] };
     }
     case 'BookFromPool':
-      return poolRows(s, [c.request], now)[0]!;
+      return poolRows(s, [c.request], now, c.offers !== false)[0]!;
     case 'ExpireHolds': {
       int(c.limit, 1, 10_000);
       const due = [...s.holds.values()]
@@ -813,8 +873,13 @@ function first<T>(g: Generator<T>): T | undefined {
  * refusal names the first row no assignment of the rows before it leaves room for, with the
  * most members any of those leaves it.
  */
-function poolRows(s: ModelState, reqs: readonly PoolRequest[], now: number): ModelResult[] {
+function poolRows(s: ModelState, reqs: readonly PoolRequest[], now: number, offers = true): ModelResult[] {
   const given = new Set<string>();
+  const ask = (q: PoolRequest) =>
+    [
+      { where: { pool_id: q.poolId }, start: q.start, end: q.end, offers },
+      (st: ModelState, t: number) => fits(() => poolRows(clone(st), [{ ...q, start: t, end: t + q.end - q.start }], now, false)),
+    ] as const;
   const rows: PoolRow[] = reqs.map((q) => {
     int(q.ids.length, 1, 10_000);
     for (const i of q.ids) id(i);
@@ -830,7 +895,7 @@ function poolRows(s: ModelState, reqs: readonly PoolRequest[], now: number): Mod
       if (s.bookings.has(i) || given.has(i)) throw new ModelError('23505');
       given.add(i);
     }
-    poolPolicy(s, q, now);
+    asking(...ask(q), () => poolPolicy(s, q, now));
     const need = dedupe(q.capabilities);
     const members = poolOrder(s, q.poolId, need, now);
     const fits = members.filter((m) => {
@@ -856,11 +921,13 @@ function poolRows(s: ModelState, reqs: readonly PoolRequest[], now: number): Mod
       const n = row.fits.filter((m) => capacityConflicts(state, state.resources.get(m)!, poolBooking(row.q, row.need, '~', m), now).length === 0).length;
       free = Math.max(free, Math.min(n, row.q.ids.length));
     }
-    throw new ModelError('23P01', [{ kind: 'pool', pool_id: row.q.poolId, wanted: row.q.ids.length, free, candidates: row.members.length }]);
+    return asking(...ask(row.q), (): never => {
+      throw new ModelError('23P01', [{ kind: 'pool', pool_id: row.q.poolId, wanted: row.q.ids.length, free, candidates: row.members.length }]);
+    });
   }
   const cursors = new Map<string, string>();
   const out = rows.map((row, i): ModelResult => {
-    if (i > 0) poolPolicy(s, row.q, now);
+    if (i > 0) asking(...ask(row.q), () => poolPolicy(s, row.q, now));
     const pick = found[i]!;
     pick.forEach((m, k) => {
       const b = poolBooking(row.q, row.need, row.q.ids[k]!, m);
@@ -949,6 +1016,7 @@ function modelStatement(
         next,
         joint.map((i) => (cmds[i] as Extract<Command, { type: 'BookFromPool' }>).request),
         now,
+        joint.every((i) => (cmds[i] as Extract<Command, { type: 'BookFromPool' }>).offers !== false),
       );
       const ordered: ModelResult[] = [];
       let other = 0;
@@ -958,7 +1026,11 @@ function modelStatement(
       results.push(...ordered);
     }
   } catch (e) {
-    if (e instanceof ModelError) return { ok: false, error: new ModelError(e.sqlstate, sameConflicts(e.conflicts)) };
+    if (e instanceof ModelError) {
+      const error = new ModelError(e.sqlstate, sameConflicts(e.conflicts));
+      if (e.offerFor?.offers === true) error.offers = modelOffers(next, e.offerFor);
+      return { ok: false, error };
+    }
     throw e;
   }
   return { ok: true, state: next, results };
@@ -1040,4 +1112,14 @@ export function modelAvailability(
     counts.push(n >= q.minAvailable ? n : 0);
   }
   return { merged: true, spans: segments(keepLong(counts, minD), q.start) };
+}
+
+function fits(f: () => void): boolean {
+  try {
+    f();
+    return true;
+  } catch (e) {
+    if (e instanceof ModelError) return false;
+    throw e;
+  }
 }

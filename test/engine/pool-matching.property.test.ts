@@ -13,6 +13,7 @@ import { AllotError } from '../../src/errors.js';
 import { emptyModel, modelExecute, sameConflicts, type ModelResult } from './model.js';
 
 const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000) * 2;
+(Limits as { offerHorizonMs: number }).offerHorizonMs = 8;
 const ROLES = ['cam', 'dir', 'light'] as const;
 
 const member = fc.record({
@@ -100,14 +101,17 @@ function statementOf(s: Scenario): Command[] {
   return cmds;
 }
 
-function outcome(engine: Engine, cmds: Command[]): { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[] } {
+function outcome(
+  engine: Engine,
+  cmds: Command[],
+): { ok: true; results: ModelResult[] } | { ok: false; sqlstate: string; conflicts: Conflict[]; offers: unknown } {
   try {
     const out = engine.execute(cmds, 0);
     return { ok: true, results: out.results.map((r) => (r.type === 'bookings' ? { type: 'rows', ids: r.rows.map((b) => b.id) } : { type: 'skipped' })) };
   } catch (err) {
     if (!(err instanceof AllotError)) throw err;
-    const d = JSON.parse(err.detail ?? '{}') as { conflicts?: Conflict[] };
-    return { ok: false, sqlstate: err.sqlstate, conflicts: sameConflicts(d.conflicts ?? []) };
+    const d = JSON.parse(err.detail ?? '{}') as { conflicts?: Conflict[]; offers?: unknown };
+    return { ok: false, sqlstate: err.sqlstate, conflicts: sameConflicts(d.conflicts ?? []), offers: d.offers };
   }
 }
 
@@ -139,7 +143,7 @@ describe('pool rows are matched together', () => {
             seen.matchedBeyondOrder++;
           }
         } else {
-          expect(got, JSON.stringify(cmds)).toEqual({ ok: false, sqlstate: want.error.sqlstate, conflicts: want.error.conflicts });
+          expect(got, JSON.stringify(cmds)).toEqual({ ok: false, sqlstate: want.error.sqlstate, conflicts: want.error.conflicts, offers: want.error.offers });
           seen.refused++;
         }
       }),

@@ -60,6 +60,12 @@ describe('recurring rules', () => {
     const err = refusal(e, [book('x', 'room', utc('2026-04-01T09:30'), utc('2026-04-01T10:30'))]);
     expect(JSON.parse(String(err.detail))).toEqual({
       conflicts: [{ kind: 'rule', id: 'lunch', resource_id: 'room', start: utc('2026-04-01T10:00'), end: utc('2026-04-01T11:00') }],
+      // The nearest hours that fit: before lunch, then the nearer of an hour earlier and after lunch.
+      offers: [
+        { resource_id: 'room', start: utc('2026-04-01T09:00'), end: utc('2026-04-01T10:00') },
+        { resource_id: 'room', start: utc('2026-04-01T08:00'), end: utc('2026-04-01T09:00') },
+        { resource_id: 'room', start: utc('2026-04-01T11:00'), end: utc('2026-04-01T12:00') },
+      ],
     });
   });
 

@@ -11,11 +11,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, type Draft, type DraftMark } from '../../src/engine/engine.js';
 import type { Command, CommandResult } from '../../src/engine/types.js';
+import { Limits } from '../../src/engine/limits.js';
 import { AllotError } from '../../src/errors.js';
 import { book, hold, newEngine, resource } from './helpers.js';
 import { emptyModel, modelExecute, type ModelResult, type ModelState } from './model.js';
 
 const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000);
+// The model tries every start of an offer's horizon: keep it to the small time line.
+(Limits as { offerHorizonMs: number }).offerHorizonMs = 12;
 
 // ---- commands on a small world: r0 { r1, r2 }, r3; a 0..40 time line ---------------------
 

@@ -70,6 +70,11 @@ describe('recurring rules in SQL', () => {
     expect(err.code).toBe('23P01');
     expect(JSON.parse(err.detail!)).toEqual({
       conflicts: [{ kind: 'rule', id: 'lunch', resource_id: 'room', start: Date.parse('2026-04-01T10:00:00Z'), end: Date.parse('2026-04-01T11:00:00Z') }],
+      offers: [
+        { resource_id: 'room', start: Date.parse('2026-04-01T09:00:00Z'), end: Date.parse('2026-04-01T10:00:00Z') },
+        { resource_id: 'room', start: Date.parse('2026-04-01T08:00:00Z'), end: Date.parse('2026-04-01T09:00:00Z') },
+        { resource_id: 'room', start: Date.parse('2026-04-01T11:00:00Z'), end: Date.parse('2026-04-01T12:00:00Z') },
+      ],
     });
   });
 

@@ -62,7 +62,20 @@ describe('resources, bookings and availability through pg', () => {
           group_id: null,
         },
       ],
+      // Where an hour would fit instead: nearest first, an earlier one before a later one as near.
+      offers: [
+        { resource_id: 'room-1', start: T('2026-03-01T10:00:00Z'), end: T('2026-03-01T11:00:00Z') },
+        { resource_id: 'room-1', start: T('2026-03-01T08:00:00Z'), end: T('2026-03-01T09:00:00Z') },
+        { resource_id: 'room-1', start: T('2026-03-01T11:00:00Z'), end: T('2026-03-01T12:00:00Z') },
+      ],
     });
+    // Offers can be turned off.
+    await c.query(`SET allot.offers = off`);
+    const bare = await pgError(
+      c.query(`INSERT INTO bookings (id, resource_id, start, "end") VALUES ('b2', 'room-1', '2026-03-01T09:30:00Z', '2026-03-01T10:30:00Z')`),
+    );
+    expect(JSON.parse(bare.detail!).offers).toBeUndefined();
+    await c.query(`RESET allot.offers`);
     const free = await c.query(`SELECT start, "end", free FROM availability WHERE resource_id = $1 AND start >= $2 AND "end" <= $3`, [
       'room-1',
       '2026-03-01T08:00:00Z',

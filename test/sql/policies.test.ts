@@ -72,6 +72,8 @@ describe('a course policy', () => {
     );
     expect(JSON.parse(err.detail!)).toEqual({
       conflicts: [{ kind: 'policy', policy_id: 'physics', limit: 'min_duration', allowed: 5 * MIN, requested: 4 * MIN }],
+      // Moving it would not change its length: no offers.
+      offers: [],
     });
 
     err = await pgError(book(c, 'ann', 'physics', 'rig-2', at(9), 11));
@@ -81,6 +83,8 @@ describe('a course policy', () => {
     err = await pgError(book(c, 'ann', 'physics', 'rig-2', at(10, 30), 10));
     expect(err.message).toContain('it breaks policy "physics": too far ahead for book_ahead: starts in 2 h 30 min, at most 2 h allowed (30 min too far)');
     expect(JSON.parse(err.detail!).conflicts).toEqual([{ kind: 'policy', policy_id: 'physics', limit: 'book_ahead', allowed: 2 * H, requested: 2.5 * H }]);
+    // The nearest start the policy allows is 10:00.
+    expect(JSON.parse(err.detail!).offers[0]).toEqual({ resource_id: 'rig-2', start: at(10), end: at(10, 10) });
 
     // A booking can break several limits at once; all are named.
     err = await pgError(book(c, 'ann', 'physics', 'rig-2', at(11), 20));

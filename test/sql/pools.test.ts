@@ -82,7 +82,10 @@ describe('crew calls', () => {
     expect(err.message).toBe(
       'pool "crew" has 0 of 1 wanted resources free [2026-03-05T10:00:00.000Z, 2026-03-05T12:00:00.000Z) (of 2 members with "director")',
     );
-    expect(JSON.parse(err.detail!)).toEqual({ conflicts: [{ kind: 'pool', pool_id: 'crew', wanted: 1, free: 0, candidates: 2 }] });
+    const detail = JSON.parse(err.detail!);
+    expect(detail.conflicts).toEqual([{ kind: 'pool', pool_id: 'crew', wanted: 1, free: 0, candidates: 2 }]);
+    // Both directors are on the pilot from 09:00 to 17:00: the nearest two hours with one free end at 09:00.
+    expect(detail.offers[0]).toEqual({ pool_id: 'crew', start: Date.parse(day(5, 7)), end: Date.parse(day(5, 9)) });
     expect(await who(c, 'ad')).toEqual([]);
     // The next day everyone is free again: the same call picks the same people.
     expect((await crewCall(c, 'day2', day(6, 9), day(6, 17))).rows.map((x) => x.resource_id)).toEqual(['ava', 'ben', 'cat']);

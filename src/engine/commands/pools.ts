@@ -11,6 +11,7 @@ import type { Batch } from '../batch.js';
 import { conflictDetail, iso, policyReasons, quoteList } from '../conflicts.js';
 import { Limits } from '../limits.js';
 import { entriesTouching, footprint, isLive } from '../placement.js';
+import { refusalOf, refusedRequest, type OfferRequest } from '../offers.js';
 import { policyConflicts } from '../policies.js';
 import type { Span } from '../interval-tree.js';
 import { coverageSteps } from '../spans.js';
@@ -58,8 +59,8 @@ interface Fit {
 }
 
 /** Decides one pool row alone: exactly what `bookFromPools` decides for a statement of one. */
-export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms): CommandResult {
-  return bookFromPools(batch, [req], now)[0]!;
+export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms, offers = true): CommandResult {
+  return bookFromPools(batch, [req], now, offers)[0]!;
 }
 
 /**
@@ -69,20 +70,20 @@ export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms): CommandRe
  * A refusal names the first row that no assignment of the rows before it leaves room for, and
  * the most members any such assignment leaves it.
  */
-export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: Ms): CommandResult[] {
+export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: Ms, offers = true): CommandResult[] {
   const given = new Set<string>();
-  const rows = reqs.map((req) => prepare(batch, req, now, given));
+  const rows = reqs.map((req) => refusingWithOffers(req, offers, () => prepare(batch, req, now, given)));
   let picks = greedy(rows);
   if (picks === null) {
     for (const row of rows) allFits(row);
     const steps = { left: Limits.poolSearchSteps };
-    picks = matchAll(rows, steps);
+    picks = matchAll(rows, steps, offers);
   }
   const cursors = new Map<string, string>();
   const results = rows.map((row, i): CommandResult => {
     const req = row.req;
     // Quotas count every booking the statement makes: the rows before have theirs now.
-    if (i > 0) policyCheck(batch, req, now);
+    if (i > 0) refusingWithOffers(req, offers, () => policyCheck(batch, req, now));
     const made: Booking[] = [];
     picks[i]!.forEach((f, k) => {
       const booking: Booking = { ...template(req, row.capabilities), id: req.ids[k]!, resourceId: row.fits[f]!.member.id };
@@ -256,7 +257,7 @@ function greedy(rows: readonly Row[]): number[][] | null {
  * The first assignment of every row, or the refusal. Rows that share no member at overlapping
  * times cannot affect each other, so each set of rows that can is solved on its own.
  */
-function matchAll(rows: readonly Row[], steps: { left: number }): number[][] {
+function matchAll(rows: readonly Row[], steps: { left: number }, offers: boolean): number[][] {
   const picks: number[][] = rows.map(() => []);
   let worst: { row: number; free: number } | null = null;
   for (const part of components(rows)) {
@@ -279,12 +280,40 @@ function matchAll(rows: readonly Row[], steps: { left: number }): number[][] {
   const wanted = req.ids.length;
   const n = row.members.length;
   const caps = row.capabilities;
-  throw new AllotError(
-    SqlState.exclusionViolation,
-    `pool "${req.poolId}" has ${worst.free} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)}) (of ${n} ${n === 1 ? 'member' : 'members'}${caps.length > 0 ? ` with ${quoteList(caps)}` : ''})` +
-      (worst.row > 0 ? " once the statement's rows before it are placed" : ''),
-    { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: worst.free, candidates: n }]) },
+  throw refusal(
+    req,
+    offers,
+    new AllotError(
+      SqlState.exclusionViolation,
+      `pool "${req.poolId}" has ${worst.free} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)}) (of ${n} ${n === 1 ? 'member' : 'members'}${caps.length > 0 ? ` with ${quoteList(caps)}` : ''})` +
+        (worst.row > 0 ? " once the statement's rows before it are placed" : ''),
+      { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: worst.free, candidates: n }]) },
+    ),
   );
+}
+
+/** A row's refusal, marked with what it asked for so the statement can add offers. */
+function refusal(req: PoolRequest, offers: boolean, err: AllotError): AllotError {
+  if (!offers) return err;
+  const ask: OfferRequest = {
+    poolId: req.poolId,
+    quantity: req.ids.length,
+    start: req.start,
+    end: req.end,
+    capabilities: normaliseCapabilities(req.capabilities),
+    userId: req.userId,
+    policyId: req.policyId,
+  };
+  return refusalOf(err, ask);
+}
+
+function refusingWithOffers<T>(req: PoolRequest, offers: boolean, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof AllotError && err.sqlstate === SqlState.exclusionViolation && refusedRequest(err) === undefined) throw refusal(req, offers, err);
+    throw err;
+  }
 }
 
 /** Rows linked by a member they could share at overlapping times, as lists of row indexes. */

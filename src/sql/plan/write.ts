@@ -91,6 +91,7 @@ export function planInsert(ast: InsertStatement, params: ParamSlots, times: Time
     build(env, newId) {
       let made = 0;
       const restore = settingIsOn(env.session.setting('allot.restore'));
+      const offers = env.session.setting('allot.offers') === 'on';
       const commands: Command[] = [];
       for (const row of rows) {
         const f: Fields = new Map();
@@ -101,7 +102,8 @@ export function planInsert(ast: InsertStatement, params: ParamSlots, times: Time
         });
         // A recurring row is a row per occurrence, all in this statement's one batch.
         for (const one of table.series === undefined ? [f] : expandSeries(f, newId, table.series)) {
-          const cmd = table.insert(one, newId, skip, restore);
+          const row = table.insert(one, newId, skip, restore);
+          const cmd = offers || !(row.type === 'CreateBooking' || row.type === 'PlaceHold' || row.type === 'BookFromPool') ? row : { ...row, offers: false };
           made += rowsOf(cmd);
           if (made > Limits.maxBatchCommands) throw overBatch(made);
           commands.push(cmd);
