@@ -136,10 +136,11 @@ function offer(req: OfferRequest, start: Ms, len: Ms): Offer {
   return req.poolId !== undefined ? { pool_id: req.poolId, start, end: start + len } : { resource_id: req.resourceId!, start, end: start + len };
 }
 
-/** Whether a limit that moving cannot change (a quota, a duration) refuses the request anyway. */
+/** Whether what moving cannot change (a quota, a duration, an unknown policy) refuses the request anyway. */
 function quotaBlocks(store: Store, req: OfferRequest, now: Ms): boolean {
   const policy = policyOf(store, req);
-  if (policy === undefined) return false;
+  // An unknown policy refuses everything (23503): nothing fits under it.
+  if (policy === undefined) return req.policyId !== null;
   return policyConflicts(store, policy, req, now, req.quantity).some(
     (c) => c.kind === 'policy' && (c.limit === 'min_duration' || c.limit === 'max_duration' || c.limit === 'max_bookings' || c.limit === 'max_usage'),
   );

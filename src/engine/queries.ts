@@ -4,6 +4,8 @@
  * Store.touchNode and friends).
  */
 import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker } from './availability.js';
+import { Limits } from './limits.js';
+import { nextFree, type Offer, type OfferRequest } from './offers.js';
 import { outageDeadline } from './outages.js';
 import { isLive, missingCapabilities } from './placement.js';
 import { usage } from './policies.js';
@@ -127,6 +129,11 @@ export class Queries {
     const ids = this.store.groups.get(groupId);
     if (ids === undefined) return [];
     return [...ids].sort().map((id) => this.booking(id)!);
+  }
+
+  /** The first `count` spans from `after` on, back to back, where the request would fit (offers.ts). */
+  nextFree(req: OfferRequest, after: Ms, count: number, now: Ms): Offer[] {
+    return nextFree(this.store, this, req, after, count, now, Limits.nextFreeHorizonMs);
   }
 
   availability(q: AvailabilityQuery, now: Ms): AvailabilityAnswer {

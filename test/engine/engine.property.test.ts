@@ -9,11 +9,13 @@ import { Engine, type CapturedState } from '../../src/engine/engine.js';
 import type { Command, CommandResult, Conflict, PoolStrategy } from '../../src/engine/types.js';
 import { Limits } from '../../src/engine/limits.js';
 import { AllotError } from '../../src/errors.js';
-import { emptyModel, modelAvailability, modelExecute, sameConflicts, type ModelResult, type ModelState } from './model.js';
+import { emptyModel, modelAvailability, modelExecute, modelNextFree, sameConflicts, type ModelResult, type ModelState } from './model.js';
 
 const RUNS = Number(process.env.ALLOT_PROPERTY_RUNS ?? 1000);
 // Offers on refusal look this far either side, so the model can try every start.
 (Limits as { offerHorizonMs: number }).offerHorizonMs = 12;
+const NEXT_HORIZON = 30;
+(Limits as { nextFreeHorizonMs: number }).nextFreeHorizonMs = NEXT_HORIZON;
 
 const rid = fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4');
 const ruleId = fc.constantFrom('u0', 'u1', 'u2', 'u3', 'u4', 'u5');
@@ -299,6 +301,7 @@ const query = fc.record({
   policyId: fc.option(fc.constantFrom('p0', 'p1'), { nil: undefined }),
   minAvailable: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
   probe: fc.record({ resourceId: rid, start: fc.integer({ min: 0, max: 36 }), length: fc.integer({ min: 1, max: 6 }) }),
+  next: fc.record({ id: rid, pool: fc.boolean(), quantity: fc.integer({ min: 1, max: 2 }), userId }),
 });
 
 /** Pool rows of one statement, mostly of one span (one event's roles), matched together. */
@@ -457,6 +460,19 @@ describe('engine agrees with the brute-force model', () => {
             expect(stateOf(engine)).toEqual(modelStateOf(model));
           } else {
             const q = { ...st.q, end: st.q.start + st.q.length };
+            // next_free: the first three back-to-back starts from the window's start where an
+            // entry of the probe's length fits, on a resource or (quantity 1 or 2) from a pool.
+            const nf = st.q.next;
+            const ask = {
+              ...(nf.pool ? { poolId: nf.id } : { resourceId: nf.id }),
+              quantity: nf.pool ? nf.quantity : 1,
+              length: st.q.probe.length,
+              capabilities: st.q.capabilities ?? [],
+              policyId: st.q.policyId ?? null,
+              userId: nf.userId,
+            };
+            const gotNext = engine.nextFree({ ...ask, start: q.start, end: q.start + ask.length }, q.start, 3, now);
+            expect(gotNext, JSON.stringify(ask)).toEqual(modelNextFree(model, ask, q.start, 3, now, NEXT_HORIZON));
             const plain = engine.availability(q, now);
             expect(plain, JSON.stringify(q)).toEqual(modelAvailability(model, q, now));
             // Spans made another way (the SQL layer's rows) carry the same values, with their resource.

@@ -1123,3 +1123,72 @@ function fits(f: () => void): boolean {
     throw e;
   }
 }
+
+/**
+ * next_free by brute force: from `after`, every start in turn; one that fits is taken and the
+ * next may start at its end. At most `horizon` past `after`.
+ */
+export function modelNextFree(
+  s: ModelState,
+  ask: {
+    resourceId?: string;
+    poolId?: string;
+    quantity: number;
+    length: number;
+    capabilities: readonly string[];
+    policyId: string | null;
+    userId: string | null;
+  },
+  after: number,
+  count: number,
+  now: number,
+  horizon: number,
+): ModelOffer[] {
+  const out: ModelOffer[] = [];
+  const at = (t: number): boolean =>
+    ask.poolId !== undefined
+      ? fits(() =>
+          poolRows(
+            clone(s),
+            [
+              {
+                ids: Array.from({ length: ask.quantity }, (_, k) => `~next${k}`),
+                poolId: ask.poolId!,
+                start: t,
+                end: t + ask.length,
+                capabilities: ask.capabilities,
+                label: null,
+                userId: ask.userId,
+                policyId: ask.policyId,
+                groupId: null,
+              },
+            ],
+            now,
+            false,
+          ),
+        )
+      : fits(() =>
+          place(
+            clone(s),
+            {
+              id: '~next',
+              resourceId: ask.resourceId!,
+              start: t,
+              end: t + ask.length,
+              label: null,
+              capabilities: dedupe(ask.capabilities),
+              userId: ask.userId,
+              policyId: ask.policyId,
+              groupId: null,
+            },
+            now,
+          ),
+        );
+  for (let t = after; t <= after + horizon && out.length < count; ) {
+    if (at(t)) {
+      out.push({ ...(ask.poolId !== undefined ? { pool_id: ask.poolId } : { resource_id: ask.resourceId! }), start: t, end: t + ask.length });
+      t += ask.length;
+    } else t++;
+  }
+  return out;
+}

@@ -31,6 +31,22 @@ interface Predicate {
 
 const FLIP: Record<string, Predicate['op']> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
+/** Functions whose value may differ from one call to the next: never one value for a statement. */
+const VOLATILE = new Set(['random', 'gen_random_uuid', 'clock_timestamp', 'timeofday', 'nextval', 'setval', 'random_normal']);
+
+/**
+ * Whether an expression reads no column and no subquery and calls nothing volatile: it has one
+ * value per execution (`now()`, `interval '1 hour'`, `$1 + interval '1 day'`).
+ */
+function rowFree(x: unknown): boolean {
+  if (Array.isArray(x)) return x.every(rowFree);
+  if (x === null || typeof x !== 'object') return true;
+  const node = x as { type?: unknown; function?: { name?: unknown } };
+  if (node.type === 'ref' || node.type === 'select' || node.type === 'union' || node.type === 'union all' || node.type === 'with') return false;
+  if (node.type === 'call' && typeof node.function?.name === 'string' && VOLATILE.has(node.function.name.toLowerCase())) return false;
+  return Object.values(x).every(rowFree);
+}
+
 export function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicate | null {
   if (e.type !== 'binary') return null;
   const col = scope.columns;
@@ -39,7 +55,7 @@ export function asPredicate(e: Expr, scope: Scope, params: ParamSlots): Predicat
     // `col = ANY(…)` is a membership test, not a value: the full WHERE handles it.
     if (x.type === 'ref' || (x.type === 'call' && x.function.name.toLowerCase() === 'any')) return null;
     const c = compileExpr(x, scope, params, domainOf(name));
-    return c.constant === true ? c : null;
+    return c.constant === true || rowFree(x) ? c : null;
   };
   if (e.op === 'IN' && e.left.type === 'ref') {
     const name = e.left.name;

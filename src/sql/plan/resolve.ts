@@ -13,6 +13,7 @@ export type Source =
   | { readonly kind: 'policy_usage'; readonly def: TableDef }
   | { readonly kind: 'allot_export'; readonly def: TableDef }
   | { readonly kind: 'calendar'; readonly def: TableDef }
+  | { readonly kind: 'next_free'; readonly def: TableDef }
   | { readonly kind: 'none'; readonly def: null };
 
 export function resolveTable(name: { name: string; schema?: string }): Source {
@@ -26,6 +27,7 @@ export function resolveTable(name: { name: string; schema?: string }): Source {
       if (t === 'policy_usage') return { kind: 'policy_usage', def: Tables.policy_usage };
       if (t === 'allot_export') return { kind: 'allot_export', def: Tables.allot_export };
       if (t === 'calendar') return { kind: 'calendar', def: Tables.calendar };
+      if (t === 'next_free') return { kind: 'next_free', def: Tables.next_free };
       return { kind: 'allot', table: t, def: Tables[t] };
     }
   }

@@ -12,6 +12,7 @@ import type { Value } from '../types.js';
 import { fold } from './aggregate.js';
 import { planAvailability, planPolicyUsage } from './availability.js';
 import { planCalendar } from './calendar.js';
+import { planNextFree } from './next-free.js';
 import { candidates, type Drawn, extractHints } from './hints.js';
 import type { QueryPlan, ReadContext, ResultRows } from './index.js';
 import { compileOrder, sortByKeys, type Order } from './order.js';
@@ -45,7 +46,7 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
   const projection = compileProjection(ast.columns ?? [], listScope, source.def, params);
   let whereAst: Expr | null = ast.where ?? null;
   let virtualRows: VirtualRows | null = null;
-  if (source.kind === 'availability' || source.kind === 'policy_usage' || source.kind === 'calendar') {
+  if (source.kind === 'availability' || source.kind === 'policy_usage' || source.kind === 'calendar' || source.kind === 'next_free') {
     // The window and options (or the users asked about) are read from WHERE; what is left
     // filters the rows.
     const a =
@@ -53,7 +54,9 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
         ? planAvailability(ast.where, scope, params)
         : source.kind === 'calendar'
           ? planCalendar(ast.where, scope, params)
-          : planPolicyUsage(ast.where, scope, params);
+          : source.kind === 'next_free'
+            ? planNextFree(ast.where, scope, params, ast.limit)
+            : planPolicyUsage(ast.where, scope, params);
     virtualRows = a.rows;
     whereAst = a.rest;
   }
@@ -118,6 +121,7 @@ function rowSource(source: Source, where: Expr | null | undefined, scope: Scope,
     case 'availability':
     case 'policy_usage':
     case 'calendar':
+    case 'next_free':
       return { rowsOf: (read, env) => virtualRows!(read, env, null), drawnOf: null };
     case 'allot_export':
       // The whole state at one instant: entities are immutable, so capture is a copy of references.

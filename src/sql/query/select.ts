@@ -335,7 +335,11 @@ function simpleSelect(ast: SelectFromStatement, ctx: PlanCtx): Rel | null {
   const virtual =
     f !== undefined &&
     f.type === 'table' &&
-    (f.name.name === 'availability' || f.name.name === 'policy_usage' || f.name.name === 'allot_export' || f.name.name === 'calendar');
+    (f.name.name === 'availability' ||
+      f.name.name === 'policy_usage' ||
+      f.name.name === 'allot_export' ||
+      f.name.name === 'calendar' ||
+      f.name.name === 'next_free');
   if (ctx.outer !== undefined && !virtual) return null;
   const plan = planSelect(ast, ctx.params, ctx.times);
   return {

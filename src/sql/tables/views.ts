@@ -1,6 +1,7 @@
 /**
  * allot's computed tables, read-only and made on every read: availability and policy_usage
- * (planned in plan/availability.ts), calendar (plan/calendar.ts) and allot_export (the whole
+ * (planned in plan/availability.ts), calendar (plan/calendar.ts), next_free (plan/next-free.ts)
+ * and allot_export (the whole
  * state as JSON lines).
  */
 import { column, type TableDef } from './columns.js';
@@ -42,6 +43,21 @@ export const calendarDef: TableDef = {
     start: 'Start of the window asked for.',
     end: 'End of the window asked for.',
     ics: 'The VCALENDAR: bookings, holds, outages and rules (a recurring one with its RRULE) as events.',
+  },
+};
+
+export const nextFreeDef: TableDef = {
+  name: 'next_free',
+  schema: 'public',
+  oid: 16_411,
+  columns: [column.text('resource_id'), column.text('pool_id'), column.time('start'), column.time('end')],
+  virtual: true,
+  comment: 'Computed on read: the next spans of a duration given in WHERE where a booking would fit, back to back.',
+  columnComments: {
+    resource_id: 'The resource asked about (NULL for a pool).',
+    pool_id: 'The pool asked about (NULL for a resource).',
+    start: 'Start of a span where the booking would fit.',
+    end: 'Its end: start plus the duration asked for.',
   },
 };
 
