@@ -518,7 +518,7 @@ export class Engine extends Queries {
       case 'CreateBooking':
         return createBooking(this.batch, cmd.booking, now, cmd.restore === true, cmd.offers !== false);
       case 'UpdateBookings':
-        return updateBookings(this.batch, cmd.target, cmd.patch, now);
+        return updateBookings(this.batch, cmd.target, cmd.patch, now, cmd.perRow);
       case 'CancelBookings':
         return cancelBookings(this.batch, cmd.target);
       case 'ExpireHolds':

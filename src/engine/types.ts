@@ -214,7 +214,11 @@ export type Command =
       readonly restore?: boolean;
       readonly offers?: boolean;
     }
-  | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch }
+  /**
+   * `perRow`: fields computed from each booking as it stands, over `patch` (an UPDATE whose SET
+   * reads the row: `SET "end" = "end" + interval '1 hour'`). Pure: it reads only the booking.
+   */
+  | { readonly type: 'UpdateBookings'; readonly target: BookingTarget; readonly patch: BookingPatch; readonly perRow?: (b: Booking) => BookingPatch }
   | { readonly type: 'CancelBookings'; readonly target: BookingTarget }
   | { readonly type: 'ExpireHolds'; readonly limit: number }
   | { readonly type: 'CreateOutage'; readonly outage: Outage; readonly onConflictSkip?: boolean; readonly restore?: boolean }

@@ -152,12 +152,17 @@ const updateBookings = fc
     ),
     resourceId: fc.option(rid, { nil: undefined }),
     owner: fc.option(fc.record({ userId, policyId }), { nil: undefined, freq: 4 }),
+    // Computed from each row: moved by `shift`, or its end moved by `grow` (SET "end" = "end" + …).
+    perRow: fc.option(fc.record({ shift: fc.integer({ min: -3, max: 3 }), grow: fc.integer({ min: -2, max: 3 }) }), { nil: undefined, freq: 3 }),
   })
   .map(
     (r): Command => ({
       type: 'UpdateBookings',
       target: r.target,
       patch: { ...(r.span ?? {}), ...(r.resourceId !== undefined ? { resourceId: r.resourceId } : {}), ...(r.owner ?? {}) },
+      ...(r.perRow !== undefined
+        ? { perRow: (b: { start: number; end: number }) => ({ start: b.start + r.perRow!.shift, end: b.end + r.perRow!.shift + r.perRow!.grow }) }
+        : {}),
     }),
   );
 const cancelBookings = fc

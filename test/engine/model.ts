@@ -672,18 +672,20 @@ function run(s: ModelState, c: Command, now: number): ModelResult {
     }
     case 'UpdateBookings': {
       const olds = targets(s, c.target);
-      const p = c.patch;
-      const news: Booking[] = olds.map((o) => ({
-        id: o.id,
-        resourceId: p.resourceId ?? o.resourceId,
-        start: p.start ?? o.start,
-        end: p.end ?? o.end,
-        label: p.label !== undefined ? p.label : o.label,
-        capabilities: dedupe(p.capabilities ?? o.capabilities),
-        userId: p.userId !== undefined ? p.userId : o.userId,
-        policyId: p.policyId !== undefined ? p.policyId : o.policyId,
-        groupId: p.groupId !== undefined ? p.groupId : o.groupId,
-      }));
+      const news: Booking[] = olds.map((o) => {
+        const p = c.perRow === undefined ? c.patch : { ...c.patch, ...c.perRow(o) };
+        return {
+          id: o.id,
+          resourceId: p.resourceId ?? o.resourceId,
+          start: p.start ?? o.start,
+          end: p.end ?? o.end,
+          label: p.label !== undefined ? p.label : o.label,
+          capabilities: dedupe(p.capabilities ?? o.capabilities),
+          userId: p.userId !== undefined ? p.userId : o.userId,
+          policyId: p.policyId !== undefined ? p.policyId : o.policyId,
+          groupId: p.groupId !== undefined ? p.groupId : o.groupId,
+        };
+      });
       for (const b of news) {
         entryFields(b);
         optId(b.groupId);

@@ -7,6 +7,8 @@ import { pgError, startServer, type TestServer } from '../helpers/server.js';
 
 const H = 3_600_000;
 const at = (hour: number): number => Date.parse('2026-03-02T00:00:00Z') + hour * H;
+/** An instant as read back: a Date in timestamptz output, a bigint string in ms. */
+const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v));
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -72,5 +74,37 @@ describe('writes by filter', () => {
     expect((await c.query(`UPDATE bookings SET resource_id = 'small' WHERE resource_id = 'a' AND start >= $1 AND "end" <= $2`, [at(9), at(10)])).rowCount).toBe(
       2,
     );
+  });
+
+  it('computes SET values from each row in the engine step: extends, shifts, all or nothing, in either time output', async () => {
+    const c = await srv.client('expr');
+    await c.query(`INSERT INTO resources (id) VALUES ('room')`);
+    await c.query(
+      `INSERT INTO bookings (id, resource_id, start, "end", label, user_id) VALUES ('a', 'room', $1, $2, 'x', 'ann'), ('b', 'room', $3, $4, 'y', 'ann')`,
+      [new Date(at(9)), new Date(at(10)), new Date(at(11)), new Date(at(12))],
+    );
+    const longer = await c.query(`UPDATE bookings SET "end" = "end" + interval '30 minutes' WHERE id = 'a' RETURNING "end"`);
+    expect(longer.rows.map((r) => ms(r.end))).toEqual([at(10) + H / 2]);
+    // Every row of a filter moves by its own values, with a constant SET beside them.
+    const later = await c.query(
+      `UPDATE bookings SET start = start + interval '1 hour', "end" = "end" + interval '1 hour', label = label || '!', policy_id = NULL WHERE user_id = 'ann' RETURNING id, start, label`,
+    );
+    expect(later.rows.map((r) => [r.id, ms(r.start), r.label])).toEqual([
+      ['a', at(10), 'x!'],
+      ['b', at(12), 'y!'],
+    ]);
+    // A row that no longer fits refuses the statement, naming the booking in the way; nothing moves.
+    const clash = await pgError(c.query(`UPDATE bookings SET "end" = "end" + interval '2 hours' WHERE user_id = 'ann'`));
+    expect(clash.code).toBe('23P01');
+    expect(clash.message).toContain('does not fit on resource "room": capacity 1 is taken by booking "a"');
+    expect((await c.query(`SELECT id, "end" FROM bookings ORDER BY id`)).rows.map((r) => ms(r.end))).toEqual([at(11) + H / 2, at(13)]);
+    // A value the row makes invalid is refused like a given one.
+    expect((await pgError(c.query(`UPDATE bookings SET "end" = start WHERE id = 'a'`))).code).toBe('22023');
+    await c.query(`SET allot.times = ms`);
+    expect((await c.query(`UPDATE bookings SET "end" = "end" + 60000 WHERE id = 'b' RETURNING "end"`)).rows).toEqual([{ end: String(at(13) + 60_000) }]);
+    // Other tables take constants and parameters only.
+    const other = await pgError(c.query(`UPDATE resources SET capacity = capacity + 1 WHERE id = 'room'`));
+    expect(other.code).toBe('0A000');
+    expect(other.message).toContain('only bookings compute it from the row');
   });
 });

@@ -171,20 +171,23 @@ export function releaseHolds(batch: Batch, filter: BookingFilter, now: Ms): Comm
  * booking never collides with itself, and members of a group are checked against each
  * other's new places.
  */
-export function updateBookings(batch: Batch, target: BookingTarget, patch: BookingPatch, now: Ms): CommandResult {
+export function updateBookings(batch: Batch, target: BookingTarget, common: BookingPatch, now: Ms, perRow?: (b: Booking) => BookingPatch): CommandResult {
   const olds = targetBookings(batch, target);
   if (olds.length === 0) return { type: 'bookings', rows: [] };
-  const news: Booking[] = olds.map((o) => ({
-    id: o.id,
-    resourceId: patch.resourceId === undefined ? o.resourceId : sharedResourceId(batch, patch.resourceId),
-    start: patch.start ?? o.start,
-    end: patch.end ?? o.end,
-    label: patch.label !== undefined ? patch.label : o.label,
-    capabilities: normaliseCapabilities(patch.capabilities ?? o.capabilities),
-    userId: patch.userId !== undefined ? patch.userId : o.userId,
-    policyId: patch.policyId !== undefined ? patch.policyId : o.policyId,
-    groupId: patch.groupId !== undefined ? patch.groupId : o.groupId,
-  }));
+  const news: Booking[] = olds.map((o) => {
+    const patch = perRow === undefined ? common : { ...common, ...perRow(o) };
+    return {
+      id: o.id,
+      resourceId: patch.resourceId === undefined ? o.resourceId : sharedResourceId(batch, patch.resourceId),
+      start: patch.start ?? o.start,
+      end: patch.end ?? o.end,
+      label: patch.label !== undefined ? patch.label : o.label,
+      capabilities: normaliseCapabilities(patch.capabilities ?? o.capabilities),
+      userId: patch.userId !== undefined ? patch.userId : o.userId,
+      policyId: patch.policyId !== undefined ? patch.policyId : o.policyId,
+      groupId: patch.groupId !== undefined ? patch.groupId : o.groupId,
+    };
+  });
   for (const b of news) {
     checkEntryFields('booking', b);
     checkOptionalId('group_id', b.groupId);

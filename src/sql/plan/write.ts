@@ -213,14 +213,17 @@ export function planUpdate(ast: UpdateStatement, params: ParamSlots, times: Time
     const agg = seen.list[0];
     if (agg !== undefined)
       throw new AllotError(SqlState.groupingError, `aggregate functions such as ${agg.fn}() are only allowed in the select list and ORDER BY of a SELECT`);
-    if (seen.bareColumns > 0) {
+    const fromRow = seen.bareColumns > 0;
+    if (fromRow && table.withPerRow === undefined) {
       throw unsupported(
-        `SET ${col.name} = …: a new value must be a constant or a parameter; allot does not compute it from the row's columns`,
+        `SET ${col.name} = …: in ${def.name} a new value must be a constant or a parameter; only bookings compute it from the row's columns`,
         'Read the row, then UPDATE with the new value as a parameter.',
       );
     }
-    return { col, value };
+    return { col, value, fromRow };
   });
+  const constant = sets.filter((s) => !s.fromRow);
+  const computed = sets.filter((s) => s.fromRow);
   const target = writeTarget(ast.where, table, def, params, 'UPDATE');
   const returning = compileReturning(ast.returning, def, params, times);
   table.checkUpdate?.(assigned, target);
@@ -231,18 +234,30 @@ export function planUpdate(ast: UpdateStatement, params: ParamSlots, times: Time
     params,
     columns: returning?.columns ?? null,
     build(env) {
-      const f = setFields(sets, env);
+      const f = setFields(constant, env);
       const ids = target.kind === 'ids' ? [...new Set(evalAll(target.values, env))] : [];
       const patch = table.patch(f);
+      // Values read from the row are computed in the engine's step, from each row as it stands.
+      const tz = timeZoneOf(env.session);
+      const perRow =
+        computed.length === 0 || table.withPerRow === undefined
+          ? (cmd: Command): Command => cmd
+          : (cmd: Command): Command =>
+              table.withPerRow!(cmd, (e) => {
+                const row = table.row(e);
+                const g: Fields = new Map();
+                for (const s of computed) g.set(s.col.name, coerce(s.value.eval(row, env), s.col.domain, `column "${s.col.name}"`, tz));
+                return table.patch(g);
+              });
       if (target.kind === 'group' && group !== undefined) {
         const g = target.value.eval([], env);
-        return isText(g) ? [group.update(g, patch)] : [];
+        return isText(g) ? [perRow(group.update(g, patch))] : [];
       }
       if (target.kind === 'filter' && table.byFilter !== undefined) {
         const filter = filterOf(target.parts, env);
-        return filter === null ? [] : [table.byFilter.update(filter, patch)];
+        return filter === null ? [] : [perRow(table.byFilter.update(filter, patch))];
       }
-      return ids.filter(isText).map((id) => table.update(id, patch));
+      return ids.filter(isText).map((id) => perRow(table.update(id, patch)));
     },
     finish: writeFinisher(table.updatedRow ?? table.row, returning, (n) => `UPDATE ${n}`),
   };

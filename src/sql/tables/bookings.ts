@@ -138,6 +138,7 @@ export const bookings: StoredTableModule<Booking, BookingPatch> = {
   insert,
   patch,
   update: (id, p) => ({ type: 'UpdateBookings', target: { id }, patch: p }),
+  withPerRow: (cmd, perRow) => (cmd.type === 'UpdateBookings' ? { ...cmd, perRow } : cmd),
   delete: (id) => ({ type: 'CancelBookings', target: { id } }),
   byGroup: {
     update: (groupId, p) => ({ type: 'UpdateBookings', target: { groupId }, patch: p }),

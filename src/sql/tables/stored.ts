@@ -69,6 +69,11 @@ export interface StoredTableModule<E extends Entity = Entity, P = unknown> {
   checkUpdate?(names: ReadonlySet<string>, target: WriteTarget): void;
   /** The patch an UPDATE's SET list makes. */
   patch(f: Fields): P;
+  /**
+   * Set when an UPDATE's SET may read the row (`SET "end" = "end" + interval '1 hour'`): its
+   * command takes the values computed from each row in the engine's step (bookings).
+   */
+  withPerRow?(cmd: Command, perRow: (e: E) => P): Command;
   /** The command that applies `patch` to row `id`. */
   update(id: string, patch: P): Command;
   /** How a row an UPDATE wrote is shown, where that is not `row`. */
