@@ -40,7 +40,7 @@ export function openingLevel(chain: readonly ResourceNode[], policyId: string | 
 }
 
 /** The rules of one kind on a resource that apply to the policy, over [a, b): recurring ones as their occurrences there. */
-function applicableRules(node: ResourceNode, blocking: boolean, a: Ms, b: Ms, policyId: string | null): Rule[] {
+export function applicableRules(node: ResourceNode, blocking: boolean, a: Ms, b: Ms, policyId: string | null): Rule[] {
   const tree = blocking ? node.closeRules : node.openRules;
   const series = blocking ? node.closeSeries : node.openSeries;
   const out = tree.size === 0 ? [] : tree.collectOverlapping(a, b, []);

@@ -4,6 +4,7 @@
  * Store.touchNode and friends).
  */
 import { availability, availabilityWith, type AvailabilityAnswer, type SpanMaker } from './availability.js';
+import { type Blocked, explainAvailability, type ExplainQuery } from './explain.js';
 import { Limits } from './limits.js';
 import { nextFree, type Offer, type OfferRequest } from './offers.js';
 import { outageDeadline } from './outages.js';
@@ -134,6 +135,11 @@ export class Queries {
   /** The first `count` spans from `after` on, back to back, where the request would fit (offers.ts). */
   nextFree(req: OfferRequest, after: Ms, count: number, now: Ms): Offer[] {
     return nextFree(this.store, this, req, after, count, now, Limits.nextFreeHorizonMs);
+  }
+
+  /** Every stretch of the window where a new entry could not go, with what blocks it (explain.ts). */
+  explainAvailability(q: ExplainQuery, now: Ms): Blocked[] {
+    return explainAvailability(this.store, q, now);
   }
 
   availability(q: AvailabilityQuery, now: Ms): AvailabilityAnswer {

@@ -35,7 +35,7 @@ describe('pgjdbc', () => {
     expect(run.lines, run.stderr).toEqual([
       'product PostgreSQL autocommit true',
       'tables [bookings:TABLE, holds:TABLE, outages:TABLE, policies:TABLE, resources:TABLE, rules:TABLE]',
-      'views [allot_export:VIEW, availability:VIEW, calendar:VIEW, next_free:VIEW, policy_usage:VIEW]',
+      'views [allot_export:VIEW, availability:VIEW, availability_explain:VIEW, calendar:VIEW, next_free:VIEW, policy_usage:VIEW]',
       'column 1 id text 12 nullable=NO',
       'column 2 resource_id text 12 nullable=NO',
       'column 3 start timestamptz 93 nullable=NO',

@@ -37,7 +37,7 @@ const STACKS: readonly Stack[] = [
 /** What the scenario read back from PostgreSQL 15, after its first line; the same on every stack. */
 const READ_BACK = [
   "tables ['bookings', 'holds', 'outages', 'policies', 'resources', 'rules']",
-  "views ['allot_export', 'availability', 'calendar', 'next_free', 'policy_usage']",
+  "views ['allot_export', 'availability', 'availability_explain', 'calendar', 'next_free', 'policy_usage']",
   'column id TEXT() not null',
   'column resource_id TEXT() not null',
   'column start TIMESTAMP(timezone=True) not null',

@@ -478,6 +478,25 @@ describe('engine agrees with the brute-force model', () => {
             };
             const gotNext = engine.nextFree({ ...ask, start: q.start, end: q.start + ask.length }, q.start, 3, now);
             expect(gotNext, JSON.stringify(ask)).toEqual(modelNextFree(model, ask, q.start, 3, now, NEXT_HORIZON));
+            // availability_explain: every blocked instant of the window is named, and every
+            // stretch named is blocked (policy rows speak of starts, not instants: left out).
+            for (const rid of q.resourceIds) {
+              if (engine.resource(rid) === undefined) continue;
+              const rows = engine
+                .explainAvailability({ resourceId: rid, start: q.start, end: q.end, capabilities: q.capabilities ?? [], policyId: q.policyId ?? null }, now)
+                .filter((x) => x.reason !== 'policy');
+              const spans = modelAvailability(
+                model,
+                { resourceIds: [rid], start: q.start, end: q.end, capabilities: q.capabilities, policyId: q.policyId },
+                now,
+              );
+              const free = spans.merged ? spans.spans : spans.perResource[0]!.spans;
+              for (let t = q.start; t < q.end; t++) {
+                const open = free.some((x) => x.start <= t && t < x.end);
+                const named = rows.some((x) => x.start <= t && t < x.end);
+                expect(named, `${rid} at ${t}: ${JSON.stringify(rows)}`).toBe(!open);
+              }
+            }
             const plain = engine.availability(q, now);
             expect(plain, JSON.stringify(q)).toEqual(modelAvailability(model, q, now));
             // Spans made another way (the SQL layer's rows) carry the same values, with their resource.

@@ -30,8 +30,21 @@ describe('psql meta-commands', () => {
   it('\\d lists the stored tables and the computed ones as views', async () => {
     const { output, code } = await psql(srv, 'meta', ['-c', '\\d']);
     expect(code).toBe(0);
-    const views = new Set(['allot_export', 'availability', 'calendar', 'next_free', 'policy_usage']);
-    const names = ['allot_export', 'availability', 'bookings', 'calendar', 'holds', 'next_free', 'outages', 'policies', 'policy_usage', 'resources', 'rules'];
+    const views = new Set(['allot_export', 'availability', 'availability_explain', 'calendar', 'next_free', 'policy_usage']);
+    const names = [
+      'allot_export',
+      'availability',
+      'availability_explain',
+      'bookings',
+      'calendar',
+      'holds',
+      'next_free',
+      'outages',
+      'policies',
+      'policy_usage',
+      'resources',
+      'rules',
+    ];
     expect(relations(output)).toEqual(names.map((t) => ['public', t, views.has(t) ? 'view' : 'table', 'tester']));
   });
 

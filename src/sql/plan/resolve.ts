@@ -14,6 +14,7 @@ export type Source =
   | { readonly kind: 'allot_export'; readonly def: TableDef }
   | { readonly kind: 'calendar'; readonly def: TableDef }
   | { readonly kind: 'next_free'; readonly def: TableDef }
+  | { readonly kind: 'availability_explain'; readonly def: TableDef }
   | { readonly kind: 'none'; readonly def: null };
 
 export function resolveTable(name: { name: string; schema?: string }): Source {
@@ -28,6 +29,7 @@ export function resolveTable(name: { name: string; schema?: string }): Source {
       if (t === 'allot_export') return { kind: 'allot_export', def: Tables.allot_export };
       if (t === 'calendar') return { kind: 'calendar', def: Tables.calendar };
       if (t === 'next_free') return { kind: 'next_free', def: Tables.next_free };
+      if (t === 'availability_explain') return { kind: 'availability_explain', def: Tables.availability_explain };
       return { kind: 'allot', table: t, def: Tables[t] };
     }
   }

@@ -12,6 +12,7 @@ import type { Value } from '../types.js';
 import { fold } from './aggregate.js';
 import { planAvailability, planPolicyUsage } from './availability.js';
 import { planCalendar } from './calendar.js';
+import { planExplain } from './explain.js';
 import { planNextFree } from './next-free.js';
 import { candidates, type Drawn, extractHints } from './hints.js';
 import type { QueryPlan, ReadContext, ResultRows } from './index.js';
@@ -46,7 +47,13 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
   const projection = compileProjection(ast.columns ?? [], listScope, source.def, params);
   let whereAst: Expr | null = ast.where ?? null;
   let virtualRows: VirtualRows | null = null;
-  if (source.kind === 'availability' || source.kind === 'policy_usage' || source.kind === 'calendar' || source.kind === 'next_free') {
+  if (
+    source.kind === 'availability' ||
+    source.kind === 'policy_usage' ||
+    source.kind === 'calendar' ||
+    source.kind === 'next_free' ||
+    source.kind === 'availability_explain'
+  ) {
     // The window and options (or the users asked about) are read from WHERE; what is left
     // filters the rows.
     const a =
@@ -56,7 +63,9 @@ export function planSelect(ast: SelectFromStatement, params: ParamSlots, times: 
           ? planCalendar(ast.where, scope, params)
           : source.kind === 'next_free'
             ? planNextFree(ast.where, scope, params, ast.limit)
-            : planPolicyUsage(ast.where, scope, params);
+            : source.kind === 'availability_explain'
+              ? planExplain(ast.where, scope, params)
+              : planPolicyUsage(ast.where, scope, params);
     virtualRows = a.rows;
     whereAst = a.rest;
   }
@@ -122,6 +131,7 @@ function rowSource(source: Source, where: Expr | null | undefined, scope: Scope,
     case 'policy_usage':
     case 'calendar':
     case 'next_free':
+    case 'availability_explain':
       return { rowsOf: (read, env) => virtualRows!(read, env, null), drawnOf: null };
     case 'allot_export':
       // The whole state at one instant: entities are immutable, so capture is a copy of references.

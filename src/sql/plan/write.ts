@@ -27,7 +27,8 @@ function writableTable(name: { name: string; schema?: string }, verb: string): {
     throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} availability: it is computed from bookings, holds and rules`);
   if (src.kind === 'allot_export')
     throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} allot_export: it is the state as a whole, read-only; load an export with allot import`);
-  if (src.kind === 'next_free') throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} next_free: it is computed from the state`);
+  if (src.kind === 'next_free' || src.kind === 'availability_explain')
+    throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} ${src.def.name}: it is computed from the state`);
   if (src.kind === 'calendar')
     throw new AllotError(SqlState.featureNotSupported, `cannot ${verb} calendar: it is computed from bookings, holds, outages and rules`);
   if (src.kind === 'policy_usage')

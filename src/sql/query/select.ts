@@ -339,7 +339,8 @@ function simpleSelect(ast: SelectFromStatement, ctx: PlanCtx): Rel | null {
       f.name.name === 'policy_usage' ||
       f.name.name === 'allot_export' ||
       f.name.name === 'calendar' ||
-      f.name.name === 'next_free');
+      f.name.name === 'next_free' ||
+      f.name.name === 'availability_explain');
   if (ctx.outer !== undefined && !virtual) return null;
   const plan = planSelect(ast, ctx.params, ctx.times);
   return {

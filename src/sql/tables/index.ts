@@ -10,7 +10,7 @@ import { policies } from './policies.js';
 import { resources } from './resources.js';
 import { rules } from './rules.js';
 import type { StoredTableModule } from './stored.js';
-import { allotExportDef, availabilityDef, calendarDef, nextFreeDef, policyUsageDef } from './views.js';
+import { allotExportDef, availabilityDef, calendarDef, explainDef, nextFreeDef, policyUsageDef } from './views.js';
 
 /** Every table a client can name, in the order messages and the catalog list them. */
 export const Tables = {
@@ -25,11 +25,12 @@ export const Tables = {
   policy_usage: policyUsageDef,
   calendar: calendarDef,
   next_free: nextFreeDef,
+  availability_explain: explainDef,
 } as const satisfies Record<string, TableDef>;
 
 export type AllotTable = keyof typeof Tables;
 /** The tables that hold rows: every one but the computed views. */
-export type StoredTable = Exclude<AllotTable, 'availability' | 'policy_usage' | 'allot_export' | 'calendar' | 'next_free'>;
+export type StoredTable = Exclude<AllotTable, 'availability' | 'policy_usage' | 'allot_export' | 'calendar' | 'next_free' | 'availability_explain'>;
 
 /** The module of each table that holds rows. */
 export const StoredTables: Readonly<Record<StoredTable, StoredTableModule>> = { resources, rules, bookings, holds, outages, policies };

@@ -61,6 +61,30 @@ export const nextFreeDef: TableDef = {
   },
 };
 
+export const explainDef: TableDef = {
+  name: 'availability_explain',
+  schema: 'public',
+  oid: 16_412,
+  columns: [
+    column.text('resource_id', true),
+    column.time('start'),
+    column.time('end'),
+    column.text('reason', true),
+    column.text('blocked_by', true),
+    column.text('detail'),
+  ],
+  virtual: true,
+  comment: 'Computed on read: every stretch of a window given in WHERE where a new entry could not go, with what blocks it.',
+  columnComments: {
+    resource_id: 'The resource asked about.',
+    start: 'Start of the blocked stretch.',
+    end: 'End of the blocked stretch.',
+    reason: 'closed, blocking_rule, booking, hold, outage, capacity, capabilities, offline or policy.',
+    blocked_by: 'What blocks it: the resource whose rules apply, the rule, outage, entry, resource or policy.',
+    detail: 'body or buffer, planned or unplanned, the limit, the offline reason, or the entries filling the capacity.',
+  },
+};
+
 export const policyUsageDef: TableDef = {
   name: 'policy_usage',
   schema: 'public',
