@@ -7,6 +7,7 @@ import type { SpanMaker } from '../../engine/availability.js';
 import { Limits } from '../../engine/limits.js';
 import { AllotError, SqlState, unsupported } from '../../errors.js';
 import { coerce, type Compiled, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
+import type { ColumnDef } from '../tables/columns.js';
 import type { Value } from '../types.js';
 import { andAll, asPredicate, conjuncts, evalAll, isText } from './hints.js';
 import type { ReadContext } from './index.js';
@@ -43,42 +44,15 @@ export function planAvailability(
 }
 
 function availabilityKeys(where: Expr | null | undefined, scope: Scope, params: ParamSlots): AvailabilityKeys {
-  const keyScope: Scope = {
-    columns: [
-      ...scope.columns,
-      { name: 'min_duration', type: 'int8', domain: 'duration' },
-      { name: 'min_available', type: 'int8', domain: 'int' },
-      { name: 'capabilities', type: 'text[]', domain: 'text[]' },
-      { name: 'policy_id', type: 'text', domain: 'text' },
-      { name: 'pool_id', type: 'text', domain: 'text' },
-    ],
-    qualifiers: scope.qualifiers,
-  };
-  const resourceIdSets: Compiled[][] = [];
-  const starts: Bound[] = [];
-  const ends: Bound[] = [];
-  let minDuration: Compiled | null = null;
-  let minAvailable: Compiled | null = null;
-  let capabilities: Compiled | null = null;
-  let policy: Compiled | null = null;
-  let pool: Compiled | null = null;
-  const rest: Expr[] = [];
-  for (const c of conjuncts(where)) {
-    const p = asPredicate(c, keyScope, params);
-    const one = p?.values[0];
-    if (p === null || one === undefined) rest.push(c);
-    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
-    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
-    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
-    else if (p.column === 'min_duration' && p.op === '=') minDuration = one;
-    else if (p.column === 'min_available' && p.op === '=') minAvailable = one;
-    else if (p.column === 'capabilities' && p.op === '=') capabilities = one;
-    else if (p.column === 'policy_id' && p.op === '=') policy = one;
-    else if (p.column === 'pool_id' && p.op === '=') pool = one;
-    else if (['min_duration', 'min_available', 'capabilities', 'policy_id', 'pool_id'].includes(p.column)) {
-      throw unsupported(`availability takes ${p.column} only as ${p.column} = …`);
-    } else rest.push(c);
-  }
+  const keys = windowKeys(where, scope, params, 'availability', [
+    { name: 'min_duration', type: 'int8', domain: 'duration' },
+    { name: 'min_available', type: 'int8', domain: 'int' },
+    { name: 'capabilities', type: 'text[]', domain: 'text[]' },
+    { name: 'policy_id', type: 'text', domain: 'text' },
+    { name: 'pool_id', type: 'text', domain: 'text' },
+  ]);
+  const { resourceIdSets, starts, ends, options, rest } = keys;
+  const pool = options.get('pool_id') ?? null;
   if (resourceIdSets.length > 0 && pool !== null) throw new AllotError(SqlState.syntaxError, 'availability takes resource_id or pool_id, not both');
   if (resourceIdSets.length === 0 && pool === null) {
     throw new AllotError(SqlState.featureNotSupported, 'availability needs resource_id = …, resource_id IN (…) or pool_id = …', {
@@ -90,7 +64,55 @@ function availabilityKeys(where: Expr | null | undefined, scope: Scope, params: 
       hint: `SELECT * FROM availability WHERE resource_id = 'room-1' AND start >= 1772355600000 AND "end" <= 1772384400000`,
     });
   }
-  return { resourceIdSets, starts, ends, minDuration, minAvailable, capabilities, policy, pool, rest };
+  return {
+    resourceIdSets,
+    starts,
+    ends,
+    minDuration: options.get('min_duration') ?? null,
+    minAvailable: options.get('min_available') ?? null,
+    capabilities: options.get('capabilities') ?? null,
+    policy: options.get('policy_id') ?? null,
+    pool,
+    rest,
+  };
+}
+
+/** What a computed table's WHERE names: resource_id sets, the window's bounds, options (`name = …`), and the rest. */
+export interface WindowKeys {
+  /** Each resource_id condition is a set of ids; several must all hold, so they intersect. */
+  readonly resourceIdSets: Compiled[][];
+  readonly starts: Bound[];
+  readonly ends: Bound[];
+  readonly options: ReadonlyMap<string, Compiled>;
+  /** The conjuncts that are none of these: they filter the rows. */
+  readonly rest: Expr[];
+}
+
+/**
+ * Reads `resource_id = …` (or `IN (…)`), `start >= …` (or `>`), `"end" <= …` (or `<`) and each
+ * option (a pseudo-column taken only as `option = …`) from a WHERE; the rest filters the rows.
+ */
+export function windowKeys(where: Expr | null | undefined, scope: Scope, params: ParamSlots, table: string, options: readonly ColumnDef[]): WindowKeys {
+  const keyScope: Scope = { columns: [...scope.columns, ...options], qualifiers: scope.qualifiers };
+  const names = new Set(options.map((o) => o.name));
+  const resourceIdSets: Compiled[][] = [];
+  const starts: Bound[] = [];
+  const ends: Bound[] = [];
+  const given = new Map<string, Compiled>();
+  const rest: Expr[] = [];
+  for (const c of conjuncts(where)) {
+    const p = asPredicate(c, keyScope, params);
+    const one = p?.values[0];
+    if (p === null || one === undefined) rest.push(c);
+    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
+    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
+    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
+    else if (names.has(p.column)) {
+      if (p.op !== '=') throw unsupported(`${table} takes ${p.column} only as ${p.column} = …`);
+      given.set(p.column, one);
+    } else rest.push(c);
+  }
+  return { resourceIdSets, starts, ends, options: given, rest };
 }
 
 /** One execution's availability rows: the window and options evaluated, then the engine's answer. */

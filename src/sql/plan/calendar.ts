@@ -7,11 +7,11 @@ import type { Expr } from 'pgsql-ast-parser';
 import { Limits } from '../../engine/limits.js';
 import type { Booking, Hold } from '../../engine/types.js';
 import { AllotError, SqlState } from '../../errors.js';
-import type { Compiled, EvalEnv, ParamSlots, Scope } from '../expr.js';
+import type { EvalEnv, ParamSlots, Scope } from '../expr.js';
 import { icsCalendar } from '../ics.js';
 import type { Value } from '../types.js';
-import { type Bound, resourceIdsOf, windowOf } from './availability.js';
-import { andAll, asPredicate, conjuncts } from './hints.js';
+import { resourceIdsOf, windowKeys, windowOf } from './availability.js';
+import { andAll } from './hints.js';
 import type { ReadContext } from './index.js';
 
 const EXAMPLE = `SELECT ics FROM calendar WHERE resource_id = 'room-1' AND start >= '2026-03-01' AND "end" <= '2026-04-01'`;
@@ -21,19 +21,7 @@ export function planCalendar(
   scope: Scope,
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
-  const resourceIdSets: Compiled[][] = [];
-  const starts: Bound[] = [];
-  const ends: Bound[] = [];
-  const rest: Expr[] = [];
-  for (const c of conjuncts(where)) {
-    const p = asPredicate(c, scope, params);
-    const one = p?.values[0];
-    if (p === null || one === undefined) rest.push(c);
-    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
-    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
-    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
-    else rest.push(c);
-  }
+  const { resourceIdSets, starts, ends, rest } = windowKeys(where, scope, params, 'calendar', []);
   if (resourceIdSets.length === 0) {
     throw new AllotError(SqlState.featureNotSupported, 'calendar needs resource_id = … or resource_id IN (…)', { hint: EXAMPLE });
   }

@@ -6,11 +6,11 @@
  */
 import type { Expr } from 'pgsql-ast-parser';
 import { Limits } from '../../engine/limits.js';
-import { AllotError, SqlState, unsupported } from '../../errors.js';
-import { coerce, type Compiled, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
+import { AllotError, SqlState } from '../../errors.js';
+import { coerce, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
 import type { Value } from '../types.js';
-import { type Bound, resourceIdsOf, windowOf } from './availability.js';
-import { andAll, asPredicate, conjuncts, isText } from './hints.js';
+import { resourceIdsOf, windowKeys, windowOf } from './availability.js';
+import { andAll, isText } from './hints.js';
 import type { ReadContext } from './index.js';
 
 const EXAMPLE = `SELECT * FROM availability_explain WHERE resource_id = 'room-1' AND start >= '2026-03-02 08:00Z' AND "end" <= '2026-03-02 18:00Z'`;
@@ -20,32 +20,11 @@ export function planExplain(
   scope: Scope,
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
-  const keyScope: Scope = {
-    columns: [
-      ...scope.columns,
-      { name: 'capabilities', type: 'text[]', domain: 'text[]' },
-      { name: 'policy_id', type: 'text', domain: 'text' },
-      { name: 'user_id', type: 'text', domain: 'text' },
-    ],
-    qualifiers: scope.qualifiers,
-  };
-  const resourceIdSets: Compiled[][] = [];
-  const starts: Bound[] = [];
-  const ends: Bound[] = [];
-  const options = new Map<string, Compiled>();
-  const rest: Expr[] = [];
-  for (const c of conjuncts(where)) {
-    const p = asPredicate(c, keyScope, params);
-    const one = p?.values[0];
-    if (p === null || one === undefined) rest.push(c);
-    else if (p.column === 'resource_id' && (p.op === '=' || p.op === 'IN')) resourceIdSets.push(p.values);
-    else if (p.column === 'start' && (p.op === '>=' || p.op === '>')) starts.push({ e: one, adjust: p.op === '>' ? 1 : 0 });
-    else if (p.column === 'end' && (p.op === '<=' || p.op === '<')) ends.push({ e: one, adjust: p.op === '<' ? -1 : 0 });
-    else if (['capabilities', 'policy_id', 'user_id'].includes(p.column)) {
-      if (p.op !== '=') throw unsupported(`availability_explain takes ${p.column} only as ${p.column} = …`, EXAMPLE);
-      options.set(p.column, one);
-    } else rest.push(c);
-  }
+  const { resourceIdSets, starts, ends, options, rest } = windowKeys(where, scope, params, 'availability_explain', [
+    { name: 'capabilities', type: 'text[]', domain: 'text[]' },
+    { name: 'policy_id', type: 'text', domain: 'text' },
+    { name: 'user_id', type: 'text', domain: 'text' },
+  ]);
   if (resourceIdSets.length === 0) {
     throw new AllotError(SqlState.featureNotSupported, 'availability_explain needs resource_id = … or resource_id IN (…)', { hint: EXAMPLE });
   }
