@@ -17,7 +17,7 @@ export const Limits = {
    * Work (member checks and matching steps) one statement's pool rows may take when trying
    * members in order leaves a row short and they are matched by search.
    */
-  poolSearchSteps: 2_000_000,
+  poolSearchSteps: 300_000,
   /** How far before and after a refused entry's start its offers may start. */
   offerHorizonMs: 7 * 86_400_000,
   /** How far ahead of `after` next_free looks. */

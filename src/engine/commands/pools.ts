@@ -31,22 +31,42 @@ interface Row {
    * (`fitAt`): a row of one booking from a pool of thousands checks only the members it tries.
    */
   readonly fits: Fit[];
+  /** How far `fits` was found; shared by the statement's rows that ask for the same. */
+  readonly src: FitSource;
+}
+
+/**
+ * The members' checks for rows asking the same of the same pool (span, capabilities, user and
+ * policy): one list, found once, however many rows share it.
+ */
+interface FitSource {
   /** Index in `members` of the next one to check. */
   tried: number;
-  /** Checks the next member, adding it to `fits` if the booking fits there. */
+  /** Trying members in order: before this index every fit has no room left for the span. */
+  full: number;
+  /** Checks a member, adding it to `fits` if the booking fits there. */
   readonly check: (member: Resource) => void;
 }
 
 /** The row's `j`th fit, checking members as far as needed; undefined when there are fewer. */
 function fitAt(row: Row, j: number): Fit | undefined {
-  while (row.fits.length <= j && row.tried < row.members.length) row.check(row.members[row.tried++]!);
+  const src = row.src;
+  while (row.fits.length <= j && src.tried < row.members.length) src.check(row.members[src.tried++]!);
   return row.fits[j];
 }
 
-function allFits(row: Row): readonly Fit[] {
-  while (row.tried < row.members.length) row.check(row.members[row.tried++]!);
+/** Every member checked; each check costs `CHECK_STEPS` of the search's steps. */
+function allFits(row: Row, steps: { left: number }): readonly Fit[] {
+  const src = row.src;
+  while (src.tried < row.members.length) {
+    spend(steps, CHECK_STEPS);
+    src.check(row.members[src.tried++]!);
+  }
   return row.fits;
 }
+
+/** A member's placement check, in steps: about as long as this many of the search's own. */
+const CHECK_STEPS = 8;
 
 /** A member a row's booking fits on, with what already takes room on it there. */
 interface Fit {
@@ -72,11 +92,12 @@ export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms, offers = t
  */
 export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: Ms, offers = true): CommandResult[] {
   const given = new Set<string>();
-  const rows = reqs.map((req) => refusingWithOffers(req, offers, () => prepare(batch, req, now, given)));
+  const shared = new Map<string, Row>();
+  const rows = reqs.map((req) => refusingWithOffers(req, offers, () => prepare(batch, req, now, given, shared)));
   let picks = greedy(rows);
   if (picks === null) {
-    for (const row of rows) allFits(row);
     const steps = { left: Limits.poolSearchSteps };
+    for (const row of rows) allFits(row, steps);
     picks = matchAll(rows, steps, offers);
   }
   const cursors = new Map<string, string>();
@@ -102,7 +123,7 @@ export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: M
   return results;
 }
 
-function prepare(batch: Batch, req: PoolRequest, now: Ms, given: Set<string>): Row {
+function prepare(batch: Batch, req: PoolRequest, now: Ms, given: Set<string>, shared: Map<string, Row>): Row {
   const wanted = req.ids.length;
   checkInteger('quantity', wanted, 1, Limits.maxBatchCommands);
   for (const id of req.ids) checkId('booking id', id);
@@ -122,6 +143,9 @@ function prepare(batch: Batch, req: PoolRequest, now: Ms, given: Set<string>): R
   }
   policyCheck(batch, req, now);
   const capabilities = normaliseCapabilities(req.capabilities);
+  const key = JSON.stringify([req.poolId, req.start, req.end, capabilities, req.userId, req.policyId]);
+  const same = shared.get(key);
+  if (same !== undefined) return { req, capabilities, members: same.members, fits: same.fits, src: same.src };
   const members = ordered(batch, pool.resource, batch.read.poolMembers(req.poolId, capabilities), now);
   const fits: Fit[] = [];
   const check = (member: Resource): void => {
@@ -137,7 +161,9 @@ function prepare(batch: Batch, req: PoolRequest, now: Ms, given: Set<string>): R
     const taken = entriesTouching(node, fp.start, fp.end, now).map((e) => footprint(member, e.start, e.end));
     fits.push({ member, node, fp, taken });
   };
-  return { req, capabilities, members, fits, tried: 0, check };
+  const row: Row = { req, capabilities, members, fits, src: { tried: 0, full: 0, check } };
+  shared.set(key, row);
+  return row;
 }
 
 function template(req: PoolRequest, capabilities: readonly string[]): Omit<Booking, 'id' | 'resourceId'> {
@@ -240,10 +266,14 @@ function greedy(rows: readonly Row[]): number[][] | null {
   for (const row of rows) {
     const mine: number[] = [];
     const want = row.req.ids.length;
-    for (let j = 0; mine.length < want; j++) {
+    // Fits before `full` have no room left: rows of the same span skip them (room only shrinks).
+    for (let j = row.src.full; mine.length < want; j++) {
       const f = fitAt(row, j);
       if (f === undefined) break;
-      if (room(f, placed, null) <= 0) continue;
+      if (room(f, placed, null) <= 0) {
+        if (j === row.src.full) row.src.full++;
+        continue;
+      }
       place(placed, f.member.id, row.req);
       mine.push(j);
     }
@@ -260,7 +290,7 @@ function greedy(rows: readonly Row[]): number[][] | null {
 function matchAll(rows: readonly Row[], steps: { left: number }, offers: boolean): number[][] {
   const picks: number[][] = rows.map(() => []);
   let worst: { row: number; free: number } | null = null;
-  for (const part of components(rows)) {
+  for (const part of components(rows, steps)) {
     const sub = part.map((i) => rows[i]!);
     const found = search(sub, sub.length, steps);
     if (found !== null) {
@@ -317,7 +347,7 @@ function refusingWithOffers<T>(req: PoolRequest, offers: boolean, f: () => T): T
 }
 
 /** Rows linked by a member they could share at overlapping times, as lists of row indexes. */
-function components(rows: readonly Row[]): number[][] {
+function components(rows: readonly Row[], steps: { left: number }): number[][] {
   const parent = rows.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -328,6 +358,7 @@ function components(rows: readonly Row[]): number[][] {
   };
   const byMember = new Map<string, { row: number; fp: Span }[]>();
   rows.forEach((row, i) => {
+    spend(steps, 1 + row.fits.length);
     for (const f of row.fits) {
       const list = byMember.get(f.member.id);
       if (list === undefined) byMember.set(f.member.id, [{ row: i, fp: f.fp }]);
@@ -448,6 +479,7 @@ function stillMatchable(
       need -= done;
       if (done > 0) from = chosen[t - 1]! + 1;
     }
+    spend(steps, 1 + (row.fits.length >> 3));
     open.push({ row, need, fits: from === 0 ? row.fits : row.fits.slice(from) });
   }
   const spans = new Map<string, Open[]>();
@@ -490,6 +522,7 @@ function roomAt(f: Fit, at: Ms, placed: Placed, steps: { left: number }): number
 function flowMeets(list: readonly Open[], roomOf: (f: Fit) => number, steps: { left: number }): boolean {
   const cap = new Map<string, number>();
   const edges: string[][] = list.map((r) => {
+    spend(steps, 1 + r.fits.length);
     const ids: string[] = [];
     for (const f of r.fits) {
       const id = f.member.id;
