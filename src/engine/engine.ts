@@ -228,7 +228,7 @@ export class Engine extends Queries {
     const before = d.effects.length;
     let ok = false;
     try {
-      const results = this.runStatement(commands, d.now);
+      const results = this.runStatements(commands, d.now, undefined);
       if (this.checkInvariants) this.assertInvariants(Math.max(d.now, this.latestNow));
       ok = true;
       for (const c of commands) d.commands.push(c);

@@ -135,5 +135,10 @@ describe('offers on refusal', () => {
       { resource_id: 'desk', start: at(10), end: at(11) },
       { resource_id: 'desk', start: at(13), end: at(14) },
     ]);
+    // In a transaction block too: the refused statement names where it would fit.
+    await c.query('BEGIN');
+    const inBlock = await pgError(c.query(`INSERT INTO bookings (resource_id, start, "end") VALUES ('desk', $1, $2)`, [at(11, 30), at(12, 30)]));
+    expect(JSON.parse(inBlock.detail!).offers[0]).toEqual({ resource_id: 'desk', start: at(12), end: at(13) });
+    await c.query('ROLLBACK');
   });
 });
