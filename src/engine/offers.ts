@@ -45,6 +45,19 @@ export function refusalOf(err: AllotError, req: OfferRequest): AllotError {
   return err;
 }
 
+/**
+ * Runs `f`; a refusal (23P01) it throws is marked with what `ask` says was asked for, unless
+ * offers are off or it is marked already (by a check nearer the entry).
+ */
+export function refusing<T>(offers: boolean, ask: () => OfferRequest, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (offers && err instanceof AllotError && err.sqlstate === SqlState.exclusionViolation && !refused.has(err)) refused.set(err, ask());
+    throw err;
+  }
+}
+
 /** What a refusal marked by `refusalOf` asked for. */
 export function refusedRequest(err: unknown): OfferRequest | undefined {
   return err instanceof AllotError ? refused.get(err) : undefined;

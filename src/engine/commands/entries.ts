@@ -5,7 +5,7 @@ import { iso, placementError, quoteList } from '../conflicts.js';
 import { Limits } from '../limits.js';
 import { outageConflicts } from '../outages.js';
 import { capacityConflicts, closedConflicts, isLive, missingCapabilities, offlineConflicts } from '../placement.js';
-import { refusalOf, type OfferRequest } from '../offers.js';
+import { refusing, type OfferRequest } from '../offers.js';
 import { policyConflicts, quotaConflicts } from '../policies.js';
 import type { Booking, BookingFilter, BookingInput, BookingPatch, BookingTarget, CommandResult, Hold, Ms, Policy } from '../types.js';
 import { checkEntryFields, checkId, checkInteger, checkOptionalId, checkTime, normaliseCapabilities, notNull, unknown } from '../validate.js';
@@ -27,7 +27,11 @@ export function placeHold(batch: Batch, input: Hold, now: Ms, restore: boolean, 
     }
     batch.emit({ type: 'HoldReleased', hold: existing, reason: 'expired' });
   }
-  refusingWithOffers(() => checkPlacement(batch, 'hold', hold, now, undefined, restore), hold, offers && !restore);
+  refusing(
+    offers && !restore,
+    () => askOf(hold),
+    () => checkPlacement(batch, 'hold', hold, now, undefined, restore),
+  );
   batch.emit({ type: 'HoldPlaced', hold });
   return { type: 'holds', rows: [hold] };
 }
@@ -89,32 +93,20 @@ export function createBooking(batch: Batch, input: BookingInput, now: Ms, restor
     throw new AllotError(SqlState.uniqueViolation, `booking "${booking.id}" already exists`, { detail: `Key (id)=(${booking.id}) already exists.` });
   }
   if (hold !== undefined) batch.emit({ type: 'HoldReleased', hold, reason: 'committed' });
-  if (hold === undefined) refusingWithOffers(() => checkPlacement(batch, 'booking', booking, now, undefined, restore), booking, offers && !restore);
+  if (hold === undefined)
+    refusing(
+      offers && !restore,
+      () => askOf(booking),
+      () => checkPlacement(batch, 'booking', booking, now, undefined, restore),
+    );
   else checkPlacement(batch, 'booking', booking, now, hold, restore);
   batch.emit({ type: 'BookingConfirmed', booking });
   return { type: 'bookings', rows: [booking] };
 }
 
-/**
- * Runs a new entry's placement check; a refusal (23P01) is marked with what the entry asked
- * for, so the statement that fails with it can add where it would fit (`offersFor`).
- */
-function refusingWithOffers(check: () => void, e: Booking | Hold, offers: boolean): void {
-  try {
-    check();
-  } catch (err) {
-    if (!offers || !(err instanceof AllotError) || err.sqlstate !== SqlState.exclusionViolation) throw err;
-    const req: OfferRequest = {
-      resourceId: e.resourceId,
-      quantity: 1,
-      start: e.start,
-      end: e.end,
-      capabilities: e.capabilities,
-      userId: e.userId,
-      policyId: e.policyId,
-    };
-    throw refusalOf(err, req);
-  }
+/** What a new entry asked for, for the offers its refusal carries. */
+function askOf(e: Booking | Hold): OfferRequest {
+  return { resourceId: e.resourceId, quantity: 1, start: e.start, end: e.end, capabilities: e.capabilities, userId: e.userId, policyId: e.policyId };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Batch } from '../batch.js';
 import { conflictDetail, iso, policyReasons, quoteList } from '../conflicts.js';
 import { Limits } from '../limits.js';
 import { entriesTouching, footprint, isLive } from '../placement.js';
-import { refusalOf, refusedRequest, type OfferRequest } from '../offers.js';
+import { refusalOf, refusing, type OfferRequest } from '../offers.js';
 import { policyConflicts } from '../policies.js';
 import type { Span } from '../interval-tree.js';
 import { coverageSteps } from '../spans.js';
@@ -93,7 +93,13 @@ export function bookFromPool(batch: Batch, req: PoolRequest, now: Ms, offers = t
 export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: Ms, offers = true): CommandResult[] {
   const given = new Set<string>();
   const shared = new Map<string, Row>();
-  const rows = reqs.map((req) => refusingWithOffers(req, offers, () => prepare(batch, req, now, given, shared)));
+  const rows = reqs.map((req) =>
+    refusing(
+      offers,
+      () => askOf(req),
+      () => prepare(batch, req, now, given, shared),
+    ),
+  );
   let picks = greedy(rows);
   if (picks === null) {
     const steps = { left: Limits.poolSearchSteps };
@@ -104,7 +110,12 @@ export function bookFromPools(batch: Batch, reqs: readonly PoolRequest[], now: M
   const results = rows.map((row, i): CommandResult => {
     const req = row.req;
     // Quotas count every booking the statement makes: the rows before have theirs now.
-    if (i > 0) refusingWithOffers(req, offers, () => policyCheck(batch, req, now));
+    if (i > 0)
+      refusing(
+        offers,
+        () => askOf(req),
+        () => policyCheck(batch, req, now),
+      );
     const made: Booking[] = [];
     picks[i]!.forEach((f, k) => {
       const booking: Booking = { ...template(req, row.capabilities), id: req.ids[k]!, resourceId: row.fits[f]!.member.id };
@@ -310,22 +321,18 @@ function matchAll(rows: readonly Row[], steps: { left: number }, offers: boolean
   const wanted = req.ids.length;
   const n = row.members.length;
   const caps = row.capabilities;
-  throw refusal(
-    req,
-    offers,
-    new AllotError(
-      SqlState.exclusionViolation,
-      `pool "${req.poolId}" has ${worst.free} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)}) (of ${n} ${n === 1 ? 'member' : 'members'}${caps.length > 0 ? ` with ${quoteList(caps)}` : ''})` +
-        (worst.row > 0 ? " once the statement's rows before it are placed" : ''),
-      { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: worst.free, candidates: n }]) },
-    ),
+  const err = new AllotError(
+    SqlState.exclusionViolation,
+    `pool "${req.poolId}" has ${worst.free} of ${wanted} wanted resources free [${iso(req.start)}, ${iso(req.end)}) (of ${n} ${n === 1 ? 'member' : 'members'}${caps.length > 0 ? ` with ${quoteList(caps)}` : ''})` +
+      (worst.row > 0 ? " once the statement's rows before it are placed" : ''),
+    { detail: conflictDetail([{ kind: 'pool', pool_id: req.poolId, wanted, free: worst.free, candidates: n }]) },
   );
+  throw offers ? refusalOf(err, askOf(req)) : err;
 }
 
-/** A row's refusal, marked with what it asked for so the statement can add offers. */
-function refusal(req: PoolRequest, offers: boolean, err: AllotError): AllotError {
-  if (!offers) return err;
-  const ask: OfferRequest = {
+/** What a pool row asked for, for the offers its refusal carries. */
+function askOf(req: PoolRequest): OfferRequest {
+  return {
     poolId: req.poolId,
     quantity: req.ids.length,
     start: req.start,
@@ -334,16 +341,6 @@ function refusal(req: PoolRequest, offers: boolean, err: AllotError): AllotError
     userId: req.userId,
     policyId: req.policyId,
   };
-  return refusalOf(err, ask);
-}
-
-function refusingWithOffers<T>(req: PoolRequest, offers: boolean, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof AllotError && err.sqlstate === SqlState.exclusionViolation && refusedRequest(err) === undefined) throw refusal(req, offers, err);
-    throw err;
-  }
 }
 
 /** Rows linked by a member they could share at overlapping times, as lists of row indexes. */

@@ -194,6 +194,25 @@ export function windowOf(starts: readonly Bound[], ends: readonly Bound[], env: 
   return start < end && Number.isFinite(start) && Number.isFinite(end) ? { start, end } : null;
 }
 
+/** A per-resource computed table's WHERE must name resources and a window: refused (0A000) without. */
+export function requireResourcesAndWindow(keys: WindowKeys, table: string, example: string): void {
+  if (keys.resourceIdSets.length === 0) {
+    throw new AllotError(SqlState.featureNotSupported, `${table} needs resource_id = … or resource_id IN (…)`, { hint: example });
+  }
+  if (keys.starts.length === 0 || keys.ends.length === 0) {
+    throw new AllotError(SqlState.featureNotSupported, `${table} needs a window: start >= … AND "end" <= …`, { hint: example });
+  }
+}
+
+/** `windowOf` for one execution, refused (54000) past `Limits.maxWindowMs`. */
+export function boundedWindowOf(keys: WindowKeys, env: EvalEnv, table: string): { start: number; end: number } | null {
+  const window = windowOf(keys.starts, keys.ends, env, `${table} bound`);
+  if (window !== null && window.end - window.start > Limits.maxWindowMs) {
+    throw new AllotError(SqlState.programLimitExceeded, `${table} window of ${window.end - window.start} ms; the limit is ${Limits.maxWindowMs} ms (732 days)`);
+  }
+  return window;
+}
+
 /** The resource ids every `resource_id = …` / `IN (…)` condition allows (several intersect). */
 export function resourceIdsOf(sets: readonly Compiled[][], env: EvalEnv): string[] {
   let rids = evalAll(sets[0] ?? [], env).filter(isText);

@@ -4,13 +4,11 @@
  * (sql/ics.ts). Conjuncts on other columns filter the rows.
  */
 import type { Expr } from 'pgsql-ast-parser';
-import { Limits } from '../../engine/limits.js';
 import type { Booking, Hold } from '../../engine/types.js';
-import { AllotError, SqlState } from '../../errors.js';
 import type { EvalEnv, ParamSlots, Scope } from '../expr.js';
 import { icsCalendar } from '../ics.js';
 import type { Value } from '../types.js';
-import { resourceIdsOf, windowKeys, windowOf } from './availability.js';
+import { boundedWindowOf, requireResourcesAndWindow, resourceIdsOf, windowKeys } from './availability.js';
 import { andAll } from './hints.js';
 import type { ReadContext } from './index.js';
 
@@ -21,20 +19,13 @@ export function planCalendar(
   scope: Scope,
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
-  const { resourceIdSets, starts, ends, rest } = windowKeys(where, scope, params, 'calendar', []);
-  if (resourceIdSets.length === 0) {
-    throw new AllotError(SqlState.featureNotSupported, 'calendar needs resource_id = … or resource_id IN (…)', { hint: EXAMPLE });
-  }
-  if (starts.length === 0 || ends.length === 0) {
-    throw new AllotError(SqlState.featureNotSupported, 'calendar needs a window: start >= … AND "end" <= …', { hint: EXAMPLE });
-  }
+  const keys = windowKeys(where, scope, params, 'calendar', []);
+  requireResourcesAndWindow(keys, 'calendar', EXAMPLE);
+  const { resourceIdSets, rest } = keys;
   const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
-    const window = windowOf(starts, ends, env, 'calendar bound');
+    const window = boundedWindowOf(keys, env, 'calendar');
     if (window === null) return [];
     const { start, end } = window;
-    if (end - start > Limits.maxWindowMs) {
-      throw new AllotError(SqlState.programLimitExceeded, `calendar window of ${end - start} ms; the limit is ${Limits.maxWindowMs} ms (732 days)`);
-    }
     const { engine, now } = read;
     const out: Value[][] = [];
     for (const rid of [...new Set(resourceIdsOf(resourceIdSets, env))].sort()) {

@@ -5,11 +5,9 @@
  * not go, with what blocks it (engine/explain.ts). Conjuncts on other columns filter the rows.
  */
 import type { Expr } from 'pgsql-ast-parser';
-import { Limits } from '../../engine/limits.js';
-import { AllotError, SqlState } from '../../errors.js';
 import { coerce, type EvalEnv, type ParamSlots, type Scope } from '../expr.js';
 import type { Value } from '../types.js';
-import { resourceIdsOf, windowKeys, windowOf } from './availability.js';
+import { boundedWindowOf, requireResourcesAndWindow, resourceIdsOf, windowKeys } from './availability.js';
 import { andAll, isText } from './hints.js';
 import type { ReadContext } from './index.js';
 
@@ -20,24 +18,17 @@ export function planExplain(
   scope: Scope,
   params: ParamSlots,
 ): { rows: (read: ReadContext, env: EvalEnv) => Value[][]; rest: Expr | null } {
-  const { resourceIdSets, starts, ends, options, rest } = windowKeys(where, scope, params, 'availability_explain', [
+  const keys = windowKeys(where, scope, params, 'availability_explain', [
     { name: 'capabilities', type: 'text[]', domain: 'text[]' },
     { name: 'policy_id', type: 'text', domain: 'text' },
     { name: 'user_id', type: 'text', domain: 'text' },
   ]);
-  if (resourceIdSets.length === 0) {
-    throw new AllotError(SqlState.featureNotSupported, 'availability_explain needs resource_id = … or resource_id IN (…)', { hint: EXAMPLE });
-  }
-  if (starts.length === 0 || ends.length === 0) {
-    throw new AllotError(SqlState.featureNotSupported, 'availability_explain needs a window: start >= … AND "end" <= …', { hint: EXAMPLE });
-  }
+  requireResourcesAndWindow(keys, 'availability_explain', EXAMPLE);
+  const { resourceIdSets, options, rest } = keys;
   const rows = (read: ReadContext, env: EvalEnv): Value[][] => {
-    const window = windowOf(starts, ends, env, 'availability_explain bound');
+    const window = boundedWindowOf(keys, env, 'availability_explain');
     if (window === null) return [];
     const { start, end } = window;
-    if (end - start > Limits.maxWindowMs) {
-      throw new AllotError(SqlState.programLimitExceeded, `availability_explain window of ${end - start} ms; the limit is ${Limits.maxWindowMs} ms (732 days)`);
-    }
     const capsValue = options.get('capabilities')?.eval([], env) ?? null;
     const capabilities = capsValue === null ? [] : (coerce(capsValue, 'text[]', 'capabilities') as readonly (string | null)[]).filter(isText);
     const policy = options.get('policy_id')?.eval([], env) ?? null;
